@@ -1,0 +1,54 @@
+"""whitelabel-gateway: one REST API, every customer on its own subdomain, three backends behind it."""
+
+import pulumi
+
+from components.gateway import Gateway, GatewayArgs
+from components.network import Network, NetworkArgs
+from components.tenant_domains import TenantDomains, TenantDomainsArgs
+from services.container_service import ContainerService, ContainerServiceArgs
+from services.docs_bucket import DocsBucket, DocsBucketArgs
+from services.web_app import WebApp, WebAppArgs
+from whitelabel.config import load_settings
+
+settings = load_settings()  # stops with one line naming key, entry and rule before any resource
+stage_name = pulumi.get_stack()
+
+network = Network("network", NetworkArgs.from_settings(settings.network))
+
+service1 = ContainerService(
+    "service1",
+    ContainerServiceArgs.from_settings(settings.service1, network, settings.log_retention_days),
+)
+service2 = WebApp("service2", WebAppArgs.from_settings(settings.service2, network))
+docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs))
+
+gateway = Gateway(
+    "gateway",
+    GatewayArgs(
+        stage_name=stage_name,
+        vpc_link_subnet_ids=network.private_subnet_ids,
+        vpc_link_security_group_id=network.vpc_link_security_group_id,
+        services={"service1": service1.load_balancer, "service2": service2.load_balancer},
+        docs_bucket_name=docs.bucket_name,
+        docs_read_role_arn=docs.read_role_arn,
+        throttle=settings.throttle,
+        log_retention_days=settings.log_retention_days,
+    ),
+)
+
+tenants = TenantDomains("tenants", TenantDomainsArgs.from_settings(settings, gateway))
+
+pulumi.export("customerEndpoints", tenants.endpoints)
+pulumi.export("dedicatedDomains", tenants.dedicated_domain_targets)
+pulumi.export("customDomainHandoff", tenants.custom_domain_handoff)
+pulumi.export("wildcardDomain", tenants.wildcard_domain_name)
+pulumi.export("wildcardDomainTarget", tenants.wildcard_domain_target)
+pulumi.export("certificateArn", tenants.certificate_arn)
+pulumi.export("apiId", gateway.rest_api_id)
+pulumi.export("stageName", gateway.stage_name)
+pulumi.export("vpcLinkId", gateway.vpc_link_id)
+pulumi.export("docsBucket", docs.bucket_name)
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("service1LoadBalancer", service1.load_balancer.dns_name)
+pulumi.export("service2LoadBalancer", service2.load_balancer.dns_name)
+pulumi.export("service1LogGroup", service1.log_group_name)

@@ -1,0 +1,187 @@
+"""The REST API definition, as plain data: one function builds it for the gateway component (to
+create resources) and for the contract tests (to import into an emulator), so what is tested is what
+is deployed.
+
+A route's integration URI is `origin + uri_path`: the origin is the only per-deployment part
+(`http://<internal ALB>:<port>` for services, `arn:aws:apigateway:<region>:s3:path/<bucket>` for docs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+BackendKind = Literal["http_proxy", "s3"]
+
+# API Gateway sets these on every service integration from the request context; a value the
+# client sent in the same header is overwritten, so a caller cannot pose as another tenant.
+TENANT_HEADERS = {
+    "integration.request.header.X-Tenant-Id": "context.domainPrefix",
+    "integration.request.header.X-Tenant-Domain": "context.domainName",
+}
+
+# Treat every payload as binary: API Gateway then passes bytes through untouched, so PNG and PDF
+# documents from S3 arrive intact (with text-only media types it would corrupt them).
+BINARY_MEDIA_TYPES = ("*/*",)
+
+# API Gateway's own ceiling for an integration (29 s); a dead backend answers 5xx sooner.
+DEFAULT_TIMEOUT_MS = 29_000
+
+# The S3 response headers worth passing on; S3 sets Content-Type from the object's metadata.
+DOCS_HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a prefix goes: `service1` and `service2` are load balancers, `docs` is the bucket."""
+
+    name: str
+    prefix: str
+    kind: BackendKind
+    description: str
+
+
+BACKENDS: tuple[Backend, ...] = (
+    Backend("service1", "service1", "http_proxy", "ECS Fargate microservice (internal ALB, VPC link v2)"),
+    Backend("service2", "service2", "http_proxy", "EC2 Auto Scaling web app (internal ALB, VPC link v2)"),
+    Backend("docs", "docs", "s3", "private S3 bucket (AWS integration, IAM role)"),
+)
+
+
+@dataclass(frozen=True)
+class IntegrationResponse:
+    status_code: str
+    selection_pattern: str | None = None
+    response_parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method on one API resource, and how it is integrated."""
+
+    path: str
+    http_method: str
+    backend: str
+    kind: BackendKind
+    uri_path: str
+    integration_http_method: str
+    request_parameters: dict[str, bool] = field(default_factory=dict)
+    integration_request_parameters: dict[str, str] = field(default_factory=dict)
+    method_responses: dict[str, dict[str, bool]] = field(default_factory=dict)
+    integration_responses: tuple[IntegrationResponse, ...] = ()
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+
+    @property
+    def key(self) -> str:
+        """A stable, name-safe key for resource names: `service1-proxy-any`."""
+        parts = [p.strip("{}+") for p in self.path.strip("/").split("/")]
+        return "-".join([*parts, self.http_method.lower()]).replace("_", "-")
+
+
+def _service_routes(backend: Backend) -> list[Route]:
+    root = f"/{backend.prefix}"
+    common = dict(backend=backend.name, kind=backend.kind, integration_http_method="ANY")
+    return [
+        # `/service1` alone reaches the backend's root.
+        Route(path=root, http_method="ANY", uri_path="/", integration_request_parameters=dict(TENANT_HEADERS), **common),  # type: ignore[arg-type]
+        # `/service1/a/b?q=1` reaches `/a/b?q=1`: the URI names the path explicitly, so the prefix
+        # is dropped and the query string is passed on by HTTP_PROXY unchanged.
+        Route(
+            path=f"{root}/{{proxy+}}",
+            http_method="ANY",
+            uri_path="/{proxy}",
+            request_parameters={"method.request.path.proxy": True},
+            integration_request_parameters={
+                "integration.request.path.proxy": "method.request.path.proxy",
+                **TENANT_HEADERS,
+            },
+            **common,  # type: ignore[arg-type]
+        ),
+    ]
+
+
+def _docs_routes(backend: Backend) -> list[Route]:
+    ok_headers = {f"method.response.header.{h}": True for h in DOCS_HEADERS}
+    method_responses = {"200": ok_headers, "404": {}, "502": {}}
+    integration_responses = (
+        IntegrationResponse(
+            "200",
+            None,
+            {f"method.response.header.{h}": f"integration.response.header.{h}" for h in DOCS_HEADERS},
+        ),
+        # With s3:ListBucket granted, a missing key is S3's 404; any 4xx (also a denied 403) is
+        # answered as not found, so a client never sees S3's error document.
+        IntegrationResponse("404", r"4\d{2}"),
+        IntegrationResponse("502", r"5\d{2}"),
+    )
+    root = f"/{backend.prefix}"
+    common = dict(
+        backend=backend.name,
+        kind=backend.kind,
+        integration_http_method="GET",
+        method_responses=method_responses,
+        integration_responses=integration_responses,
+    )
+    return [
+        Route(path=root, http_method="GET", uri_path="/index.html", **common),  # type: ignore[arg-type]
+        Route(
+            path=f"{root}/{{key+}}",
+            http_method="GET",
+            uri_path="/{key}",
+            request_parameters={"method.request.path.key": True},
+            integration_request_parameters={"integration.request.path.key": "method.request.path.key"},
+            **common,  # type: ignore[arg-type]
+        ),
+    ]
+
+
+def build_routes(backends: tuple[Backend, ...] = BACKENDS) -> tuple[Route, ...]:
+    """Every method of the API, in a stable order."""
+    routes: list[Route] = []
+    for backend in backends:
+        routes += _service_routes(backend) if backend.kind == "http_proxy" else _docs_routes(backend)
+    return tuple(routes)
+
+
+def resource_paths(routes: tuple[Route, ...]) -> tuple[str, ...]:
+    """Every API resource path the routes need, parents before children (`/docs` before `/docs/{key+}`)."""
+    paths: set[str] = set()
+    for route in routes:
+        parts = route.path.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            paths.add("/" + "/".join(parts[:depth]))
+    return tuple(sorted(paths, key=lambda p: (p.count("/"), p)))
+
+
+def s3_origin(region: str, bucket: str) -> str:
+    """The integration URI prefix of an S3 path-style AWS service integration."""
+    return f"arn:aws:apigateway:{region}:s3:path/{bucket}"
+
+
+def http_origin(host: str, port: int) -> str:
+    return f"http://{host}:{port}"
+
+
+def definition_document(routes: tuple[Route, ...], deployed: dict[str, object]) -> str:
+    """Canonical JSON of the API definition and everything deployed into it (origins, link, role).
+
+    Its hash is the Deployment's trigger: any change, also one that keeps every resource id
+    (a changed integration URI, a new header mapping), yields a new deployment.
+    """
+    return json.dumps(
+        {"binaryMediaTypes": BINARY_MEDIA_TYPES, "routes": [asdict(r) for r in routes], "deployed": deployed},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def definition_hash(routes: tuple[Route, ...], deployed: dict[str, object]) -> str:
+    return hashlib.sha256(definition_document(routes, deployed).encode()).hexdigest()
+
+
+def route_table(routes: tuple[Route, ...]) -> list[tuple[str, str, str]]:
+    """(method, path, backend description) rows for people: the plan and README."""
+    described = {b.name: b.description for b in BACKENDS}
+    return [(r.http_method, r.path, f"{r.backend}: {described[r.backend]} → {r.uri_path}") for r in routes]

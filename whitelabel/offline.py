@@ -1,0 +1,285 @@
+"""The offline engine: run the real `__main__.py` with a real stack file under Pulumi's mock engine.
+
+Used by the offline plan (`make plan`), the tests and the benchmark. The mocks answer like AWS would
+for what the program reads back (ARNs, DNS names, zone ids, validation records), with values derived
+from the resource's name so that two runs of the same config produce identical inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.sync_await import _sync_await
+
+from whitelabel.config import PROJECT
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT_ID = "123456789012"
+# API Gateway's hosted zone for regional custom domains in eu-west-1 (what AWS returns there).
+REGIONAL_ZONE_ID = "ZLY8HYME6SFDD"
+ALB_ZONE_ID = "Z32O12XQLNTSW2"
+
+
+@dataclass
+class Registered:
+    """One resource as the program registered it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    dependencies: tuple[str, ...] = ()
+    retain_on_delete: bool = False
+    protect: bool = False
+    id: str = ""
+
+
+@dataclass
+class StackRun:
+    """Everything one run of the program registered, and its stack outputs."""
+
+    stack: str
+    resources: list[Registered]
+    outputs: dict[str, Any]
+    config: dict[str, str] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registered:
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+    def by_urn(self) -> dict[str, Registered]:
+        return {r.urn: r for r in self.resources}
+
+    def children_of(self, parent: Registered) -> list[Registered]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    @property
+    def custom(self) -> list[Registered]:
+        """The cloud resources (what AWS would hold), without the components that group them."""
+        return [r for r in self.resources if r.custom]
+
+
+def _digest(*parts: str, length: int = 10) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+class AwsMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes the way AWS would, deterministically."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.registered: list[Registered] = []
+        self.pending: dict[str, Any] = {}
+
+    # -- resources -------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        outputs = {**inputs, **self._computed(args.typ, args.name, inputs)}
+        resource_id = outputs.pop("id", None) or f"{args.name}-{_digest(args.typ, args.name, length=8)}"
+        meta = self.pending
+        self.registered.append(
+            Registered(
+                urn=meta.get("urn", ""),
+                type=args.typ,
+                name=args.name,
+                parent=meta.get("parent", ""),
+                custom=args.custom,
+                inputs=inputs,
+                outputs=outputs,
+                dependencies=tuple(meta.get("dependencies", ())),
+                retain_on_delete=bool(meta.get("retain_on_delete", False)),
+                protect=bool(meta.get("protect", False)),
+                id=resource_id if args.custom else "",
+            )
+        )
+        return (resource_id if args.custom else None), outputs
+
+    def _computed(self, typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        region, h = self.region, _digest(typ, name)
+        service = typ.split(":")[1].split("/")[0]
+        out: dict[str, Any] = {"arn": f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{name}"}
+        if typ == "aws:apigateway/restApi:RestApi":
+            out.update(id=h, rootResourceId=f"root{h[:6]}", executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{h}")
+        elif typ == "aws:apigateway/domainName:DomainName":
+            out.update(
+                regionalDomainName=f"d-{h}.execute-api.{region}.amazonaws.com",
+                regionalZoneId=REGIONAL_ZONE_ID,
+                domainNameId=h,
+                arn=f"arn:aws:apigateway:{region}::/domainnames/{inputs.get('domainName')}",
+            )
+        elif typ == "aws:acm/certificate:Certificate":
+            domain = str(inputs.get("domainName", ""))
+            names = [domain, *inputs.get("subjectAlternativeNames", [])]
+            out["arn"] = f"arn:aws:acm:{inputs.get('region') or region}:{ACCOUNT_ID}:certificate/{h}"
+            out["domainValidationOptions"] = [
+                {
+                    "domainName": n,
+                    # `*.x` and `x` are validated by the same record, as ACM does it.
+                    "resourceRecordName": f"_{_digest(n.removeprefix('*.'))}.{n.removeprefix('*.')}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{_digest('v', n.removeprefix('*.'))}.acm-validations.aws.",
+                }
+                for n in names
+            ]
+        elif typ == "aws:acm/certificateValidation:CertificateValidation":
+            out = {"certificateArn": inputs.get("certificateArn")}
+        elif typ == "aws:lb/loadBalancer:LoadBalancer":
+            prefix = "internal-" if inputs.get("internal") else ""
+            out.update(
+                arn=f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/app/{name[:32]}/{h}",
+                dnsName=f"{prefix}{name[:32]}-{h[:8]}.{region}.elb.amazonaws.com",
+                zoneId=ALB_ZONE_ID,
+                arnSuffix=f"app/{name[:32]}/{h}",
+            )
+        elif typ == "aws:lb/targetGroup:TargetGroup":
+            out.update(arn=f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:targetgroup/{name[:32]}/{h}", arnSuffix=f"targetgroup/{name[:32]}/{h}")
+        elif typ == "aws:lb/listener:Listener":
+            out["arn"] = f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:listener/app/{name[:32]}/{h}"
+        elif typ == "aws:s3/bucket:Bucket":
+            bucket = inputs.get("bucket") or f"{name}-{h[:7]}"
+            out.update(id=bucket, bucket=bucket, arn=f"arn:aws:s3:::{bucket}", bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com")
+        elif typ == "aws:iam/role:Role":
+            out.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", name=inputs.get("name") or name)
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            out.update(arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}", name=inputs.get("name") or name)
+        elif typ == "aws:apigateway/stage:Stage":
+            out["invokeUrl"] = f"https://api.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"
+        elif typ == "aws:ecs/cluster:Cluster":
+            out["arn"] = f"arn:aws:ecs:{region}:{ACCOUNT_ID}:cluster/{name}"
+        elif typ == "aws:route53/record:Record":
+            out["fqdn"] = inputs.get("name")
+        return out
+
+    # -- invokes -----------------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        token, a = args.token, args.args
+        if token == "aws:index/getRegion:getRegion":
+            return {"region": self.region, "name": self.region, "id": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com"}, None
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA", "id": ACCOUNT_ID}, None
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{z}" for z in "abc"]
+            return {"names": names, "zoneIds": [f"euw1-az{i + 1}" for i in range(3)], "id": self.region}, None
+        if token == "aws:route53/getZone:getZone":
+            zone = str(a.get("name", "")).rstrip(".")
+            return {"zoneId": f"Z{_digest(zone, length=12).upper()}", "name": zone, "id": f"Z{_digest(zone, length=12).upper()}", "nameServers": []}, None
+        raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping what mocks are not told: parent, dependencies, options."""
+
+    def __init__(self, mocks: AwsMocks) -> None:
+        super().__init__(mocks)
+        self.aws = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.type != "pulumi:pulumi:Stack":
+            self.aws.pending = {
+                "urn": self.make_urn(request.parent, request.type, request.name),
+                "parent": request.parent,
+                "dependencies": list(request.dependencies),
+                "retain_on_delete": request.retainOnDelete,
+                "protect": request.protect,
+            }
+        return super().RegisterResource(request)
+
+
+def stack_file_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any]:
+    """The `config:` block of `Pulumi.<stack>.yaml`, values as YAML gives them."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Encode config the way the Pulumi engine hands it to a program: strings, objects as JSON."""
+    encoded: dict[str, str] = {}
+    for key, value in values.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        encoded[full] = value if isinstance(value, str) else json.dumps(value)
+    return encoded
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    project_dir: Path = ROOT,
+) -> StackRun:
+    """Run `__main__.py` for `stack` under the mock engine and return what it registered.
+
+    `config` replaces the stack file's config entirely; `edit` changes a copy of it in place
+    (for example to append a customer). Exceptions of the program propagate.
+    """
+    values = dict(stack_file_config(stack, project_dir) if config is None else config)
+    if edit is not None:
+        values = json.loads(json.dumps(values))
+        edit(values)
+    encoded = engine_config(values)
+    region = str(values.get("aws:region", "eu-west-1"))
+    mocks = AwsMocks(region)
+    monitor = RecordingMonitor(mocks)
+
+    pulumi_settings.reset_options()
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(encoded)
+    root = pulumi.runtime.get_root_resource()
+
+    def program() -> None:
+        with _on_path(project_dir):
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+    _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
+    stack_outputs = getattr(root, "outputs", {})
+    outputs = {k: _resolve(v) for k, v in stack_outputs.items()}
+    return StackRun(stack=stack, resources=mocks.registered, outputs=outputs, config=encoded)
+
+
+def _resolve(value: Any) -> Any:
+    return _sync_await(pulumi.Output.from_input(value).future())
+
+
+class _on_path:  # noqa: N801 (used as a context manager)
+    def __init__(self, directory: Path) -> None:
+        self.directory = str(directory)
+
+    def __enter__(self) -> None:
+        self.cwd = os.getcwd()
+        os.chdir(self.directory)
+        sys.path.insert(0, self.directory)
+
+    def __exit__(self, *exc: object) -> None:
+        os.chdir(self.cwd)
+        if self.directory in sys.path:
+            sys.path.remove(self.directory)
+
+
+def walk_types(run: StackRun) -> Iterator[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for r in run.custom:
+        counts[r.type] = counts.get(r.type, 0) + 1
+    yield from sorted(counts.items())
