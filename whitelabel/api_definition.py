@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 BackendKind = Literal["http_proxy", "s3"]
@@ -82,22 +82,31 @@ class Route:
 
 def _service_routes(backend: Backend) -> list[Route]:
     root = f"/{backend.prefix}"
-    common = dict(backend=backend.name, kind=backend.kind, integration_http_method="ANY")
     return [
         # `/service1` alone reaches the backend's root.
-        Route(path=root, http_method="ANY", uri_path="/", integration_request_parameters=dict(TENANT_HEADERS), **common),  # type: ignore[arg-type]
+        Route(
+            path=root,
+            http_method="ANY",
+            backend=backend.name,
+            kind=backend.kind,
+            uri_path="/",
+            integration_http_method="ANY",
+            integration_request_parameters=dict(TENANT_HEADERS),
+        ),
         # `/service1/a/b?q=1` reaches `/a/b?q=1`: the URI names the path explicitly, so the prefix
         # is dropped and the query string is passed on by HTTP_PROXY unchanged.
         Route(
             path=f"{root}/{{proxy+}}",
             http_method="ANY",
+            backend=backend.name,
+            kind=backend.kind,
             uri_path="/{proxy}",
+            integration_http_method="ANY",
             request_parameters={"method.request.path.proxy": True},
             integration_request_parameters={
                 "integration.request.path.proxy": "method.request.path.proxy",
                 **TENANT_HEADERS,
             },
-            **common,  # type: ignore[arg-type]
         ),
     ]
 
@@ -117,24 +126,24 @@ def _docs_routes(backend: Backend) -> list[Route]:
         IntegrationResponse("502", r"5\d{2}"),
     )
     root = f"/{backend.prefix}"
-    common = dict(
+    index = Route(
+        path=root,
+        http_method="GET",
         backend=backend.name,
         kind=backend.kind,
+        uri_path="/index.html",
         integration_http_method="GET",
         method_responses=method_responses,
         integration_responses=integration_responses,
     )
-    return [
-        Route(path=root, http_method="GET", uri_path="/index.html", **common),  # type: ignore[arg-type]
-        Route(
-            path=f"{root}/{{key+}}",
-            http_method="GET",
-            uri_path="/{key}",
-            request_parameters={"method.request.path.key": True},
-            integration_request_parameters={"integration.request.path.key": "method.request.path.key"},
-            **common,  # type: ignore[arg-type]
-        ),
-    ]
+    document = replace(
+        index,
+        path=f"{root}/{{key+}}",
+        uri_path="/{key}",
+        request_parameters={"method.request.path.key": True},
+        integration_request_parameters={"integration.request.path.key": "method.request.path.key"},
+    )
+    return [index, document]
 
 
 def build_routes(backends: tuple[Backend, ...] = BACKENDS) -> tuple[Route, ...]:

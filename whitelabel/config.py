@@ -10,7 +10,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -32,7 +32,30 @@ LABEL_RULE = "must be a lowercase DNS label: 1 to 63 of a-z, 0-9, '-', not start
 RESERVED_SUBDOMAINS = frozenset({"www", "api", "docs", "admin", "mail", "status"})
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, retentionInDays).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 # Fargate's valid cpu/memory pairs (MiB), from the ECS task-size table.
 FARGATE_MEMORY = {
@@ -159,7 +182,9 @@ class Service1Settings(_Model):
         if allowed is None:
             raise ValueError(f"cpu {self.cpu} is not a Fargate size: one of {sorted(FARGATE_MEMORY)}")
         if self.memory not in allowed:
-            raise ValueError(f"memory {self.memory} does not fit cpu {self.cpu} on Fargate: {allowed[0]} to {allowed[-1]} MiB")
+            raise ValueError(
+                f"memory {self.memory} does not fit cpu {self.cpu} on Fargate: {allowed[0]} to {allowed[-1]} MiB"
+            )
         return self
 
 
@@ -242,9 +267,7 @@ class Settings(_Model):
 
 
 # Keys read from the project namespace; anything else there is a typo.
-TOP_LEVEL_KEYS = tuple(
-    (field.alias or name) for name, field in Settings.model_fields.items()
-)
+TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in Settings.model_fields.items())
 STRUCTURED_KEYS = frozenset({"customers", "network", "service1", "service2", "docs", "throttle", "quotas"})
 
 
@@ -300,18 +323,23 @@ def _check_customers(settings: Settings) -> None:
     for index, customer in enumerate(settings.customers):
         where = f"customers[{index}]"
         if customer.name in names:
-            raise ConfigError(f"{where}.name", f"{customer.name!r} is already used by customers[{names[customer.name]}]; names must be unique")
+            raise ConfigError(
+                f"{where}.name",
+                f"{customer.name!r} is already used by customers[{names[customer.name]}]; names must be unique",
+            )
         names[customer.name] = index
         sub_key = f"{where}.subdomain" if customer.subdomain_ is not None else f"{where}.name"
         if customer.subdomain in RESERVED_SUBDOMAINS:
             raise ConfigError(
                 sub_key,
-                f"{customer.subdomain!r} is reserved by the platform ({', '.join(sorted(RESERVED_SUBDOMAINS))}); set a different subdomain",
+                f"{customer.subdomain!r} is reserved by the platform ({', '.join(sorted(RESERVED_SUBDOMAINS))}); "
+                "set a different subdomain",
             )
         if customer.subdomain in subdomains:
             raise ConfigError(
                 sub_key,
-                f"subdomain {customer.subdomain!r} is already used by customers[{subdomains[customer.subdomain]}]; subdomains must be unique",
+                f"subdomain {customer.subdomain!r} is already used by customers[{subdomains[customer.subdomain]}]; "
+                "subdomains must be unique",
             )
         subdomains[customer.subdomain] = index
         fqdn = settings.fqdn(customer)
@@ -322,10 +350,13 @@ def _check_customers(settings: Settings) -> None:
             if domain == settings.base_domain or domain.endswith("." + settings.base_domain):
                 raise ConfigError(
                     f"{where}.customDomain",
-                    f"{domain!r} lies inside baseDomain {settings.base_domain!r}; use subdomain (and dedicatedDomain) for names we own",
+                    f"{domain!r} lies inside baseDomain {settings.base_domain!r}; "
+                    "use subdomain (and dedicatedDomain) for names we own",
                 )
             if domain in custom_domains:
-                raise ConfigError(f"{where}.customDomain", f"{domain!r} is already used by customers[{custom_domains[domain]}]")
+                raise ConfigError(
+                    f"{where}.customDomain", f"{domain!r} is already used by customers[{custom_domains[domain]}]"
+                )
             custom_domains[domain] = index
     zone = settings.hosted_zone
     if settings.base_domain != zone and not settings.base_domain.endswith("." + zone):
@@ -342,7 +373,7 @@ def read_raw_config(values: Mapping[str, str]) -> dict[str, Any]:
     for full_key, text in values.items():
         if not full_key.startswith(prefix):
             continue
-        key = full_key[len(prefix):]
+        key = full_key[len(prefix) :]
         value: Any = text
         if key in STRUCTURED_KEYS or key not in TOP_LEVEL_KEYS:
             try:
@@ -366,8 +397,13 @@ def _number(text: str) -> Any:
 
 def load_settings() -> Settings:
     """Read this stack's config from the Pulumi runtime and validate it."""
+    import pulumi
     from pulumi.runtime import config as runtime_config
 
     values: dict[str, str] = dict(runtime_config.get_config_env())
     values.update(runtime_config.CONFIG.get())
-    return parse_settings(read_raw_config(values))
+    try:
+        return parse_settings(read_raw_config(values))
+    except ConfigError as error:
+        # RunError: the engine prints the one line, no traceback, and nothing has been created.
+        raise pulumi.RunError(str(error)) from None

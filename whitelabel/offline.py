@@ -103,7 +103,7 @@ class AwsMocks(pulumi.runtime.Mocks):
                 type=args.typ,
                 name=args.name,
                 parent=meta.get("parent", ""),
-                custom=args.custom,
+                custom=bool(args.custom),
                 inputs=inputs,
                 outputs=outputs,
                 dependencies=tuple(meta.get("dependencies", ())),
@@ -119,7 +119,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         service = typ.split(":")[1].split("/")[0]
         out: dict[str, Any] = {"arn": f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{name}"}
         if typ == "aws:apigateway/restApi:RestApi":
-            out.update(id=h, rootResourceId=f"root{h[:6]}", executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{h}")
+            out.update(
+                id=h, rootResourceId=f"root{h[:6]}", executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{h}"
+            )
         elif typ == "aws:apigateway/domainName:DomainName":
             out.update(
                 regionalDomainName=f"d-{h}.execute-api.{region}.amazonaws.com",
@@ -152,20 +154,36 @@ class AwsMocks(pulumi.runtime.Mocks):
                 arnSuffix=f"app/{name[:32]}/{h}",
             )
         elif typ == "aws:lb/targetGroup:TargetGroup":
-            out.update(arn=f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:targetgroup/{name[:32]}/{h}", arnSuffix=f"targetgroup/{name[:32]}/{h}")
+            out.update(
+                arn=f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:targetgroup/{name[:32]}/{h}",
+                arnSuffix=f"targetgroup/{name[:32]}/{h}",
+            )
         elif typ == "aws:lb/listener:Listener":
             out["arn"] = f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:listener/app/{name[:32]}/{h}"
         elif typ == "aws:s3/bucket:Bucket":
             bucket = inputs.get("bucket") or f"{name}-{h[:7]}"
-            out.update(id=bucket, bucket=bucket, arn=f"arn:aws:s3:::{bucket}", bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com")
+            out.update(
+                id=bucket,
+                bucket=bucket,
+                arn=f"arn:aws:s3:::{bucket}",
+                bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
+            )
         elif typ == "aws:iam/role:Role":
             out.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", name=inputs.get("name") or name)
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
-            out.update(arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}", name=inputs.get("name") or name)
+            out.update(
+                arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}",
+                name=inputs.get("name") or name,
+            )
         elif typ == "aws:apigateway/stage:Stage":
             out["invokeUrl"] = f"https://api.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"
         elif typ == "aws:ecs/cluster:Cluster":
             out["arn"] = f"arn:aws:ecs:{region}:{ACCOUNT_ID}:cluster/{name}"
+            out["name"] = inputs.get("name") or name
+        elif typ in ("aws:ecs/service:Service", "aws:autoscaling/group:Group"):
+            out["name"] = inputs.get("name") or name
+        elif typ == "aws:ec2/eip:Eip":
+            out["allocationId"] = f"eipalloc-{h[:8]}"
         elif typ == "aws:route53/record:Record":
             out["fqdn"] = inputs.get("name")
         return out
@@ -174,17 +192,32 @@ class AwsMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         token, a = args.token, args.args
         if token == "aws:index/getRegion:getRegion":
-            return {"region": self.region, "name": self.region, "id": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com"}, None
+            return {
+                "region": self.region,
+                "name": self.region,
+                "id": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+            }, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA", "id": ACCOUNT_ID}, None
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
+                "userId": "AIDA",
+                "id": ACCOUNT_ID,
+            }, []
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{z}" for z in "abc"]
-            return {"names": names, "zoneIds": [f"euw1-az{i + 1}" for i in range(3)], "id": self.region}, None
+            return {"names": names, "zoneIds": [f"euw1-az{i + 1}" for i in range(3)], "id": self.region}, []
         if token == "aws:route53/getZone:getZone":
             zone = str(a.get("name", "")).rstrip(".")
-            return {"zoneId": f"Z{_digest(zone, length=12).upper()}", "name": zone, "id": f"Z{_digest(zone, length=12).upper()}", "nameServers": []}, None
+            return {
+                "zoneId": f"Z{_digest(zone, length=12).upper()}",
+                "name": zone,
+                "id": f"Z{_digest(zone, length=12).upper()}",
+                "nameServers": [],
+            }, []
         raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
 
 

@@ -1,0 +1,43 @@
+# Two commands matter on a fresh machine: `make plan STACK=dev` (the offline plan) and `make test`.
+PYTHON ?= python3
+STACK ?= dev
+VENV := venv
+LS_VENV := .localstack-venv
+
+.PHONY: plan test unit contract lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# LocalStack gets a virtualenv of its own: its pinned dependencies clash with the program's.
+$(LS_VENV)/.installed: requirements-localstack.txt
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install --quiet --upgrade pip
+	$(LS_VENV)/bin/pip install --quiet -r requirements-localstack.txt
+	touch $@
+
+plan: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would create, without a cloud
+	$(VENV)/bin/python -m tools.plan --stack $(STACK)
+
+test: $(VENV)/.installed $(LS_VENV)/.installed  ## every test: mock engine and LocalStack contract tests
+	$(VENV)/bin/python -m pytest
+
+unit: $(VENV)/.installed  ## the mock-engine tests only
+	$(VENV)/bin/python -m pytest --ignore=tests/contract
+
+contract: $(VENV)/.installed $(LS_VENV)/.installed  ## the LocalStack contract tests only
+	$(VENV)/bin/python -m pytest tests/contract
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.installed  ## program time and memory for 10 to 5,000 customers
+	$(VENV)/bin/python -m tools.bench
+
+clean:
+	rm -rf $(VENV) $(LS_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,293 @@
+"""The one REST API every customer shares: routes, integrations, deployment and stage."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import pulumi
+import pulumi_aws as aws
+
+from whitelabel.api_definition import (
+    BACKENDS,
+    BINARY_MEDIA_TYPES,
+    Route,
+    build_routes,
+    definition_hash,
+    http_origin,
+    resource_paths,
+    s3_origin,
+)
+from whitelabel.config import ThrottleSettings
+
+# One JSON line per request in the access log: enough to tell tenants apart and trace a request.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "tenant": "$context.domainPrefix",
+        "domain": "$context.domainName",
+        "ip": "$context.identity.sourceIp",
+        "method": "$context.httpMethod",
+        "path": "$context.path",
+        "status": "$context.status",
+        "latencyMs": "$context.responseLatency",
+        "integrationStatus": "$context.integrationStatus",
+        "integrationError": "$context.integration.error",
+    },
+    separators=(",", ":"),
+)
+
+
+class LoadBalancerTarget(Protocol):
+    """What the gateway needs of an internal load balancer."""
+
+    @property
+    def arn(self) -> pulumi.Output[str]: ...
+
+    @property
+    def dns_name(self) -> pulumi.Output[str]: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class GatewayArgs:
+    """Inputs of the gateway.
+
+    services: backend name (`service1`, `service2`) → its internal load balancer.
+    docs_read_role_arn: the role API Gateway assumes to read the docs bucket.
+    """
+
+    stage_name: str
+    vpc_link_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    vpc_link_security_group_id: pulumi.Input[str]
+    services: Mapping[str, LoadBalancerTarget]
+    docs_bucket_name: pulumi.Input[str]
+    docs_read_role_arn: pulumi.Input[str]
+    throttle: ThrottleSettings
+    log_retention_days: int
+
+
+class Gateway(pulumi.ComponentResource):
+    """A regional REST API with the route table of `whitelabel.api_definition`, deployed to one stage."""
+
+    def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("whitelabel:gateway:Gateway", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        routes = build_routes()
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+
+        # VPC link v2 reaches internal ALBs directly (REST APIs since November 2025); v1 would need an NLB.
+        self.vpc_link = aws.apigatewayv2.VpcLink(
+            f"{name}-vpc-link",
+            name=f"{name}-{args.stage_name}",
+            subnet_ids=args.vpc_link_subnet_ids,
+            security_group_ids=[args.vpc_link_security_group_id],
+            opts=child,
+        )
+        self.rest_api = aws.apigateway.RestApi(
+            f"{name}-api",
+            name=f"whitelabel-{args.stage_name}",
+            description="White-label gateway: every customer subdomain, one API",
+            # A string, not a list, in pulumi-aws 7.
+            endpoint_configuration={"types": "REGIONAL"},
+            # Customers reach the API only through their custom domains; the execute-api URL would
+            # bypass the tenant header (it has no domain prefix).
+            disable_execute_api_endpoint=True,
+            binary_media_types=list(BINARY_MEDIA_TYPES),
+            opts=child,
+        )
+
+        origins: dict[str, pulumi.Output[str]] = {
+            backend: target.dns_name.apply(functools.partial(http_origin, port=target.port))
+            for backend, target in args.services.items()
+        }
+        origins["docs"] = pulumi.Output.all(region, args.docs_bucket_name).apply(lambda v: s3_origin(v[0], v[1]))
+        missing = {b.name for b in BACKENDS} - set(origins)
+        if missing:
+            raise ValueError(f"Gateway needs a target for every backend; missing: {sorted(missing)}")
+
+        resource_ids = self._resources(name, routes)
+        integrated: list[pulumi.Resource] = []
+        for route in routes:
+            integrated += self._route(name, route, resource_ids[route.path], origins[route.backend], args)
+
+        deployed = {
+            "origins": origins,
+            "vpcLink": self.vpc_link.id,
+            "targets": {b: t.arn for b, t in args.services.items()},
+            "docsRole": args.docs_read_role_arn,
+        }
+        # A changed integration keeps its id, so the trigger hashes the whole definition instead.
+        trigger = pulumi.Output.from_input(deployed).apply(lambda values: definition_hash(routes, values))
+        self.deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=self.rest_api.id,
+            description="Deployed by whitelabel-gateway; replaced whenever the API definition changes",
+            triggers={"definition": trigger},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=integrated),
+        )
+
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs",
+            name=f"/aws/apigateway/whitelabel-{args.stage_name}/access",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        account = self._account_logging_role(name)
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=self.rest_api.id,
+            deployment=self.deployment.id,
+            stage_name=args.stage_name,
+            access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            # Access logging needs the account's CloudWatch role in place first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
+        )
+        self.method_settings = aws.apigateway.MethodSettings(
+            f"{name}-throttle",
+            rest_api=self.rest_api.id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings={
+                "throttling_rate_limit": args.throttle.rate_limit,
+                "throttling_burst_limit": args.throttle.burst_limit,
+                "metrics_enabled": True,
+                "logging_level": "ERROR",
+            },
+            opts=child,
+        )
+
+        self.rest_api_id = self.rest_api.id
+        self.stage_name = self.stage.stage_name
+        self.vpc_link_id = self.vpc_link.id
+        self.register_outputs(
+            {"restApiId": self.rest_api_id, "stageName": self.stage_name, "vpcLinkId": self.vpc_link_id}
+        )
+
+    def _resources(self, name: str, routes: tuple[Route, ...]) -> dict[str, pulumi.Output[str]]:
+        ids: dict[str, pulumi.Output[str]] = {"": self.rest_api.root_resource_id}
+        for path in resource_paths(routes):
+            parent_path, _, part = path.rpartition("/")
+            resource = aws.apigateway.Resource(
+                f"{name}-resource-{_slug(path)}",
+                rest_api=self.rest_api.id,
+                parent_id=ids[parent_path],
+                path_part=part,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            ids[path] = resource.id
+        return ids
+
+    def _route(
+        self,
+        name: str,
+        route: Route,
+        resource_id: pulumi.Output[str],
+        origin: pulumi.Output[str],
+        args: GatewayArgs,
+    ) -> list[pulumi.Resource]:
+        """The method, its integration and response mappings for one route."""
+        child = pulumi.ResourceOptions(parent=self)
+        method = aws.apigateway.Method(
+            f"{name}-method-{route.key}",
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
+            http_method=route.http_method,
+            authorization="NONE",
+            request_parameters=route.request_parameters or None,
+            opts=child,
+        )
+        connection: dict[str, pulumi.Input[str]] = {}
+        if route.kind == "http_proxy":
+            # Private integration through the VPC link v2: the URI's host names the ALB for the Host
+            # header, integration_target is the ALB that actually receives the request.
+            connection = {
+                "connection_type": "VPC_LINK",
+                "connection_id": self.vpc_link.id,
+                "integration_target": args.services[route.backend].arn,
+            }
+        else:
+            connection = {"credentials": args.docs_read_role_arn}
+        integration = aws.apigateway.Integration(
+            f"{name}-integration-{route.key}",
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            type="HTTP_PROXY" if route.kind == "http_proxy" else "AWS",
+            integration_http_method=route.integration_http_method,
+            uri=pulumi.Output.concat(origin, route.uri_path),
+            request_parameters=route.integration_request_parameters or None,
+            timeout_milliseconds=route.timeout_ms,
+            opts=child,
+            **connection,  # type: ignore[arg-type]
+        )
+        created: list[pulumi.Resource] = [method, integration]
+        method_responses: dict[str, aws.apigateway.MethodResponse] = {}
+        for status, headers in route.method_responses.items():
+            method_responses[status] = aws.apigateway.MethodResponse(
+                f"{name}-method-response-{route.key}-{status}",
+                rest_api=self.rest_api.id,
+                resource_id=resource_id,
+                http_method=method.http_method,
+                status_code=status,
+                response_parameters=headers or None,
+                opts=child,
+            )
+        for response in route.integration_responses:
+            created.append(
+                aws.apigateway.IntegrationResponse(
+                    f"{name}-integration-response-{route.key}-{response.status_code}",
+                    rest_api=self.rest_api.id,
+                    resource_id=resource_id,
+                    http_method=method.http_method,
+                    status_code=method_responses[response.status_code].status_code,
+                    selection_pattern=response.selection_pattern,
+                    response_parameters=response.response_parameters or None,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+                )
+            )
+        created += method_responses.values()
+        return created
+
+    def _account_logging_role(self, name: str) -> aws.apigateway.Account:
+        """The account-wide CloudWatch role API Gateway logs with.
+
+        It is one setting per account and region, shared by every stack there: retained on delete,
+        so destroying one stack does not switch logging off for the others.
+        """
+        role = aws.iam.Role(
+            f"{name}-cloudwatch-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "apigateway.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-cloudwatch-role-policy",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        return aws.apigateway.Account(
+            f"{name}-account",
+            cloudwatch_role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+
+
+def _slug(path: str) -> str:
+    return "-".join(p.strip("{}+") for p in path.strip("/").split("/"))
