@@ -12,6 +12,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,14 +90,16 @@ class AwsMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
         self.registered: list[Registered] = []
-        self.pending: dict[str, Any] = {}
+        # The monitor serves registrations from several threads; what it learns of one registration
+        # (parent, dependencies, options) is handed to `new_resource` on the same thread.
+        self.pending = threading.local()
 
     # -- resources -------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
         outputs = {**inputs, **self._computed(args.typ, args.name, inputs)}
         resource_id = outputs.pop("id", None) or f"{args.name}-{_digest(args.typ, args.name, length=8)}"
-        meta = self.pending
+        meta: dict[str, Any] = getattr(self.pending, "meta", {})
         self.registered.append(
             Registered(
                 urn=meta.get("urn", ""),
@@ -230,7 +233,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         if request.type != "pulumi:pulumi:Stack":
-            self.aws.pending = {
+            self.aws.pending.meta = {
                 "urn": self.make_urn(request.parent, request.type, request.name),
                 "parent": request.parent,
                 "dependencies": list(request.dependencies),
@@ -262,11 +265,13 @@ def run_program(
     *,
     edit: Callable[[dict[str, Any]], None] | None = None,
     project_dir: Path = ROOT,
+    mocks: AwsMocks | None = None,
 ) -> StackRun:
     """Run `__main__.py` for `stack` under the mock engine and return what it registered.
 
     `config` replaces the stack file's config entirely; `edit` changes a copy of it in place
-    (for example to append a customer). Exceptions of the program propagate.
+    (for example to append a customer). Exceptions of the program propagate; pass `mocks` to see
+    what was registered before one was raised.
     """
     values = dict(stack_file_config(stack, project_dir) if config is None else config)
     if edit is not None:
@@ -274,7 +279,7 @@ def run_program(
         edit(values)
     encoded = engine_config(values)
     region = str(values.get("aws:region", "eu-west-1"))
-    mocks = AwsMocks(region)
+    mocks = mocks if mocks is not None else AwsMocks(region)
     monitor = RecordingMonitor(mocks)
 
     pulumi_settings.reset_options()
