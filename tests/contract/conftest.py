@@ -1,0 +1,338 @@
+"""Contract-test fixtures: LocalStack from its own virtualenv, local stand-in backends, the deployed API.
+
+LocalStack runs as a child process in host mode (no Docker) for the whole session, bound to a free
+port on 127.0.0.1, with its files in a temporary folder; the API is created in it from `build_routes()`
+by `tools.localstack_api.import_api`. Everything listens on loopback only, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the repo root on the path
+    sys.path.insert(0, str(REPO))
+
+from tools.localstack_api import import_api  # noqa: E402
+from whitelabel.api_definition import build_routes, http_origin, s3_origin  # noqa: E402
+from whitelabel.config import Settings, parse_settings, read_raw_config  # noqa: E402
+
+STACK_FILE = REPO / "Pulumi.dev.yaml"
+STAGE = "dev"
+DOCS_BUCKET = "whitelabel-docs"
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}  # LocalStack accepts any
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+CLIENT_TIMEOUT_S = 35.0  # above the integration's 29 s ceiling, so the gateway answers before we give up
+EMULATOR_SITE = Path(__file__).parent / "emulator_site"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "contract: drives real HTTP through the deployed API definition in LocalStack")
+
+
+def dev_stack() -> tuple[Settings, str]:
+    """The dev stack's validated settings and AWS region, read from its stack file like `pulumi up` would."""
+    config = yaml.safe_load(STACK_FILE.read_text())["config"]
+    flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    return parse_settings(read_raw_config(flat)), config["aws:region"]
+
+
+# --- LocalStack -------------------------------------------------------------------------------------
+
+
+def localstack_python() -> Path:
+    """LocalStack's own interpreter: `LOCALSTACK_PYTHON`, else `<repo>/.localstack-venv/bin/python`."""
+    python = Path(os.environ.get("LOCALSTACK_PYTHON") or REPO / ".localstack-venv" / "bin" / "python")
+    if not python.exists():
+        pytest.fail(
+            f"LocalStack's interpreter {python} does not exist. Create its virtualenv with "
+            "`python3 -m venv .localstack-venv && .localstack-venv/bin/pip install -r requirements-localstack.txt` "
+            "(or `make contract`), or point LOCALSTACK_PYTHON at a Python that has localstack-core 4.12.0.",
+            pytrace=False,
+        )
+    return python
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    text = path.read_text(errors="replace") if path.exists() else "(no log written)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_healthy(endpoint: str, process: subprocess.Popen[bytes], deadline: float) -> str | None:
+    """Poll the health endpoint until apigateway, s3 and iam are up; return why not, or None when ready."""
+    reason = "no answer yet"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"LocalStack exited with code {process.returncode}"
+        try:
+            conn = http.client.HTTPConnection(endpoint.removeprefix("http://"), timeout=2)
+            conn.request("GET", "/_localstack/health")
+            services = json.loads(conn.getresponse().read())["services"]
+            conn.close()
+            if all(services.get(s) in ("available", "running") for s in ("apigateway", "s3", "iam", "sts")):
+                return None
+            reason = f"services not ready: {services}"
+        except (OSError, ValueError, KeyError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        time.sleep(0.25)
+    return f"not healthy after {STARTUP_TIMEOUT_S:.0f} s ({reason})"
+
+
+@pytest.fixture(scope="session")
+def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start LocalStack for the session and yield its endpoint URL; stop it by its process id afterwards."""
+    python = localstack_python()
+    root = tmp_path_factory.mktemp("localstack")
+    log_path = root / "localstack.log"
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(root),  # its caches (plugin index, self-signed certificate) stay out of the user's home
+        "FILESYSTEM_ROOT": str(root / "fs"),  # host-mode state and tmp: otherwise inside its virtualenv
+        "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+        # The default (twisted) server ignores the host of GATEWAY_LISTEN and binds 0.0.0.0;
+        # hypercorn binds the address given, so nothing listens beyond loopback.
+        "GATEWAY_SERVER": "hypercorn",
+        "DNS_ADDRESS": "0",  # no DNS server (it would bind port 53 on all interfaces)
+        "SERVICES": "apigateway,s3,iam,sts",
+        "LOCALSTACK_TELEMETRY_DISABLED": "1",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "PYTHONPATH": str(EMULATOR_SITE),  # sitecustomize: `*/*` binary media type as AWS matches it
+    }
+    endpoint = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(python), "-m", "localstack.runtime.main"],
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        problem = wait_healthy(endpoint, process, time.monotonic() + STARTUP_TIMEOUT_S)
+        if problem:
+            pytest.fail(
+                f"LocalStack could not start ({python} -m localstack.runtime.main on {endpoint}): {problem}.\n"
+                f"Last lines of {log_path}:\n{tail(log_path)}",
+                pytrace=False,
+            )
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def aws(localstack: str) -> Any:
+    """A factory of boto3 clients pointed at LocalStack, with dummy credentials."""
+    import boto3
+
+    _, region = dev_stack()
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=localstack, region_name=region, **CREDENTIALS)
+
+    return client
+
+
+# --- Stand-in backends ------------------------------------------------------------------------------
+
+
+@dataclass
+class StandIn:
+    """A local HTTP server that answers every request with a JSON echo of it and records it."""
+
+    name: str
+    server: ThreadingHTTPServer
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_stand_in(name: str) -> StandIn:
+    stand_in: StandIn
+
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _echo(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            path, _, query = self.path.partition("?")
+            record = {
+                "backend": name,
+                "method": self.command,
+                "path": path,
+                "query": query,
+                "body_b64": base64.b64encode(body).decode(),
+                "headers": [[k, v] for k, v in self.headers.items()],  # pairs: a repeated header shows twice
+            }
+            stand_in.received.append(record)
+            payload = json.dumps(record).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        setattr(Echo, f"do_{method}", Echo._echo)  # http.server dispatches on `do_<METHOD>`
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    server.daemon_threads = True
+    stand_in = StandIn(name, server)
+    threading.Thread(target=server.serve_forever, name=f"stand-in-{name}", daemon=True).start()
+    return stand_in
+
+
+@pytest.fixture(scope="session")
+def backends() -> Iterator[dict[str, StandIn]]:
+    """The stand-ins for service1 (ECS behind its ALB) and service2 (EC2 behind its ALB)."""
+    started = {name: start_stand_in(name) for name in ("service1", "service2")}
+    yield started
+    for stand_in in started.values():
+        stand_in.stop()
+
+
+@pytest.fixture(autouse=True)
+def _forget_requests(request: pytest.FixtureRequest) -> None:
+    """Each test sees only the requests it caused."""
+    if "backends" in request.fixturenames:
+        for stand_in in request.getfixturevalue("backends").values():
+            stand_in.received.clear()
+
+
+# --- The API ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def docs_role_arn(aws: Any) -> str:
+    """The role the docs integration assumes; as deployed, an IAM role API Gateway may assume."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    return aws("iam").create_role(RoleName="docs-read", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+@pytest.fixture(scope="session")
+def documents(aws: Any) -> list[tuple[str, Path, str]]:
+    """Upload the documents folder the program uploads, with the program's keys and Content-Types."""
+    from services.docs_bucket import document_files
+
+    settings, region = dev_stack()
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=DOCS_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
+    folder = REPO / settings.docs.folder  # the program resolves it against the project directory
+    files = [(key, Path(path), content_type) for key, path, content_type in document_files(str(folder))]
+    for key, path, content_type in files:
+        s3.put_object(Bucket=DOCS_BUCKET, Key=key, Body=path.read_bytes(), ContentType=content_type)
+    return files
+
+
+def deploy(aws: Any, service_origins: dict[str, str], docs_role_arn: str, name: str) -> str:
+    _, region = dev_stack()
+    origins = {**service_origins, "docs": s3_origin(region, DOCS_BUCKET)}
+    return import_api(aws("apigateway"), build_routes(), origins, docs_role_arn, stage=STAGE, name=name)
+
+
+@pytest.fixture(scope="session")
+def api(aws: Any, backends: dict[str, StandIn], docs_role_arn: str) -> str:
+    """The API as deployed, its service origins swapped for the stand-ins; returns its id."""
+    origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in backends.items()}
+    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway")
+
+
+@pytest.fixture(scope="session")
+def api_with_backends_down(aws: Any, docs_role_arn: str) -> str:
+    """The same API, its services pointing at stand-ins that have been stopped (nothing listens there)."""
+    stopped = {name: start_stand_in(name) for name in ("service1", "service2")}
+    for stand_in in stopped.values():
+        stand_in.stop()
+    origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in stopped.items()}
+    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway-backends-down")
+
+
+# --- Calling it -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@pytest.fixture(scope="session")
+def call(localstack: str) -> Any:
+    """call(api_id, method, path, host, body=None, headers=None) → Response, as a client of `host` would."""
+    address = localstack.removeprefix("http://")
+
+    def _call(
+        api_id: str,
+        method: str,
+        path: str,
+        host: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        # Deployed, the client calls https://<host><path> through the wildcard custom domain. LocalStack
+        # does not route custom domains by Host in this edition, so the request goes to the stage's
+        # path-based URL; the Host header still sets context.domainName and context.domainPrefix.
+        conn = http.client.HTTPConnection(address, timeout=CLIENT_TIMEOUT_S)
+        started = time.monotonic()
+        try:
+            conn.request(
+                method,
+                f"/restapis/{api_id}/{STAGE}/_user_request_{path}",
+                body=body,
+                # Like curl's default; API Gateway picks binary passthrough from the Accept header.
+                headers={"Host": host, "Accept": "*/*", **(headers or {})},
+            )
+            response = conn.getresponse()
+            return Response(response.status, response.headers, response.read(), time.monotonic() - started)
+        finally:
+            conn.close()
+
+    return _call
