@@ -10,7 +10,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -87,13 +87,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-Label = Annotated[str, Field(min_length=1)]
 
 
 class Customer(_Model):
     """One entry of `customers`: a tenant reached at `<subdomain>.<baseDomain>`."""
 
-    name: Label
+    name: str
     subdomain_: str | None = Field(default=None, alias="subdomain")
     dedicated_domain: StrictBool = Field(default=False, alias="dedicatedDomain")
     custom_domain: str | None = Field(default=None, alias="customDomain")

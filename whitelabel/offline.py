@@ -96,7 +96,7 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     # -- resources -------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        inputs = dict(args.inputs)
+        inputs = {key: _comparable(value) for key, value in args.inputs.items()}
         outputs = {**inputs, **self._computed(args.typ, args.name, inputs)}
         resource_id = outputs.pop("id", None) or f"{args.name}-{_digest(args.typ, args.name, length=8)}"
         meta: dict[str, Any] = getattr(self.pending, "meta", {})
@@ -295,6 +295,19 @@ def run_program(
     stack_outputs = getattr(root, "outputs", {})
     outputs = {k: _resolve(v) for k, v in stack_outputs.items()}
     return StackRun(stack=stack, resources=mocks.registered, outputs=outputs, config=encoded)
+
+
+def _comparable(value: Any) -> Any:
+    """Assets compare by identity; record them by what they are, so two runs can be compared."""
+    if isinstance(value, pulumi.FileAsset):
+        return {"fileAsset": str(value.path)}
+    if isinstance(value, pulumi.StringAsset):
+        return {"stringAsset": value.text}
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
 
 
 def _resolve(value: Any) -> Any:

@@ -1,0 +1,217 @@
+"""The REST API as the real program deploys it: routes, private integrations, tenant headers, docs."""
+
+from __future__ import annotations
+
+import json
+
+from whitelabel.api_definition import BINARY_MEDIA_TYPES, TENANT_HEADERS, build_routes, resource_paths
+from whitelabel.offline import Registered, StackRun, run_program
+
+ROUTES = build_routes()
+
+
+def _one(run: StackRun, type_: str) -> Registered:
+    (found,) = run.of_type(type_)
+    return found
+
+
+def _component(run: StackRun, resource: Registered) -> str:
+    return run.by_urn()[resource.parent].name
+
+
+def _load_balancer(run: StackRun, service: str) -> Registered:
+    (found,) = [
+        lb
+        for lb in run.of_type("aws:lb/loadBalancer:LoadBalancer")
+        if lb.outputs["dnsName"] == run.outputs[f"{service}LoadBalancer"]
+    ]
+    return found
+
+
+def test_rest_api_is_regional_with_execute_api_disabled_and_binary_passthrough(dev: StackRun) -> None:
+    api = _one(dev, "aws:apigateway/restApi:RestApi")
+    assert api.inputs["endpointConfiguration"] == {"types": "REGIONAL"}
+    assert api.inputs["disableExecuteApiEndpoint"] is True
+    assert api.inputs["binaryMediaTypes"] == list(BINARY_MEDIA_TYPES)
+    assert dev.outputs["apiId"] == api.id
+
+
+def test_every_route_of_the_definition_is_a_method_on_the_right_resource(dev: StackRun) -> None:
+    resources = {r.name: r for r in dev.of_type("aws:apigateway/resource:Resource")}
+    assert sorted(r.inputs["pathPart"] for r in resources.values()) == sorted(
+        p.rsplit("/", 1)[1] for p in resource_paths(ROUTES)
+    )
+    by_id = {r.id: r for r in resources.values()}
+    api = _one(dev, "aws:apigateway/restApi:RestApi")
+
+    def path_of(resource_id: str) -> str:
+        if resource_id == api.outputs["rootResourceId"]:
+            return ""
+        resource = by_id[resource_id]
+        return path_of(resource.inputs["parentId"]) + "/" + resource.inputs["pathPart"]
+
+    methods = {
+        (path_of(m.inputs["resourceId"]), m.inputs["httpMethod"]): m
+        for m in dev.of_type("aws:apigateway/method:Method")
+    }
+    assert set(methods) == {(r.path, r.http_method) for r in ROUTES}
+    for route in ROUTES:
+        method = methods[(route.path, route.http_method)]
+        assert method.inputs["authorization"] == "NONE"
+        assert method.inputs.get("requestParameters", {}) == route.request_parameters
+
+
+def _integrations(run: StackRun) -> dict[str, Registered]:
+    return {
+        i.name.removeprefix("gateway-integration-"): i for i in run.of_type("aws:apigateway/integration:Integration")
+    }
+
+
+def test_service_routes_are_private_integrations_through_the_vpc_link_to_the_internal_albs(dev: StackRun) -> None:
+    link = _one(dev, "aws:apigatewayv2/vpcLink:VpcLink")
+    integrations = _integrations(dev)
+    for route in (r for r in ROUTES if r.kind == "http_proxy"):
+        integration = integrations[route.key]
+        alb = _load_balancer(dev, route.backend)
+        assert alb.inputs["internal"] is True
+        assert integration.inputs["type"] == "HTTP_PROXY"
+        assert integration.inputs["integrationHttpMethod"] == "ANY"
+        assert integration.inputs["connectionType"] == "VPC_LINK"
+        assert integration.inputs["connectionId"] == link.id
+        assert integration.inputs["integrationTarget"] == alb.outputs["arn"]
+        assert integration.inputs["uri"] == f"http://{alb.outputs['dnsName']}:80{route.uri_path}"
+        assert integration.inputs["requestParameters"] == route.integration_request_parameters
+        assert "credentials" not in integration.inputs
+
+
+def test_every_service_integration_sets_the_tenant_headers_from_the_request_context(dev: StackRun) -> None:
+    service_integrations = [i for k, i in _integrations(dev).items() if not k.startswith("docs")]
+    assert len(service_integrations) == 4
+    for integration in service_integrations:
+        params = integration.inputs["requestParameters"]
+        assert params["integration.request.header.X-Tenant-Id"] == "context.domainPrefix"
+        assert params["integration.request.header.X-Tenant-Domain"] == "context.domainName"
+    assert TENANT_HEADERS == {
+        "integration.request.header.X-Tenant-Id": "context.domainPrefix",
+        "integration.request.header.X-Tenant-Domain": "context.domainName",
+    }
+
+
+def test_proxy_routes_forward_the_path_after_the_prefix(dev: StackRun) -> None:
+    integrations = _integrations(dev)
+    for service in ("service1", "service2"):
+        proxy = integrations[f"{service}-proxy-any"]
+        assert proxy.inputs["uri"].endswith("/{proxy}")
+        assert proxy.inputs["requestParameters"]["integration.request.path.proxy"] == "method.request.path.proxy"
+        assert integrations[f"{service}-any"].inputs["uri"].endswith(":80/")
+
+
+def test_vpc_link_sits_in_the_private_subnets_with_its_own_security_group(dev: StackRun) -> None:
+    link = _one(dev, "aws:apigatewayv2/vpcLink:VpcLink")
+    private = [s.id for s in dev.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] == "private"]
+    assert sorted(link.inputs["subnetIds"]) == sorted(private)
+    (group,) = link.inputs["securityGroupIds"]
+    assert (
+        _component(dev, next(s for s in dev.of_type("aws:ec2/securityGroup:SecurityGroup") if s.id == group))
+        == "network"
+    )
+
+
+def test_docs_routes_read_the_bucket_with_the_docs_role(dev: StackRun) -> None:
+    integrations = _integrations(dev)
+    bucket = dev.outputs["docsBucket"]
+    role = next(r for r in dev.of_type("aws:iam/role:Role") if _component(dev, r) == "docs")
+    index, document = integrations["docs-get"], integrations["docs-key-get"]
+    assert index.inputs["uri"] == f"arn:aws:apigateway:eu-west-1:s3:path/{bucket}/index.html"
+    assert document.inputs["uri"] == f"arn:aws:apigateway:eu-west-1:s3:path/{bucket}/{{key}}"
+    assert document.inputs["requestParameters"] == {"integration.request.path.key": "method.request.path.key"}
+    for integration in (index, document):
+        assert integration.inputs["type"] == "AWS"
+        assert integration.inputs["integrationHttpMethod"] == "GET"
+        assert integration.inputs["credentials"] == role.outputs["arn"]
+        assert "connectionType" not in integration.inputs
+
+
+def test_docs_responses_pass_content_type_and_turn_s3_errors_into_404(dev: StackRun) -> None:
+    responses = {
+        r.name.removeprefix("gateway-integration-response-"): r
+        for r in dev.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
+    }
+    for key in ("docs-get", "docs-key-get"):
+        ok = responses[f"{key}-200"]
+        assert ok.inputs.get("selectionPattern") in (None, "")
+        assert (
+            ok.inputs["responseParameters"]["method.response.header.Content-Type"]
+            == "integration.response.header.Content-Type"
+        )
+        assert responses[f"{key}-404"].inputs["selectionPattern"] == r"4\d{2}"
+        assert responses[f"{key}-502"].inputs["selectionPattern"] == r"5\d{2}"
+    method_responses = {
+        r.name.removeprefix("gateway-method-response-"): r
+        for r in dev.of_type("aws:apigateway/methodResponse:MethodResponse")
+    }
+    assert (
+        method_responses["docs-key-get-200"].inputs["responseParameters"]["method.response.header.Content-Type"] is True
+    )
+
+
+def test_deployment_comes_after_every_method_and_integration(dev: StackRun) -> None:
+    deployment = _one(dev, "aws:apigateway/deployment:Deployment")
+    needed = {
+        r.urn
+        for r in dev.resources
+        if r.type
+        in (
+            "aws:apigateway/method:Method",
+            "aws:apigateway/integration:Integration",
+            "aws:apigateway/integrationResponse:IntegrationResponse",
+        )
+    }
+    assert len(needed) == 18
+    assert needed <= set(deployment.dependencies)
+
+
+def test_stage_is_named_after_the_stack_and_points_at_the_deployment(dev: StackRun, prod: StackRun) -> None:
+    for run, name in ((dev, "dev"), (prod, "prod")):
+        stage = _one(run, "aws:apigateway/stage:Stage")
+        assert stage.inputs["stageName"] == name
+        assert stage.inputs["deployment"] == _one(run, "aws:apigateway/deployment:Deployment").id
+        assert run.outputs["stageName"] == name
+        access = stage.inputs["accessLogSettings"]
+        assert json.loads(access["format"])["tenant"] == "$context.domainPrefix"
+
+
+def test_stage_throttling_comes_from_config(dev: StackRun, prod: StackRun) -> None:
+    for run, (rate, burst) in ((dev, (100, 200)), (prod, (1000, 2000))):
+        settings = _one(run, "aws:apigateway/methodSettings:MethodSettings")
+        assert settings.inputs["methodPath"] == "*/*"
+        assert settings.inputs["settings"]["throttlingRateLimit"] == rate
+        assert settings.inputs["settings"]["throttlingBurstLimit"] == burst
+
+
+def test_account_logging_role_is_retained_on_delete(dev: StackRun) -> None:
+    account = _one(dev, "aws:apigateway/account:Account")
+    assert account.retain_on_delete is True
+    role = next(r for r in dev.of_type("aws:iam/role:Role") if r.outputs["arn"] == account.inputs["cloudwatchRoleArn"])
+    assert role.retain_on_delete is True
+    stage = _one(dev, "aws:apigateway/stage:Stage")
+    assert account.urn in stage.dependencies
+
+
+def _trigger(run: StackRun) -> str:
+    return _one(run, "aws:apigateway/deployment:Deployment").inputs["triggers"]["definition"]
+
+
+def test_redeploys_when_an_integration_changes_but_not_otherwise(dev: StackRun) -> None:
+    assert _trigger(run_program("dev")) == _trigger(dev)
+
+    def other_port(values: dict) -> None:
+        values["whitelabel-gateway:service1"] = {"port": 8080}
+
+    changed = run_program("dev", edit=other_port)
+    assert _trigger(changed) != _trigger(dev)
+
+    def add_customer(values: dict) -> None:
+        values["whitelabel-gateway:customers"].append({"name": "initech"})
+
+    assert _trigger(run_program("dev", edit=add_customer)) == _trigger(dev)
