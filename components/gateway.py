@@ -248,6 +248,8 @@ class Gateway(pulumi.ComponentResource):
                     status_code=method_responses[response.status_code].status_code,
                     selection_pattern=response.selection_pattern,
                     response_parameters=response.response_parameters or None,
+                    response_templates=response.response_templates or None,
+                    content_handling=response.content_handling,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
                 )
             )

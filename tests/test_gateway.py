@@ -144,7 +144,11 @@ def test_docs_responses_pass_content_type_and_turn_s3_errors_into_404(dev: Stack
             ok.inputs["responseParameters"]["method.response.header.Content-Type"]
             == "integration.response.header.Content-Type"
         )
-        assert responses[f"{key}-404"].inputs["selectionPattern"] == r"4\d{2}"
+        assert ok.inputs["contentHandling"] == "CONVERT_TO_BINARY"
+        not_found = responses[f"{key}-404"]
+        assert not_found.inputs["selectionPattern"] == r"4\d{2}"
+        assert not_found.inputs["contentHandling"] == "CONVERT_TO_TEXT"
+        assert json.loads(not_found.inputs["responseTemplates"]["application/json"]) == {"message": "Not Found"}
         assert responses[f"{key}-502"].inputs["selectionPattern"] == r"5\d{2}"
     method_responses = {
         r.name.removeprefix("gateway-method-response-"): r

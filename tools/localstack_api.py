@@ -60,10 +60,13 @@ def import_api(
             apigateway.put_method_response(**where, statusCode=status, responseParameters=headers)
         for response in route.integration_responses:
             pattern = {} if response.selection_pattern is None else {"selectionPattern": response.selection_pattern}
+            if response.content_handling is not None:
+                pattern["contentHandling"] = response.content_handling
             apigateway.put_integration_response(
                 **where,
                 statusCode=response.status_code,
                 responseParameters=response.response_parameters,
+                responseTemplates=response.response_templates,
                 **pattern,
             )
 

@@ -55,6 +55,8 @@ class IntegrationResponse:
     status_code: str
     selection_pattern: str | None = None
     response_parameters: dict[str, str] = field(default_factory=dict)
+    response_templates: dict[str, str] = field(default_factory=dict)
+    content_handling: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,19 +113,35 @@ def _service_routes(backend: Backend) -> list[Route]:
     ]
 
 
+def _docs_error(status: str, pattern: str, message: str) -> IntegrationResponse:
+    """An S3 error answered with our own small JSON body: S3's XML (bucket, key) never reaches a client."""
+    return IntegrationResponse(
+        status,
+        pattern,
+        {"method.response.header.Content-Type": "'application/json'"},
+        {"application/json": json.dumps({"message": message})},
+        # With `*/*` every payload is binary; a template applies only to text.
+        content_handling="CONVERT_TO_TEXT",
+    )
+
+
 def _docs_routes(backend: Backend) -> list[Route]:
     ok_headers = {f"method.response.header.{h}": True for h in DOCS_HEADERS}
-    method_responses = {"200": ok_headers, "404": {}, "502": {}}
+    error_headers = {"method.response.header.Content-Type": True}
+    method_responses = {"200": ok_headers, "404": error_headers, "502": error_headers}
     integration_responses = (
         IntegrationResponse(
             "200",
             None,
             {f"method.response.header.{h}": f"integration.response.header.{h}" for h in DOCS_HEADERS},
+            # Bytes as stored, whatever the client's Accept header: without it a client that sends
+            # no Accept would get a PNG base64-encoded.
+            content_handling="CONVERT_TO_BINARY",
         ),
         # With s3:ListBucket granted, a missing key is S3's 404; any 4xx (also a denied 403) is
-        # answered as not found, so a client never sees S3's error document.
-        IntegrationResponse("404", r"4\d{2}"),
-        IntegrationResponse("502", r"5\d{2}"),
+        # answered as not found, so a client never learns which.
+        _docs_error("404", r"4\d{2}", "Not Found"),
+        _docs_error("502", r"5\d{2}", "Bad Gateway"),
     )
     root = f"/{backend.prefix}"
     index = Route(

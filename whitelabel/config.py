@@ -87,8 +87,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-
-
 class Customer(_Model):
     """One entry of `customers`: a tenant reached at `<subdomain>.<baseDomain>`."""
 

@@ -19,6 +19,7 @@ Known emulator limitations (LocalStack 4.12.0, host mode), so not proven here:
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -148,6 +149,18 @@ def test_missing_document_is_a_client_error(call, api, documents, host, subdomai
     response = call(api, "GET", f"/docs/{key}", host)
 
     assert 400 <= response.status < 500, (response.status, response.body)
+    # Our own small body, never S3's error document (which names the bucket and the key).
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.body) == {"message": "Not Found"}
+
+
+@pytest.mark.parametrize("key", ["logo.png", "guide.pdf"])
+@pytest.mark.parametrize(("host", "subdomain"), CUSTOMERS[:1])
+def test_binary_document_is_intact_without_an_accept_header(call, api, documents, host, subdomain, key):
+    response = call(api, "GET", f"/docs/{key}", host, headers={"Accept": None})
+
+    assert response.status == 200, response.body[:200]
+    assert response.body == (REPO_DOCS / key).read_bytes()
 
 
 @pytest.mark.parametrize(

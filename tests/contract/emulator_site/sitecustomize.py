@@ -1,6 +1,9 @@
 """Loaded only into the LocalStack process (the contract fixture puts this folder on its PYTHONPATH).
 
-LocalStack 4.12 deviates from AWS in one place the contract depends on: its binary-media-type matcher
+LocalStack 4.12 deviates from AWS in two places the contract depends on; each patch below makes it do
+what AWS documents and leaves every other case to LocalStack.
+
+1. its binary-media-type matcher
 skips a `*/*` entry (`if _type == "*": continue` in
 `localstack/services/apigateway/next_gen/execute_api/helpers.py`), so with our `BINARY_MEDIA_TYPES =
 ("*/*",)` it treats every S3 object as text and re-decodes PNG and PDF bytes as UTF-8 (U+FFFD for each
@@ -8,6 +11,12 @@ invalid byte). AWS documents that `*/*` covers all content types
 (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html).
 This makes a `*/*` entry match any `type/subtype`, as AWS does, and leaves every other case to
 LocalStack. It must run before the handlers import the function by name, hence sitecustomize.
+
+2. With `contentHandling: CONVERT_TO_TEXT` on an integration response, AWS turns a binary payload into
+its base64 text and then applies the response template (the payload-encodings workflow table on the
+page above). LocalStack's `IntegrationResponseHandler.convert_body` returns the base64 as bytes, and its
+template step then refuses bytes with a 500. Our docs error responses (S3's 404 → our own JSON body)
+rely on that conversion, so the bytes are handed on as the text they are.
 """
 
 from localstack.services.apigateway.next_gen.execute_api import helpers
@@ -22,3 +31,18 @@ def _matches_like_aws(mime_type, binary_media_types):
 
 
 helpers.mime_type_matches_binary_media_types = _matches_like_aws
+
+
+from localstack.services.apigateway.next_gen.execute_api.handlers import integration_response  # noqa: E402
+
+_localstack_convert_body = integration_response.IntegrationResponseHandler.convert_body
+
+
+def _convert_body_like_aws(context, body, content_handling):
+    converted = _localstack_convert_body(context, body=body, content_handling=content_handling)
+    if content_handling == "CONVERT_TO_TEXT" and isinstance(converted, bytes):
+        return converted.decode("ascii")
+    return converted
+
+
+integration_response.IntegrationResponseHandler.convert_body = staticmethod(_convert_body_like_aws)
