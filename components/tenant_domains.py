@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from whitelabel.config import Customer, Settings
+from whitelabel.config import HANDOFF_LABEL, Customer, Settings
 
 # TLS 1.2 or stronger on every custom domain.
 SECURITY_POLICY = "TLS_1_2"
@@ -55,6 +55,10 @@ class TenantDomains(pulumi.ComponentResource):
         super().__init__("whitelabel:tenant_domains:TenantDomains", name, None, opts)
         self._name = name
         self._args = args
+        # CreateDomainName is limited to one call per 30 s per account, and the limit cannot be raised:
+        # every custom domain this stack adds waits for the one before it, so one `pulumi up` with many
+        # new domains makes its calls one after another instead of failing on throttling.
+        self._previous_domain: pulumi.Resource | None = None
         self.zone_id = aws.route53.get_zone_output(
             name=args.hosted_zone, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
         ).zone_id
@@ -77,24 +81,24 @@ class TenantDomains(pulumi.ComponentResource):
 
         endpoints: dict[str, str] = {}
         dedicated_targets: dict[str, pulumi.Output[str]] = {}
-        previous: pulumi.Resource | None = None
+        handoff: dict[str, pulumi.Output[dict[str, Any]]] = {}
         # Sorted by name, never by list position: reordering `customers` changes nothing.
         for customer in sorted(args.customers, key=lambda c: c.name):
             fqdn = f"{customer.subdomain}.{args.base_domain}"
             endpoints[customer.name] = f"https://{fqdn}"
+            prefix = f"{name}-{customer.name}"
             if customer.dedicated_domain:
-                # CreateDomainName is limited to one call per 30 s per account (not raisable): the
-                # dedicated domains are created one after another, never all at once.
-                domain = self._domain(f"{name}-{customer.name}", fqdn, self.certificate_arn, after=previous)
-                previous = domain
+                domain = self._domain(prefix, fqdn, self.certificate_arn)
                 dedicated_targets[customer.name] = domain.regional_domain_name
-                self._alias_records(f"{name}-{customer.name}", fqdn, domain)
+                self._alias_records(prefix, fqdn, domain)
             else:
-                self._alias_records(f"{name}-{customer.name}", fqdn, self.wildcard_domain)
+                self._alias_records(prefix, fqdn, self.wildcard_domain)
+            if customer.custom_domain is not None:
+                handoff[customer.name] = self._own_domain(f"{prefix}-own", customer, customer.custom_domain)
 
         self.endpoints = endpoints
         self.dedicated_domain_targets = dedicated_targets
-        self.custom_domain_handoff: dict[str, Any] = {}
+        self.custom_domain_handoff = handoff
         self.register_outputs(
             {
                 "endpoints": self.endpoints,
@@ -130,10 +134,8 @@ class TenantDomains(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _domain(
-        self, name: str, domain_name: str, certificate_arn: pulumi.Input[str], *, after: pulumi.Resource | None = None
-    ) -> aws.apigateway.DomainName:
-        """A regional custom domain mapped (empty base path) to the stage."""
+    def _domain(self, name: str, domain_name: str, certificate_arn: pulumi.Input[str]) -> aws.apigateway.DomainName:
+        """A regional custom domain mapped (empty base path) to the stage, created after the previous one."""
         endpoint = aws.apigateway.DomainNameEndpointConfigurationArgs(
             types="REGIONAL", ip_address_type="dualstack" if self._args.dual_stack else None
         )
@@ -143,8 +145,11 @@ class TenantDomains(pulumi.ComponentResource):
             regional_certificate_arn=certificate_arn,
             endpoint_configuration=endpoint,
             security_policy=SECURITY_POLICY,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[after] if after else None),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self._previous_domain] if self._previous_domain else None
+            ),
         )
+        self._previous_domain = domain
         aws.apigateway.BasePathMapping(
             f"{name}-mapping",
             domain_name=domain.domain_name,
@@ -153,6 +158,50 @@ class TenantDomains(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return domain
+
+    def _own_domain(self, name: str, customer: Customer, domain_name: str) -> pulumi.Output[dict[str, Any]]:
+        """A domain the customer owns (`api.customer.com`), in two phases so `pulumi up` never waits on DNS
+        we do not control.
+
+        Phase 1 requests its certificate and hands the customer the validation record(s) and the name to
+        point the domain at. Phase 2 (`customDomainValidated: true`, once the customer has published the
+        records) waits for the certificate, then creates the custom domain, its mapping and our record.
+        """
+        certificate = aws.acm.Certificate(
+            f"{name}-certificate",
+            domain_name=domain_name,
+            validation_method="DNS",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{self._args.base_domain}"
+        status = "awaiting-validation"
+        target: pulumi.Input[str | None] = None
+        if customer.custom_domain_validated:
+            # No records of ours: the customer published them; this waits until ACM has issued.
+            validation = aws.acm.CertificateValidation(
+                f"{name}-validation",
+                certificate_arn=certificate.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            domain = self._domain(name, domain_name, validation.certificate_arn)
+            self._alias_records(name, point_at, domain)
+            status = "validated"
+            target = domain.regional_domain_name
+        records = certificate.domain_validation_options.apply(
+            lambda options: [
+                {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
+                for o in options
+            ]
+        )
+        return pulumi.Output.all(records, target).apply(
+            lambda values: {
+                "domain": domain_name,
+                "status": status,
+                "validationRecords": values[0],
+                "pointAt": point_at,
+                "pointAtTarget": values[1],
+            }
+        )
 
     def _alias_records(self, name: str, fqdn: str, domain: aws.apigateway.DomainName) -> None:
         """`fqdn` → the custom domain's regional endpoint: A, and AAAA when dual-stack."""

@@ -33,7 +33,7 @@ def test_defaults_keep_a_stack_file_short() -> None:
     assert settings.network.nat_gateways == 1 and settings.network.availability_zones == 2
     assert settings.service1.cpu == 256 and settings.service1.memory == 512
     assert settings.log_retention_days == 14
-    assert settings.quotas.dedicated_domains == 120 and settings.quotas.records_per_zone == 10_000
+    assert settings.quotas.custom_domains == 120 and settings.quotas.records_per_zone == 10_000
 
 
 def test_customer_list_may_be_empty() -> None:
@@ -104,7 +104,7 @@ INVALID = [
     (with_(service2={"minSize": 3, "maxSize": 2}), "service2", "minSize (3) must not exceed maxSize (2)"),
     (with_(service2={"desiredCapacity": 9}), "service2", "desiredCapacity (9)"),
     (with_(throttle={"rateLimit": 0}), "throttle.rateLimit", "greater than 0"),
-    (with_(quotas={"dedicatedDomains": 0}), "quotas.dedicatedDomains", "greater than or equal to 1"),
+    (with_(quotas={"customDomains": 0}), "quotas.customDomains", "greater than or equal to 1"),
 ]
 
 

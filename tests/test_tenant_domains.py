@@ -119,6 +119,7 @@ def test_dedicated_domains_are_created_one_after_another(run_with: Callable[...,
     run = run_with([{"name": n, "dedicatedDomain": True} for n in ("umbrella", "acme", "globex")])
     domains = _domains(run)
     chain = [domains[f"{n}.dev.example.com"] for n in ("acme", "globex", "umbrella")]
-    assert not [d for d in chain[0].dependencies if "domainName:DomainName" in d]
+    wildcard = domains["*.dev.example.com"]
+    assert [d for d in chain[0].dependencies if "domainName:DomainName" in d] == [wildcard.urn]
     assert chain[0].urn in chain[1].dependencies
     assert chain[1].urn in chain[2].dependencies

@@ -29,7 +29,14 @@ LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 LABEL_RULE = "must be a lowercase DNS label: 1 to 63 of a-z, 0-9, '-', not starting or ending with '-'"
 
 # Subdomains the platform keeps for itself: a customer named `www` must not take www.<baseDomain>.
-RESERVED_SUBDOMAINS = frozenset({"www", "api", "docs", "admin", "mail", "status"})
+RESERVED_SUBDOMAINS = frozenset({"www", "api", "docs", "admin", "mail", "status", "cname"})
+
+# Customers who bring their own domain point it (CNAME) at `<subdomain>.cname.<baseDomain>`: a name we
+# own from the first phase on, aliased to their custom domain once it exists.
+HANDOFF_LABEL = "cname"
+
+# ACM puts the first domain name in the certificate's Common Name, which RFC 5280 limits to 64 octets.
+CERTIFICATE_NAME_MAX = 64
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, retentionInDays).
 LOG_RETENTION_DAYS = (
@@ -222,8 +229,12 @@ class ThrottleSettings(_Model):
 class QuotaSettings(_Model):
     """Account quotas the program checks before it creates anything; raise them here after AWS does."""
 
-    dedicated_domains: int = Field(default=120, ge=1, alias="dedicatedDomains")
+    # API Gateway: "Custom domain names per account per Region" (public), default 120.
+    custom_domains: int = Field(default=120, ge=1, alias="customDomains")
+    # Route 53: "Records per hosted zone", default 10,000.
     records_per_zone: int = Field(default=10_000, ge=1, alias="recordsPerZone")
+    # ACM: "Number of ACM certificates" per account and region, default 2,500.
+    certificates: int = Field(default=2_500, ge=1)
 
 
 class Settings(_Model):
@@ -310,6 +321,9 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         # A model-level rule (no field) is reported against its entry.
         raise ConfigError(_location(loc) or "config", _rule(first)) from None
     _check_customers(settings)
+    from whitelabel.quotas import check_quotas
+
+    check_quotas(settings)
     return settings
 
 
@@ -350,11 +364,22 @@ def _check_customers(settings: Settings) -> None:
                     f"{domain!r} lies inside baseDomain {settings.base_domain!r}; "
                     "use subdomain (and dedicatedDomain) for names we own",
                 )
+            if len(domain) > CERTIFICATE_NAME_MAX:
+                raise ConfigError(
+                    f"{where}.customDomain",
+                    f"{domain!r} is {len(domain)} characters; an ACM certificate name may have {CERTIFICATE_NAME_MAX}",
+                )
             if domain in custom_domains:
                 raise ConfigError(
                     f"{where}.customDomain", f"{domain!r} is already used by customers[{custom_domains[domain]}]"
                 )
             custom_domains[domain] = index
+    wildcard = f"*.{settings.base_domain}"
+    if len(wildcard) > CERTIFICATE_NAME_MAX:
+        raise ConfigError(
+            "baseDomain",
+            f"the certificate name {wildcard!r} is {len(wildcard)} characters; ACM allows {CERTIFICATE_NAME_MAX}",
+        )
     zone = settings.hosted_zone
     if settings.base_domain != zone and not settings.base_domain.endswith("." + zone):
         raise ConfigError("hostedZone", f"{zone!r} must be baseDomain {settings.base_domain!r} or a parent of it")

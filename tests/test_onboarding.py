@@ -1,0 +1,217 @@
+"""Onboarding at scale: isolation at 1, 10 and 100 customers, quotas, bring-your-own domains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from tests.conftest import customers_config, inputs_by_urn
+from whitelabel.config import ConfigError, parse_settings
+from whitelabel.offline import AwsMocks, StackRun, run_program
+from whitelabel.quotas import usage
+
+
+def _customers(count: int) -> list[dict[str, Any]]:
+    # Every seventh customer is dedicated, so both kinds are in every stack of more than a few.
+    return [{"name": f"c{i:04d}", **({"dedicatedDomain": True} if i % 7 == 3 else {})} for i in range(count)]
+
+
+def _diff(before: StackRun, after: StackRun) -> tuple[list[str], list[str], list[str]]:
+    old, new = inputs_by_urn(before), inputs_by_urn(after)
+
+    def name(urn: str) -> str:
+        return urn.rsplit("::", 1)[1]
+
+    return (
+        sorted(name(u) for u in new.keys() - old.keys()),
+        sorted(name(u) for u in old.keys() - new.keys()),
+        sorted(name(u) for u in old.keys() & new.keys() if old[u] != new[u]),
+    )
+
+
+@pytest.fixture(scope="module", params=[1, 10, 100], ids=lambda n: f"{n}-customers")
+def stack(request: pytest.FixtureRequest) -> tuple[list[dict[str, Any]], StackRun]:
+    customers = _customers(request.param)
+    return customers, run_program("dev", customers_config(customers))
+
+
+def test_adding_a_shared_customer_creates_only_its_alias_record(stack: tuple[list, StackRun]) -> None:
+    customers, before = stack
+    after = run_program("dev", customers_config([*customers, {"name": "newco"}]))
+    assert _diff(before, after) == (["tenants-newco-a"], [], [])
+
+
+def test_adding_a_dual_stack_shared_customer_creates_two_records(stack: tuple[list, StackRun]) -> None:
+    customers, _ = stack
+    before = run_program("dev", customers_config(customers, dualStack=True))
+    after = run_program("dev", customers_config([*customers, {"name": "newco"}], dualStack=True))
+    assert _diff(before, after) == (["tenants-newco-a", "tenants-newco-aaaa"], [], [])
+
+
+def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_records(stack: tuple[list, StackRun]) -> None:
+    customers, before = stack
+    after = run_program("dev", customers_config([*customers, {"name": "newco", "dedicatedDomain": True}]))
+    assert _diff(before, after) == (["tenants-newco-a", "tenants-newco-domain", "tenants-newco-mapping"], [], [])
+
+
+def test_removing_a_customer_deletes_only_its_own_resources(stack: tuple[list, StackRun]) -> None:
+    customers, before = stack
+    after = run_program("dev", customers_config(customers[1:]))
+    assert _diff(before, after) == ([], ["tenants-c0000-a"], [])
+
+
+def test_reordering_the_list_changes_nothing(stack: tuple[list, StackRun]) -> None:
+    customers, before = stack
+    after = run_program("dev", customers_config(list(reversed(customers))))
+    assert _diff(before, after) == ([], [], [])
+
+
+def test_onboarding_makes_no_api_gateway_control_plane_change(stack: tuple[list, StackRun]) -> None:
+    customers, before = stack
+    after = run_program("dev", customers_config([*customers, {"name": "newco"}]))
+    added, _, changed = _diff(before, after)
+    touched = {r.type for r in after.resources if r.name in added + changed}
+    assert touched == {"aws:route53/record:Record"}
+
+
+# -- quotas ------------------------------------------------------------------------------------------
+
+
+def test_the_custom_domain_quota_counts_wildcard_dedicated_and_own_domains() -> None:
+    settings = parse_settings(
+        {
+            "baseDomain": "example.com",
+            "customers": [
+                {"name": "a", "dedicatedDomain": True},
+                {"name": "b", "customDomain": "api.b.com", "customDomainValidated": True},
+                {"name": "c", "customDomain": "api.c.com"},
+            ],
+        }
+    )
+    used = usage(settings)
+    assert (used.custom_domains, used.certificates) == (3, 3)
+    # SOA + NS, one validation record, three customer records, one cname handoff record.
+    assert used.records == 2 + 1 + 3 + 1
+
+
+def test_more_dedicated_domains_than_the_quota_is_refused_with_how_to_raise_it() -> None:
+    raw = {"baseDomain": "example.com", "customers": [{"name": f"c{i}", "dedicatedDomain": True} for i in range(120)]}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    message = str(caught.value)
+    assert "needs 121 API Gateway custom domain names" in message
+    assert "'Custom domain names per account per Region' of 120" in message
+    assert "Service Quotas" in message and "quotas.customDomains" in message
+    assert len(parse_settings({**raw, "quotas": {"customDomains": 200}}).customers) == 120
+
+
+def test_more_records_than_the_zone_quota_is_refused() -> None:
+    raw = {"baseDomain": "example.com", "customers": [{"name": f"c{i}"} for i in range(40)], "dualStack": True}
+    with pytest.raises(ConfigError, match=r"needs 83 records in hosted zone 'example.com'.* of 50;.*recordsPerZone"):
+        parse_settings({**raw, "quotas": {"recordsPerZone": 50}})
+    assert parse_settings({**raw, "quotas": {"recordsPerZone": 83}})
+
+
+def test_more_certificates_than_the_acm_quota_is_refused() -> None:
+    raw = {
+        "baseDomain": "example.com",
+        "customers": [{"name": f"c{i}", "customDomain": f"api.c{i}.com"} for i in range(3)],
+    }
+    with pytest.raises(ConfigError, match=r"needs 4 ACM certificates.*'Number of ACM certificates' of 3"):
+        parse_settings({**raw, "quotas": {"certificates": 3}})
+
+
+def test_certificate_names_longer_than_acm_allows_are_refused() -> None:
+    long_base = "a" * 60 + ".com"
+    with pytest.raises(ConfigError, match=r"^whitelabel-gateway:baseDomain: the certificate name '\*\.a+\.com' is 66"):
+        parse_settings({"baseDomain": long_base, "customers": []})
+    with pytest.raises(ConfigError, match=r"customers\[0\]\.customDomain: .* is 67 characters"):
+        parse_settings({"baseDomain": "example.com", "customers": [{"name": "a", "customDomain": "x" * 63 + ".com"}]})
+
+
+def test_a_config_over_quota_stops_the_program_before_any_resource() -> None:
+    mocks = AwsMocks("eu-west-1")
+    customers = [{"name": f"c{i}", "dedicatedDomain": True} for i in range(3)]
+    with pytest.raises(pulumi.RunError, match=r"quotas\.customDomains"):
+        run_program("dev", customers_config(customers, quotas={"customDomains": 3}), mocks=mocks)
+    assert mocks.registered == []
+
+
+# -- bring your own domain ---------------------------------------------------------------------------
+
+OWN = {"name": "umbrella", "customDomain": "api.umbrella.com"}
+
+
+@pytest.fixture(scope="module")
+def phase1() -> StackRun:
+    return run_program("dev", customers_config([{"name": "acme"}, OWN]))
+
+
+@pytest.fixture(scope="module")
+def phase2() -> StackRun:
+    return run_program("dev", customers_config([{"name": "acme"}, {**OWN, "customDomainValidated": True}]))
+
+
+def test_phase1_requests_the_certificate_and_hands_off_records_without_a_domain(phase1: StackRun) -> None:
+    certificate = phase1.named("tenants-umbrella-own-certificate")
+    assert certificate.inputs["domainName"] == "api.umbrella.com"
+    assert certificate.inputs["validationMethod"] == "DNS"
+    domains = [d.inputs["domainName"] for d in phase1.of_type("aws:apigateway/domainName:DomainName")]
+    assert "api.umbrella.com" not in domains
+    # Nothing waits on DNS we do not control: no validation resource for the customer's certificate.
+    assert [v.name for v in phase1.of_type("aws:acm/certificateValidation:CertificateValidation")] == [
+        "tenants-certificate-validation"
+    ]
+    option = certificate.outputs["domainValidationOptions"][0]
+    assert phase1.outputs["customDomainHandoff"] == {
+        "umbrella": {
+            "domain": "api.umbrella.com",
+            "status": "awaiting-validation",
+            "validationRecords": [
+                {"name": option["resourceRecordName"], "type": "CNAME", "value": option["resourceRecordValue"]}
+            ],
+            "pointAt": "umbrella.cname.dev.example.com",
+            "pointAtTarget": None,
+        }
+    }
+    # The customer keeps its subdomain on the shared domain meanwhile.
+    assert phase1.outputs["customerEndpoints"]["umbrella"] == "https://umbrella.dev.example.com"
+
+
+def test_phase2_creates_the_validation_domain_mapping_and_the_handoff_record(phase2: StackRun) -> None:
+    certificate = phase2.named("tenants-umbrella-own-certificate")
+    validation = phase2.named("tenants-umbrella-own-validation")
+    assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
+    assert not validation.inputs.get("validationRecordFqdns")
+    domain = phase2.named("tenants-umbrella-own-domain")
+    assert domain.inputs["domainName"] == "api.umbrella.com"
+    assert domain.inputs["regionalCertificateArn"] == validation.outputs["certificateArn"]
+    assert domain.inputs["securityPolicy"] == "TLS_1_2"
+    mapping = phase2.named("tenants-umbrella-own-mapping")
+    assert mapping.inputs["domainName"] == "api.umbrella.com" and mapping.inputs["stageName"] == "dev"
+    record = phase2.named("tenants-umbrella-own-a")
+    assert record.inputs["name"] == "umbrella.cname.dev.example.com"
+    assert record.inputs["aliases"][0]["name"] == domain.outputs["regionalDomainName"]
+    handoff = phase2.outputs["customDomainHandoff"]["umbrella"]
+    assert handoff["status"] == "validated"
+    assert handoff["pointAtTarget"] == domain.outputs["regionalDomainName"]
+
+
+def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: StackRun, phase2: StackRun) -> None:
+    assert _diff(phase1, phase2) == (
+        [
+            "tenants-umbrella-own-a",
+            "tenants-umbrella-own-domain",
+            "tenants-umbrella-own-mapping",
+            "tenants-umbrella-own-validation",
+        ],
+        [],
+        [],
+    )
+
+
+def test_adding_an_own_domain_customer_costs_one_certificate_first(phase1: StackRun) -> None:
+    before = run_program("dev", customers_config([{"name": "acme"}]))
+    assert _diff(before, phase1) == (["tenants-umbrella-a", "tenants-umbrella-own-certificate"], [], [])

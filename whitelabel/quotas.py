@@ -1,0 +1,74 @@
+"""Quota arithmetic: what a stack's config will hold of each AWS quota, checked before anything exists.
+
+These quotas are per account and region (per hosted zone for records): other stacks in the same account
+(dev and prod side by side) use them too. The defaults are AWS's; set `quotas.*` after a raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whitelabel.config import ConfigError, Settings
+
+# Route 53 keeps an SOA and an NS record at the apex of every hosted zone.
+ZONE_APEX_RECORDS = 2
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How much of each quota one stack uses."""
+
+    custom_domains: int
+    records: int
+    certificates: int
+    dedicated: int
+    own_domains: int
+
+
+def usage(settings: Settings) -> Usage:
+    """Count what the program will create for this config."""
+    per_name = 2 if settings.dual_stack else 1  # A, and AAAA when dual-stack
+    dedicated = sum(1 for c in settings.customers if c.dedicated_domain)
+    own = [c for c in settings.customers if c.custom_domain is not None]
+    own_validated = sum(1 for c in own if c.custom_domain_validated)
+    records = (
+        ZONE_APEX_RECORDS
+        + 1  # the wildcard certificate's validation record
+        + per_name * len(settings.customers)  # every customer's <subdomain>.<baseDomain>
+        + per_name * own_validated  # <subdomain>.cname.<baseDomain> for each own domain in service
+    )
+    return Usage(
+        custom_domains=1 + dedicated + own_validated,
+        records=records,
+        certificates=1 + len(own),
+        dedicated=dedicated,
+        own_domains=own_validated,
+    )
+
+
+def check_quotas(settings: Settings) -> None:
+    """Refuse a config that would run into an AWS quota, naming the quota, its value and how to raise it."""
+    used = usage(settings)
+    quotas = settings.quotas
+    if used.custom_domains > quotas.custom_domains:
+        raise ConfigError(
+            "customers",
+            f"needs {used.custom_domains} API Gateway custom domain names (1 wildcard + {used.dedicated} dedicated"
+            f" + {used.own_domains} own domains), over the quota 'Custom domain names per account per Region'"
+            f" of {quotas.custom_domains}; request an increase in Service Quotas (Amazon API Gateway), then set"
+            " quotas.customDomains to the new value",
+        )
+    if used.records > quotas.records_per_zone:
+        raise ConfigError(
+            "customers",
+            f"needs {used.records} records in hosted zone {settings.hosted_zone!r}, over the quota 'Records per"
+            f" hosted zone' of {quotas.records_per_zone}; request an increase in Service Quotas (Amazon Route 53),"
+            " then set quotas.recordsPerZone to the new value",
+        )
+    if used.certificates > quotas.certificates:
+        raise ConfigError(
+            "customers",
+            f"needs {used.certificates} ACM certificates (1 wildcard + {used.certificates - 1} own domains), over"
+            f" the quota 'Number of ACM certificates' of {quotas.certificates}; request an increase in Service"
+            " Quotas (AWS Certificate Manager), then set quotas.certificates to the new value",
+        )
