@@ -10,6 +10,8 @@ Known emulator limitations (LocalStack 4.12.0, host mode), so not proven here:
   customer's Host header, which LocalStack turns into context.domainName / context.domainPrefix.
 - Its binary-media-type matcher ignores a `*/*` entry, unlike AWS; `emulator_site/sitecustomize.py`
   makes `*/*` match as AWS documents, inside the emulator only (the API definition is unchanged).
+- It returns a CONVERT_TO_TEXT integration response's base64 as bytes and then refuses to apply the
+  response template (a 500); the same sitecustomize hands it on as text, as AWS does.
 - IAM is not enforced: the docs role is created and set as the integration's credentials, but its
   policy (s3:GetObject, s3:ListBucket) is not evaluated, so a missing key is S3's 404 regardless.
 - A dead backend is "connection refused"; a backend that accepts and never answers (the 29 s
