@@ -22,6 +22,7 @@ from whitelabel.api_definition import (
     s3_origin,
 )
 from whitelabel.config import ThrottleSettings
+from whitelabel.policies import assume_role_policy
 
 # One JSON line per request in the access log: enough to tell tenants apart and trace a request.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -264,18 +265,7 @@ class Gateway(pulumi.ComponentResource):
         """
         role = aws.iam.Role(
             f"{name}-cloudwatch-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         aws.iam.RolePolicyAttachment(

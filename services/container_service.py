@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ import pulumi_aws as aws
 from components.network import Network
 from services.internal_alb import InternalAlb, InternalAlbArgs
 from whitelabel.config import Service1Settings
+from whitelabel.policies import assume_role_policy
 
 CONTAINER_NAME = "app"
 EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -76,18 +76,7 @@ class ContainerService(pulumi.ComponentResource):
         )
         execution_role = aws.iam.Role(
             f"{name}-execution-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
             opts=child,
         )
         # Pulling the image and writing to CloudWatch Logs is all the ECS agent does with this role.

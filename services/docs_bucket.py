@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from whitelabel.config import DocsSettings
+from whitelabel.policies import assume_role_policy
 
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 # A fresh MimeTypes uses only Python's built-in table, not the machine's /etc/mime.types, so every
@@ -176,18 +176,7 @@ class DocsBucket(pulumi.ComponentResource):
         read_role = aws.iam.Role(
             f"{name}-read-role",
             description="API Gateway reads the /docs documents",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
             opts=child,
         )
         aws.iam.RolePolicy(

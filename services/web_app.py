@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ import pulumi_aws as aws
 from components.network import Network
 from services.internal_alb import InternalAlb, InternalAlbArgs
 from whitelabel.config import Service2Settings
+from whitelabel.policies import assume_role_policy
 
 # EC2 launch templates accept `resolve:ssm:<parameter>` in place of an AMI id and resolve it at each launch,
 # so new instances get the current Amazon Linux 2023 image without a redeploy:
@@ -157,14 +157,7 @@ class WebApp(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-instance-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             opts=child,
         )
         aws.iam.RolePolicyAttachment(f"{name}-instance-ssm", role=role.name, policy_arn=SSM_CORE_POLICY_ARN, opts=child)
