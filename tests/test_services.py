@@ -6,64 +6,22 @@ import base64
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from components.network import Network, NetworkArgs
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs, document_files
 from services.internal_alb import InternalAlb
 from services.web_app import WebApp, WebAppArgs
-from whitelabel.config import PROJECT, DocsSettings, NetworkSettings, Service1Settings, Service2Settings
-from whitelabel.offline import ROOT, AwsMocks, RecordingMonitor, Registered
+from tests.conftest import Deployed, deploy, resolve
+from whitelabel.config import DocsSettings, NetworkSettings, Service1Settings, Service2Settings
+from whitelabel.offline import ROOT, Registered
 
 DOCUMENTS = ROOT / "documents"
-
-
-@dataclass
-class Deployed:
-    """What one mock run of a component program registered, and what the program returned."""
-
-    resources: list[Registered]
-    value: Any
-
-    def of_type(self, type_: str) -> list[Registered]:
-        return sorted((r for r in self.resources if r.type == type_), key=lambda r: r.name)
-
-    def named(self, name: str) -> Registered:
-        (found,) = [r for r in self.resources if r.name == name]
-        return found
-
-    def by_urn(self, urn: str) -> Registered:
-        (found,) = [r for r in self.resources if r.urn == urn]
-        return found
-
-
-def deploy(build: Callable[[], Any], stack: str = "dev") -> Deployed:
-    """Run `build` as a Pulumi program under the offline mocks (preview off) and wait for every registration."""
-    mocks = AwsMocks("eu-west-1")
-    pulumi_settings.reset_options()
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
-    result: dict[str, Any] = {}
-
-    def program() -> None:
-        result["value"] = build()
-
-    _sync_await(run_pulumi_func(program))
-    return Deployed(mocks.registered, result.get("value"))
-
-
-def resolve(value: Any) -> Any:
-    """The plain value of an Output (or a list of them) after a run."""
-    return _sync_await(pulumi.Output.from_input(value).future())
 
 
 def with_network(build: Callable[[Network], Any]) -> Deployed:

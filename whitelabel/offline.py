@@ -278,23 +278,36 @@ def run_program(
         values = json.loads(json.dumps(values))
         edit(values)
     encoded = engine_config(values)
-    region = str(values.get("aws:region", "eu-west-1"))
-    mocks = mocks if mocks is not None else AwsMocks(region)
-    monitor = RecordingMonitor(mocks)
-
-    pulumi_settings.reset_options()
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(encoded)
-    root = pulumi.runtime.get_root_resource()
+    mocks = mocks if mocks is not None else AwsMocks(str(values.get("aws:region", "eu-west-1")))
 
     def program() -> None:
         with _on_path(project_dir):
             runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
-    _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
-    stack_outputs = getattr(root, "outputs", {})
+    _, stack_outputs = run_function(program, stack, encoded, mocks)
     outputs = {k: _resolve(v) for k, v in stack_outputs.items()}
     return StackRun(stack=stack, resources=mocks.registered, outputs=outputs, config=encoded)
+
+
+def run_function(
+    program: Callable[[], Any], stack: str, config: Mapping[str, str], mocks: AwsMocks
+) -> tuple[Any, dict[str, Any]]:
+    """Run `program` as a Pulumi program under `mocks` (preview off), waiting for every registration.
+
+    Returns what `program` returned and the stack's exports. The program, a component test and the
+    benchmark's baseline all go through here, so they pay the same engine overhead.
+    """
+    pulumi_settings.reset_options()
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
+    pulumi.runtime.set_all_config(dict(config))
+    root = pulumi.runtime.get_root_resource()
+    result: list[Any] = [None]
+
+    def run() -> None:
+        result[0] = program()
+
+    _sync_await(pulumi.runtime.stack.run_pulumi_func(run))
+    return result[0], dict(getattr(root, "outputs", {}))
 
 
 def _comparable(value: Any) -> Any:
