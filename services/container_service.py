@@ -134,35 +134,6 @@ class ContainerService(pulumi.ComponentResource):
             opts=child,
         )
 
-        task_security_group = aws.ec2.SecurityGroup(
-            f"{name}-task-sg",
-            vpc_id=args.vpc_id,
-            description=f"{name} tasks: container port from the ALB only",
-            tags={"Name": f"{name}-task-sg"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-task-ingress-alb",
-            security_group_id=task_security_group.id,
-            referenced_security_group_id=alb.security_group_id,
-            ip_protocol="tcp",
-            from_port=args.port,
-            to_port=args.port,
-            description="from the internal ALB",
-            opts=child,
-        )
-        # Tasks pull their image and ship logs over HTTPS through the NAT gateway.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-task-egress-https",
-            security_group_id=task_security_group.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
-            description="image pulls and CloudWatch Logs",
-            opts=child,
-        )
-
         service = aws.ecs.Service(
             f"{name}-service",
             cluster=cluster.arn,
@@ -171,7 +142,7 @@ class ContainerService(pulumi.ComponentResource):
             desired_count=args.desired_count,
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.subnet_ids),
-                security_groups=[task_security_group.id],
+                security_groups=[alb.target_security_group_id],
                 assign_public_ip=False,
             ),
             load_balancers=[

@@ -39,6 +39,7 @@ class InternalAlb(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
     listener: aws.lb.Listener
+    target_security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: InternalAlbArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("whitelabel:internal_alb:InternalAlb", name, None, opts)
@@ -73,6 +74,36 @@ class InternalAlb(pulumi.ComponentResource):
             to_port=args.port,
             cidr_ipv4=args.vpc_cidr or "0.0.0.0/0",
             description="to the targets, traffic and health checks",
+            opts=child,
+        )
+
+        # The targets' own group: the target port from this ALB only, and HTTPS out (image pulls, logs,
+        # SSM, packages) through the NAT gateway. Both services put their tasks or instances in it.
+        targets = aws.ec2.SecurityGroup(
+            f"{name}-targets-sg",
+            vpc_id=args.vpc_id,
+            description=f"targets of {name}: port {args.port} from the ALB only",
+            tags={"Name": f"{name}-targets-sg"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-targets-ingress-alb",
+            security_group_id=targets.id,
+            referenced_security_group_id=security_group.id,
+            ip_protocol="tcp",
+            from_port=args.port,
+            to_port=args.port,
+            description="from the internal ALB",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-targets-egress-https",
+            security_group_id=targets.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            description="HTTPS out: image pulls, CloudWatch Logs, SSM, packages",
             opts=child,
         )
 
@@ -117,6 +148,7 @@ class InternalAlb(pulumi.ComponentResource):
         )
 
         self.arn = load_balancer.arn
+        self.target_security_group_id = targets.id
         self.dns_name = load_balancer.dns_name
         self.port = args.port
         self.security_group_id = security_group.id

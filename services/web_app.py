@@ -126,35 +126,6 @@ class WebApp(pulumi.ComponentResource):
             opts=child,
         )
 
-        instance_security_group = aws.ec2.SecurityGroup(
-            f"{name}-instance-sg",
-            vpc_id=args.vpc_id,
-            description=f"{name} instances: app port from the ALB only",
-            tags={"Name": f"{name}-instance-sg"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-instance-ingress-alb",
-            security_group_id=instance_security_group.id,
-            referenced_security_group_id=alb.security_group_id,
-            ip_protocol="tcp",
-            from_port=args.port,
-            to_port=args.port,
-            description="from the internal ALB",
-            opts=child,
-        )
-        # Session Manager (no SSH, no key pair) and OS updates both go out over HTTPS through the NAT gateway.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-instance-egress-https",
-            security_group_id=instance_security_group.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
-            description="SSM and package repositories",
-            opts=child,
-        )
-
         role = aws.iam.Role(
             f"{name}-instance-role",
             assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
@@ -168,7 +139,7 @@ class WebApp(pulumi.ComponentResource):
             image_id=IMAGE_ID,
             instance_type=args.instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
-            vpc_security_group_ids=[instance_security_group.id],
+            vpc_security_group_ids=[alb.target_security_group_id],
             user_data=user_data(args.port),
             # IMDSv2 only. Hop limit 1: the app runs on the host, not in a container, so no extra network hop
             # needs to reach the metadata service (containers would need 2).

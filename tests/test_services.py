@@ -117,7 +117,7 @@ def test_ecs_service_runs_on_fargate_in_private_subnets_without_public_ip(ecs: D
     network = service.inputs["networkConfiguration"]
     assert network["assignPublicIp"] is False
     assert network["subnets"] == [ecs.named(f"network-private-{i}").id for i in range(2)]
-    assert network["securityGroups"] == [ecs.named("service1-task-sg").id]
+    assert network["securityGroups"] == [ecs.named("service1-alb-targets-sg").id]
     assert service.inputs["loadBalancers"] == [
         {"targetGroupArn": ecs.named("service1-alb-tg").outputs["arn"], "containerName": "app", "containerPort": 8080}
     ]
@@ -134,7 +134,7 @@ def test_health_check_uses_the_configured_path(ecs: Deployed) -> None:
 
 
 def test_tasks_admit_the_container_port_only_from_the_alb(ecs: Deployed) -> None:
-    task_sg = ecs.named("service1-task-sg")
+    task_sg = ecs.named("service1-alb-targets-sg")
     (ingress,) = rules_on(ecs, task_sg, "GroupIngress")
     assert ingress.inputs["referencedSecurityGroupId"] == ecs.named("service1-alb-sg").id
     assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (8080, 8080)
@@ -187,7 +187,7 @@ def test_launch_template_resolves_the_ami_from_ssm_and_requires_imdsv2(ec2: Depl
     assert template.inputs["imageId"].startswith("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-")
     assert template.inputs["metadataOptions"]["httpTokens"] == "required"
     assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
-    assert template.inputs["vpcSecurityGroupIds"] == [ec2.named("service2-instance-sg").id]
+    assert template.inputs["vpcSecurityGroupIds"] == [ec2.named("service2-alb-targets-sg").id]
     assert template.inputs["iamInstanceProfile"] == {"arn": ec2.named("service2-instance-profile").outputs["arn"]}
     script = base64.b64decode(template.inputs["userData"]).decode()
     assert script.startswith("#!/bin/bash")
@@ -211,7 +211,7 @@ def test_desired_capacity_is_left_to_aws_when_not_configured() -> None:
 
 
 def test_instances_admit_the_port_only_from_the_alb_and_use_ssm(ec2: Deployed) -> None:
-    (ingress,) = rules_on(ec2, ec2.named("service2-instance-sg"), "GroupIngress")
+    (ingress,) = rules_on(ec2, ec2.named("service2-alb-targets-sg"), "GroupIngress")
     assert ingress.inputs["referencedSecurityGroupId"] == ec2.named("service2-alb-sg").id
     assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (8000, 8000)
     assert (
