@@ -120,19 +120,7 @@ class ContainerService(pulumi.ComponentResource):
             opts=child,
         )
 
-        alb = InternalAlb(
-            f"{name}-alb",
-            InternalAlbArgs(
-                vpc_id=args.vpc_id,
-                subnet_ids=args.subnet_ids,
-                ingress_security_group_id=args.ingress_security_group_id,
-                port=args.port,
-                target_type="ip",
-                health_check_path=args.health_check_path,
-                vpc_cidr=args.vpc_cidr,
-            ),
-            opts=child,
-        )
+        alb = InternalAlb(f"{name}-alb", InternalAlbArgs.for_service(args, "ip"), opts=child)
 
         service = aws.ecs.Service(
             f"{name}-service",

@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import pulumi
 import pulumi_aws as aws
+
+
+class BehindAlb(Protocol):
+    """What a service's arguments say about where its ALB goes and what it checks."""
+
+    @property
+    def vpc_id(self) -> pulumi.Input[str]: ...
+
+    @property
+    def vpc_cidr(self) -> str: ...
+
+    @property
+    def subnet_ids(self) -> Sequence[pulumi.Input[str]]: ...
+
+    @property
+    def ingress_security_group_id(self) -> pulumi.Input[str]: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def health_check_path(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,19 @@ class InternalAlbArgs:
     target_type: Literal["ip", "instance"]
     health_check_path: str = "/"
     vpc_cidr: str | None = None
+
+    @classmethod
+    def for_service(cls, service: BehindAlb, target_type: Literal["ip", "instance"]) -> InternalAlbArgs:
+        """The ALB in front of a service: its network placement, port and health check."""
+        return cls(
+            vpc_id=service.vpc_id,
+            subnet_ids=service.subnet_ids,
+            ingress_security_group_id=service.ingress_security_group_id,
+            port=service.port,
+            target_type=target_type,
+            health_check_path=service.health_check_path,
+            vpc_cidr=service.vpc_cidr,
+        )
 
 
 class InternalAlb(pulumi.ComponentResource):

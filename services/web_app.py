@@ -112,19 +112,7 @@ class WebApp(pulumi.ComponentResource):
         super().__init__("whitelabel:web_app:WebApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        alb = InternalAlb(
-            f"{name}-alb",
-            InternalAlbArgs(
-                vpc_id=args.vpc_id,
-                subnet_ids=args.subnet_ids,
-                ingress_security_group_id=args.ingress_security_group_id,
-                port=args.port,
-                target_type="instance",
-                health_check_path=args.health_check_path,
-                vpc_cidr=args.vpc_cidr,
-            ),
-            opts=child,
-        )
+        alb = InternalAlb(f"{name}-alb", InternalAlbArgs.for_service(args, "instance"), opts=child)
 
         role = aws.iam.Role(
             f"{name}-instance-role",
