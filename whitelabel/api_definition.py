@@ -17,10 +17,26 @@ BackendKind = Literal["http_proxy", "s3"]
 
 # API Gateway sets these on every service integration from the request context; a value the
 # client sent in the same header is overwritten, so a caller cannot pose as another tenant.
+# Tenant and tier come from the tenant authorizer's `context` map (`context.authorizer.<key>`, the
+# stringified value the Lambda authorizer returned), never from the host's first label:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html
 TENANT_HEADERS = {
-    "integration.request.header.X-Tenant-Id": "context.domainPrefix",
+    "integration.request.header.X-Tenant-Id": "context.authorizer.tenantId",
+    "integration.request.header.X-Tenant-Tier": "context.authorizer.tier",
     "integration.request.header.X-Tenant-Domain": "context.domainName",
 }
+
+# The tenant authorizer (a REQUEST Lambda authorizer) runs on every method. Its identity source is the
+# Host header, so API Gateway caches one decision per host for the authorizer's TTL; a request without
+# a Host header is refused with 401 before the function runs.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+AUTHORIZER_IDENTITY_SOURCE = "method.request.header.Host"
+AUTHORIZATION = "CUSTOM"
+# The authorizer returns the tenant's API key as `usageIdentifierKey`: clients send no key, and the
+# tenant's usage plan (its tier) meters and throttles it.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+API_KEY_SOURCE = "AUTHORIZER"
 
 # Treat every payload as binary: API Gateway then passes bytes through untouched, so PNG and PDF
 # documents from S3 arrive intact (with text-only media types it would corrupt them).
@@ -74,6 +90,9 @@ class Route:
     method_responses: dict[str, dict[str, bool]] = field(default_factory=dict)
     integration_responses: tuple[IntegrationResponse, ...] = ()
     timeout_ms: int = DEFAULT_TIMEOUT_MS
+    # Every method, the docs included, goes through the tenant authorizer and the tenant's key.
+    authorization: str = AUTHORIZATION
+    api_key_required: bool = True
 
     @property
     def key(self) -> str:
@@ -182,6 +201,85 @@ def resource_paths(routes: tuple[Route, ...]) -> tuple[str, ...]:
     return tuple(sorted(paths, key=lambda p: (p.count("/"), p)))
 
 
+@dataclass(frozen=True)
+class GatewayResponse:
+    """Our answer when API Gateway itself refuses or fails a request (the backend never sees it).
+
+    status_code: None keeps the status of the response it stands in for (`DEFAULT_4XX`/`DEFAULT_5XX`).
+    """
+
+    response_type: str
+    status_code: str | None
+    response_templates: dict[str, str]
+    response_parameters: dict[str, str]
+
+
+# A gateway response's mapping template is not VTL: API Gateway only substitutes variables, so
+# `$util.escapeJavaScript` is not available there.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.responseTemplates.html
+# Every substituted value must therefore be JSON-safe as it stands: `$context.requestId` (an id API
+# Gateway generates) and the tenant authorizer's `reason`/`message` (fixed strings of our handler, no
+# quote, backslash or control character; `tests/test_tenant_authorizer.py` checks the handler's).
+# Nothing the client sends (Host, path, headers) is ever echoed.
+JSON_HEADERS = {"gatewayresponse.header.Content-Type": "'application/json'"}
+
+
+def _gateway_response(
+    response_type: str, status_code: str | None, error: str, message: str, **extra: str
+) -> GatewayResponse:
+    body = {"error": error, **extra, "message": message, "requestId": "$context.requestId"}
+    return GatewayResponse(
+        response_type,
+        status_code,
+        {"application/json": json.dumps(body, separators=(",", ":"))},
+        dict(JSON_HEADERS),
+    )
+
+
+# Response types and their default status codes:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
+    # The tenant authorizer's Deny: an unknown host (`reason` unknown-host) or a suspended tenant
+    # (`reason` suspended, "This tenant is suspended"). Both words come from the authorizer's context map.
+    _gateway_response(
+        "ACCESS_DENIED",
+        "403",
+        "forbidden",
+        "$context.authorizer.message",
+        reason="$context.authorizer.reason",
+    ),
+    # No Host header (the identity source is missing: the function is not even called).
+    _gateway_response("UNAUTHORIZED", "401", "unauthorized", "The request names no tenant"),
+    # The authorizer failed or could not be reached (e.g. the registry is down): fail closed.
+    _gateway_response(
+        "AUTHORIZER_FAILURE",
+        "500",
+        "tenant-check-failed",
+        "The tenant could not be verified, so the request was refused; retry later",
+    ),
+    _gateway_response(
+        "AUTHORIZER_CONFIGURATION_ERROR",
+        "500",
+        "tenant-check-failed",
+        "The tenant could not be verified, so the request was refused; retry later",
+    ),
+    # The tenant's key is not (or no longer) in a usage plan.
+    _gateway_response("INVALID_API_KEY", "403", "forbidden", "This tenant has no access to the API"),
+    _gateway_response("THROTTLED", "429", "throttled", "Too many requests; slow down and retry"),
+    _gateway_response(
+        "QUOTA_EXCEEDED", "429", "quota-exceeded", "This tenant's request quota for the period is used up"
+    ),
+    # A path or method the API does not have: AWS says "Missing Authentication Token" (403) here.
+    _gateway_response("MISSING_AUTHENTICATION_TOKEN", "404", "not-found", "Not found"),
+    _gateway_response("RESOURCE_NOT_FOUND", "404", "not-found", "Not found"),
+    _gateway_response("INTEGRATION_FAILURE", "504", "service-unavailable", "The service could not be reached"),
+    _gateway_response("INTEGRATION_TIMEOUT", "504", "service-timeout", "The service did not answer in time"),
+    # Everything else keeps its status code and gets our body instead of AWS's wording.
+    _gateway_response("DEFAULT_4XX", None, "bad-request", "The request was refused"),
+    _gateway_response("DEFAULT_5XX", None, "server-error", "The request failed; retry later"),
+)
+
+
 def s3_origin(region: str, bucket: str) -> str:
     """The integration URI prefix of an S3 path-style AWS service integration."""
     return f"arn:aws:apigateway:{region}:s3:path/{bucket}"
@@ -191,21 +289,38 @@ def http_origin(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def definition_document(routes: tuple[Route, ...], deployed: dict[str, object]) -> str:
-    """Canonical JSON of the API definition and everything deployed into it (origins, link, role).
+def definition_document(
+    routes: tuple[Route, ...],
+    deployed: dict[str, object],
+    gateway_responses: tuple[GatewayResponse, ...] = GATEWAY_RESPONSES,
+) -> str:
+    """Canonical JSON of the API definition and everything deployed into it (origins, link, role,
+    authorizer).
 
     Its hash is the Deployment's trigger: any change, also one that keeps every resource id
-    (a changed integration URI, a new header mapping), yields a new deployment.
+    (a changed integration URI, a new header mapping, a reworded gateway response), yields a new
+    deployment.
     """
     return json.dumps(
-        {"binaryMediaTypes": BINARY_MEDIA_TYPES, "routes": [asdict(r) for r in routes], "deployed": deployed},
+        {
+            "binaryMediaTypes": BINARY_MEDIA_TYPES,
+            "apiKeySource": API_KEY_SOURCE,
+            "authorizerIdentitySource": AUTHORIZER_IDENTITY_SOURCE,
+            "routes": [asdict(r) for r in routes],
+            "gatewayResponses": [asdict(g) for g in gateway_responses],
+            "deployed": deployed,
+        },
         sort_keys=True,
         separators=(",", ":"),
     )
 
 
-def definition_hash(routes: tuple[Route, ...], deployed: dict[str, object]) -> str:
-    return hashlib.sha256(definition_document(routes, deployed).encode()).hexdigest()
+def definition_hash(
+    routes: tuple[Route, ...],
+    deployed: dict[str, object],
+    gateway_responses: tuple[GatewayResponse, ...] = GATEWAY_RESPONSES,
+) -> str:
+    return hashlib.sha256(definition_document(routes, deployed, gateway_responses).encode()).hexdigest()
 
 
 def route_table(routes: tuple[Route, ...]) -> list[tuple[str, str, str]]:
