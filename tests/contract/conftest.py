@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import http.client
+import ipaddress
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -101,13 +103,34 @@ def wait_healthy(endpoint: str, process: subprocess.Popen[bytes], deadline: floa
     return f"not healthy after {STARTUP_TIMEOUT_S:.0f} s ({reason})"
 
 
+@dataclass(frozen=True)
+class Emulator:
+    """The running LocalStack: its endpoint, its process id and the file its output goes to."""
+
+    endpoint: str
+    pid: int
+    log_path: Path
+
+
 @pytest.fixture(scope="session")
-def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start LocalStack for the session and yield its endpoint URL; stop it by its process id afterwards."""
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """Start LocalStack for the session; stop it by its process id afterwards, then check its log.
+
+    The log check runs after the process has stopped because LocalStack's shutdown hooks (its analytics
+    publisher) are among the callers that try to go out; a failure here is reported by pytest as an error
+    at teardown and fails the run.
+    """
     python = localstack_python()
+    _, region = dev_stack()
     root = tmp_path_factory.mktemp("localstack")
     log_path = root / "localstack.log"
     port = free_port()
+    # A port bound but never listening, held for the session: a proxy there refuses every connection at
+    # once, so a client that ignores the settings below fails visibly (a ProxyError in the log) instead of
+    # reaching the network. NO_PROXY keeps the emulator's own loopback calls (stand-ins, itself) direct.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(root),  # its caches (plugin index, self-signed certificate) stay out of the user's home
@@ -120,7 +143,21 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "SERVICES": "apigateway,s3,iam,sts",
         "LOCALSTACK_TELEMETRY_DISABLED": "1",
         "SKIP_SSL_CERT_DOWNLOAD": "1",
-        "PYTHONPATH": str(EMULATOR_SITE),  # sitecustomize: `*/*` binary media type as AWS matches it
+        # Telemetry off does not stop its runtime events (sent to analytics.localstack.cloud); this does.
+        "DISABLE_EVENTS": "1",
+        # This sandbox has /.dockerenv, so LocalStack would believe it runs in Docker: it pings Docker
+        # bridge addresses, ignores FILESYSTEM_ROOT and deletes /tmp/localstack on shutdown.
+        "OVERRIDE_IN_DOCKER": "0",
+        # Without credentials in its environment the boto3 clients inside it fall back to the EC2
+        # instance-metadata service (169.254.169.254); LocalStack accepts any credentials.
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": region,
+        **{name: closed_proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
+        **{name: "127.0.0.1,localhost" for name in ("NO_PROXY", "no_proxy")},
+        # sitecustomize: `*/*` binary media types and CONVERT_TO_TEXT as AWS does them, no S3 DNS probe
+        "PYTHONPATH": str(EMULATOR_SITE),
     }
     endpoint = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -140,7 +177,7 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 f"Last lines of {log_path}:\n{tail(log_path)}",
                 pytrace=False,
             )
-        yield endpoint
+        yield Emulator(endpoint, process.pid, log_path)
     finally:
         process.terminate()
         try:
@@ -148,6 +185,63 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT_S)
+        closed.close()
+    fail_on_outbound_attempts(log_path)
+
+
+@pytest.fixture(scope="session")
+def localstack(emulator: Emulator) -> str:
+    """LocalStack's endpoint URL (`http://127.0.0.1:<port>`)."""
+    return emulator.endpoint
+
+
+# --- Loopback only ----------------------------------------------------------------------------------
+
+# Log lines that show an attempt to reach beyond loopback. Inside the emulator every outside call fails
+# at once (the closed proxy; no route in a loopback-only namespace) and its callers log why.
+OUTBOUND_SIGNS = re.compile(
+    r"ProxyError|Unable to connect to proxy|Cannot connect to proxy"  # a client went for the guard proxy
+    r"|NameResolutionError|Failed to resolve|name resolution|Name or service not known|gaierror"
+    r"|getaddrinfo failed|nodename nor servname"  # a DNS lookup
+    r"|Network is unreachable|No route to host"  # a connect beyond loopback (loopback-only namespace)
+    r"|169\.254\.169\.254|fd00:ec2::254|instance metadata|IMDS"  # the EC2 metadata service
+    r"|analytics\.localstack\.cloud|api\.localstack\.cloud",  # LocalStack's own hosts
+    re.IGNORECASE,
+)
+# urllib3 names the host of a failed or retried connection as host='<name>'.
+CONNECTION_HOST = re.compile(r"host='([^']+)'")
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and addresses in 127.0.0.0/8 or ::1 (IPv4-mapped included)."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # any other name needs DNS, which is already beyond loopback
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+def outbound_attempts(log: str) -> list[str]:
+    """The lines of an emulator log that show an attempt to reach a host outside loopback."""
+    return [
+        line
+        for line in log.splitlines()
+        if OUTBOUND_SIGNS.search(line) or any(not is_loopback(host) for host in CONNECTION_HOST.findall(line))
+    ]
+
+
+def fail_on_outbound_attempts(log_path: Path) -> None:
+    """Fail (pytest.fail) naming each line of the log at `log_path` that shows an outside attempt."""
+    attempts = outbound_attempts(log_path.read_text(errors="replace"))
+    if attempts:
+        pytest.fail(
+            f"the emulator tried to reach beyond loopback ({len(attempts)} line(s) of {log_path}):\n"
+            + "\n".join(attempts),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -214,6 +308,8 @@ def start_stand_in(name: str) -> StandIn:
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
         setattr(Echo, f"do_{method}", Echo._echo)  # http.server dispatches on `do_<METHOD>`
     server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    host = server.server_address[0]
+    assert host == "127.0.0.1", f"stand-in {name} bound {host}, not loopback"
     server.daemon_threads = True
     stand_in = StandIn(name, server)
     threading.Thread(target=server.serve_forever, name=f"stand-in-{name}", daemon=True).start()

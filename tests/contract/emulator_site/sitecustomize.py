@@ -1,7 +1,12 @@
 """Loaded only into the LocalStack process (the contract fixture puts this folder on its PYTHONPATH).
 
-LocalStack 4.12 deviates from AWS in two places the contract depends on; each patch below makes it do
-what AWS documents and leaves every other case to LocalStack.
+First, one setting that keeps LocalStack on loopback: at start its S3 provider asks DNS for
+`s3.localhost.localstack.cloud` (`localstack.utils.aws.aws_stack.get_s3_hostname`) to choose the host it
+names in S3 URLs. The answer is cached in `CACHE_S3_HOSTNAME_DNS_STATUS`; setting it to False up front
+skips the lookup and makes it use `localhost`, as it would when the lookup fails.
+
+Then, LocalStack 4.12 deviates from AWS in two places the contract depends on; each patch below makes it
+do what AWS documents and leaves every other case to LocalStack.
 
 1. its binary-media-type matcher
 skips a `*/*` entry (`if _type == "*": continue` in
@@ -19,7 +24,12 @@ template step then refuses bytes with a 500. Our docs error responses (S3's 404 
 rely on that conversion, so the bytes are handed on as the text they are.
 """
 
-from localstack.services.apigateway.next_gen.execute_api import helpers
+from localstack.utils.aws import aws_stack
+
+aws_stack.CACHE_S3_HOSTNAME_DNS_STATUS = False
+
+
+from localstack.services.apigateway.next_gen.execute_api import helpers  # noqa: E402
 
 _localstack_matcher = helpers.mime_type_matches_binary_media_types
 
