@@ -8,7 +8,13 @@ import pulumi
 import pytest
 
 from tests.conftest import customers_config
-from whitelabel.config import ConfigError, parse_settings, read_raw_config
+from whitelabel.config import (
+    ConfigError,
+    check_stack_name,
+    parse_settings,
+    read_raw_config,
+    resource_prefix,
+)
 from whitelabel.offline import AwsMocks, engine_config, run_program, stack_file_config
 
 BASE = {"baseDomain": "example.com", "customers": [{"name": "acme"}]}
@@ -105,6 +111,46 @@ INVALID = [
     (with_(service2={"desiredCapacity": 9}), "service2", "desiredCapacity (9)"),
     (with_(throttle={"rateLimit": 0}), "throttle.rateLimit", "greater than 0"),
     (with_(quotas={"customDomains": 0}), "quotas.customDomains", "greater than or equal to 1"),
+    (with_(manageAccountLogging="maybe"), "manageAccountLogging", "boolean"),
+    (with_(protectResources=1), "protectResources", "boolean"),
+    (with_(namePrefix="Acme"), "namePrefix", "lowercase DNS label of at most 24"),
+    (with_(namePrefix="a" * 25), "namePrefix", "at most 24"),
+    (with_(namePrefix="-acme"), "namePrefix", "lowercase DNS label"),
+    (with_(tenantDns="perTenant"), "tenantDns", "'perCustomer' or 'wildcard'"),
+    (with_(tiers={"Gold": {"rateLimit": 1, "burstLimit": 1}}), "tiers.Gold", "must be a tier name"),
+    (with_(tiers={"gold": {"rateLimit": 1, "burstLimit": 1}}), "defaultTier", "one of gold"),
+    (with_(tiers={}), "tiers", "at least one tier"),
+    (with_(tiers={"gold": {"rateLimit": 0, "burstLimit": 1}}), "tiers.gold.rateLimit", "greater than 0"),
+    (with_(tiers={"gold": {"rateLimit": 1, "burstLimit": -1}}), "tiers.gold.burstLimit", "greater than or equal"),
+    (with_(tiers={"gold": {"rateLimit": 1}}), "tiers.gold.burstLimit", "is required"),
+    (with_(tiers={"gold": {"rateLimit": 1, "burstLimit": 1, "qouta": {}}}), "tiers.gold.qouta", "not a known"),
+    (
+        with_(tiers={"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": 0, "period": "DAY"}}}),
+        "tiers.standard.quota.limit",
+        "greater than or equal to 1",
+    ),
+    (
+        with_(tiers={"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": 5, "period": "YEAR"}}}),
+        "tiers.standard.quota.period",
+        "'DAY', 'WEEK' or 'MONTH'",
+    ),
+    (with_(defaultTier="gold"), "defaultTier", "is not a configured tier: one of standard"),
+    (with_(customers=[{"name": "acme", "tier": "gold"}]), "customers[0].tier", "not a configured tier: one of"),
+    (with_(customers=[{"name": "acme", "tier": "Gold"}]), "customers[0].tier", "must be a tier name"),
+    (with_(customers=[{"name": "acme", "suspended": "yes"}]), "customers[0].suspended", "boolean"),
+    (with_(authorizer={"cacheTtlSeconds": 3601}), "authorizer.cacheTtlSeconds", "less than or equal to 3600"),
+    (with_(authorizer={"cacheTtlSeconds": -1}), "authorizer.cacheTtlSeconds", "greater than or equal to 0"),
+    (with_(authorizer={"registryCacheSeconds": 301}), "authorizer.registryCacheSeconds", "less than or equal"),
+    (with_(quotas={"apiKeys": 10_001}), "quotas.apiKeys", "AWS does not raise"),
+    (with_(quotas={"apiKeys": 0}), "quotas.apiKeys", "greater than or equal to 1"),
+    (with_(quotas={"usagePlans": 0}), "quotas.usagePlans", "greater than or equal to 1"),
+    (with_(network={"zoneIds": ["euw1-az1", "eu-west-1a"]}), "network.zoneIds", "'eu-west-1a' is not an"),
+    (with_(network={"zoneIds": ["euw1-az1", "euw1-az1"]}), "network.zoneIds", "euw1-az1 listed more than once"),
+    (
+        with_(network={"zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"]}),
+        "network",
+        "zoneIds lists 3 zones but availabilityZones is 2",
+    ),
 ]
 
 
@@ -154,3 +200,143 @@ def test_errors_carry_no_pydantic_noise() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings(with_(customers=[{"name": "acme", "dedicatedDomain": "maybe"}]))
     assert "pydantic" not in str(caught.value) and "For further information" not in str(caught.value)
+
+
+def test_new_keys_default_to_todays_behaviour() -> None:
+    settings = parse_settings(BASE)
+    assert settings.manage_account_logging is True and settings.protect_resources is False
+    assert settings.name_prefix is None and settings.tenant_dns == "perCustomer"
+    assert list(settings.tiers) == ["standard"] and settings.default_tier == "standard"
+    standard = settings.tiers["standard"]
+    assert (standard.rate_limit, standard.burst_limit, standard.quota) == (50, 100, None)
+    assert (settings.authorizer.cache_ttl_seconds, settings.authorizer.registry_cache_seconds) == (300, 30)
+    assert (settings.quotas.api_keys, settings.quotas.usage_plans) == (10_000, 300)
+    assert settings.network.zone_ids is None
+    customer = settings.customers[0]
+    assert customer.tier is None and customer.suspended is False
+
+
+def test_prod_protects_its_resources_and_dev_does_not() -> None:
+    dev = parse_settings(read_raw_config(engine_config(stack_file_config("dev"))))
+    prod = parse_settings(read_raw_config(engine_config(stack_file_config("prod"))))
+    assert (dev.protect_resources, prod.protect_resources) == (False, True)
+
+
+@pytest.mark.parametrize("key", ["manageAccountLogging", "protectResources", "dualStack"])
+def test_top_level_booleans_set_from_the_cli_arrive_as_strings(key: str) -> None:
+    # `pulumi config set whitelabel-gateway:<key> false` hands the program the string "false".
+    for text, expected in (("false", False), ("true", True), ("True", True)):
+        raw = read_raw_config(engine_config({**BASE, key: text}))
+        assert parse_settings(raw).model_dump(by_alias=True)[key] is expected
+
+
+def test_nested_booleans_and_numbers_set_with_path_arrive_as_strings() -> None:
+    settings = parse_settings(
+        with_(
+            customers=[{"name": "acme", "suspended": "true", "tier": "gold"}],
+            tiers={"gold": {"rateLimit": "12.5", "burstLimit": "20", "quota": {"limit": "1000", "period": "DAY"}}},
+            defaultTier="gold",
+            authorizer={"cacheTtlSeconds": "0"},
+            quotas={"apiKeys": "500", "usagePlans": "10"},
+        )
+    )
+    assert settings.customers[0].suspended is True
+    gold = settings.tiers["gold"]
+    assert (gold.rate_limit, gold.burst_limit) == (12.5, 20)
+    assert gold.quota is not None and (gold.quota.limit, gold.quota.period) == (1000, "DAY")
+    assert settings.authorizer.cache_ttl_seconds == 0
+    assert (settings.quotas.api_keys, settings.quotas.usage_plans) == (500, 10)
+
+
+def test_tier_of_falls_back_to_the_default_tier() -> None:
+    settings = parse_settings(
+        with_(
+            customers=[{"name": "acme"}, {"name": "globex", "tier": "gold"}],
+            tiers={"silver": {"rateLimit": 5, "burstLimit": 10}, "gold": {"rateLimit": 50, "burstLimit": 100}},
+            defaultTier="silver",
+        )
+    )
+    assert [settings.tier_of(c) for c in settings.customers] == ["silver", "gold"]
+
+
+def test_hostnames_add_the_own_domain_only_once_validated() -> None:
+    settings = parse_settings(
+        with_(
+            customers=[
+                {"name": "acme"},
+                {"name": "globex", "customDomain": "api.globex.com"},
+                {
+                    "name": "initech",
+                    "subdomain": "ini",
+                    "customDomain": "api.initech.com",
+                    "customDomainValidated": True,
+                },
+            ]
+        )
+    )
+    assert [settings.hostnames(c) for c in settings.customers] == [
+        ("acme.example.com",),
+        ("globex.example.com",),
+        ("ini.example.com", "api.initech.com"),
+    ]
+
+
+def test_zone_ids_are_taken_when_one_per_zone() -> None:
+    settings = parse_settings(with_(network={"availabilityZones": 3, "zoneIds": ["use1-az1", "use1-az4", "use1-az6"]}))
+    assert settings.network.zone_ids == ("use1-az1", "use1-az4", "use1-az6")
+
+
+def test_resource_prefix_is_name_prefix_or_project_then_stack() -> None:
+    assert resource_prefix(parse_settings(BASE), "whitelabel-gateway", "dev") == "whitelabel-gateway-dev"
+    assert resource_prefix(parse_settings(with_(namePrefix="wl")), "whitelabel-gateway", "prod") == "wl-prod"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "Prod_2", "feature-x", "a" * 128])
+def test_stage_like_stack_names_are_accepted(stack: str) -> None:
+    check_stack_name(stack)
+
+
+@pytest.mark.parametrize("stack", ["", "my.stack", "a b", "dev/eu", "ünï", "a" * 129])
+def test_stack_names_that_are_not_stage_names_are_refused(stack: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_stack_name(stack)
+    assert str(caught.value).startswith("whitelabel-gateway:stack: ")
+    assert "letters, digits, '-' or '_'" in str(caught.value)
+
+
+def test_a_control_character_in_a_key_keeps_the_error_on_one_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(**{"bad\nkey": 1}))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "suggestion"),
+    [
+        (with_(baseDmain="x.com"), "baseDmain", "baseDomain"),
+        (
+            with_(customers=[{"name": "acme", "dedicatedDomian": True}]),
+            "customers[0].dedicatedDomian",
+            "dedicatedDomain",
+        ),
+        (with_(network={"zoneId": ["euw1-az1"]}), "network.zoneId", "zoneIds"),
+        (with_(tiers={"standard": {"rateLimt": 1, "burstLimit": 1}}), "tiers.standard.rateLimt", "rateLimit"),
+        (
+            with_(tiers={"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": 1, "perod": "DAY"}}}),
+            "tiers.standard.quota.perod",
+            "period",
+        ),
+        (with_(authorizer={"cacheTTLSeconds": 5}), "authorizer.cacheTTLSeconds", "cacheTtlSeconds"),
+    ],
+)
+def test_a_misspelt_key_gets_a_did_you_mean_at_every_level(raw: dict[str, Any], key: str, suggestion: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert str(caught.value) == (
+        f"whitelabel-gateway:{key}: is not a known key; did you mean `{suggestion}`? (README lists every key)"
+    )
+
+
+def test_an_unknown_key_far_from_every_known_key_gets_no_guess() -> None:
+    with pytest.raises(ConfigError, match=r"customers\[0\]\.colour: is not a known key \(check its spelling"):
+        parse_settings(with_(customers=[{"name": "acme", "colour": "red"}]))

@@ -6,14 +6,16 @@ with a `ConfigError` whose one-line message names the key, the entry and the rul
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -74,13 +76,61 @@ FARGATE_MEMORY = {
 }
 
 
+# Tier names are config keys and usage-plan name parts: short lowercase labels.
+TIER_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+TIER_RULE = "must be a tier name: a lowercase letter, then up to 31 of a-z, 0-9, '-'"
+
+# `namePrefix` starts names that must be unique per account and region (REST API, VPC link, log group,
+# ECS task family); 24 characters leave room for the stack name and each resource's own suffix.
+NAME_PREFIX_MAX = 24
+
+# An availability-zone ID: region code, digit, "-az", digit (use1-az4, euw1-az1, apne1-az2).
+ZONE_ID_RE = re.compile(r"^[a-z]{2,5}[0-9]{1,2}-az[0-9]{1,2}$")
+
+# API Gateway: "API keys per account per Region" is 10,000 and cannot be raised.
+API_KEYS_MAX = 10_000
+
+
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a key or value) must not break the one-line contract."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class ConfigError(Exception):
     """A config value breaks a rule; the message is one line: key, entry, rule."""
 
     def __init__(self, key: str, rule: str) -> None:
+        key, rule = _one_line(key), _one_line(rule)
         super().__init__(f"{PROJECT}:{key}: {rule}")
         self.key = key
         self.rule = rule
+
+
+def show(value: Any, limit: int = 80) -> str:
+    """`repr` of a config value for an error line, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}…{text[-4:]}"
+
+
+def _bool_from_cli(value: Any) -> Any:
+    # `pulumi config set --path 'customers[0].dedicatedDomain' true` stores the string "true".
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+def _no_bool(value: Any) -> Any:
+    # Python's bool is an int: without this `desiredCount: true` would be taken as 1.
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is a boolean; a number is expected here")
+    return value
+
+
+# Booleans: true/false, or the strings "true"/"false" that `pulumi config set --path` stores.
+CliBool = Annotated[StrictBool, BeforeValidator(_bool_from_cli)]
+# Numbers: a number, or the numeric string `pulumi config set --path` stores; never a boolean.
+Int = Annotated[int, BeforeValidator(_no_bool)]
+Float = Annotated[float, BeforeValidator(_no_bool)]
 
 
 def is_dns_name(value: str) -> bool:
@@ -99,37 +149,38 @@ class Customer(_Model):
 
     name: str
     subdomain_: str | None = Field(default=None, alias="subdomain")
-    dedicated_domain: StrictBool = Field(default=False, alias="dedicatedDomain")
+    dedicated_domain: CliBool = Field(default=False, alias="dedicatedDomain")
     custom_domain: str | None = Field(default=None, alias="customDomain")
-    custom_domain_validated: StrictBool = Field(default=False, alias="customDomainValidated")
-
-    @field_validator("dedicated_domain", "custom_domain_validated", mode="before")
-    @classmethod
-    def _bool_from_cli(cls, value: Any) -> Any:
-        # `pulumi config set --path 'customers[0].dedicatedDomain' true` stores the string "true".
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        return value
+    custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
+    tier: str | None = None
+    suspended: CliBool = False
 
     @field_validator("name")
     @classmethod
     def _name_is_label(cls, value: str) -> str:
         if not LABEL_RE.match(value):
-            raise ValueError(f"{value!r} {LABEL_RULE}")
+            raise ValueError(f"{show(value)} {LABEL_RULE}")
         return value
 
     @field_validator("subdomain_")
     @classmethod
     def _subdomain_is_label(cls, value: str | None) -> str | None:
         if value is not None and not LABEL_RE.match(value):
-            raise ValueError(f"{value!r} {LABEL_RULE}")
+            raise ValueError(f"{show(value)} {LABEL_RULE}")
+        return value
+
+    @field_validator("tier")
+    @classmethod
+    def _tier_is_name(cls, value: str | None) -> str | None:
+        if value is not None and not TIER_RE.match(value):
+            raise ValueError(f"{show(value)} {TIER_RULE}")
         return value
 
     @field_validator("custom_domain")
     @classmethod
     def _custom_domain_is_dns_name(cls, value: str | None) -> str | None:
         if value is not None and not is_dns_name(value):
-            raise ValueError(f"{value!r} must be a lowercase DNS name such as api.customer.com")
+            raise ValueError(f"{show(value)} must be a lowercase DNS name such as api.customer.com")
         return value
 
     @model_validator(mode="after")
@@ -147,8 +198,11 @@ class NetworkSettings(_Model):
     """The VPC: CIDR, how many availability zones, how many NAT gateways."""
 
     cidr: str = "10.0.0.0/16"
-    availability_zones: int = Field(default=2, ge=2, le=6, alias="availabilityZones")
-    nat_gateways: int = Field(default=1, ge=1, le=6, alias="natGateways")
+    availability_zones: Int = Field(default=2, ge=2, le=6, alias="availabilityZones")
+    nat_gateways: Int = Field(default=1, ge=1, le=6, alias="natGateways")
+    # Explicit AZ IDs (VPC links v2 exist only in some zone IDs per region); the region check is the
+    # network's, this one checks the shape.
+    zone_ids: tuple[str, ...] | None = Field(default=None, alias="zoneIds")
 
     @field_validator("cidr")
     @classmethod
@@ -156,9 +210,22 @@ class NetworkSettings(_Model):
         try:
             net = ipaddress.IPv4Network(value)
         except ValueError:
-            raise ValueError(f"{value!r} must be an IPv4 CIDR block such as 10.0.0.0/16") from None
+            raise ValueError(f"{show(value)} must be an IPv4 CIDR block such as 10.0.0.0/16") from None
         if not 16 <= net.prefixlen <= 20:
-            raise ValueError(f"{value!r} must have a prefix between /16 and /20 (subnets are cut as /prefix+4)")
+            raise ValueError(f"{show(value)} must have a prefix between /16 and /20 (subnets are cut as /prefix+4)")
+        return value
+
+    @field_validator("zone_ids")
+    @classmethod
+    def _zone_ids(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return value
+        for zone_id in value:
+            if not ZONE_ID_RE.match(zone_id):
+                raise ValueError(f"{show(zone_id)} is not an availability-zone ID such as euw1-az1 or use1-az4")
+        duplicates = sorted({z for z in value if value.count(z) > 1})
+        if duplicates:
+            raise ValueError(f"{', '.join(duplicates)} listed more than once; zone IDs must be unique")
         return value
 
     @model_validator(mode="after")
@@ -167,6 +234,11 @@ class NetworkSettings(_Model):
             raise ValueError(
                 f"natGateways ({self.nat_gateways}) must not exceed availabilityZones ({self.availability_zones})"
             )
+        if self.zone_ids is not None and len(self.zone_ids) != self.availability_zones:
+            raise ValueError(
+                f"zoneIds lists {len(self.zone_ids)} zones but availabilityZones is {self.availability_zones};"
+                " list exactly one zone ID per availability zone"
+            )
         return self
 
 
@@ -174,10 +246,10 @@ class Service1Settings(_Model):
     """The ECS Fargate microservice behind `/service1`."""
 
     image: str = "public.ecr.aws/nginx/nginx:stable-alpine"
-    port: int = Field(default=80, ge=1, le=65535)
-    cpu: int = 256
-    memory: int = 512
-    desired_count: int = Field(default=1, ge=0, le=100, alias="desiredCount")
+    port: Int = Field(default=80, ge=1, le=65535)
+    cpu: Int = 256
+    memory: Int = 512
+    desired_count: Int = Field(default=1, ge=0, le=100, alias="desiredCount")
     health_check_path: str = Field(default="/", pattern=r"^/", alias="healthCheckPath")
 
     @model_validator(mode="after")
@@ -196,10 +268,10 @@ class Service2Settings(_Model):
     """The EC2 web app (Auto Scaling group) behind `/service2`."""
 
     instance_type: str = Field(default="t3.micro", pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", alias="instanceType")
-    port: int = Field(default=80, ge=1, le=65535)
-    min_size: int = Field(default=1, ge=0, le=100, alias="minSize")
-    max_size: int = Field(default=2, ge=1, le=100, alias="maxSize")
-    desired_capacity: int | None = Field(default=None, ge=0, le=100, alias="desiredCapacity")
+    port: Int = Field(default=80, ge=1, le=65535)
+    min_size: Int = Field(default=1, ge=0, le=100, alias="minSize")
+    max_size: Int = Field(default=2, ge=1, le=100, alias="maxSize")
+    desired_capacity: Int | None = Field(default=None, ge=0, le=100, alias="desiredCapacity")
     health_check_path: str = Field(default="/", pattern=r"^/", alias="healthCheckPath")
 
     @model_validator(mode="after")
@@ -216,25 +288,63 @@ class DocsSettings(_Model):
     """The documents served at `/docs`."""
 
     folder: str = "documents"
-    versioning: StrictBool = False
+    versioning: CliBool = False
 
 
 class ThrottleSettings(_Model):
     """Stage-wide request throttling (API Gateway method settings on `*/*`)."""
 
-    rate_limit: float = Field(default=100, gt=0, alias="rateLimit")
-    burst_limit: int = Field(default=200, ge=1, alias="burstLimit")
+    rate_limit: Float = Field(default=100, gt=0, alias="rateLimit")
+    burst_limit: Int = Field(default=200, ge=1, alias="burstLimit")
+
+
+class TierQuota(_Model):
+    """A usage plan's request quota: `limit` requests per `period`."""
+
+    limit: Int = Field(ge=1)
+    period: Literal["DAY", "WEEK", "MONTH"]
+
+
+class TierSettings(_Model):
+    """One tier: its usage plan's throttle and optional quota, per API key (per customer)."""
+
+    rate_limit: Float = Field(gt=0, alias="rateLimit")
+    burst_limit: Int = Field(ge=0, alias="burstLimit")
+    quota: TierQuota | None = None
+
+
+class AuthorizerSettings(_Model):
+    """The tenant authorizer's caches: how long a suspension or tier change takes to bite."""
+
+    # API Gateway caches an authorizer's result for at most 3600 seconds (authorizerResultTtlInSeconds).
+    cache_ttl_seconds: Int = Field(default=300, ge=0, le=3600, alias="cacheTtlSeconds")
+    registry_cache_seconds: Int = Field(default=30, ge=0, le=300, alias="registryCacheSeconds")
 
 
 class QuotaSettings(_Model):
     """Account quotas the program checks before it creates anything; raise them here after AWS does."""
 
     # API Gateway: "Custom domain names per account per Region" (public), default 120.
-    custom_domains: int = Field(default=120, ge=1, alias="customDomains")
+    custom_domains: Int = Field(default=120, ge=1, alias="customDomains")
     # Route 53: "Records per hosted zone", default 10,000.
-    records_per_zone: int = Field(default=10_000, ge=1, alias="recordsPerZone")
+    records_per_zone: Int = Field(default=10_000, ge=1, alias="recordsPerZone")
     # ACM: "Number of ACM certificates" per account and region, default 2,500.
-    certificates: int = Field(default=2_500, ge=1)
+    certificates: Int = Field(default=2_500, ge=1)
+    # API Gateway: "API keys per account per Region", 10,000, not raisable: this may only lower it
+    # (for an account shared by several stacks).
+    api_keys: Int = Field(default=API_KEYS_MAX, ge=1, alias="apiKeys")
+    # API Gateway: "Usage plans per account per Region", default 300.
+    usage_plans: Int = Field(default=300, ge=1, alias="usagePlans")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _api_keys_not_raisable(cls, value: int) -> int:
+        if value > API_KEYS_MAX:
+            raise ValueError(
+                f"{value} is above {API_KEYS_MAX:,}, the quota 'API keys per account per Region', which AWS does"
+                " not raise; this key may only lower it"
+            )
+        return value
 
 
 class Settings(_Model):
@@ -247,17 +357,58 @@ class Settings(_Model):
     service1: Service1Settings = Service1Settings()
     service2: Service2Settings = Service2Settings()
     docs: DocsSettings = DocsSettings()
-    log_retention_days: int = Field(default=14, alias="logRetentionDays")
+    log_retention_days: Int = Field(default=14, alias="logRetentionDays")
     throttle: ThrottleSettings = ThrottleSettings()
-    dual_stack: StrictBool = Field(default=False, alias="dualStack")
+    dual_stack: CliBool = Field(default=False, alias="dualStack")
     quotas: QuotaSettings = QuotaSettings()
+    manage_account_logging: CliBool = Field(default=True, alias="manageAccountLogging")
+    name_prefix: str | None = Field(default=None, alias="namePrefix")
+    protect_resources: CliBool = Field(default=False, alias="protectResources")
+    tenant_dns: Literal["perCustomer", "wildcard"] = Field(default="perCustomer", alias="tenantDns")
+    tiers: dict[str, TierSettings] = Field(
+        default_factory=lambda: {"standard": TierSettings.model_validate({"rateLimit": 50, "burstLimit": 100})}
+    )
+    default_tier: str = Field(default="standard", alias="defaultTier")
+    authorizer: AuthorizerSettings = AuthorizerSettings()
 
     @field_validator("base_domain", "hosted_zone_")
     @classmethod
     def _dns_name(cls, value: str | None) -> str | None:
         if value is not None and not is_dns_name(value):
-            raise ValueError(f"{value!r} must be a lowercase DNS name such as example.com")
+            raise ValueError(f"{show(value)} must be a lowercase DNS name such as example.com")
         return value
+
+    @field_validator("name_prefix")
+    @classmethod
+    def _name_prefix(cls, value: str | None) -> str | None:
+        if value is not None and (not LABEL_RE.match(value) or len(value) > NAME_PREFIX_MAX):
+            raise ValueError(
+                f"{show(value)} must be a lowercase DNS label of at most {NAME_PREFIX_MAX} characters"
+                " (a-z, 0-9, '-', not starting or ending with '-')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _tiers_named(self) -> Settings:
+        for name in self.tiers:
+            if not TIER_RE.match(name):
+                raise ConfigError(f"tiers.{name}", f"{show(name)} {TIER_RULE}")
+        if not self.tiers:
+            raise ConfigError("tiers", "must define at least one tier (leave it unset for the default 'standard')")
+        if self.default_tier not in self.tiers:
+            raise ConfigError(
+                "defaultTier", f"{show(self.default_tier)} is not a configured tier: one of {self._tier_list()}"
+            )
+        for index, customer in enumerate(self.customers):
+            if customer.tier is not None and customer.tier not in self.tiers:
+                raise ConfigError(
+                    f"customers[{index}].tier",
+                    f"{show(customer.tier)} is not a configured tier: one of {self._tier_list()}",
+                )
+        return self
+
+    def _tier_list(self) -> str:
+        return ", ".join(sorted(self.tiers))
 
     @field_validator("log_retention_days")
     @classmethod
@@ -273,10 +424,29 @@ class Settings(_Model):
     def fqdn(self, customer: Customer) -> str:
         return f"{customer.subdomain}.{self.base_domain}"
 
+    def tier_of(self, customer: Customer) -> str:
+        """The customer's tier, or `defaultTier` when it names none."""
+        return customer.tier if customer.tier is not None else self.default_tier
+
+    def hostnames(self, customer: Customer) -> tuple[str, ...]:
+        """The hostnames the customer is served at (and the registry holds): its subdomain, and its
+        own domain once `customDomainValidated` (phase 2)."""
+        names = [self.fqdn(customer)]
+        if customer.custom_domain is not None and customer.custom_domain_validated:
+            names.append(customer.custom_domain)
+        return tuple(names)
+
+
+def resource_prefix(settings: Settings, project: str, stack: str) -> str:
+    """The start of names unique per account and region: `namePrefix` (or the project), then the stack."""
+    return f"{settings.name_prefix or project}-{stack}"
+
 
 # Keys read from the project namespace; anything else there is a typo.
 TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in Settings.model_fields.items())
-STRUCTURED_KEYS = frozenset({"customers", "network", "service1", "service2", "docs", "throttle", "quotas"})
+STRUCTURED_KEYS = frozenset(
+    {"customers", "network", "service1", "service2", "docs", "throttle", "quotas", "tiers", "authorizer"}
+)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -289,12 +459,52 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return key
 
 
+UNKNOWN_KEY_RULE = "is not a known key (check its spelling; README lists every key)"
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation (`X`, `X | None`, `list[X]`, `dict[str, X]`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def known_keys(parent: tuple[int | str, ...]) -> tuple[str, ...]:
+    """The keys valid inside the entry at `parent` (a validation location; () is the top level)."""
+    model: type[BaseModel] = Settings
+    mapping_key_next = False
+    for part in parent:
+        if isinstance(part, int) or mapping_key_next:
+            mapping_key_next = False  # a list index, or a mapping's own key (a tier name): same model
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        inner = _model_of(field.annotation) if field is not None else None
+        if field is None or inner is None:
+            return ()
+        mapping_key_next = get_origin(field.annotation) is dict
+        model = inner
+    return tuple((f.alias or n) for n, f in model.model_fields.items())
+
+
+def unknown_key_rule(key: str, known: tuple[str, ...]) -> str:
+    """The rule for an unknown key, with the closest known key when one is close (a likely typo)."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6) if len(key) <= 100 else []
+    if close:
+        return f"is not a known key; did you mean `{close[0]}`? (README lists every key)"
+    return UNKNOWN_KEY_RULE
+
+
 def _rule(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        return "is not a known key (check its spelling; README lists every key)"
+        loc = tuple(error["loc"])
+        return unknown_key_rule(str(loc[-1]), known_keys(loc[:-1]))
     if kind == "list_type":
         return "must be a list of customer entries (it may be empty: [])"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -307,7 +517,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     """Validate raw config values (key → parsed value) into `Settings`, or raise one `ConfigError`."""
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
-            raise ConfigError(key, "is not a known key (check its spelling; README lists every key)")
+            raise ConfigError(key, unknown_key_rule(key, TOP_LEVEL_KEYS))
     if "customers" in raw and not isinstance(raw["customers"], list):
         raise ConfigError("customers", "must be a list of customer entries (it may be empty: [])")
     for index, entry in enumerate(raw.get("customers") or []):
@@ -316,7 +526,9 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt key also makes the key it meant "missing": report the typo, the cause.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(first["loc"])
         # A model-level rule (no field) is reported against its entry.
         raise ConfigError(_location(loc) or "config", _rule(first)) from None
@@ -417,6 +629,22 @@ def _number(text: str) -> Any:
         return text
 
 
+# The stack name is the API Gateway stage name: "Stage names can only contain alphanumeric characters,
+# hyphens, and underscores. Maximum length is 128 characters."
+# https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html (stageName)
+STAGE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def check_stack_name(stack: str) -> None:
+    """Refuse a stack name API Gateway would not take as a stage name."""
+    if not STAGE_NAME_RE.match(stack):
+        raise ConfigError(
+            "stack",
+            f"{show(stack)} is used as the API Gateway stage name: 1 to 128 letters, digits, '-' or '_';"
+            " use another stack name",
+        )
+
+
 def load_settings() -> Settings:
     """Read this stack's config from the Pulumi runtime and validate it."""
     import pulumi
@@ -425,6 +653,7 @@ def load_settings() -> Settings:
     values: dict[str, str] = dict(runtime_config.get_config_env())
     values.update(runtime_config.CONFIG.get())
     try:
+        check_stack_name(pulumi.get_stack())
         return parse_settings(read_raw_config(values))
     except ConfigError as error:
         # RunError: the engine prints the one line, no traceback, and nothing has been created.
