@@ -1,0 +1,330 @@
+"""Tenant authorizer: decides which tenant, if any, a request's Host belongs to.
+
+API Gateway calls it (REQUEST authorizer, identity source the Host header) before every method. It
+normalises the host, reads the tenant registry (DynamoDB, key `hostname`) and answers:
+
+- known and active → Allow on the whole stage (`<api arn>/<stage>/*/*`, because API Gateway caches one
+  policy per host and reuses it for every path), principal and context = the tenant, `usageIdentifierKey`
+  = the tenant's API key (so the tenant's usage plan meters it);
+- unknown, malformed or not servable → Deny (403), context `reason` = `unknown-host`;
+- suspended → Deny (403), context `reason` = `suspended`;
+- the registry errs or cannot be reached → the exception propagates (API Gateway answers 500): fail closed.
+
+Why here and not from the host's first label: a prefix is neither unique (own domains) nor unforgeable.
+Plain Python with boto3 only (it is in the Lambda runtime); nothing from Pulumi or the program.
+Environment: `TENANT_TABLE` (required), `REGISTRY_CACHE_SECONDS` (default 30, 0 disables the cache).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# -- host normalisation --------------------------------------------------------------------------
+
+# RFC 1035 / RFC 1123 host names: letters, digits and inner hyphens, labels of 1 to 63 characters,
+# 253 characters in all (without the root dot).
+MAX_HOST_LENGTH = 253
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_PORT = re.compile(r":[0-9]{1,5}")
+# Anything longer than this is refused before any other work (a host, a port and a dot fit well within).
+_MAX_RAW_LENGTH = MAX_HOST_LENGTH + 8
+
+
+def normalise_host(raw: object) -> str | None:
+    """The registry key for a Host header value, or None when it is not a plain DNS host name.
+
+    Lowercase, without a port and without one trailing dot. Refused: empty, non-ASCII (an IDN must
+    arrive as its xn-- form, and that form must decode), userinfo, paths, spaces, IP literals (v4 and
+    v6), labels over 63 characters, names over 253. Refusing here keeps junk out of the cache and
+    out of DynamoDB (whose key-size and validation errors would otherwise become 500s on demand).
+    """
+    if not isinstance(raw, str) or not raw or len(raw) > _MAX_RAW_LENGTH or not raw.isascii():
+        return None
+    host = raw.lower()
+    colon = host.rfind(":")
+    if colon != -1:
+        port = host[colon:]
+        if not _PORT.fullmatch(port) or not 0 < int(port[1:]) <= 65535:
+            return None  # IPv6 literals (`[::1]`, `::1`) and userinfo land here or fail below
+        host = host[:colon]
+    if host.endswith("."):
+        host = host[:-1]
+    if not host or len(host) > MAX_HOST_LENGTH:
+        return None
+    labels = host.split(".")
+    if len(labels) < 2:
+        return None  # a registry hostname is always <name>.<domain>
+    for label in labels:
+        if not _LABEL.fullmatch(label):
+            return None
+        if label.startswith("xn--") and not _is_punycode(label[4:]):
+            return None
+    if labels[-1].isdigit():
+        return None  # no top-level domain is all digits (RFC 3696 §2): this is an IPv4 literal
+    return host
+
+
+def _is_punycode(encoded: str) -> bool:
+    try:
+        decoded = encoded.encode("ascii").decode("punycode")
+    except UnicodeError:
+        return False
+    # An A-label must stand for a real U-label: not empty, not plain ASCII, no control characters.
+    return bool(decoded) and not decoded.isascii() and decoded.isprintable()
+
+
+def host_header(event: Mapping[str, Any]) -> str | None:
+    """The request's Host header value (header names are case-insensitive), or None if absent.
+
+    The REQUEST authorizer event carries `headers` (one value per name) and `multiValueHeaders`
+    (every value); two different Host values make the request ambiguous, and ambiguity is refused.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
+    """
+    values: set[str] = set()
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field)
+        if not isinstance(headers, Mapping):
+            continue
+        for name, value in headers.items():
+            if isinstance(name, str) and name.lower() == "host":
+                for one in value if field == "multiValueHeaders" and isinstance(value, list) else [value]:
+                    if not isinstance(one, str):
+                        return None
+                    values.add(one)
+    return values.pop() if len(values) == 1 else None
+
+
+def stage_resource(method_arn: object) -> str:
+    """`<arn up to the API id>/<stage>/*/*` from the methodArn API Gateway sends.
+
+    The method ARN is `arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<verb>/<path>`;
+    a policy for `<stage>/*/*` covers every verb and path, which is what a policy cached per host needs.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+    """
+    if not isinstance(method_arn, str):
+        raise ValueError("the event has no methodArn")
+    api, _, rest = method_arn.partition("/")
+    stage = rest.partition("/")[0]
+    fields = api.split(":")
+    if len(fields) != 6 or fields[0] != "arn" or fields[2] != "execute-api" or not fields[5] or not stage:
+        raise ValueError(f"not an execute-api method ARN: {method_arn[:200]!r}")
+    return f"{api}/{stage}/*/*"
+
+
+# -- the registry and its cache ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One registry item: the tenant served at a hostname."""
+
+    hostname: str
+    tenant_id: str
+    tier: str
+    status: str  # "active" or "suspended"
+    api_key: str
+
+    def __repr__(self) -> str:  # the API key must never reach a log line through a repr
+        return f"Tenant({self.hostname!r}, {self.tenant_id!r}, {self.tier!r}, {self.status!r})"
+
+
+class InvalidItemError(Exception):
+    """A registry item that does not have the contract's shape (a deployment defect, not a tenant)."""
+
+
+_STATUSES = ("active", "suspended")
+
+
+def parse_item(hostname: str, item: Mapping[str, Any]) -> Tenant:
+    """A low-level GetItem `Item` (DynamoDB JSON) as a Tenant; InvalidItemError when a field is missing or wrong."""
+
+    def text(name: str) -> str:
+        value = item.get(name)
+        if not isinstance(value, Mapping) or not isinstance(value.get("S"), str) or not value["S"]:
+            raise InvalidItemError(f"{name} is not a non-empty string")
+        return str(value["S"])
+
+    tenant = Tenant(text("hostname"), text("tenantId"), text("tier"), text("status"), "")
+    if tenant.hostname != hostname:
+        raise InvalidItemError("hostname does not match the key it was read under")
+    if tenant.status not in _STATUSES:
+        raise InvalidItemError(f"status {tenant.status[:32]!r} is neither active nor suspended")
+    # A suspended tenant's key is never used; an active one without a key cannot be metered.
+    api_key = text("apiKey") if tenant.status == "active" else ""
+    return Tenant(tenant.hostname, tenant.tenant_id, tenant.tier, tenant.status, api_key)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the registry said about a hostname: a tenant, None (no item), or an invalid item."""
+
+    tenant: Tenant | None
+    cache_hit: bool
+    invalid: str | None = None
+
+
+class Registry:
+    """GetItem on the tenant table with a small in-process cache of recent answers.
+
+    Found and not-found answers are cached for `ttl_seconds` (0: no cache), at most `max_entries` of
+    them (the oldest is evicted first). Errors and invalid items are never cached: the next request
+    asks again. `clock` is injectable for tests (seconds, monotonic).
+    """
+
+    def __init__(
+        self,
+        table: str,
+        client: Any,
+        ttl_seconds: float = 30,
+        max_entries: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.table = table
+        self.client = client
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self.clock = clock
+        self._cache: OrderedDict[str, tuple[float, Tenant | None]] = OrderedDict()
+
+    def lookup(self, hostname: str) -> Lookup:
+        now = self.clock()
+        cached = self._cache.get(hostname)
+        if cached is not None:
+            expires, tenant = cached
+            if now < expires:
+                return Lookup(tenant, cache_hit=True)
+            del self._cache[hostname]
+        # Eventually consistent read: a change reaches readers within about a second, far inside
+        # the caches' TTLs. No Item in the answer means no such key.
+        # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html
+        answer = self.client.get_item(TableName=self.table, Key={"hostname": {"S": hostname}})
+        item = answer.get("Item")
+        try:
+            tenant = None if item is None else parse_item(hostname, item)
+        except InvalidItemError as error:
+            return Lookup(None, cache_hit=False, invalid=str(error))
+        if self.ttl_seconds > 0:
+            while len(self._cache) >= self.max_entries:
+                self._cache.popitem(last=False)
+            self._cache[hostname] = (now + self.ttl_seconds, tenant)
+        return Lookup(tenant, cache_hit=False)
+
+
+def new_client() -> Any:
+    """A low-level DynamoDB client that gives up quickly, so an outage fails closed in seconds.
+
+    Standard retry mode, two attempts in all; 1 s to connect, 2 s to read (an in-region GetItem
+    takes milliseconds). boto3 honours AWS_ENDPOINT_URL_DYNAMODB, which the contract tests use.
+    https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html
+    https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html
+    """
+    config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+    return boto3.client("dynamodb", config=config)
+
+
+_registry: Registry | None = None
+
+
+def registry() -> Registry:
+    """The container's registry, built from the environment on first use and kept for its life."""
+    global _registry
+    if _registry is None:
+        _registry = Registry(
+            table=os.environ["TENANT_TABLE"],
+            client=new_client(),
+            ttl_seconds=float(os.environ.get("REGISTRY_CACHE_SECONDS", "30")),
+        )
+    return _registry
+
+
+# -- decisions -----------------------------------------------------------------------------------
+
+UNKNOWN_HOST_MESSAGE = "No tenant is served at this host"
+SUSPENDED_MESSAGE = "This tenant is suspended"
+
+
+def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    # Output format (principalId, policyDocument, context of string values, usageIdentifierKey):
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": context,
+    }
+
+
+def log(record: Mapping[str, Any]) -> None:
+    """One JSON line on stdout (Lambda sends it to CloudWatch Logs; Logs Insights reads its fields)."""
+    sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+def decide(event: Mapping[str, Any], registry: Registry) -> dict[str, Any]:
+    """The authorizer's answer for one REQUEST event; raises when the registry cannot answer."""
+    resource = stage_resource(event.get("methodArn"))
+    request_context = event.get("requestContext")
+    request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
+    raw = host_header(event)
+    host = normalise_host(raw)
+    record: dict[str, Any] = {"authorizer": "tenant", "requestId": request_id, "host": host}
+    if host is None:
+        record.update(host=None if raw is None else raw[:100], decision="deny", reason="malformed-host")
+        log(record)
+        return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
+    try:
+        found = registry.lookup(host)
+    except Exception as error:
+        record.update(decision="error", reason="registry-error", error=type(error).__name__)
+        log(record)
+        raise
+    record["cacheHit"] = found.cache_hit
+    tenant = found.tenant
+    if tenant is None:
+        # An invalid item (unknown status, missing field) is denied as unknown, not raised: it is a
+        # deployment defect on one host that a retry cannot fix, and a 403 is cached where a 500 is not.
+        record.update(decision="deny", reason="unknown-host")
+        if found.invalid is not None:
+            record.update(reason="invalid-registry-item", detail=found.invalid)
+        log(record)
+        return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
+    record["tenantId"] = tenant.tenant_id
+    if tenant.status == "suspended":
+        record.update(decision="deny", reason="suspended")
+        log(record)
+        context = {"reason": "suspended", "tenantId": tenant.tenant_id, "message": SUSPENDED_MESSAGE}
+        return _policy(tenant.tenant_id, "Deny", resource, context)
+    record.update(decision="allow", reason="active", tier=tenant.tier)
+    log(record)
+    answer = _policy(
+        tenant.tenant_id, "Allow", resource, {"tenantId": tenant.tenant_id, "tier": tenant.tier, "hostname": host}
+    )
+    answer["usageIdentifierKey"] = tenant.api_key
+    return answer
+
+
+def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+    """Lambda entry point (`handler.handler`)."""
+    return decide(event, registry())
+
+
+# Lambda runs a module's top level in its init phase, which has a full vCPU whatever the memory size
+# (https://serverlessland.com/content/service/lambda/guides/effectively-running-java-on-serverless/init-heavy-lifting),
+# so the client (about 70 ms to build here) is made there, not in the first request, as Lambda's best
+# practices advise (https://docs.aws.amazon.com/lambda/latest/dg/best-practices.html). Lambda always sets
+# AWS_LAMBDA_FUNCTION_NAME (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html);
+# importing this module anywhere else (tests, tools) creates nothing and reads no environment.
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    registry()

@@ -1,0 +1,635 @@
+"""The tenant authorizer's Lambda handler as plain Python: decisions, host rules, caches, failure, imports.
+
+No Pulumi and no network: the registry is an in-process fake or a real botocore client under `Stubber`
+(which checks every request against DynamoDB's API model); the one unreachable-registry test points a
+real client at a closed loopback port.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.stub import Stubber
+
+from functions.tenant_authorizer import handler as authorizer
+
+HANDLER_DIR = Path(authorizer.__file__).parent
+TABLE = "whitelabel-gateway-dev-tenants"
+API = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+METHOD_ARN = f"{API}/dev/GET/orders/42"
+STAGE_RESOURCE = f"{API}/dev/*/*"
+ACME_KEY = "acme-key-0123456789abcdefghij"
+
+
+# -- fixtures and helpers ------------------------------------------------------------------------
+def item(hostname: str, tenant_id: str, tier: str = "standard", status: str = "active", api_key: str = ACME_KEY):
+    """A registry item as the low-level client returns it (DynamoDB JSON), per the helpers' contract."""
+    return {
+        "hostname": {"S": hostname},
+        "tenantId": {"S": tenant_id},
+        "tier": {"S": tier},
+        "status": {"S": status},
+        "apiKey": {"S": api_key},
+    }
+
+
+REGISTRY = {
+    "acme.example.com": item("acme.example.com", "acme", tier="gold"),
+    "api.acme-corp.com": item("api.acme-corp.com", "acme", tier="gold"),
+    "globex.example.com": item("globex.example.com", "globex", status="suspended", api_key="globex-key-0123456789abcd"),
+}
+
+
+class FakeDynamo:
+    """GetItem over a dict; counts calls; raises `error` when set."""
+
+    def __init__(self, items: dict[str, dict[str, Any]] | None = None) -> None:
+        self.items = dict(REGISTRY if items is None else items)
+        self.calls: list[str] = []
+        self.error: Exception | None = None
+
+    def get_item(self, TableName: str, Key: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 (boto3's names)
+        assert TableName == TABLE
+        hostname = Key["hostname"]["S"]
+        self.calls.append(hostname)
+        if self.error is not None:
+            raise self.error
+        found = self.items.get(hostname)
+        return {"Item": found} if found is not None else {}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def event(host: str | None = "acme.example.com", header: str = "Host", method_arn: str = METHOD_ARN) -> dict[str, Any]:
+    """A REQUEST authorizer event shaped like AWS's example (headers, multiValueHeaders, requestContext)."""
+    headers: dict[str, str] = {"Accept": "*/*", "User-Agent": "curl/8.5.0"}
+    if host is not None:
+        headers[header] = host
+    path = "/" + method_arn.split("/", 3)[3] if method_arn.count("/") >= 3 else "/"
+    return {
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "resource": path,
+        "path": path,
+        "httpMethod": method_arn.split("/")[2] if method_arn.count("/") >= 2 else "GET",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {},
+        "multiValueQueryStringParameters": {},
+        "pathParameters": {},
+        "stageVariables": {},
+        "requestContext": {"requestId": "req-1", "stage": "dev", "apiId": "a1b2c3d4e5", "httpMethod": "GET"},
+    }
+
+
+@pytest.fixture
+def dynamo() -> FakeDynamo:
+    return FakeDynamo()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def registry(dynamo: FakeDynamo, clock: Clock) -> authorizer.Registry:
+    return authorizer.Registry(TABLE, dynamo, ttl_seconds=30, clock=clock)
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def effect(answer: dict[str, Any]) -> str:
+    [statement] = answer["policyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    return str(statement["Effect"])
+
+
+# -- decisions -----------------------------------------------------------------------------------
+def test_known_active_host_is_allowed_on_the_whole_stage_with_its_key(registry: authorizer.Registry) -> None:
+    answer = authorizer.decide(event("acme.example.com"), registry)
+
+    assert effect(answer) == "Allow"
+    assert answer["policyDocument"]["Statement"][0]["Resource"] == STAGE_RESOURCE
+    assert answer["principalId"] == "acme"
+    assert answer["usageIdentifierKey"] == ACME_KEY
+    assert answer["context"] == {"tenantId": "acme", "tier": "gold", "hostname": "acme.example.com"}
+
+
+def test_an_own_domain_is_its_customers_tenant_whatever_its_first_label(registry: authorizer.Registry) -> None:
+    answer = authorizer.decide(event("api.acme-corp.com"), registry)
+
+    assert effect(answer) == "Allow"
+    assert answer["context"]["tenantId"] == "acme"
+    assert answer["context"]["hostname"] == "api.acme-corp.com"
+
+
+@pytest.mark.parametrize(
+    "method_arn",
+    [
+        f"{API}/dev/GET/",
+        f"{API}/dev/GET/orders",
+        f"{API}/dev/POST/orders/42/items",
+        f"{API}/dev/DELETE/docs/a/b/c.pdf",
+        f"{API}/dev/OPTIONS/health",
+    ],
+)
+def test_the_allow_resource_covers_every_method_and_path_of_the_stage(
+    registry: authorizer.Registry, method_arn: str
+) -> None:
+    # API Gateway caches one policy per Host and applies it to later requests on any path: the
+    # resource must match every method ARN of the stage (IAM's `*` matches any run of characters).
+    answer = authorizer.decide(event(method_arn=method_arn), registry)
+    resource = answer["policyDocument"]["Statement"][0]["Resource"]
+
+    assert resource == STAGE_RESOURCE
+    for other in (METHOD_ARN, f"{API}/dev/PUT/any/path", f"{API}/dev/GET/"):
+        assert fnmatch.fnmatchcase(other, resource)
+    assert not fnmatch.fnmatchcase(f"{API}/prod/GET/orders", resource)
+    assert not fnmatch.fnmatchcase("arn:aws:execute-api:eu-west-1:123456789012:otherapi/dev/GET/x", resource)
+
+
+def test_the_stage_resource_keeps_the_partition_of_the_method_arn() -> None:
+    arn = "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/prod/GET/x"
+    assert authorizer.stage_resource(arn) == "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/prod/*/*"
+
+
+@pytest.mark.parametrize("method_arn", [None, "", "not-an-arn", f"{API}", "arn:aws:s3:::bucket/dev/GET/x"])
+def test_a_malformed_method_arn_raises(registry: authorizer.Registry, method_arn: Any) -> None:
+    with pytest.raises(ValueError):
+        authorizer.decide({**event(), "methodArn": method_arn}, registry)
+
+
+def test_unknown_host_is_denied_as_unknown(registry: authorizer.Registry, dynamo: FakeDynamo) -> None:
+    answer = authorizer.decide(event("gone.example.com"), registry)
+
+    assert effect(answer) == "Deny"
+    assert answer["policyDocument"]["Statement"][0]["Resource"] == STAGE_RESOURCE
+    assert answer["context"] == {"reason": "unknown-host", "message": authorizer.UNKNOWN_HOST_MESSAGE}
+    assert "usageIdentifierKey" not in answer
+    assert dynamo.calls == ["gone.example.com"]
+
+
+def test_suspended_tenant_is_denied_with_its_id_and_no_key(registry: authorizer.Registry) -> None:
+    answer = authorizer.decide(event("globex.example.com"), registry)
+
+    assert effect(answer) == "Deny"
+    assert answer["principalId"] == "globex"
+    assert answer["context"] == {
+        "reason": "suspended",
+        "tenantId": "globex",
+        "message": "This tenant is suspended",
+    }
+    assert "usageIdentifierKey" not in answer
+
+
+@pytest.mark.parametrize("host", ["acme.example.com", "globex.example.com", "gone.example.com", "bad host"])
+def test_context_values_are_strings(registry: authorizer.Registry, host: str) -> None:
+    # API Gateway accepts only string, number and boolean context values; everything here is a string
+    # so that `$context.authorizer.*` mappings read the same value the handler wrote.
+    answer = authorizer.decide(event(host), registry)
+
+    assert answer["context"]
+    assert all(isinstance(key, str) and isinstance(value, str) for key, value in answer["context"].items())
+    assert isinstance(answer["principalId"], str) and answer["principalId"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (item("acme.example.com", "acme", status="deleted"), "status 'deleted'"),
+        (item("acme.example.com", "acme", status="ACTIVE"), "status 'ACTIVE'"),
+        ({k: v for k, v in item("acme.example.com", "acme").items() if k != "tier"}, "tier"),
+        ({k: v for k, v in item("acme.example.com", "acme").items() if k != "apiKey"}, "apiKey"),
+        ({**item("acme.example.com", "acme"), "tenantId": {"N": "7"}}, "tenantId"),
+        ({**item("acme.example.com", "acme"), "tenantId": {"S": ""}}, "tenantId"),
+        (item("other.example.com", "acme"), "hostname does not match"),
+    ],
+)
+def test_an_invalid_registry_item_is_denied_as_unknown_and_not_cached(
+    dynamo: FakeDynamo, clock: Clock, capsys: pytest.CaptureFixture[str], bad: dict[str, Any], reason: str
+) -> None:
+    dynamo.items["acme.example.com"] = bad
+    registry = authorizer.Registry(TABLE, dynamo, ttl_seconds=30, clock=clock)
+
+    answer = authorizer.decide(event(), registry)
+    authorizer.decide(event(), registry)
+
+    assert effect(answer) == "Deny"
+    assert answer["context"]["reason"] == "unknown-host"
+    assert "usageIdentifierKey" not in answer
+    assert dynamo.calls == ["acme.example.com"] * 2  # asked again: a fixed item bites at once
+    first = log_lines(capsys)[0]
+    assert first["reason"] == "invalid-registry-item"
+    assert reason in first["detail"]
+
+
+def test_a_suspended_item_needs_no_api_key(registry: authorizer.Registry, dynamo: FakeDynamo) -> None:
+    dynamo.items["globex.example.com"] = {
+        k: v for k, v in item("globex.example.com", "globex", status="suspended").items() if k != "apiKey"
+    }
+    assert authorizer.decide(event("globex.example.com"), registry)["context"]["reason"] == "suspended"
+
+
+@pytest.mark.parametrize("suspended", [False, True])
+def test_the_item_pulumi_writes_is_the_item_the_handler_reads(
+    dynamo: FakeDynamo, registry: authorizer.Registry, suspended: bool
+) -> None:
+    # The registry component writes `whitelabel.tenancy.registry_item`; the handler must read it as is.
+    from whitelabel.tenancy import registry_item
+
+    dynamo.items["shop.example.com"] = registry_item("shop.example.com", "shop", "gold", suspended, ACME_KEY)
+
+    answer = authorizer.decide(event("shop.example.com"), registry)
+
+    if suspended:
+        assert (effect(answer), answer["context"]["reason"], answer["context"]["tenantId"]) == (
+            "Deny",
+            "suspended",
+            "shop",
+        )
+    else:
+        assert (effect(answer), answer["usageIdentifierKey"]) == ("Allow", ACME_KEY)
+        assert answer["context"] == {"tenantId": "shop", "tier": "gold", "hostname": "shop.example.com"}
+
+
+# -- registry failures: fail closed --------------------------------------------------------------
+def stubbed_client() -> Any:
+    """A real DynamoDB client whose requests never leave: Stubber answers (and validates) each one."""
+    return boto3.client(
+        "dynamodb", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
+def test_a_registry_client_error_raises_and_is_not_cached(clock: Clock, capsys: pytest.CaptureFixture[str]) -> None:
+    client = stubbed_client()
+    registry = authorizer.Registry(TABLE, client, ttl_seconds=30, clock=clock)
+    expected = {"TableName": TABLE, "Key": {"hostname": {"S": "acme.example.com"}}}
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "get_item", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
+        )
+        stub.add_response("get_item", {"Item": REGISTRY["acme.example.com"]}, expected)
+
+        with pytest.raises(ClientError):
+            authorizer.decide(event(), registry)
+        answer = authorizer.decide(event(), registry)  # the error was not cached: the registry is asked again
+
+        stub.assert_no_pending_responses()
+    assert effect(answer) == "Allow"
+    error_line, allow_line = log_lines(capsys)
+    assert (
+        error_line.items()
+        >= {
+            "decision": "error",
+            "reason": "registry-error",
+            "error": "ProvisionedThroughputExceededException",  # botocore's modeled ClientError subclass
+        }.items()
+    )
+    assert allow_line["decision"] == "allow"
+    assert allow_line["cacheHit"] is False
+
+
+def test_a_registry_that_cannot_be_reached_raises(registry: authorizer.Registry, dynamo: FakeDynamo) -> None:
+    dynamo.error = EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+
+    with pytest.raises(EndpointConnectionError):
+        authorizer.decide(event(), registry)
+    with pytest.raises(EndpointConnectionError):
+        authorizer.decide(event(), registry)
+    assert dynamo.calls == ["acme.example.com"] * 2
+
+
+@pytest.fixture
+def closed_loopback_port() -> Iterator[int]:
+    """A loopback port nothing listens on (bound without listen, so connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def test_the_handlers_own_client_fails_closed_and_fast_when_the_registry_is_down(
+    monkeypatch: pytest.MonkeyPatch, closed_loopback_port: int
+) -> None:
+    # The real client the handler builds (timeouts, retries), pointed through boto3's standard
+    # variable at a refused loopback port; dummy credentials, instance metadata off: nothing leaves.
+    for name, value in {
+        "TENANT_TABLE": TABLE,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{closed_loopback_port}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(authorizer, "_registry", None)
+
+    with pytest.raises(EndpointConnectionError) as raised:
+        authorizer.handler(event(), None)
+
+    assert str(closed_loopback_port) in str(raised.value)  # it was the loopback endpoint that refused
+
+
+# -- the cache -----------------------------------------------------------------------------------
+def test_a_second_request_within_the_ttl_is_a_cache_hit(
+    registry: authorizer.Registry, dynamo: FakeDynamo, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    authorizer.decide(event(), registry)
+    clock.now += 29.9
+    answer = authorizer.decide(event("ACME.example.com:443"), registry)  # same registry key
+
+    assert effect(answer) == "Allow"
+    assert dynamo.calls == ["acme.example.com"]
+    assert [line["cacheHit"] for line in log_lines(capsys)] == [False, True]
+
+
+def test_the_cache_expires_after_the_ttl(registry: authorizer.Registry, dynamo: FakeDynamo, clock: Clock) -> None:
+    authorizer.decide(event(), registry)
+    dynamo.items["acme.example.com"] = item("acme.example.com", "acme", status="suspended")
+    clock.now += 30.0
+
+    answer = authorizer.decide(event(), registry)
+
+    assert dynamo.calls == ["acme.example.com"] * 2
+    assert answer["context"]["reason"] == "suspended"  # the suspension bit once the entry expired
+
+
+def test_not_found_is_cached_too(registry: authorizer.Registry, dynamo: FakeDynamo, clock: Clock) -> None:
+    for _ in range(3):
+        authorizer.decide(event("gone.example.com"), registry)
+        clock.now += 10
+
+    assert dynamo.calls == ["gone.example.com"]
+
+
+def test_a_zero_ttl_disables_the_cache(dynamo: FakeDynamo, clock: Clock) -> None:
+    registry = authorizer.Registry(TABLE, dynamo, ttl_seconds=0, clock=clock)
+    for _ in range(3):
+        authorizer.decide(event(), registry)
+
+    assert dynamo.calls == ["acme.example.com"] * 3
+
+
+def test_the_cache_is_bounded_and_evicts_the_oldest_entry(dynamo: FakeDynamo, clock: Clock) -> None:
+    registry = authorizer.Registry(TABLE, dynamo, ttl_seconds=30, max_entries=3, clock=clock)
+    hosts = [f"h{index}.example.com" for index in range(4)]
+    for host in hosts:
+        registry.lookup(host)
+    for host in hosts[1:]:
+        assert registry.lookup(host).cache_hit
+
+    assert not registry.lookup(hosts[0]).cache_hit  # evicted when the fourth came in
+    assert len(registry._cache) == 3
+
+
+def test_malformed_hosts_never_reach_the_registry_or_the_cache(
+    registry: authorizer.Registry, dynamo: FakeDynamo
+) -> None:
+    for host in ["", "a b.example.com", "x" * 300, "acme.example.com/../admin", "[::1]"]:
+        assert effect(authorizer.decide(event(host), registry)) == "Deny"
+
+    assert dynamo.calls == []
+    assert len(registry._cache) == 0
+
+
+# -- host rules ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("acme.example.com", "acme.example.com"),
+        ("ACME.Example.COM", "acme.example.com"),
+        ("acme.example.com:443", "acme.example.com"),
+        ("acme.example.com:8080", "acme.example.com"),
+        ("acme.example.com.", "acme.example.com"),
+        ("ACME.example.com.:443", "acme.example.com"),
+        ("a-b.c-d.example.com", "a-b.c-d.example.com"),
+        ("xn--bcher-kva.example.com", "xn--bcher-kva.example.com"),  # an IDN in its ASCII form
+        (("a" * 63 + ".") * 3 + "a" * 61, ("a" * 63 + ".") * 3 + "a" * 61),  # 253 characters
+        ("", None),
+        (None, None),
+        (42, None),
+        (".", None),
+        ("acme.example.com..", None),  # one trailing dot is stripped, not two
+        ("localhost", None),
+        ("acme..example.com", None),
+        (".acme.example.com", None),
+        ("-acme.example.com", None),
+        ("acme-.example.com", None),
+        ("acme_corp.example.com", None),
+        ("a" * 64 + ".example.com", None),  # a label over 63
+        (("a" * 63 + ".") * 3 + "a" * 62, None),  # 254 characters
+        ("x" * 10_000, None),
+        ("bücher.example.com", None),  # non-ASCII: must arrive as xn--
+        ("acme.example.com\u200b", None),
+        ("xn--.example.com", None),  # an empty A-label
+        ("xn--ls8h.example.com", "xn--ls8h.example.com"),
+        ("xn--abc.example.com", None),  # decodes to control characters
+        ("xn--zz.example.com", None),  # not punycode at all
+        ("xn--a-.example.com", None),  # punycode of plain ASCII is no IDN
+        ("xn--a-ecp.example.com\x00", None),
+        ("acme.example.com/admin", None),
+        ("acme.example.com?x=1", None),
+        ("acme.example.com#x", None),
+        ("user@acme.example.com", None),
+        ("user:pass@acme.example.com", None),
+        ("acme.example.com ", None),
+        (" acme.example.com", None),
+        ("acme example.com", None),
+        ("acme.example.com\t", None),
+        ("acme.example.com:", None),
+        ("acme.example.com:0", None),
+        ("acme.example.com:65536", None),
+        ("acme.example.com:443:443", None),
+        ("acme.example.com:https", None),
+        ("[::1]", None),
+        ("[::1]:443", None),
+        ("[2001:db8::1]", None),
+        ("2001:db8::1", None),
+        ("::1", None),
+        ("127.0.0.1", None),
+        ("10.0.0.1:443", None),
+        ("*.example.com", None),
+    ],
+)
+def test_host_normalisation(raw: Any, expected: str | None) -> None:
+    assert authorizer.normalise_host(raw) == expected
+
+
+def test_an_uppercase_host_with_port_and_trailing_dot_is_its_tenant(registry: authorizer.Registry) -> None:
+    answer = authorizer.decide(event("ACME.EXAMPLE.COM.:443"), registry)
+
+    assert effect(answer) == "Allow"
+    assert answer["context"]["hostname"] == "acme.example.com"
+
+
+def test_a_lower_case_host_header_name_is_read(registry: authorizer.Registry) -> None:
+    assert effect(authorizer.decide(event(header="host"), registry)) == "Allow"
+    assert effect(authorizer.decide(event(header="HOST"), registry)) == "Allow"
+
+
+def test_a_missing_host_header_is_denied(registry: authorizer.Registry, dynamo: FakeDynamo) -> None:
+    missing = event(host=None)
+    also_missing = {**event(), "headers": None, "multiValueHeaders": None}
+
+    for answer in (authorizer.decide(missing, registry), authorizer.decide(also_missing, registry)):
+        assert effect(answer) == "Deny"
+        assert answer["context"]["reason"] == "unknown-host"
+    assert dynamo.calls == []
+
+
+def test_the_host_from_multi_value_headers_alone_is_read(registry: authorizer.Registry) -> None:
+    only_multi = {**event(), "headers": {}, "multiValueHeaders": {"Host": ["acme.example.com"]}}
+
+    assert effect(authorizer.decide(only_multi, registry)) == "Allow"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"headers": {"Host": "acme.example.com"}, "multiValueHeaders": {"Host": ["acme.example.com", "x.example.com"]}},
+        {"headers": {"Host": "acme.example.com", "host": "globex.example.com"}, "multiValueHeaders": {}},
+        {"headers": {"Host": ["acme.example.com"]}, "multiValueHeaders": {}},
+    ],
+)
+def test_two_different_hosts_in_one_request_are_denied(
+    registry: authorizer.Registry, dynamo: FakeDynamo, headers: dict[str, Any]
+) -> None:
+    answer = authorizer.decide({**event(), **headers}, registry)
+
+    assert effect(answer) == "Deny"
+    assert dynamo.calls == []
+
+
+# -- logs ----------------------------------------------------------------------------------------
+def test_one_json_log_line_per_decision_without_the_api_key(
+    registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for host in ["acme.example.com", "globex.example.com", "gone.example.com", "bad host", "acme.example.com"]:
+        authorizer.decide(event(host), registry)
+    output = capsys.readouterr().out
+
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [(line["host"], line["decision"], line["reason"]) for line in lines] == [
+        ("acme.example.com", "allow", "active"),
+        ("globex.example.com", "deny", "suspended"),
+        ("gone.example.com", "deny", "unknown-host"),
+        ("bad host", "deny", "malformed-host"),
+        ("acme.example.com", "allow", "active"),
+    ]
+    assert [line.get("tenantId") for line in lines] == ["acme", "globex", None, None, "acme"]
+    assert [line.get("cacheHit") for line in lines] == [False, False, False, None, True]
+    assert all(line["requestId"] == "req-1" for line in lines)
+    assert ACME_KEY not in output and "globex-key" not in output
+    assert ACME_KEY not in repr(registry.lookup("acme.example.com").tenant)
+
+
+# -- the Lambda entry point and the module's boundaries -------------------------------------------
+def test_the_entry_point_reads_its_table_and_cache_ttl_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, dynamo: FakeDynamo
+) -> None:
+    monkeypatch.setenv("TENANT_TABLE", TABLE)
+    monkeypatch.setenv("REGISTRY_CACHE_SECONDS", "0")
+    monkeypatch.setattr(authorizer, "_registry", None)
+    monkeypatch.setattr(authorizer, "new_client", lambda: dynamo)
+
+    answers = [authorizer.handler(event(), None) for _ in range(2)]
+
+    assert [effect(answer) for answer in answers] == ["Allow", "Allow"]
+    assert dynamo.calls == ["acme.example.com"] * 2  # REGISTRY_CACHE_SECONDS=0: no cache
+    assert authorizer.registry().table == TABLE
+
+
+def test_the_entry_point_caches_for_30_seconds_by_default(monkeypatch: pytest.MonkeyPatch, dynamo: FakeDynamo) -> None:
+    monkeypatch.setenv("TENANT_TABLE", TABLE)
+    monkeypatch.delenv("REGISTRY_CACHE_SECONDS", raising=False)
+    monkeypatch.setattr(authorizer, "_registry", None)
+    monkeypatch.setattr(authorizer, "new_client", lambda: dynamo)
+
+    assert authorizer.registry().ttl_seconds == 30
+
+
+ALLOWED_IMPORTS = {"boto3", "botocore"}
+
+
+def test_the_handler_imports_only_the_standard_library_and_boto3() -> None:
+    tree = ast.parse((HANDLER_DIR / "handler.py").read_text())
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative imports: the zip's root is the handler's folder"
+            modules.add(str(node.module))
+    tops = {module.split(".")[0] for module in modules}
+
+    assert tops - ALLOWED_IMPORTS <= set(sys.stdlib_module_names)
+    assert {"boto3", "botocore"} <= tops
+    assert not tops & {"pulumi", "pulumi_aws", "whitelabel", "components", "services", "tools", "functions"}
+
+
+IMPORT_HANDLER = "import sys; sys.path.insert(0, '.'); import handler; "
+
+
+def run_in_handler_folder(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter whose path starts at the handler's folder, as Lambda's does."""
+    base = {"PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=HANDLER_DIR,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_importing_the_handler_loads_nothing_from_pulumi_or_the_program() -> None:
+    code = IMPORT_HANDLER + "print('\\n'.join(sorted(m.split('.')[0] for m in sys.modules)))"
+    done = run_in_handler_folder(code)
+
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert {"handler", "boto3", "botocore"} <= loaded
+    assert not loaded & {"pulumi", "pulumi_aws", "whitelabel", "components", "services", "tools", "functions"}
+
+
+def test_in_lambda_the_client_is_built_at_import_and_a_missing_table_fails_the_init() -> None:
+    lambda_env = {
+        "AWS_LAMBDA_FUNCTION_NAME": "tenant-authorizer",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    code = IMPORT_HANDLER + "print(handler._registry.table, handler._registry.ttl_seconds)"
+
+    built = run_in_handler_folder(code, TENANT_TABLE=TABLE, REGISTRY_CACHE_SECONDS="5", **lambda_env)
+    no_table = run_in_handler_folder(code, **lambda_env)
+    outside_lambda = run_in_handler_folder(
+        "import sys; sys.path.insert(0, '.'); import handler; print(handler._registry)"
+    )
+
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.split() == [TABLE, "5.0"]
+    assert no_table.returncode != 0 and "TENANT_TABLE" in no_table.stderr
+    assert outside_lambda.stdout.strip() == "None"
