@@ -633,3 +633,17 @@ def test_in_lambda_the_client_is_built_at_import_and_a_missing_table_fails_the_i
     assert built.stdout.split() == [TABLE, "5.0"]
     assert no_table.returncode != 0 and "TENANT_TABLE" in no_table.stderr
     assert outside_lambda.stdout.strip() == "None"
+
+
+# -- the benchmark (tiny sizes: it runs and measures what it says) --------------------------------
+def test_the_benchmark_measures_every_row_and_restores_the_container_registry() -> None:
+    from tools import bench_authorizer
+
+    rows = bench_authorizer.decision_rows(50) + bench_authorizer.import_rows(1)
+    table = bench_authorizer.markdown(rows)
+
+    assert [row.measure.split(",")[0] for row in rows] == ["decision"] * 3 + ["cold import"] * 2
+    assert all(row.p50_ms > 0 for row in rows)
+    assert all(row.p99_ms is not None and row.p99_ms >= row.p50_ms for row in rows[:3])
+    assert table.count("\n") == len(rows) + 1
+    assert authorizer._registry is None
