@@ -8,16 +8,18 @@ from components.tenant_domains import TenantDomains, TenantDomainsArgs
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
-from whitelabel.config import load_settings
+from whitelabel.config import load_settings, resource_prefix
 
 settings = load_settings()  # stops with one line naming key, entry and rule before any resource
 stage_name = pulumi.get_stack()
+# Names unique per account and region start with this, so two projects or forks using one stack name do not collide.
+prefix = resource_prefix(settings, pulumi.get_project(), stage_name)
 
 network = Network("network", NetworkArgs.from_settings(settings.network))
 
 service1 = ContainerService(
     "service1",
-    ContainerServiceArgs.from_settings(settings.service1, network, settings.log_retention_days),
+    ContainerServiceArgs.from_settings(settings.service1, network, settings.log_retention_days, prefix),
 )
 service2 = WebApp("service2", WebAppArgs.from_settings(settings.service2, network))
 docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs))
@@ -26,6 +28,7 @@ gateway = Gateway(
     "gateway",
     GatewayArgs(
         stage_name=stage_name,
+        resource_prefix=prefix,
         vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
         services={"service1": service1.load_balancer, "service2": service2.load_balancer},
@@ -33,6 +36,7 @@ gateway = Gateway(
         docs_read_role_arn=docs.read_role_arn,
         throttle=settings.throttle,
         log_retention_days=settings.log_retention_days,
+        manage_account_logging=settings.manage_account_logging,
     ),
 )
 

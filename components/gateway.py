@@ -6,7 +6,7 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -59,11 +59,17 @@ class LoadBalancerTarget(Protocol):
 class GatewayArgs:
     """Inputs of the gateway.
 
+    resource_prefix: `<namePrefix or project>-<stack>` (`whitelabel.config.resource_prefix`): the names that
+        must be unique per account and region (REST API, VPC link, access-log group) start with it, so two
+        projects or forks with the same stack name do not collide.
     services: backend name (`service1`, `service2`) → its internal load balancer.
     docs_read_role_arn: the role API Gateway assumes to read the docs bucket.
+    manage_account_logging: whether this stack owns the account-wide CloudWatch role setting of API
+        Gateway (exactly one stack per account and region should).
     """
 
     stage_name: str
+    resource_prefix: str
     vpc_link_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     vpc_link_security_group_id: pulumi.Input[str]
     services: Mapping[str, LoadBalancerTarget]
@@ -71,6 +77,7 @@ class GatewayArgs:
     docs_read_role_arn: pulumi.Input[str]
     throttle: ThrottleSettings
     log_retention_days: int
+    manage_account_logging: bool = True
 
 
 class Gateway(pulumi.ComponentResource):
@@ -85,14 +92,14 @@ class Gateway(pulumi.ComponentResource):
         # VPC link v2 reaches internal ALBs directly (REST APIs since November 2025); v1 would need an NLB.
         self.vpc_link = aws.apigatewayv2.VpcLink(
             f"{name}-vpc-link",
-            name=f"{name}-{args.stage_name}",
+            name=f"{args.resource_prefix}-vpc-link",
             subnet_ids=args.vpc_link_subnet_ids,
             security_group_ids=[args.vpc_link_security_group_id],
             opts=child,
         )
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-api",
-            name=f"whitelabel-{args.stage_name}",
+            name=args.resource_prefix,
             description="White-label gateway: every customer subdomain, one API",
             # A string, not a list, in pulumi-aws 7.
             endpoint_configuration={"types": "REGIONAL"},
@@ -123,8 +130,11 @@ class Gateway(pulumi.ComponentResource):
             "targets": {b: t.arn for b, t in args.services.items()},
             "docsRole": args.docs_read_role_arn,
         }
+        # Everything deployed into the route table, resolved: the trigger hashes it, and `make openapi`
+        # writes the API's OpenAPI document from it (`whitelabel.openapi`).
+        self.definition_values: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(deployed)
         # A changed integration keeps its id, so the trigger hashes the whole definition instead.
-        trigger = pulumi.Output.from_input(deployed).apply(lambda values: definition_hash(routes, values))
+        trigger = self.definition_values.apply(lambda values: definition_hash(routes, values))
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.rest_api.id,
@@ -135,19 +145,34 @@ class Gateway(pulumi.ComponentResource):
 
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
-            name=f"/aws/apigateway/whitelabel-{args.stage_name}/access",
+            name=f"/aws/apigateway/{args.resource_prefix}/access",
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        account = self._account_logging_role(name)
+        # With execution logging on, API Gateway creates this group itself on first use, with no retention
+        # ("API-Gateway-Execution-Logs_{rest-api-id}/{stage_name}", managed by API Gateway:
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html).
+        # Creating it first, under that exact name, puts it in Pulumi's hands with our retention.
+        self.execution_logs = aws.cloudwatch.LogGroup(
+            f"{name}-execution-logs",
+            name=pulumi.Output.concat("API-Gateway-Execution-Logs_", self.rest_api.id, "/", args.stage_name),
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        # Logging needs the account's CloudWatch role in place first (when this stack owns it), and the
+        # execution-log group must exist before logging is switched on, or API Gateway creates it.
+        logging_ready: list[pulumi.Resource] = [self.execution_logs]
+        self.account: aws.apigateway.Account | None = None
+        if args.manage_account_logging:
+            self.account = self._account_logging_role(name)
+            logging_ready.append(self.account)
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.rest_api.id,
             deployment=self.deployment.id,
             stage_name=args.stage_name,
             access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
-            # Access logging needs the account's CloudWatch role in place first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=logging_ready),
         )
         self.method_settings = aws.apigateway.MethodSettings(
             f"{name}-throttle",
@@ -160,9 +185,10 @@ class Gateway(pulumi.ComponentResource):
                 "metrics_enabled": True,
                 "logging_level": "ERROR",
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=logging_ready),
         )
 
+        self.rest_api_name = args.resource_prefix
         self.rest_api_id = self.rest_api.id
         self.stage_name = self.stage.stage_name
         self.vpc_link_id = self.vpc_link.id
@@ -260,24 +286,28 @@ class Gateway(pulumi.ComponentResource):
     def _account_logging_role(self, name: str) -> aws.apigateway.Account:
         """The account-wide CloudWatch role API Gateway logs with.
 
-        It is one setting per account and region, shared by every stack there: retained on delete,
-        so destroying one stack does not switch logging off for the others.
+        It is one setting per account and region, shared by every stack there (`manageAccountLogging`
+        picks the one stack that owns it): retained on delete, so destroying that stack, or handing the
+        setting to another one, does not switch logging off for the others.
         """
         role = aws.iam.Role(
             f"{name}-cloudwatch-role",
             assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
-        aws.iam.RolePolicyAttachment(
+        attachment = aws.iam.RolePolicyAttachment(
             f"{name}-cloudwatch-role-policy",
             role=role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
+        # The role ARN alone would let the setting be made before the policy is attached, and API Gateway
+        # refuses it then ("BadRequestException: The role ARN does not have required permissions
+        # configured", seen in aws/aws-cdk#2194 and tmobile/jazz-installer#597).
         return aws.apigateway.Account(
             f"{name}-account",
             cloudwatch_role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[attachment]),
         )
 
 

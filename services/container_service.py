@@ -22,6 +22,8 @@ class ContainerServiceArgs:
     """Inputs of `ContainerService`.
 
     cpu, memory: a Fargate task size (validated against the Fargate table in config).
+    resource_prefix: `<namePrefix or project>-<stack>`; the task family (unique per account and region)
+        starts with it.
     ingress_security_group_id: the API Gateway VPC link's group, the only one the ALB admits.
     """
 
@@ -36,10 +38,11 @@ class ContainerServiceArgs:
     desired_count: int
     health_check_path: str
     log_retention_days: int
+    resource_prefix: str
 
     @classmethod
     def from_settings(
-        cls, settings: Service1Settings, network: Network, log_retention_days: int
+        cls, settings: Service1Settings, network: Network, log_retention_days: int, resource_prefix: str
     ) -> ContainerServiceArgs:
         """Map the validated `service1` config and the network to the component's arguments."""
         return cls(
@@ -54,6 +57,7 @@ class ContainerServiceArgs:
             desired_count=settings.desired_count,
             health_check_path=settings.health_check_path,
             log_retention_days=log_retention_days,
+            resource_prefix=resource_prefix,
         )
 
 
@@ -106,7 +110,7 @@ class ContainerService(pulumi.ComponentResource):
         )
         task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
-            family=f"{pulumi.get_stack()}-{name}",
+            family=f"{args.resource_prefix}-{name}",
             requires_compatibilities=["FARGATE"],
             # Fargate supports only awsvpc: every task gets its own interface, hence an "ip" target group.
             network_mode="awsvpc",

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from typing import Any
 
+import pytest
+
+from tests.conftest import customers_config
+from tools import openapi as openapi_tool
+from tools import plan
 from whitelabel.api_definition import BINARY_MEDIA_TYPES, TENANT_HEADERS, build_routes, resource_paths
 from whitelabel.offline import Registered, StackRun, run_program
+from whitelabel.openapi import ANY_METHOD, TARGET_FIELD
 
 ROUTES = build_routes()
 
@@ -89,12 +97,13 @@ def test_every_service_integration_sets_the_tenant_headers_from_the_request_cont
     assert len(service_integrations) == 4
     for integration in service_integrations:
         params = integration.inputs["requestParameters"]
-        assert params["integration.request.header.X-Tenant-Id"] == "context.domainPrefix"
-        assert params["integration.request.header.X-Tenant-Domain"] == "context.domainName"
-    assert TENANT_HEADERS == {
-        "integration.request.header.X-Tenant-Id": "context.domainPrefix",
-        "integration.request.header.X-Tenant-Domain": "context.domainName",
-    }
+        # The values are the tenant-identity contract of `whitelabel.api_definition` (issue 8).
+        for header, source in TENANT_HEADERS.items():
+            assert params[header] == source
+    assert {"integration.request.header.X-Tenant-Id", "integration.request.header.X-Tenant-Domain"} <= set(
+        TENANT_HEADERS
+    )
+    assert all(source.startswith("context.") for source in TENANT_HEADERS.values())
 
 
 def test_proxy_routes_forward_the_path_after_the_prefix(dev: StackRun) -> None:
@@ -219,3 +228,159 @@ def test_redeploys_when_an_integration_changes_but_not_otherwise(dev: StackRun) 
         values["whitelabel-gateway:customers"].append({"name": "initech"})
 
     assert _trigger(run_program("dev", edit=add_customer)) == _trigger(dev)
+
+
+# -- account logging, execution logs, names (issue 7 §4) -------------------------------------------
+
+
+def _cloudwatch_role_resources(run: StackRun) -> list[Registered]:
+    return [r for r in run.custom if r.name in ("gateway-cloudwatch-role", "gateway-cloudwatch-role-policy")]
+
+
+def test_account_logging_setting_waits_for_the_role_policy(dev: StackRun) -> None:
+    account = _one(dev, "aws:apigateway/account:Account")
+    attachment = dev.named("gateway-cloudwatch-role-policy")
+    assert attachment.inputs["policyArn"].endswith("/AmazonAPIGatewayPushToCloudWatchLogs")
+    assert attachment.urn in account.dependencies
+    assert attachment.retain_on_delete is True
+    for type_ in ("aws:apigateway/stage:Stage", "aws:apigateway/methodSettings:MethodSettings"):
+        assert account.urn in _one(dev, type_).dependencies
+
+
+@pytest.fixture(scope="module")
+def variant() -> StackRun:
+    """dev with the two keys a second project in the same account sets: its own prefix, no account logging."""
+    return run_program("dev", customers_config([{"name": "acme"}], namePrefix="forkco", manageAccountLogging=False))
+
+
+def test_a_stack_that_does_not_manage_account_logging_creates_no_role_and_no_account_setting(
+    variant: StackRun, dev: StackRun
+) -> None:
+    run = variant
+    assert run.of_type("aws:apigateway/account:Account") == []
+    assert _cloudwatch_role_resources(run) == []
+    assert len(_cloudwatch_role_resources(dev)) == 2
+    # The stage still waits for its execution-log group; it depends on nothing that does not exist.
+    stage = _one(run, "aws:apigateway/stage:Stage")
+    urns = {r.urn for r in run.resources}
+    assert set(stage.dependencies) <= urns
+    assert run.named("gateway-execution-logs").urn in stage.dependencies
+
+
+def test_execution_log_group_exists_before_logging_is_switched_on_with_the_configured_retention(
+    dev: StackRun, prod: StackRun
+) -> None:
+    for run, stage_name, days in ((dev, "dev", 14), (prod, "prod", 90)):
+        api = _one(run, "aws:apigateway/restApi:RestApi")
+        group = run.named("gateway-execution-logs")
+        # The name API Gateway gives the group it would otherwise create itself, without retention.
+        assert group.inputs["name"] == f"API-Gateway-Execution-Logs_{api.id}/{stage_name}"
+        assert group.inputs["retentionInDays"] == days
+        settings = _one(run, "aws:apigateway/methodSettings:MethodSettings")
+        assert settings.inputs["settings"]["loggingLevel"] == "ERROR"
+        assert group.urn in settings.dependencies
+        assert group.urn in _one(run, "aws:apigateway/stage:Stage").dependencies
+
+
+def _unique_names(run: StackRun) -> dict[str, str]:
+    return {
+        "restApi": _one(run, "aws:apigateway/restApi:RestApi").inputs["name"],
+        "vpcLink": _one(run, "aws:apigatewayv2/vpcLink:VpcLink").inputs["name"],
+        "accessLogs": run.named("gateway-access-logs").inputs["name"],
+        "taskFamily": _one(run, "aws:ecs/taskDefinition:TaskDefinition").inputs["family"],
+    }
+
+
+def test_names_unique_per_account_and_region_carry_the_project_and_stack(dev: StackRun, prod: StackRun) -> None:
+    assert _unique_names(dev) == {
+        "restApi": "whitelabel-gateway-dev",
+        "vpcLink": "whitelabel-gateway-dev-vpc-link",
+        "accessLogs": "/aws/apigateway/whitelabel-gateway-dev/access",
+        "taskFamily": "whitelabel-gateway-dev-service1",
+    }
+    assert _unique_names(prod)["restApi"] == "whitelabel-gateway-prod"
+
+
+def test_name_prefix_replaces_the_project_in_every_unique_name(variant: StackRun) -> None:
+    names = _unique_names(variant)
+    assert names == {
+        "restApi": "forkco-dev",
+        "vpcLink": "forkco-dev-vpc-link",
+        "accessLogs": "/aws/apigateway/forkco-dev/access",
+        "taskFamily": "forkco-dev-service1",
+    }
+
+
+# -- route removal and the OpenAPI document (issue 7 §3) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What `make openapi STACK=dev` writes (run where `make` runs it, so the default path is used)."""
+    workdir = tmp_path_factory.mktemp("make-openapi")
+    with contextlib.chdir(workdir):
+        assert openapi_tool.main(["--stack", "dev"]) == 0
+    written: dict[str, Any] = json.loads((workdir / "build" / "openapi-dev.json").read_text())
+    return written
+
+
+def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (path, "ANY" if key == ANY_METHOD else key.upper()): body
+        for path, methods in document["paths"].items()
+        for key, body in methods.items()
+    }
+
+
+def test_openapi_document_is_json_with_every_route_and_method(document: dict[str, Any], dev: StackRun) -> None:
+    assert document["swagger"] == "2.0"
+    assert set(_operations(document)) == {(r.path, r.http_method) for r in ROUTES}
+    assert document["info"]["title"] == _one(dev, "aws:apigateway/restApi:RestApi").inputs["name"]
+    assert document["x-amazon-apigateway-binary-media-types"] == list(BINARY_MEDIA_TYPES)
+
+
+def test_openapi_integrations_are_the_deployed_integrations(document: dict[str, Any], dev: StackRun) -> None:
+    operations = _operations(document)
+    integrations = _integrations(dev)
+    responses = {r.name: r for r in dev.of_type("aws:apigateway/integrationResponse:IntegrationResponse")}
+    method_responses = {r.name: r for r in dev.of_type("aws:apigateway/methodResponse:MethodResponse")}
+    for route in ROUTES:
+        body = operations[(route.path, route.http_method)]
+        written, deployed = body["x-amazon-apigateway-integration"], integrations[route.key].inputs
+        assert written["uri"] == deployed["uri"]
+        assert written["type"].upper() == deployed["type"]
+        assert written["httpMethod"] == deployed["integrationHttpMethod"]
+        assert written["timeoutInMillis"] == deployed["timeoutMilliseconds"]
+        assert written.get("requestParameters") == deployed.get("requestParameters")
+        for key in ("connectionType", "connectionId", "credentials"):
+            assert written.get(key) == deployed.get(key), key
+        assert body.get(TARGET_FIELD) == deployed.get("integrationTarget")
+        written_responses = written.get("responses", {})
+        assert len(written_responses) == len(route.integration_responses)
+        for pattern, response in written_responses.items():
+            resource = responses[f"gateway-integration-response-{route.key}-{response['statusCode']}"].inputs
+            assert resource.get("selectionPattern", "default") == pattern
+            assert response.get("responseParameters") == resource.get("responseParameters")
+            assert response.get("responseTemplates") == resource.get("responseTemplates")
+            assert response.get("contentHandling") == resource.get("contentHandling")
+        assert set(body["responses"]) == set(route.method_responses)
+        for status, declared in body["responses"].items():
+            resource = method_responses[f"gateway-method-response-{route.key}-{status}"].inputs
+            headers = {f"method.response.header.{h}" for h in declared.get("headers", {})}
+            assert headers == set(resource.get("responseParameters", {}))
+        parameters = {
+            f"method.request.{p['in'].replace('query', 'querystring')}.{p['name']}" for p in body.get("parameters", [])
+        }
+        assert parameters == set(route.request_parameters)
+
+
+def test_plan_shows_the_command_that_replaces_the_deployment_after_a_route_removal(dev: StackRun) -> None:
+    deployment = _one(dev, "aws:apigateway/deployment:Deployment")
+    text = plan.render(dev)
+    # The engine's URN: the component's type, then the deployment's; no stack type in the chain.
+    urn = (
+        "urn:pulumi:dev::whitelabel-gateway::whitelabel:gateway:Gateway"
+        f"$aws:apigateway/deployment:Deployment::{deployment.name}"
+    )
+    assert f"pulumi up --stack dev --replace '{urn}'" in text.splitlines()[-1]
+    assert "deployment created in that same run still serves it" in text

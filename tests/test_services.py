@@ -31,7 +31,11 @@ def with_network(build: Callable[[Network], Any]) -> Deployed:
 @pytest.fixture(scope="module")
 def ecs() -> Deployed:
     settings = Service1Settings(port=8080, healthCheckPath="/healthz")
-    return with_network(lambda net: ContainerService("service1", ContainerServiceArgs.from_settings(settings, net, 30)))
+
+    def build(net: Network) -> ContainerService:
+        return ContainerService("service1", ContainerServiceArgs.from_settings(settings, net, 30, "proj-dev"))
+
+    return with_network(build)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +148,8 @@ def test_task_definition_is_awsvpc_fargate_and_logs_to_its_group(ecs: Deployed) 
     task = ecs.named("service1-task")
     assert task.inputs["networkMode"] == "awsvpc" and task.inputs["requiresCompatibilities"] == ["FARGATE"]
     assert (task.inputs["cpu"], task.inputs["memory"]) == ("256", "512")
+    # Task families are per account and region: the resource prefix keeps two projects' apart.
+    assert task.inputs["family"] == "proj-dev-service1"
     assert task.inputs["executionRoleArn"] == ecs.named("service1-execution-role").outputs["arn"]
     (container,) = json.loads(task.inputs["containerDefinitions"])
     assert container["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]

@@ -15,7 +15,11 @@ from collections import Counter, defaultdict
 import pulumi
 
 from whitelabel.api_definition import build_routes, route_table
-from whitelabel.offline import StackRun, run_program
+from whitelabel.config import PROJECT
+from whitelabel.offline import Registered, StackRun, run_program
+
+DEPLOYMENT_TYPE = "aws:apigateway/deployment:Deployment"
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def _component_of(run: StackRun) -> dict[str, str]:
@@ -29,6 +33,32 @@ def _component_of(run: StackRun) -> dict[str, str]:
         top = by_urn.get(node.parent) if resource.custom else node
         owners[resource.urn] = f"{top.name} ({top.type})" if top else "(stack)"
     return owners
+
+
+def engine_urn(run: StackRun, resource: Registered) -> str:
+    """The URN the Pulumi engine gives `resource`: every ancestor's type except the stack's, then its own.
+
+    The mock monitor's URNs differ (they keep the stack type and only the parent's last type), so this is
+    built from the run's parent chain the way the engine's `generateURN` does it (pulumi/pulumi,
+    pkg/resource/deploy: "don't use the root stack type; otherwise, use the full qualified type").
+    """
+    by_urn = run.by_urn()
+    types = [resource.type]
+    node = by_urn.get(resource.parent)
+    while node is not None and node.type != STACK_TYPE:
+        types.insert(0, node.type)
+        node = by_urn.get(node.parent)
+    return f"urn:pulumi:{run.stack}::{PROJECT}::{'$'.join(types)}::{resource.name}"
+
+
+def route_removal_command(run: StackRun) -> str:
+    """The second `pulumi up` of a route removal: it replaces the API's Deployment."""
+    (deployment,) = run.of_type(DEPLOYMENT_TYPE)
+    # `--replace` forces this one replacement within a whole-stack update, so the stage moves to the new
+    # deployment too (`--target-replace` would leave the stage on the old one):
+    # https://www.pulumi.com/docs/iac/cli/commands/pulumi_up/
+    # https://www.pulumi.com/docs/iac/operations/stack-management/targeted-updates/
+    return f"pulumi up --stack {run.stack} --replace '{engine_urn(run, deployment)}'"
 
 
 def render(run: StackRun) -> str:
@@ -62,6 +92,11 @@ def render(run: StackRun) -> str:
     for method, path, target in route_table(build_routes()):
         lines.append(f"  {method:<4} {path:<22} → {target}")
     lines.append(f"\nStage: {run.outputs.get('stageName')}   Docs bucket: {run.outputs.get('docsBucket')}")
+    lines.append(
+        "\nRemoving a route takes two runs: the `pulumi up` that removes it deletes its method and resource, "
+        "but the\ndeployment created in that same run still serves it. Then replace the deployment:"
+    )
+    lines.append(f"  {route_removal_command(run)}")
     return "\n".join(lines)
 
 

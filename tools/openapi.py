@@ -1,0 +1,83 @@
+"""Write the API's OpenAPI document (Swagger 2.0 with API Gateway's extensions) for a stack, without a cloud.
+
+Runs the real `__main__.py` with `Pulumi.<stack>.yaml` under the mock engine (like `make plan`), takes the
+values the gateway deploys into the route table (origins, VPC link, load balancers, docs role) and builds
+the document from `build_routes()` with `whitelabel.openapi`. Ids and DNS names are the mock engine's
+stand-ins; after a real `pulumi up` they are AWS's.
+
+    python -m tools.openapi --stack dev                      # → build/openapi-dev.json
+    python -m tools.openapi --stack prod --out api.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import runpy
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.sync_await import _sync_await
+
+from whitelabel.api_definition import build_routes, definition_hash
+from whitelabel.offline import ROOT, AwsMocks, engine_config, run_function, stack_file_config
+from whitelabel.openapi import DeployedValues, build_document, render
+
+
+def openapi_document(stack: str, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI document of `stack` as the real program would deploy it.
+
+    config: replaces the stack file's config (as in `whitelabel.offline.run_program`).
+    """
+    values = dict(stack_file_config(stack) if config is None else config)
+    mocks = AwsMocks(str(values.get("aws:region", "eu-west-1")))
+
+    def program() -> Any:
+        with contextlib.chdir(ROOT):
+            if str(ROOT) not in sys.path:
+                sys.path.insert(0, str(ROOT))
+            # The program's own module namespace: its `gateway` is the component it created.
+            return runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")["gateway"]
+
+    gateway, _ = run_function(program, stack, engine_config(values), mocks)
+    resolved = _resolve(gateway.definition_values)
+    routes = build_routes()
+    return build_document(
+        routes,
+        DeployedValues.from_gateway(resolved),
+        title=gateway.rest_api_name,
+        # The deployment trigger's hash: the same version means the same deployed definition.
+        version=definition_hash(routes, resolved)[:12],
+    )
+
+
+def _resolve(output: pulumi.Output[Any]) -> Any:
+    return _sync_await(output.future())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to use (default: dev)")
+    parser.add_argument("--out", type=Path, help="file to write (default: build/openapi-<stack>.json)")
+    args = parser.parse_args(argv)
+    out: Path = args.out or Path("build") / f"openapi-{args.stack}.json"
+    try:
+        document = openapi_document(args.stack)
+    except FileNotFoundError as error:
+        print(f"error: no stack file: {error.filename}", file=sys.stderr)
+        return 2
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(document))
+    operations = sum(len(methods) for methods in document["paths"].values())
+    print(f"wrote {out}: {len(document['paths'])} paths, {operations} operations (stack {args.stack})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

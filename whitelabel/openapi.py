@@ -1,0 +1,178 @@
+"""The API as an OpenAPI document (Swagger 2.0 with API Gateway's extensions), for people to read.
+
+Built from the same `build_routes()` data and the same deployed values (origins, VPC link, role) that the
+gateway component turns into resources, so it describes exactly the API a stack deploys.
+
+Why the API is not *deployed* from this document (`RestApi.body`): a private integration through a VPC
+link v2 needs the load balancer's ARN as the integration target. AWS documents that field for
+PutIntegration (`--integration-target`) and CloudFormation's `AWS::ApiGateway::Method` Integration
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html), while the
+`x-amazon-apigateway-integration` object lists `connectionType` and `connectionId` and no target
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration.html,
+https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-api-with-vpclink-using-swagger.html).
+The gateway therefore keeps one Pulumi resource per method; the ALB each private route reaches is shown
+here in our own `x-whitelabel-integration-target` operation field, which API Gateway does not read.
+
+Each part of the document comes from one small function (`parameters`, `method_responses`,
+`integration`, `operation`), so a new route attribute (an authorizer, an API key requirement) is added
+where it belongs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from whitelabel.api_definition import BINARY_MEDIA_TYPES, IntegrationResponse, Route
+
+# API Gateway's method for "every HTTP method" (an OpenAPI path item has no such key).
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-any-method.html
+ANY_METHOD = "x-amazon-apigateway-any-method"
+TARGET_FIELD = "x-whitelabel-integration-target"
+
+# `method.request.<location>.<name>` → the OpenAPI parameter's `in`.
+PARAMETER_LOCATIONS = {"path": "path", "querystring": "query", "header": "header"}
+
+INTEGRATION_TYPES = {"http_proxy": "http_proxy", "s3": "aws"}
+
+
+@dataclass(frozen=True)
+class DeployedValues:
+    """What one deployment puts into the route table (the gateway's `definition_values`).
+
+    origins: backend → integration origin (`http://<internal ALB>:<port>`, `arn:aws:apigateway:...:s3:path/<bucket>`).
+    targets: backend → the internal ALB's ARN (the integration target of its private routes).
+    """
+
+    origins: Mapping[str, str]
+    vpc_link_id: str
+    targets: Mapping[str, str]
+    docs_role_arn: str
+
+    @classmethod
+    def from_gateway(cls, values: Mapping[str, Any]) -> DeployedValues:
+        """From the resolved `Gateway.definition_values` mapping."""
+        return cls(
+            origins=dict(values["origins"]),
+            vpc_link_id=str(values["vpcLink"]),
+            targets=dict(values["targets"]),
+            docs_role_arn=str(values["docsRole"]),
+        )
+
+
+def method_key(route: Route) -> str:
+    """The OpenAPI path-item key of the route's HTTP method."""
+    return ANY_METHOD if route.http_method == "ANY" else route.http_method.lower()
+
+
+def parameters(route: Route) -> list[dict[str, Any]]:
+    """The method request parameters (`method.request.path.proxy` → a required path parameter)."""
+    found: list[dict[str, Any]] = []
+    for expression, required in route.request_parameters.items():
+        _, _, location, name = expression.split(".", 3)
+        where = PARAMETER_LOCATIONS[location]
+        # OpenAPI 2.0 requires every path parameter to be required.
+        found.append({"name": name, "in": where, "required": True if where == "path" else required, "type": "string"})
+    return found
+
+
+def method_responses(route: Route) -> dict[str, Any]:
+    """Declared method responses and their headers; a proxy route declares none (the backend's passes through)."""
+    return {
+        status: {
+            "description": f"{status} response",
+            **({"headers": {h.rsplit(".", 1)[1]: {"type": "string"} for h in headers}} if headers else {}),
+        }
+        for status, headers in route.method_responses.items()
+    }
+
+
+def _integration_response(response: IntegrationResponse) -> dict[str, Any]:
+    body: dict[str, Any] = {"statusCode": response.status_code}
+    if response.response_parameters:
+        body["responseParameters"] = dict(response.response_parameters)
+    if response.response_templates:
+        body["responseTemplates"] = dict(response.response_templates)
+    if response.content_handling is not None:
+        body["contentHandling"] = response.content_handling
+    return body
+
+
+def integration(route: Route, deployed: DeployedValues) -> dict[str, Any]:
+    """The route's `x-amazon-apigateway-integration` object, as the gateway component configures it."""
+    body: dict[str, Any] = {
+        "type": INTEGRATION_TYPES[route.kind],
+        "httpMethod": route.integration_http_method,
+        "uri": deployed.origins[route.backend] + route.uri_path,
+        "timeoutInMillis": route.timeout_ms,
+    }
+    if route.kind == "http_proxy":
+        body["connectionType"] = "VPC_LINK"
+        body["connectionId"] = deployed.vpc_link_id
+    else:
+        body["credentials"] = deployed.docs_role_arn
+    if route.integration_request_parameters:
+        body["requestParameters"] = dict(route.integration_request_parameters)
+    if route.integration_responses:
+        # Keyed by selection pattern; `default` is the response without one.
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration-responses.html
+        body["responses"] = {
+            response.selection_pattern or "default": _integration_response(response)
+            for response in route.integration_responses
+        }
+    return body
+
+
+def operation(route: Route, deployed: DeployedValues) -> dict[str, Any]:
+    """One method of one path: parameters, responses and its integration."""
+    body: dict[str, Any] = {"operationId": route.key}
+    found = parameters(route)
+    if found:
+        body["parameters"] = found
+    body["responses"] = method_responses(route)
+    body["x-amazon-apigateway-integration"] = integration(route, deployed)
+    if route.kind == "http_proxy":
+        body[TARGET_FIELD] = deployed.targets[route.backend]
+    return body
+
+
+def build_document(
+    routes: tuple[Route, ...],
+    deployed: DeployedValues,
+    *,
+    title: str,
+    version: str,
+    binary_media_types: tuple[str, ...] = BINARY_MEDIA_TYPES,
+) -> dict[str, Any]:
+    """The Swagger 2.0 document of the API: every route of `routes` with its integration.
+
+    title: the REST API's name. version: what identifies this definition (the deployment trigger's hash).
+    """
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[method_key(route)] = operation(route, deployed)
+    return {
+        "swagger": "2.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": (
+                "Served at every customer's https://<subdomain>.<baseDomain>/ (the custom domains map the "
+                f"stage at the root). `{TARGET_FIELD}` names the internal load balancer of a private "
+                "integration (the PutIntegration integrationTarget); API Gateway does not read it here."
+            ),
+        },
+        "schemes": ["https"],
+        "basePath": "/",
+        "paths": paths,
+        "x-amazon-apigateway-binary-media-types": list(binary_media_types),
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-endpoint-configuration.html
+        "x-amazon-apigateway-endpoint-configuration": {"disableExecuteApiEndpoint": True},
+    }
+
+
+def render(document: Mapping[str, Any]) -> str:
+    """The document as the file people read: indented JSON, keys in the order they were built."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
