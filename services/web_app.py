@@ -20,6 +20,10 @@ from whitelabel.policies import assume_role_policy
 IMAGE_ID = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
+# (minimum, maximum) healthy percentage while instances are replaced: never below desired capacity, up to
+# twice it (the most AWS allows) while replacements start.
+LAUNCH_BEFORE_TERMINATING = (100, 200)
+
 # Served for every GET, so any health check path answers 200. Python 3 ships with Amazon Linux 2023, so
 # boot needs no package download.
 _SERVER = """\
@@ -154,10 +158,25 @@ class WebApp(pulumi.ComponentResource):
             health_check_type="ELB",
             health_check_grace_period=180,
             # "$Latest" alone only affects new launches; a rolling refresh carries a changed template to
-            # the running instances.
+            # the running instances. Launch before terminating: with a minimum healthy percentage of 100 the
+            # refresh launches new instances first and terminates old ones only once those are healthy
+            # (the maximum, 100 to 200, is how far above desired capacity it may go meanwhile), so a group
+            # of one instance never drops to zero:
+            # https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-refresh-overview.html
+            # https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceMaintenancePolicy.html
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
-                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(min_healthy_percentage=50),
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=LAUNCH_BEFORE_TERMINATING[0],
+                    max_healthy_percentage=LAUNCH_BEFORE_TERMINATING[1],
+                ),
+            ),
+            # The same order when an instance fails its health check, where the group's default is to terminate
+            # the impaired instance and then replace it: AWS's "Launch before terminating" maintenance policy.
+            # https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html
+            instance_maintenance_policy=aws.autoscaling.GroupInstanceMaintenancePolicyArgs(
+                min_healthy_percentage=LAUNCH_BEFORE_TERMINATING[0],
+                max_healthy_percentage=LAUNCH_BEFORE_TERMINATING[1],
             ),
             opts=child,
         )

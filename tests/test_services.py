@@ -19,7 +19,7 @@ from services.internal_alb import InternalAlb
 from services.web_app import WebApp, WebAppArgs
 from tests.conftest import Deployed, deploy, resolve
 from whitelabel.config import DocsSettings, NetworkSettings, Service1Settings, Service2Settings
-from whitelabel.offline import ROOT, Registered
+from whitelabel.offline import ROOT, Registered, StackRun
 
 DOCUMENTS = ROOT / "documents"
 
@@ -208,6 +208,18 @@ def test_auto_scaling_group_registers_with_the_target_group(ec2: Deployed) -> No
     assert group.inputs["launchTemplate"] == {"id": ec2.named("service2-lt").id, "version": "$Latest"}
     assert group.inputs["vpcZoneIdentifiers"] == [ec2.named(f"network-private-{i}").id for i in range(2)]
     assert resolve(ec2.value.auto_scaling_group_name) == group.outputs["name"]
+
+
+def test_a_one_instance_group_launches_the_replacement_before_terminating_the_instance(dev: StackRun) -> None:
+    group = dev.named("service2-asg")
+    assert group.inputs["minSize"] == 1  # dev's service2: one instance, the case that must not drop to zero
+    refresh = group.inputs["instanceRefresh"]
+    assert refresh["strategy"] == "Rolling"
+    # Minimum 100 %: nothing is terminated before its replacement is healthy; maximum 200 %: room to launch it.
+    assert refresh["preferences"]["minHealthyPercentage"] == 100
+    assert refresh["preferences"]["maxHealthyPercentage"] == 200
+    # The same order when an instance fails its health check.
+    assert group.inputs["instanceMaintenancePolicy"] == {"minHealthyPercentage": 100, "maxHealthyPercentage": 200}
 
 
 def test_desired_capacity_is_left_to_aws_when_not_configured() -> None:
