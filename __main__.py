@@ -4,6 +4,7 @@ import pulumi
 
 from components.gateway import Gateway, GatewayArgs
 from components.network import Network, NetworkArgs
+from components.operations import Operations, OperationsArgs
 from components.tenant_domains import TenantDomains, TenantDomainsArgs
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
@@ -40,6 +41,21 @@ gateway = Gateway(
     ),
 )
 
+# The operator's view: saved queries, Contributor Insights, dashboard, alarms (per stack, never per customer).
+operations = Operations(
+    "operations",
+    OperationsArgs(
+        resource_prefix=prefix,
+        api_name=gateway.rest_api_name,
+        stage_name=gateway.stage_name,
+        access_log_group_name=gateway.access_logs.name,
+        load_balancers={"service1": service1.load_balancer.arn, "service2": service2.load_balancer.arn},
+        alarms=settings.alarms,
+        # The tenant authorizer's function (components/tenant_authorizer.py) once it is wired here.
+        authorizer_function_name=None,
+    ),
+)
+
 tenants = TenantDomains("tenants", TenantDomainsArgs.from_settings(settings, gateway))
 
 pulumi.export("customerEndpoints", tenants.endpoints)
@@ -56,3 +72,5 @@ pulumi.export("vpcId", network.vpc_id)
 pulumi.export("service1LoadBalancer", service1.load_balancer.dns_name)
 pulumi.export("service2LoadBalancer", service2.load_balancer.dns_name)
 pulumi.export("service1LogGroup", service1.log_group_name)
+pulumi.export("operationsDashboard", operations.dashboard_name)
+pulumi.export("alarmTopicArn", operations.alarm_topic_arn)

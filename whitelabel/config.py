@@ -321,6 +321,36 @@ class AuthorizerSettings(_Model):
     registry_cache_seconds: Int = Field(default=30, ge=0, le=300, alias="registryCacheSeconds")
 
 
+# An address SNS can mail; SNS itself sends the confirmation link, so the shape is all we check.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AlarmSettings(_Model):
+    """Alarm thresholds (one alarm each, per stack) and who is mailed; README "Operating it"."""
+
+    # 5XXError / Count over one minute, in percent; 3 of 5 minutes above it alarm.
+    server_error_rate_percent: Float = Field(default=5, gt=0, le=100, alias="serverErrorRatePercent")
+    # p99 of API Gateway Latency (ms); API Gateway gives up on an integration at 29 s.
+    latency_p99_ms: Int = Field(default=3000, ge=1, le=60_000, alias="latencyP99Ms")
+    # p99 of each backend's latency (ms): ALB TargetResponseTime for services, IntegrationLatency for docs.
+    integration_latency_p99_ms: Int = Field(default=2000, ge=1, le=60_000, alias="integrationLatencyP99Ms")
+    # Tenant authorizer Lambda Errors per minute; it fails closed, so one error is a refused request.
+    authorizer_errors: Int = Field(default=1, ge=1, alias="authorizerErrors")
+    # Requests answered 429 THROTTLED per minute, across tenants.
+    throttled_requests: Int = Field(default=10, ge=1, alias="throttledRequests")
+    email: list[str] = Field(default_factory=list)
+
+    @field_validator("email")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not EMAIL_RE.match(address):
+                raise ValueError(f"{show(address)} must be an email address such as ops@example.com")
+        if len(set(value)) != len(value):
+            raise ValueError("lists an address twice")
+        return value
+
+
 class QuotaSettings(_Model):
     """Account quotas the program checks before it creates anything; raise them here after AWS does."""
 
@@ -370,6 +400,8 @@ class Settings(_Model):
     )
     default_tier: str = Field(default="standard", alias="defaultTier")
     authorizer: AuthorizerSettings = AuthorizerSettings()
+    alarms: AlarmSettings = AlarmSettings()
+    tracing: CliBool = False
 
     @field_validator("base_domain", "hosted_zone_")
     @classmethod
@@ -445,7 +477,7 @@ def resource_prefix(settings: Settings, project: str, stack: str) -> str:
 # Keys read from the project namespace; anything else there is a typo.
 TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in Settings.model_fields.items())
 STRUCTURED_KEYS = frozenset(
-    {"customers", "network", "service1", "service2", "docs", "throttle", "quotas", "tiers", "authorizer"}
+    {"customers", "network", "service1", "service2", "docs", "throttle", "quotas", "tiers", "authorizer", "alarms"}
 )
 
 

@@ -1,0 +1,484 @@
+"""Per-tenant operations: access-log format, saved queries, Contributor Insights, dashboard, alarms, tracing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.operations import (
+    TENANT_PLACEHOLDER,
+    AlarmSpec,
+    Operations,
+    OperationsArgs,
+    alarm_specs,
+    alb_dimension,
+    load_queries,
+    query_body,
+)
+from tests.conftest import customers_config, deploy, inputs_by_urn
+from tools import dashboard as dashboard_tool
+from whitelabel.access_log import (
+    ACCESS_LOG_FORMAT,
+    CONTEXT_VARIABLES,
+    FIELDS,
+    context_variables,
+    is_documented,
+    referenced_fields,
+)
+from whitelabel.config import AlarmSettings, parse_settings
+from whitelabel.offline import StackRun, run_program, stack_file_config
+
+QUERY_TYPE = "aws:cloudwatch/queryDefinition:QueryDefinition"
+RULE_TYPE = "aws:cloudwatch/contributorInsightRule:ContributorInsightRule"
+ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DASHBOARD_TYPE = "aws:cloudwatch/dashboard:Dashboard"
+FILTER_TYPE = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+TOPIC_TYPE = "aws:sns/topic:Topic"
+SUBSCRIPTION_TYPE = "aws:sns/topicSubscription:TopicSubscription"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate keys: {duplicates}")
+    return dict(pairs)
+
+
+def operations_resources(run: StackRun) -> list[Any]:
+    component = run.named("operations")
+    return run.children_of(component)
+
+
+def of_type(run: StackRun, type_: str) -> list[Any]:
+    return sorted((r for r in operations_resources(run) if r.type == type_), key=lambda r: r.name)
+
+
+def dashboard_body(run: StackRun) -> dict[str, Any]:
+    (board,) = of_type(run, DASHBOARD_TYPE)
+    return json.loads(board.inputs["dashboardBody"])
+
+
+def access_log_group(run: StackRun) -> str:
+    return str(run.named("gateway-access-logs").inputs["name"])
+
+
+# -- the access log ---------------------------------------------------------------------------------
+def test_access_log_format_is_one_json_object_with_unique_keys() -> None:
+    parsed = json.loads(ACCESS_LOG_FORMAT, object_pairs_hook=_unique_keys)
+    assert parsed == FIELDS
+    assert "\n" not in ACCESS_LOG_FORMAT
+    with pytest.raises(ValueError, match="duplicate keys"):
+        json.loads('{"status":"$context.status","status":"$context.status"}', object_pairs_hook=_unique_keys)
+
+
+def test_every_context_variable_of_the_format_is_in_aws_list() -> None:
+    used = context_variables(ACCESS_LOG_FORMAT)
+    assert len(used) == len(FIELDS)  # one variable per key, nothing else substituted
+    assert [v for v in used if not is_documented(v)] == []
+    # Each value is exactly one variable (a JSON string API Gateway fills in).
+    assert all(value == context_variables(value)[0] for value in FIELDS.values())
+
+
+def test_the_documented_list_check_can_fail() -> None:
+    assert not is_documented("$context.tenantId")  # what a naive format might write
+    assert not is_documented("$context.identity.tenant")
+    assert not is_documented("$context.integration.latencyMs")
+    assert is_documented("$context.authorizer.tenantId")  # a key of the authorizer's context map
+    assert "$context.authorizer.{property}" in CONTEXT_VARIABLES
+
+
+def test_access_log_has_the_fields_the_issue_asks_for() -> None:
+    asked = {
+        "requestId": "$context.requestId",
+        "tenantId": "$context.authorizer.tenantId",
+        "tier": "$context.authorizer.tier",
+        "host": "$context.domainName",
+        "apiKeyId": "$context.identity.apiKeyId",
+        "ip": "$context.identity.sourceIp",
+        "method": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integration.latency",
+        "authorizerStatus": "$context.authorizer.status",
+        "authorizerLatency": "$context.authorizer.latency",
+        "integrationError": "$context.integration.error",
+        "tlsVersion": "$context.tlsVersion",
+        "userAgent": "$context.identity.userAgent",
+    }
+    assert {key: FIELDS[key] for key in asked} == asked
+    # Nothing identifies a tenant by the host's first label any more.
+    assert "$context.domainPrefix" not in ACCESS_LOG_FORMAT
+
+
+# -- saved queries ----------------------------------------------------------------------------------
+QUESTIONS = {
+    "requests-and-error-rate-by-tenant",
+    "latency-by-tenant",
+    "top-tenants-by-traffic",
+    "tenant-recent-errors",
+    "refused-by-host",
+}
+
+
+def test_there_is_a_query_for_every_question() -> None:
+    queries = {q.slug: q for q in load_queries()}
+    assert set(queries) >= QUESTIONS
+    for query in queries.values():
+        assert query.title and "?" in query.question
+        assert query_body(query.query) and not query_body(query.query).startswith("#")
+    assert TENANT_PLACEHOLDER in queries["tenant-recent-errors"].query
+    assert [q.slug for q in queries.values() if TENANT_PLACEHOLDER in q.query] == ["tenant-recent-errors"]
+
+
+@pytest.mark.parametrize("query", load_queries(), ids=lambda q: q.slug)
+def test_every_query_names_only_fields_the_access_log_has(query: Any) -> None:
+    fields = referenced_fields(query.query)
+    assert fields, "a query that reads no field proves nothing"
+    assert fields - set(FIELDS) == set()
+
+
+def test_a_query_naming_a_missing_field_fails_the_check() -> None:
+    assert referenced_fields('filter tenant = "acme" | stats count(*) by customer') == {"tenant", "customer"}
+    # Aliases, functions, literals, regexes, comments and @ fields are not log fields.
+    query = (
+        "# comment naming nothing\n"
+        'fields toNumber(responseLatency) as ms, @timestamp\n| filter status like /^5\\d\\d$/ and host != "x y"\n'
+        "| stats pct(ms, 99) as p99 by bin(5m), tenantId"
+    )
+    assert referenced_fields(query) == {"responseLatency", "status", "host", "tenantId"}
+
+
+def test_one_query_definition_per_file_on_the_access_log(dev: StackRun) -> None:
+    queries = {q.slug: q for q in load_queries()}
+    definitions = of_type(dev, QUERY_TYPE)
+    assert sorted(d.name for d in definitions) == sorted(f"operations-query-{slug}" for slug in queries)
+    for definition in definitions:
+        query = queries[definition.name.removeprefix("operations-query-")]
+        assert definition.inputs["name"] == f"whitelabel-gateway-dev/{query.title}"
+        assert definition.inputs["logGroupNames"] == [access_log_group(dev)]
+        assert definition.inputs["queryString"] == query.query
+
+
+# -- Contributor Insights ---------------------------------------------------------------------------
+def _json_fields(paths: list[str]) -> set[str]:
+    assert all(p.startswith("$.") for p in paths)
+    return {p.removeprefix("$.") for p in paths}
+
+
+def test_contributor_insights_rules_rank_tenants_by_requests_and_5xx(dev: StackRun) -> None:
+    rules = {r.name: r for r in of_type(dev, RULE_TYPE)}
+    assert sorted(rules) == ["operations-top-tenants-5xx", "operations-top-tenants-requests"]
+    for name, rule in rules.items():
+        assert rule.inputs["ruleState"] == "ENABLED"
+        assert rule.inputs["ruleName"] == f"whitelabel-gateway-dev-top-tenants-by-{name.rsplit('-', 1)[1]}"
+        body = json.loads(rule.inputs["ruleDefinition"])
+        assert body["Schema"] == {"Name": "CloudWatchLogRule", "Version": 1}
+        assert body["LogGroupNames"] == [access_log_group(dev)]
+        assert body["LogFormat"] == "JSON"
+        assert body["AggregateOn"] == "Count"
+        contribution = body["Contribution"]
+        assert contribution["Keys"] == ["$.tenantId"]
+        assert len(contribution["Filters"]) <= 4
+        matched = _json_fields([f["Match"] for f in contribution["Filters"]])
+        assert _json_fields(contribution["Keys"]) | matched <= set(FIELDS)
+    five = json.loads(rules["operations-top-tenants-5xx"].inputs["ruleDefinition"])["Contribution"]["Filters"]
+    assert five == [{"Match": "$.status", "StartsWith": ["5"]}]
+    everyone = json.loads(rules["operations-top-tenants-requests"].inputs["ruleDefinition"])
+    assert everyone["Contribution"]["Filters"] == [{"Match": "$.tenantId", "NotIn": ["-"]}]
+
+
+def test_throttled_requests_are_counted_from_the_access_log(dev: StackRun) -> None:
+    (metric_filter,) = of_type(dev, FILTER_TYPE)
+    assert metric_filter.inputs["logGroupName"] == access_log_group(dev)
+    assert metric_filter.inputs["pattern"] == '{ $.errorType = "THROTTLED" }'
+    transformation = metric_filter.inputs["metricTransformation"]
+    assert transformation["name"] == "ThrottledRequests"
+    assert _json_fields(list(transformation["dimensions"].values())) <= set(FIELDS)
+    assert {"errorType"} <= set(FIELDS)
+
+
+# -- alarms -----------------------------------------------------------------------------------------
+DEFAULT_ALARMS = {
+    "operations-alarm-5xx-rate": 5.0,
+    "operations-alarm-p99-latency": 3000.0,
+    "operations-alarm-integration-latency-service1": 2000.0,
+    "operations-alarm-integration-latency-service2": 2000.0,
+    "operations-alarm-integration-latency-docs": 2000.0,
+    "operations-alarm-throttled": 10.0,
+}
+
+
+def test_alarms_have_the_documented_default_thresholds(dev: StackRun) -> None:
+    alarms = {a.name: a for a in of_type(dev, ALARM_TYPE)}
+    assert {name: a.inputs["threshold"] for name, a in alarms.items()} == DEFAULT_ALARMS
+    (topic,) = of_type(dev, TOPIC_TYPE)
+    for alarm in alarms.values():
+        assert alarm.inputs["treatMissingData"] == "notBreaching"
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+        assert alarm.inputs["okActions"] == [topic.outputs["arn"]]
+        assert alarm.inputs["evaluationPeriods"] == 5 and alarm.inputs["datapointsToAlarm"] == 3
+        assert sum(1 for q in alarm.inputs["metricQueries"] if q["returnData"]) == 1
+    assert of_type(dev, SUBSCRIPTION_TYPE) == []
+
+
+def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., StackRun]) -> None:
+    run = run_with(
+        [{"name": "acme"}],
+        alarms={
+            "serverErrorRatePercent": 1.5,
+            "latencyP99Ms": 900,
+            "integrationLatencyP99Ms": 700,
+            "throttledRequests": 50,
+            "email": ["ops@example.com", "oncall@example.org"],
+        },
+    )
+    alarms = {a.name: a.inputs["threshold"] for a in of_type(run, ALARM_TYPE)}
+    assert alarms == {
+        "operations-alarm-5xx-rate": 1.5,
+        "operations-alarm-p99-latency": 900.0,
+        "operations-alarm-integration-latency-service1": 700.0,
+        "operations-alarm-integration-latency-service2": 700.0,
+        "operations-alarm-integration-latency-docs": 700.0,
+        "operations-alarm-throttled": 50.0,
+    }
+    (topic,) = of_type(run, TOPIC_TYPE)
+    subscriptions = of_type(run, SUBSCRIPTION_TYPE)
+    assert sorted(s.inputs["endpoint"] for s in subscriptions) == ["oncall@example.org", "ops@example.com"]
+    assert {s.inputs["protocol"] for s in subscriptions} == {"email"}
+    assert {s.inputs["topic"] for s in subscriptions} == {topic.outputs["arn"]}
+
+
+def test_5xx_rate_is_metric_math_over_the_apis_count(dev: StackRun) -> None:
+    (api,) = dev.of_type("aws:apigateway/restApi:RestApi")
+    alarm = dev.named("operations-alarm-5xx-rate")
+    queries = {q["id"]: q for q in alarm.inputs["metricQueries"]}
+    assert queries["rate"]["expression"] == "100 * FILL(errors, 0) / requests"
+    assert queries["rate"]["returnData"] is True
+    for metric_id, name in (("errors", "5XXError"), ("requests", "Count")):
+        metric = queries[metric_id]["metric"]
+        assert (metric["namespace"], metric["metricName"], metric["stat"]) == ("AWS/ApiGateway", name, "Sum")
+        assert metric["dimensions"] == {"ApiName": api.inputs["name"], "Stage": "dev"}
+
+
+def test_integration_latency_is_alarmed_per_backend(dev: StackRun) -> None:
+    albs = {r.name: r for r in dev.of_type("aws:lb/loadBalancer:LoadBalancer")}
+    for backend in ("service1", "service2"):
+        alarm = dev.named(f"operations-alarm-integration-latency-{backend}")
+        queries = {q["id"]: q for q in alarm.inputs["metricQueries"]}
+        dimension = queries["seconds"]["metric"]["dimensions"]["LoadBalancer"]
+        # The mock answers like AWS: arn_suffix is the LoadBalancer dimension CloudWatch uses.
+        (alb,) = [a for a in albs.values() if a.outputs["arnSuffix"] == dimension]
+        assert alb.name.startswith(backend)
+        assert queries["seconds"]["metric"]["stat"] == "p99"
+        assert queries["ms"]["expression"] == "1000 * seconds"
+    docs = dev.named("operations-alarm-integration-latency-docs")
+    (metric,) = [q["metric"] for q in docs.inputs["metricQueries"]]
+    assert metric["metricName"] == "IntegrationLatency"
+    assert metric["dimensions"]["Resource"] == "/docs/{key+}" and metric["dimensions"]["Method"] == "GET"
+
+
+def test_alb_dimension_is_the_arns_final_portion() -> None:
+    arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/my-alb/50dc6c495c0c9188"
+    assert alb_dimension(arn) == "app/my-alb/50dc6c495c0c9188"
+    with pytest.raises(ValueError):
+        alb_dimension("arn:aws:s3:::bucket")
+
+
+def test_alarm_specs_follow_the_thresholds() -> None:
+    settings = AlarmSettings.model_validate({"authorizerErrors": 3})
+    specs = {s.key: s for s in alarm_specs(settings, "api", "dev", {"service1": "app/a/1"}, "fn")}
+    assert isinstance(specs["authorizer-errors"], AlarmSpec)
+    assert specs["authorizer-errors"].threshold == 3
+    (query,) = specs["authorizer-errors"].metric_queries
+    assert query["metric"]["dimensions"] == {"FunctionName": "fn"}
+    assert query["metric"]["metric_name"] == "Errors"
+    assert "authorizer-errors" not in {s.key for s in alarm_specs(settings, "api", "dev", {}, None)}
+
+
+# -- the dashboard ----------------------------------------------------------------------------------
+def test_dashboard_body_is_valid_for_cloudwatch(dev: StackRun, prod: StackRun) -> None:
+    for run in (dev, prod):
+        assert dashboard_tool.validate_body(dashboard_body(run)) == []
+    (board,) = of_type(dev, DASHBOARD_TYPE)
+    assert board.inputs["dashboardName"] == "whitelabel-gateway-dev-operations"
+
+
+def _broken(body: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> list[str]:
+    copied = copy.deepcopy(body)
+    change(copied)
+    return dashboard_tool.validate_body(copied)
+
+
+def test_the_validator_refuses_what_cloudwatch_refuses(dev: StackRun) -> None:
+    body = dashboard_body(dev)
+
+    def widget(kind: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        return lambda b: next(w for w in b["widgets"] if w["type"] == kind)
+
+    cases: list[tuple[Callable[[dict[str, Any]], None], str]] = [
+        (lambda b: b.pop("widgets"), "widgets"),
+        (lambda b: b.update(extra=1), "extra"),
+        (lambda b: widget("text")(b).update(type="chart"), "type"),
+        (lambda b: widget("text")(b).update(x=24), ".x"),
+        (lambda b: widget("metric")(b).update(width=25), ".width"),
+        (lambda b: widget("metric")(b).update(x=20, width=8), "24-column"),
+        (lambda b: widget("metric")(b).update(height=0), ".height"),
+        (lambda b: widget("metric")(b).pop("y"), "x and y"),
+        (lambda b: widget("text")(b)["properties"].pop("markdown"), "markdown"),
+        (lambda b: widget("log")(b)["properties"].pop("region"), "region"),
+        (lambda b: widget("log")(b)["properties"].update(query="filter x"), "SOURCE"),
+        (lambda b: widget("metric")(b)["properties"].pop("metrics"), "metrics"),
+        (lambda b: widget("metric")(b)["properties"].update(period=90), "period"),
+        (lambda b: widget("metric")(b)["properties"].update(stat="Median"), "stat"),
+        (lambda b: widget("metric")(b)["properties"]["metrics"][0].__setitem__(0, 5), "Namespace"),
+        (lambda b: widget("alarm")(b)["properties"].update(alarms=[]), "alarms"),
+        (lambda b: b["variables"][0].update(id="tenant id!"), "id"),
+        (lambda b: b["variables"][0].update(inputType="select"), "values"),
+        (lambda b: b.update(periodOverride="never"), "periodOverride"),
+    ]
+    for change, expected in cases:
+        errors = _broken(body, change)
+        assert errors and any(expected in e for e in errors), (expected, errors)
+
+
+def test_dashboard_shows_what_the_operator_asked_for(dev: StackRun) -> None:
+    body = dashboard_body(dev)
+    titles = [w["properties"].get("title", "") for w in body["widgets"]]
+    for wanted in (
+        "Requests (Count)",
+        "4xx / 5xx",
+        "Latency p50 / p99 (ms)",
+        "Integration latency per backend (p99)",
+        "Throttled requests",
+        "Top tenants by requests (Contributor Insights)",
+        "Top tenants by 5xx (Contributor Insights)",
+        "Alarms",
+    ):
+        assert wanted in titles
+    rules = {r.inputs["ruleName"] for r in of_type(dev, RULE_TYPE)}
+    insight = [w["properties"]["insightRule"]["ruleName"] for w in body["widgets"] if "insightRule" in w["properties"]]
+    assert sorted(insight) == sorted(rules)
+    alarms = next(w for w in body["widgets"] if w["type"] == "alarm")["properties"]["alarms"]
+    assert sorted(alarms) == sorted(a.outputs["arn"] for a in of_type(dev, ALARM_TYPE))
+    # No authorizer wired and no WAF: no widget pretends otherwise.
+    assert not any("WAF" in t or "authorizer:" in t for t in titles)
+
+
+def test_log_widgets_run_the_saved_queries_on_the_access_log(dev: StackRun) -> None:
+    body = dashboard_body(dev)
+    logs = [w["properties"] for w in body["widgets"] if w["type"] == "log"]
+    saved = {q.title: q for q in load_queries()}
+    assert {p["title"] for p in logs} == set(saved)
+    for props in logs:
+        source, _, query = props["query"].partition(" | ")
+        assert source == f"SOURCE '{access_log_group(dev)}'"
+        assert query == query_body(saved[props["title"]].query)
+        assert referenced_fields(query) <= set(FIELDS)
+    (variable,) = body["variables"]
+    assert variable["type"] == "pattern" and variable["pattern"] == TENANT_PLACEHOLDER
+    assert sum(TENANT_PLACEHOLDER in p["query"] for p in logs) == 1
+
+
+def test_widgets_do_not_overlap(dev: StackRun) -> None:
+    cells: set[tuple[int, int]] = set()
+    for w in dashboard_body(dev)["widgets"]:
+        mine = {(x, y) for x in range(w["x"], w["x"] + w["width"]) for y in range(w["y"], w["y"] + w["height"])}
+        assert not cells & mine, w["properties"].get("title")
+        cells |= mine
+
+
+def _component_run(**extra: Any) -> Any:
+    settings = AlarmSettings()
+
+    def program() -> Operations:
+        return Operations(
+            "ops",
+            OperationsArgs(
+                resource_prefix="wl-test",
+                api_name="wl-test",
+                stage_name="test",
+                access_log_group_name="/aws/apigateway/wl-test/access",
+                load_balancers={
+                    "service1": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/s1/abc"
+                },
+                alarms=settings,
+                **extra,
+            ),
+        )
+
+    return deploy(program)
+
+
+def test_authorizer_errors_get_a_widget_and_an_alarm_when_the_function_is_given() -> None:
+    deployed = _component_run(authorizer_function_name="wl-test-tenant-authorizer")
+    alarm = deployed.named("ops-alarm-authorizer-errors")
+    (query,) = alarm.inputs["metricQueries"]
+    assert query["metric"]["namespace"] == "AWS/Lambda" and query["metric"]["metricName"] == "Errors"
+    assert query["metric"]["dimensions"] == {"FunctionName": "wl-test-tenant-authorizer"}
+    assert alarm.inputs["threshold"] == 1
+    (board,) = deployed.of_type(DASHBOARD_TYPE)
+    body = json.loads(board.inputs["dashboardBody"])
+    assert dashboard_tool.validate_body(body) == []
+    widget = next(w for w in body["widgets"] if w["properties"].get("title", "").startswith("Tenant authorizer"))
+    assert widget["properties"]["metrics"][0] == ["AWS/Lambda", "Errors", "FunctionName", "wl-test-tenant-authorizer"]
+
+
+def test_waf_widget_only_when_waf_is_on() -> None:
+    off = json.loads(_component_run().of_type(DASHBOARD_TYPE)[0].inputs["dashboardBody"])
+    assert not any("WAF" in w["properties"].get("title", "") for w in off["widgets"])
+    on = json.loads(
+        _component_run(waf_web_acl_metric_name="wl-test-acl").of_type(DASHBOARD_TYPE)[0].inputs["dashboardBody"]
+    )
+    assert dashboard_tool.validate_body(on) == []
+    (waf,) = [w for w in on["widgets"] if w["properties"].get("title") == "WAF blocked requests"]
+    assert waf["properties"]["metrics"] == [
+        ["AWS/WAFV2", "BlockedRequests", "WebACL", "wl-test-acl", "Region", "eu-west-1", "Rule", "ALL"]
+    ]
+
+
+# -- onboarding changes nothing here ----------------------------------------------------------------
+def test_adding_a_customer_changes_nothing_in_operations(dev: StackRun) -> None:
+    customers = stack_file_config("dev")["whitelabel-gateway:customers"]
+    after = run_program("dev", customers_config([*customers, {"name": "initech"}]))
+    before_ops = {r.urn: r.inputs for r in operations_resources(dev)}
+    after_ops = {r.urn: r.inputs for r in operations_resources(after)}
+    assert before_ops and before_ops == after_ops
+    assert not any("initech" in json.dumps(inputs) for inputs in after_ops.values())
+    assert inputs_by_urn(after)  # the run itself registered the customer elsewhere
+    assert any("initech" in r.name for r in after.resources)
+
+
+# -- config -----------------------------------------------------------------------------------------
+def test_alarm_config_defaults_and_rules() -> None:
+    base = {"baseDomain": "example.com", "customers": []}
+    settings = parse_settings(base)
+    assert settings.alarms == AlarmSettings()
+    assert settings.tracing is False
+    assert parse_settings({**base, "tracing": "true"}).tracing is True
+    assert parse_settings({**base, "alarms": {"latencyP99Ms": "1200"}}).alarms.latency_p99_ms == 1200
+    for bad, message in (
+        ({"alarms": {"email": ["not-an-address"]}}, "alarms.email: 'not-an-address' must be an email address"),
+        ({"alarms": {"email": ["a@b.io", "a@b.io"]}}, "alarms.email: lists an address twice"),
+        ({"alarms": {"serverErrorRatePercent": 0}}, "alarms.serverErrorRatePercent"),
+        ({"alarms": {"latencyMs": 5}}, "alarms.latencyMs: is not a known key"),
+        ({"tracing": "sometimes"}, "tracing"),
+    ):
+        with pytest.raises(Exception, match=message.replace("(", r"\(")):
+            parse_settings({**base, **bad})
+
+
+# -- offline commands -------------------------------------------------------------------------------
+def test_make_dashboard_writes_a_valid_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "dashboard.json"
+    assert dashboard_tool.main(["--stack", "dev", "--out", str(out)]) == 0
+    body = json.loads(out.read_text())
+    assert dashboard_tool.validate_body(body) == []
+    assert "whitelabel-gateway-dev-operations" in capsys.readouterr().out
+    assert dashboard_tool.main(["--stack", "nosuchstack", "--out", str(out)]) == 2
