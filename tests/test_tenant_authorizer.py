@@ -3,12 +3,18 @@ responses) as plain data, and its wiring under the mock engine."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from components.tenant_authorizer import CODE_DIR, TenantAuthorizer, TenantAuthorizerArgs, code_archive
+from tests.conftest import Deployed, deploy, resolve
 from whitelabel.api_definition import (
     API_KEY_SOURCE,
     AUTHORIZER_IDENTITY_SOURCE,
@@ -19,6 +25,7 @@ from whitelabel.api_definition import (
     definition_document,
     definition_hash,
 )
+from whitelabel.offline import ACCOUNT_ID, stack_file_config
 
 # Every variable a gateway response template may substitute; anything else would be echoed
 # literally or filled from the request.
@@ -142,3 +149,136 @@ def test_definition_hash_covers_authorizer_settings_and_gateway_responses() -> N
     no_key = tuple(replace(r, api_key_required=False) if r.backend == "docs" else r for r in routes)
     assert definition_hash(no_key, {}) != base
     assert definition_hash(routes, {"authorizer": {"ttl": 60}}) != base
+
+
+# -- the Lambda function (component under the mock engine) ------------------------------------------
+
+TABLE_NAME = "whitelabel-gateway-dev-tenants"
+TABLE_ARN = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT_ID}:table/{TABLE_NAME}"
+
+
+def _authorizer(**overrides: Any) -> Deployed:
+    values: dict[str, Any] = {
+        "resource_prefix": "whitelabel-gateway-dev",
+        "table_name": TABLE_NAME,
+        "table_arn": TABLE_ARN,
+        "registry_cache_seconds": 30,
+        "log_retention_days": 14,
+        **overrides,
+    }
+    return deploy(lambda: TenantAuthorizer("authorizer", TenantAuthorizerArgs(**values)))
+
+
+def _customer_words(stack: str = "dev") -> set[str]:
+    """Every customer name and hostname label the stack file holds."""
+    config = stack_file_config(stack)
+    base = config["whitelabel-gateway:baseDomain"]
+    names = {c["name"] for c in config["whitelabel-gateway:customers"]}
+    return names | {f"{n}.{base}" for n in names}
+
+
+def test_function_runs_the_handler_folder_on_current_python_arm64_small_and_short() -> None:
+    deployed = _authorizer()
+    (function,) = deployed.of_type("aws:lambda/function:Function")
+    assert function.inputs["name"] == "whitelabel-gateway-dev-tenant-authorizer"
+    assert function.inputs["runtime"] == "python3.14"
+    assert function.inputs["architectures"] == ["arm64"]
+    assert function.inputs["handler"] == "handler.handler"
+    assert function.inputs["memorySize"] <= 256
+    assert function.inputs["timeout"] <= 5
+    shipped = function.inputs["code"]["assetArchive"]
+    assert "handler.py" in shipped
+    assert shipped["handler.py"] == {"fileAsset": str(CODE_DIR / "handler.py")}
+    assert not any("__pycache__" in path or path.endswith(".pyc") for path in shipped)
+
+
+def test_function_environment_names_the_table_and_the_cache_only() -> None:
+    deployed = _authorizer(registry_cache_seconds=12)
+    (function,) = deployed.of_type("aws:lambda/function:Function")
+    assert function.inputs["environment"] == {"variables": {"TENANT_TABLE": TABLE_NAME, "REGISTRY_CACHE_SECONDS": "12"}}
+
+
+def test_no_customer_appears_in_the_functions_code_environment_or_configuration() -> None:
+    deployed = _authorizer()
+    words = _customer_words()
+    assert words  # the dev stack has customers: the check below is not vacuous
+    for resource in deployed.resources:
+        text = json.dumps(resource.inputs)
+        assert not [w for w in words if w in text], resource.name
+    (function,) = deployed.of_type("aws:lambda/function:Function")
+    for entry in function.inputs["code"]["assetArchive"].values():
+        code = Path(entry["fileAsset"]).read_text()
+        assert not [w for w in words if w in code]
+
+
+def test_role_may_only_read_items_of_the_registry_and_write_its_own_log_group() -> None:
+    deployed = _authorizer()
+    (role,) = deployed.of_type("aws:iam/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert deployed.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+    (policy,) = deployed.of_type("aws:iam/rolePolicy:RolePolicy")
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    (log_group,) = deployed.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert [(s["Effect"], s["Action"], s["Resource"]) for s in statements] == [
+        ("Allow", ["dynamodb:GetItem"], [TABLE_ARN]),
+        ("Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group.outputs['arn']}:*"]),
+    ]
+    assert not any("*" in action for s in statements for action in s["Action"])
+
+
+def test_function_has_its_own_log_group_with_retention_created_first() -> None:
+    deployed = _authorizer(log_retention_days=30)
+    (log_group,) = deployed.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (function,) = deployed.of_type("aws:lambda/function:Function")
+    (policy,) = deployed.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert log_group.inputs["name"] == f"/aws/lambda/{function.inputs['name']}"
+    assert log_group.inputs["retentionInDays"] == 30
+    assert {log_group.urn, policy.urn} <= set(function.dependencies)
+
+
+def test_component_exposes_the_invoke_arn_api_gateway_calls() -> None:
+    deployed = _authorizer()
+    component: TenantAuthorizer = deployed.value
+    (function,) = deployed.of_type("aws:lambda/function:Function")
+    assert resolve(component.invoke_arn) == function.outputs["invokeArn"]
+    assert resolve(component.invoke_arn).endswith(f"/functions/{function.outputs['arn']}/invocations")
+    assert resolve(component.function_name) == "whitelabel-gateway-dev-tenant-authorizer"
+    for child in deployed.resources:
+        if child.custom:
+            assert child.parent.endswith("TenantAuthorizer::authorizer"), child.name
+
+
+def test_code_archive_refuses_a_folder_without_the_handler(tmp_path: Path) -> None:
+    (tmp_path / "other.py").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"handler\.py"):
+        code_archive(tmp_path)
+
+
+def test_deny_messages_of_the_handler_are_safe_inside_our_json_bodies() -> None:
+    """Gateway response templates cannot escape (not VTL): the handler's words must need no escaping."""
+    handler = _load_handler()
+    template = _responses()["ACCESS_DENIED"].response_templates["application/json"]
+    resource = "arn:aws:execute-api:eu-west-1:123456789012:abc123/dev/GET/docs"
+    for message in (handler.UNKNOWN_HOST_MESSAGE, handler.SUSPENDED_MESSAGE):
+        assert json.dumps(message) == f'"{message}"'  # nothing to escape
+    # A malformed host is denied before any registry lookup: the handler's real Deny answer.
+    denied = handler.decide({"headers": {"Host": "bad host/x"}, "methodArn": resource}, None)
+    values = {f"$context.authorizer.{k}": str(v) for k, v in denied["context"].items()}
+    body = json.loads(_render(template, {**values, "$context.requestId": "r-2"}))
+    assert body["reason"] == "unknown-host"
+    assert body["message"] == handler.UNKNOWN_HOST_MESSAGE
+
+
+def _load_handler() -> Any:
+    spec = importlib.util.spec_from_file_location("tenant_authorizer_handler_for_d1", CODE_DIR / "handler.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module

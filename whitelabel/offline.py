@@ -80,6 +80,22 @@ class StackRun:
         return [r for r in self.resources if r.custom]
 
 
+# Region-name words and the letters AWS uses for them in zone IDs (`ap-northeast-1` → `apne1-az1`).
+_ZONE_ID_WORDS = {"east": "e", "west": "w", "north": "n", "south": "s", "central": "c", "gov": "g"}
+
+
+def zone_id_prefix(region: str) -> str:
+    """The prefix of a region's zone IDs: `eu-west-1` → `euw1`, `us-gov-west-1` → `usgw1`."""
+    area, *words, number = region.split("-")
+    letters = ""
+    for word in words:
+        for whole, letter in _ZONE_ID_WORDS.items():
+            # `northeast` is north + east.
+            word = word.replace(whole, letter)
+        letters += word
+    return f"{area}{letters}{number}"
+
+
 def _digest(*parts: str, length: int = 10) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
@@ -97,7 +113,9 @@ class AwsMocks(pulumi.runtime.Mocks):
     # -- resources -------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = {key: _comparable(value) for key, value in args.inputs.items()}
-        outputs = {**inputs, **self._computed(args.typ, args.name, inputs)}
+        # An archive goes back as itself: the SDK checks an archive-typed output's type (a Lambda's `code`).
+        archives = {k: v for k, v in args.inputs.items() if isinstance(v, pulumi.Archive)}
+        outputs = {**inputs, **archives, **self._computed(args.typ, args.name, inputs)}
         resource_id = outputs.pop("id", None) or f"{args.name}-{_digest(args.typ, args.name, length=8)}"
         meta: dict[str, Any] = getattr(self.pending, "meta", {})
         self.registered.append(
@@ -178,6 +196,16 @@ class AwsMocks(pulumi.runtime.Mocks):
                 arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}",
                 name=inputs.get("name") or name,
             )
+        elif typ == "aws:lambda/function:Function":
+            function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{inputs.get('name') or name}"
+            out.update(
+                arn=function_arn,
+                name=inputs.get("name") or name,
+                invokeArn=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+            )
+        elif typ == "aws:apigateway/apiKey:ApiKey" and not inputs.get("value"):
+            # API Gateway generates a 40-character alphanumeric value when none is given.
+            out["value"] = _digest("api-key-value", name, length=40)
         elif typ == "aws:apigateway/stage:Stage":
             out["invokeUrl"] = f"https://api.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"
         elif typ == "aws:ecs/cluster:Cluster":
@@ -211,8 +239,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            # Three zones, with the zone IDs AWS gives the region (eu-west-1 → euw1-az1..3).
             names = [f"{self.region}{z}" for z in "abc"]
-            return {"names": names, "zoneIds": [f"euw1-az{i + 1}" for i in range(3)], "id": self.region}, []
+            prefix = zone_id_prefix(self.region)
+            return {"names": names, "zoneIds": [f"{prefix}-az{i + 1}" for i in range(3)], "id": self.region}, []
         if token == "aws:route53/getZone:getZone":
             zone = str(a.get("name", "")).rstrip(".")
             return {
@@ -316,6 +346,10 @@ def _comparable(value: Any) -> Any:
         return {"fileAsset": str(value.path)}
     if isinstance(value, pulumi.StringAsset):
         return {"stringAsset": value.text}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"assetArchive": {k: _comparable(v) for k, v in value.assets.items()}}
+    if isinstance(value, pulumi.FileArchive):
+        return {"fileArchive": str(value.path)}
     if isinstance(value, dict):
         return {k: _comparable(v) for k, v in value.items()}
     if isinstance(value, list):
