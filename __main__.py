@@ -6,6 +6,8 @@ from components.gateway import Gateway, GatewayArgs
 from components.network import Network, NetworkArgs
 from components.operations import Operations, OperationsArgs
 from components.tenant_domains import TenantDomains, TenantDomainsArgs
+from components.tenant_keys import TenantKeys, TenantKeysArgs
+from components.tenant_registry import TenantRegistry, TenantRegistryArgs
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
@@ -24,6 +26,10 @@ service1 = ContainerService(
 )
 service2 = WebApp("service2", WebAppArgs.from_settings(settings.service2, network))
 docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs))
+# Before the gateway: the tenant authorizer reads this table.
+registry = TenantRegistry(
+    "tenant-registry", TenantRegistryArgs.from_settings(settings, pulumi.get_project(), stage_name)
+)
 
 gateway = Gateway(
     "gateway",
@@ -57,8 +63,13 @@ operations = Operations(
 )
 
 tenants = TenantDomains("tenants", TenantDomainsArgs.from_settings(settings, gateway))
+keys = TenantKeys(
+    "tenant-keys", TenantKeysArgs.from_settings(settings, pulumi.get_project(), stage_name, gateway, registry)
+)
 
 pulumi.export("customerEndpoints", tenants.endpoints)
+pulumi.export("tenants", keys.tenants)  # name → hostnames, tier, status, apiKeyId (never the key value)
+pulumi.export("tenantRegistry", registry.table_name)
 pulumi.export("dedicatedDomains", tenants.dedicated_domain_targets)
 pulumi.export("customDomainHandoff", tenants.custom_domain_handoff)
 pulumi.export("wildcardDomain", tenants.wildcard_domain_name)

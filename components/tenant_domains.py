@@ -22,6 +22,8 @@ class TenantDomainsArgs:
 
     hosted_zone: the public Route 53 zone that holds the records (baseDomain or a parent of it).
     dual_stack: serve IPv6 too (AAAA alias records, dual-stack custom domains).
+    tenant_dns: `perCustomer` (one alias record per shared customer; unknown names do not resolve) or
+        `wildcard` (one `*.<baseDomain>` alias record; onboarding makes no Route 53 change).
     """
 
     base_domain: str
@@ -30,6 +32,7 @@ class TenantDomainsArgs:
     rest_api_id: pulumi.Input[str]
     stage_name: pulumi.Input[str]
     dual_stack: bool = False
+    tenant_dns: str = "perCustomer"
 
     @classmethod
     def from_settings(cls, settings: Settings, gateway: Any) -> TenantDomainsArgs:
@@ -40,6 +43,7 @@ class TenantDomainsArgs:
             rest_api_id=gateway.rest_api_id,
             stage_name=gateway.stage_name,
             dual_stack=settings.dual_stack,
+            tenant_dns=settings.tenant_dns,
         )
 
 
@@ -47,8 +51,11 @@ class TenantDomains(pulumi.ComponentResource):
     """Every customer's `<subdomain>.<baseDomain>` routed to the API's stage.
 
     Shared customers cost one alias record (two when dual-stack) on the wildcard custom domain;
-    dedicated customers get their own custom domain and mapping. No wildcard DNS record exists, so a
-    subdomain that is not a customer does not resolve.
+    dedicated customers get their own custom domain and mapping. With `tenantDns: perCustomer` no
+    wildcard DNS record exists, so a subdomain that is not a customer does not resolve; with `wildcard`
+    one `*.<baseDomain>` record replaces every shared customer's record, unknown names resolve and the
+    tenant authorizer refuses them. Dedicated customers keep their own records in both modes: a name
+    that exists in the zone is answered from its own records, not from the wildcard.
     """
 
     def __init__(self, name: str, args: TenantDomainsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -78,6 +85,12 @@ class TenantDomains(pulumi.ComponentResource):
         self.wildcard_domain = self._domain(f"{name}-wildcard", wildcard, self.certificate_arn)
         self.wildcard_domain_name = self.wildcard_domain.domain_name
         self.wildcard_domain_target = self.wildcard_domain.regional_domain_name
+        wildcard_dns = args.tenant_dns == "wildcard"
+        if wildcard_dns:
+            # Route 53 takes `*` as the leftmost label as a wildcard matching any name below baseDomain
+            # that has no records of its own ("Using an asterisk (*) in the names of hosted zones and
+            # records", https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html).
+            self._alias_records(f"{name}-wildcard", wildcard, self.wildcard_domain)
 
         endpoints: dict[str, str] = {}
         dedicated_targets: dict[str, pulumi.Output[str]] = {}
@@ -91,7 +104,7 @@ class TenantDomains(pulumi.ComponentResource):
                 domain = self._domain(prefix, fqdn, self.certificate_arn)
                 dedicated_targets[customer.name] = domain.regional_domain_name
                 self._alias_records(prefix, fqdn, domain)
-            else:
+            elif not wildcard_dns:
                 self._alias_records(prefix, fqdn, self.wildcard_domain)
             if customer.custom_domain is not None:
                 handoff[customer.name] = self._own_domain(f"{prefix}-own", customer, customer.custom_domain)
@@ -136,8 +149,11 @@ class TenantDomains(pulumi.ComponentResource):
 
     def _domain(self, name: str, domain_name: str, certificate_arn: pulumi.Input[str]) -> aws.apigateway.DomainName:
         """A regional custom domain mapped (empty base path) to the stage, created after the previous one."""
+        # Explicit in both cases: the provider does not see drift on an unset value, so turning dualStack
+        # off must say "ipv4" (the default for public custom domains) to turn a domain back.
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html
         endpoint = aws.apigateway.DomainNameEndpointConfigurationArgs(
-            types="REGIONAL", ip_address_type="dualstack" if self._args.dual_stack else None
+            types="REGIONAL", ip_address_type="dualstack" if self._args.dual_stack else "ipv4"
         )
         domain = aws.apigateway.DomainName(
             f"{name}-domain",

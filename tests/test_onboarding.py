@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -12,10 +13,20 @@ from whitelabel.config import ConfigError, parse_settings
 from whitelabel.offline import AwsMocks, StackRun, run_program
 from whitelabel.quotas import usage
 
+# How the engine marks a secret value (pulumi.runtime.rpc: _special_sig_key → _special_secret_sig).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
 
 def _customers(count: int) -> list[dict[str, Any]]:
     # Every seventh customer is dedicated, so both kinds are in every stack of more than a few.
     return [{"name": f"c{i:04d}", **({"dedicatedDomain": True} if i % 7 == 3 else {})} for i in range(count)]
+
+
+def _secret(value: Any) -> str:
+    """The plain text of a secret input as the mock engine records it (the secret signature and its value)."""
+    assert value[SECRET_SIG] == SECRET_SIG_VALUE, "expected a secret"
+    return str(value["value"])
 
 
 def _diff(before: StackRun, after: StackRun) -> tuple[list[str], list[str], list[str]]:
@@ -31,49 +42,121 @@ def _diff(before: StackRun, after: StackRun) -> tuple[list[str], list[str], list
     )
 
 
+# Two tiers, so a tier change is possible in every stack; every customer starts on the default.
+TIERS = {
+    "standard": {"rateLimit": 50, "burstLimit": 100},
+    "gold": {"rateLimit": 500, "burstLimit": 1000, "quota": {"limit": 1000000, "period": "MONTH"}},
+}
+
+
+def _run(customers: list[dict[str, Any]], **keys: Any) -> StackRun:
+    return run_program("dev", customers_config(customers, tiers=TIERS, **keys))
+
+
+def _own(customer: str, hostname: str | None = None) -> list[str]:
+    """The tenant resources one shared customer has: API key, plan key, registry item(s)."""
+    return [
+        f"tenant-keys-{customer}-api-key",
+        f"tenant-keys-{customer}-plan-key",
+        f"tenant-keys-{hostname or customer + '.dev.example.com'}-item",
+    ]
+
+
 @pytest.fixture(scope="module", params=[1, 10, 100], ids=lambda n: f"{n}-customers")
 def stack(request: pytest.FixtureRequest) -> tuple[list[dict[str, Any]], StackRun]:
     customers = _customers(request.param)
-    return customers, run_program("dev", customers_config(customers))
+    return customers, _run(customers)
 
 
-def test_adding_a_shared_customer_creates_only_its_alias_record(stack: tuple[list, StackRun]) -> None:
-    customers, before = stack
-    after = run_program("dev", customers_config([*customers, {"name": "newco"}]))
-    assert _diff(before, after) == (["tenants-newco-a"], [], [])
+@pytest.fixture(scope="module")
+def with_newco(stack: tuple[list, StackRun]) -> StackRun:
+    customers, _ = stack
+    return _run([*customers, {"name": "newco"}])
+
+
+def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(
+    stack: tuple[list, StackRun], with_newco: StackRun
+) -> None:
+    _, before = stack
+    assert _diff(before, with_newco) == (sorted([*_own("newco"), "tenants-newco-a"]), [], [])
 
 
 def test_adding_a_dual_stack_shared_customer_creates_two_records(stack: tuple[list, StackRun]) -> None:
     customers, _ = stack
-    before = run_program("dev", customers_config(customers, dualStack=True))
-    after = run_program("dev", customers_config([*customers, {"name": "newco"}], dualStack=True))
-    assert _diff(before, after) == (["tenants-newco-a", "tenants-newco-aaaa"], [], [])
+    before = _run(customers, dualStack=True)
+    after = _run([*customers, {"name": "newco"}], dualStack=True)
+    assert _diff(before, after) == (sorted([*_own("newco"), "tenants-newco-a", "tenants-newco-aaaa"]), [], [])
 
 
-def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_records(stack: tuple[list, StackRun]) -> None:
+def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_records_and_keys(
+    stack: tuple[list, StackRun],
+) -> None:
     customers, before = stack
-    after = run_program("dev", customers_config([*customers, {"name": "newco", "dedicatedDomain": True}]))
-    assert _diff(before, after) == (["tenants-newco-a", "tenants-newco-domain", "tenants-newco-mapping"], [], [])
+    after = _run([*customers, {"name": "newco", "dedicatedDomain": True}])
+    expected = [*_own("newco"), "tenants-newco-a", "tenants-newco-domain", "tenants-newco-mapping"]
+    assert _diff(before, after) == (sorted(expected), [], [])
 
 
 def test_removing_a_customer_deletes_only_its_own_resources(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
-    after = run_program("dev", customers_config(customers[1:]))
-    assert _diff(before, after) == ([], ["tenants-c0000-a"], [])
+    after = _run(customers[1:])
+    assert _diff(before, after) == ([], sorted([*_own("c0000"), "tenants-c0000-a"]), [])
 
 
 def test_reordering_the_list_changes_nothing(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
-    after = run_program("dev", customers_config(list(reversed(customers))))
+    after = _run(list(reversed(customers)))
     assert _diff(before, after) == ([], [], [])
 
 
-def test_onboarding_makes_no_api_gateway_control_plane_change(stack: tuple[list, StackRun]) -> None:
+def test_onboarding_creates_no_custom_domain_and_no_usage_plan(
+    with_newco: StackRun, stack: tuple[list, StackRun]
+) -> None:
+    # CreateDomainName (one call per 30 s per account) and usage plans (300 per account) stay untouched:
+    # a shared customer costs a record, a key, its plan key and its registry item.
+    _, before = stack
+    added, _, changed = _diff(before, with_newco)
+    touched = {r.type for r in with_newco.resources if r.name in added + changed}
+    assert touched == {
+        "aws:route53/record:Record",
+        "aws:apigateway/apiKey:ApiKey",
+        "aws:apigateway/usagePlanKey:UsagePlanKey",
+        "aws:dynamodb/tableItem:TableItem",
+    }
+
+
+def test_a_tier_change_replaces_only_its_plan_key_and_rewrites_its_item(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
-    after = run_program("dev", customers_config([*customers, {"name": "newco"}]))
-    added, _, changed = _diff(before, after)
-    touched = {r.type for r in after.resources if r.name in added + changed}
-    assert touched == {"aws:route53/record:Record"}
+    moved = [{**customers[0], "tier": "gold"}, *customers[1:]]
+    after = _run(moved)
+    # Changed inputs: the plan key's usagePlanId (a replacement, delete first) and the item's tier attribute.
+    assert _diff(before, after) == ([], [], ["tenant-keys-c0000-plan-key", "tenant-keys-c0000.dev.example.com-item"])
+    plans = {p.name: p.id for p in after.of_type("aws:apigateway/usagePlan:UsagePlan")}
+    assert after.named("tenant-keys-c0000-plan-key").inputs["usagePlanId"] == plans["tenant-keys-gold-usage-plan"]
+    assert json.loads(_secret(after.named("tenant-keys-c0000.dev.example.com-item").inputs["item"]))["tier"] == {
+        "S": "gold"
+    }
+
+
+def test_suspending_changes_only_its_registry_items(stack: tuple[list, StackRun]) -> None:
+    customers, before = stack
+    after = _run([{**customers[0], "suspended": True}, *customers[1:]])
+    assert _diff(before, after) == ([], [], ["tenant-keys-c0000.dev.example.com-item"])
+    item = json.loads(_secret(after.named("tenant-keys-c0000.dev.example.com-item").inputs["item"]))
+    assert item["status"] == {"S": "suspended"}
+    # The key stays enabled and in its plan: resuming is the same one flag.
+    assert after.named("tenant-keys-c0000-api-key").inputs["enabled"] is True
+
+
+def test_wildcard_dns_onboarding_creates_only_key_plan_key_and_item(stack: tuple[list, StackRun]) -> None:
+    customers, _ = stack
+    before = _run(customers, tenantDns="wildcard")
+    after = _run([*customers, {"name": "newco"}], tenantDns="wildcard")
+    assert _diff(before, after) == (sorted(_own("newco")), [], [])
+    # No Route 53 record per shared customer: the one `*.` record (and the dedicated customers') only.
+    names = sorted(r.inputs["name"] for r in after.of_type("aws:route53/record:Record") if r.inputs["type"] == "A")
+    dedicated = sorted(f"{c['name']}.dev.example.com" for c in customers if c.get("dedicatedDomain"))
+    assert names == sorted(["*.dev.example.com", *dedicated])
 
 
 # -- quotas ------------------------------------------------------------------------------------------
@@ -200,8 +283,10 @@ def test_phase2_creates_the_validation_domain_mapping_and_the_handoff_record(pha
 
 
 def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: StackRun, phase2: StackRun) -> None:
+    # The own domain is served from phase 2 on, so its registry item appears with the domain.
     assert _diff(phase1, phase2) == (
         [
+            "tenant-keys-api.umbrella.com-item",
             "tenants-umbrella-own-a",
             "tenants-umbrella-own-domain",
             "tenants-umbrella-own-mapping",
@@ -214,4 +299,8 @@ def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: Stack
 
 def test_adding_an_own_domain_customer_costs_one_certificate_first(phase1: StackRun) -> None:
     before = run_program("dev", customers_config([{"name": "acme"}]))
-    assert _diff(before, phase1) == (["tenants-umbrella-a", "tenants-umbrella-own-certificate"], [], [])
+    assert _diff(before, phase1) == (
+        sorted([*_own("umbrella"), "tenants-umbrella-a", "tenants-umbrella-own-certificate"]),
+        [],
+        [],
+    )

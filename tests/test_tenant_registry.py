@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+
+from tests.conftest import customers_config
 from whitelabel.config import Settings, parse_settings
-from whitelabel.tenancy import api_key_name, registry_item, tenant_hostnames
+from whitelabel.offline import StackRun, run_program
+from whitelabel.tenancy import api_key_name, registry_item, tenant_hostnames, tenants
 
 
 def _settings(customers: list[dict[str, Any]]) -> Settings:
@@ -49,6 +54,196 @@ def test_registry_item_is_dynamodb_json_with_status_from_suspension() -> None:
     assert registry_item("acme.dev.example.com", "acme", "gold", True, "k3y")["status"] == {"S": "suspended"}
 
 
+def test_tenants_carry_tier_or_default_suspension_and_sorted_hostnames() -> None:
+    settings = parse_settings(
+        {
+            "baseDomain": "dev.example.com",
+            "tiers": {"basic": {"rateLimit": 5, "burstLimit": 10}, "gold": {"rateLimit": 50, "burstLimit": 100}},
+            "defaultTier": "basic",
+            "customers": [
+                {"name": "zeta", "tier": "gold", "suspended": True},
+                {"name": "acme", "customDomain": "api.acme.com", "customDomainValidated": True},
+            ],
+        }
+    )
+    assert [(t.name, t.tier, t.status, t.hostnames) for t in tenants(settings)] == [
+        ("acme", "basic", "active", ("acme.dev.example.com", "api.acme.com")),
+        ("zeta", "gold", "suspended", ("zeta.dev.example.com",)),
+    ]
+
+
 def test_api_key_name_carries_prefix_and_customer() -> None:
     assert api_key_name("whitelabel-gateway-dev", "acme") == "whitelabel-gateway-dev-acme"
     assert api_key_name("shop-prod", "acme") != api_key_name("shop-dev", "acme")
+
+
+# -- the table and what TenantKeys writes, from the real program -----------------------------------
+
+# How the engine marks a secret value (pulumi.runtime.rpc: _special_sig_key → _special_secret_sig).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+TIERS = {
+    "standard": {"rateLimit": 50, "burstLimit": 100},
+    "gold": {"rateLimit": 500.5, "burstLimit": 1000, "quota": {"limit": 250000, "period": "WEEK"}},
+}
+CUSTOMERS = [
+    {"name": "acme", "tier": "gold"},
+    {"name": "globex", "dedicatedDomain": True, "suspended": True},
+    {"name": "umbrella", "customDomain": "api.umbrella.com", "customDomainValidated": True},
+    {"name": "initech", "customDomain": "api.initech.com"},
+]
+
+
+@pytest.fixture(scope="module")
+def tiered() -> StackRun:
+    return run_program("dev", customers_config(CUSTOMERS, tiers=TIERS))
+
+
+def _item(run: StackRun, hostname: str) -> dict[str, Any]:
+    item = run.named(f"tenant-keys-{hostname}-item").inputs["item"]
+    assert item[SECRET_SIG] == SECRET_SIG_VALUE, "the item carries the API key: it must be secret"
+    return dict(json.loads(item["value"]))
+
+
+def test_the_table_is_on_demand_encrypted_keyed_by_hostname_and_unprotected_in_dev(dev: StackRun) -> None:
+    table = dev.named("tenant-registry-table")
+    assert table.parent == dev.named("tenant-registry").urn
+    assert table.inputs == {
+        "name": "whitelabel-gateway-dev-tenants",
+        "billingMode": "PAY_PER_REQUEST",
+        "hashKey": "hostname",
+        "attributes": [{"name": "hostname", "type": "S"}],
+        "serverSideEncryption": {"enabled": True},
+        "pointInTimeRecovery": {"enabled": False},
+        "deletionProtectionEnabled": False,
+    }
+    assert dev.outputs["tenantRegistry"] == "whitelabel-gateway-dev-tenants"
+
+
+def test_prod_protects_the_table_with_pitr_and_deletion_protection(prod: StackRun) -> None:
+    table = prod.named("tenant-registry-table")
+    assert table.inputs["name"] == "whitelabel-gateway-prod-tenants"
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+    assert table.inputs["deletionProtectionEnabled"] is True
+
+
+def test_one_item_per_served_hostname_with_exact_attributes(tiered: StackRun) -> None:
+    items = {r.name: r for r in tiered.of_type("aws:dynamodb/tableItem:TableItem")}
+    assert sorted(items) == [
+        "tenant-keys-acme.dev.example.com-item",
+        "tenant-keys-api.umbrella.com-item",
+        "tenant-keys-globex.dev.example.com-item",
+        "tenant-keys-initech.dev.example.com-item",  # its own domain is not served yet: no item
+        "tenant-keys-umbrella.dev.example.com-item",
+    ]
+    table = tiered.named("tenant-registry-table")
+    keys = {k.name: k for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
+    for item in items.values():
+        assert item.inputs["tableName"] == table.outputs["name"]
+        assert item.inputs["hashKey"] == "hostname"
+    acme_key = keys["tenant-keys-acme-api-key"].outputs["value"]
+    assert _item(tiered, "acme.dev.example.com") == registry_item(
+        "acme.dev.example.com", "acme", "gold", False, acme_key
+    )
+    assert _item(tiered, "acme.dev.example.com")["apiKey"] == {"S": acme_key} and len(acme_key) == 40
+    assert _item(tiered, "globex.dev.example.com")["status"] == {"S": "suspended"}
+    umbrella_key = keys["tenant-keys-umbrella-api-key"].outputs["value"]
+    for hostname in ("umbrella.dev.example.com", "api.umbrella.com"):
+        assert _item(tiered, hostname) == registry_item(hostname, "umbrella", "standard", False, umbrella_key)
+
+
+def test_one_usage_plan_per_tier_on_the_stage_with_throttle_and_quota(tiered: StackRun) -> None:
+    api = tiered.of_type("aws:apigateway/restApi:RestApi")[0]
+    stage = tiered.of_type("aws:apigateway/stage:Stage")[0]
+    plans = {p.name: p for p in tiered.of_type("aws:apigateway/usagePlan:UsagePlan")}
+    assert sorted(plans) == ["tenant-keys-gold-usage-plan", "tenant-keys-standard-usage-plan"]
+    gold, standard = plans["tenant-keys-gold-usage-plan"], plans["tenant-keys-standard-usage-plan"]
+    for plan in (gold, standard):
+        assert plan.inputs["apiStages"] == [{"apiId": api.id, "stage": "dev"}]
+        # The stage name comes from the Stage resource: the plan is created after the stage exists.
+        assert stage.urn in plan.dependencies
+    assert gold.inputs["name"] == "whitelabel-gateway-dev-gold"
+    assert gold.inputs["throttleSettings"] == {"rateLimit": 500.5, "burstLimit": 1000}
+    assert gold.inputs["quotaSettings"] == {"limit": 250000, "period": "WEEK"}
+    assert standard.inputs["throttleSettings"] == {"rateLimit": 50, "burstLimit": 100}
+    assert "quotaSettings" not in standard.inputs
+
+
+def test_keys_are_named_after_project_stack_and_customer_and_stay_enabled(tiered: StackRun) -> None:
+    keys = {k.name: k.inputs for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
+    assert {name: inputs["name"] for name, inputs in keys.items()} == {
+        f"tenant-keys-{c}-api-key": f"whitelabel-gateway-dev-{c}" for c in ("acme", "globex", "initech", "umbrella")
+    }
+    # Suspended globex keeps an enabled key: suspension lives in the registry only.
+    assert all(inputs["enabled"] is True for inputs in keys.values())
+
+
+def test_name_prefix_replaces_the_project_in_key_plan_and_table_names() -> None:
+    run = run_program("dev", customers_config([{"name": "acme"}], namePrefix="shop"))
+    assert run.named("tenant-keys-acme-api-key").inputs["name"] == "shop-dev-acme"
+    assert run.named("tenant-keys-standard-usage-plan").inputs["name"] == "shop-dev-standard"
+    assert run.named("tenant-registry-table").inputs["name"] == "shop-dev-tenants"
+
+
+def test_each_plan_key_attaches_its_customers_key_to_its_tiers_plan(tiered: StackRun) -> None:
+    plans = {
+        p.name.removeprefix("tenant-keys-").removesuffix("-usage-plan"): p.id
+        for p in tiered.of_type("aws:apigateway/usagePlan:UsagePlan")
+    }
+    keys = {k.name: k.id for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
+    expected_tier = {"acme": "gold", "globex": "standard", "initech": "standard", "umbrella": "standard"}
+    plan_keys = {k.name: k.inputs for k in tiered.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")}
+    assert sorted(plan_keys) == sorted(f"tenant-keys-{c}-plan-key" for c in expected_tier)
+    for customer, tier in expected_tier.items():
+        inputs = plan_keys[f"tenant-keys-{customer}-plan-key"]
+        assert inputs == {
+            "keyId": keys[f"tenant-keys-{customer}-api-key"],
+            "keyType": "API_KEY",
+            "usagePlanId": plans[tier],
+        }
+
+
+def test_tenants_output_lists_hostnames_tier_status_and_key_id_never_the_value(tiered: StackRun) -> None:
+    keys = {k.name: k for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
+    assert tiered.outputs["tenants"] == {
+        "acme": {
+            "hostnames": ["acme.dev.example.com"],
+            "tier": "gold",
+            "status": "active",
+            "apiKeyId": keys["tenant-keys-acme-api-key"].id,
+        },
+        "globex": {
+            "hostnames": ["globex.dev.example.com"],
+            "tier": "standard",
+            "status": "suspended",
+            "apiKeyId": keys["tenant-keys-globex-api-key"].id,
+        },
+        "initech": {
+            "hostnames": ["initech.dev.example.com"],
+            "tier": "standard",
+            "status": "active",
+            "apiKeyId": keys["tenant-keys-initech-api-key"].id,
+        },
+        "umbrella": {
+            "hostnames": ["api.umbrella.com", "umbrella.dev.example.com"],
+            "tier": "standard",
+            "status": "active",
+            "apiKeyId": keys["tenant-keys-umbrella-api-key"].id,
+        },
+    }
+    values = [k.outputs["value"] for k in keys.values()]
+    assert all(v and v not in json.dumps(tiered.outputs) for v in values)
+
+
+def test_registry_and_keys_are_components_of_their_own(tiered: StackRun) -> None:
+    keys = tiered.named("tenant-keys")
+    assert keys.type == "whitelabel:tenant_keys:TenantKeys"
+    assert tiered.named("tenant-registry").type == "whitelabel:tenant_registry:TenantRegistry"
+    owned = {r.type for r in tiered.children_of(keys)}
+    assert owned == {
+        "aws:apigateway/usagePlan:UsagePlan",
+        "aws:apigateway/apiKey:ApiKey",
+        "aws:apigateway/usagePlanKey:UsagePlanKey",
+        "aws:dynamodb/tableItem:TableItem",
+    }

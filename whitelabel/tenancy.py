@@ -6,6 +6,7 @@ tests all build items here, so what is tested is what is written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from whitelabel.config import Customer, Settings
@@ -15,14 +16,10 @@ SUSPENDED = "suspended"
 
 
 def hostnames(settings: Settings, customer: Customer) -> tuple[str, ...]:
-    """The hostnames a customer is served at: `<subdomain>.<baseDomain>`, and its own domain once validated.
-
-    An own domain is not served (no custom domain exists) before phase 2, so it has no registry item yet.
+    """The hostnames a customer is served at (`Settings.hostnames`): `<subdomain>.<baseDomain>`, and its own
+    domain once validated. An own domain is not served before phase 2, so it has no registry item yet.
     """
-    names = [f"{customer.subdomain}.{settings.base_domain}"]
-    if customer.custom_domain is not None and customer.custom_domain_validated:
-        names.append(customer.custom_domain)
-    return tuple(names)
+    return settings.hostnames(customer)
 
 
 def tenant_hostnames(settings: Settings) -> list[tuple[Customer, str]]:
@@ -54,3 +51,30 @@ def api_key_name(prefix: str, customer_name: str) -> str:
     prefix: `resource_prefix(settings, project, stack)`, i.e. `<namePrefix or project>-<stack>`.
     """
     return f"{prefix}-{customer_name}"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One customer as the registry and the keys see it."""
+
+    name: str
+    tier: str
+    suspended: bool
+    hostnames: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        return SUSPENDED if self.suspended else ACTIVE
+
+
+def tenants(settings: Settings) -> list[Tenant]:
+    """Every customer with its tier (or `defaultTier`), suspension and hostnames, sorted by name."""
+    return [
+        Tenant(
+            name=customer.name,
+            tier=settings.tier_of(customer),
+            suspended=customer.suspended,
+            hostnames=tuple(sorted(hostnames(settings, customer))),
+        )
+        for customer in sorted(settings.customers, key=lambda c: c.name)
+    ]
