@@ -340,3 +340,83 @@ def test_a_misspelt_key_gets_a_did_you_mean_at_every_level(raw: dict[str, Any], 
 def test_an_unknown_key_far_from_every_known_key_gets_no_guess() -> None:
     with pytest.raises(ConfigError, match=r"customers\[0\]\.colour: is not a known key \(check its spelling"):
         parse_settings(with_(customers=[{"name": "acme", "colour": "red"}]))
+
+
+# -- quotas of issue 8: API keys, usage plans, records by DNS mode -----------------------------------
+
+
+def shared(count: int) -> list[dict[str, Any]]:
+    return [{"name": f"c{i}"} for i in range(count)]
+
+
+def test_more_customers_than_api_keys_aws_allows_is_refused_and_says_it_cannot_be_raised() -> None:
+    raw = with_(customers=shared(10_001), tenantDns="wildcard")
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert str(caught.value) == (
+        "whitelabel-gateway:customers: needs 10001 API keys (one per customer), over the quota 'API keys per"
+        " account per Region' of 10,000 (AWS does not raise it: serve some customers from a stack in another"
+        " account or region)"
+    )
+    assert len(parse_settings(with_(customers=shared(10_000), tenantDns="wildcard")).customers) == 10_000
+
+
+def test_a_lowered_api_key_quota_is_enforced_and_named() -> None:
+    with pytest.raises(ConfigError, match=r"needs 11 API keys .* of 10 \(quotas\.apiKeys lowers AWS's 10,000"):
+        parse_settings(with_(customers=shared(11), quotas={"apiKeys": 10}))
+    assert parse_settings(with_(customers=shared(11), quotas={"apiKeys": 11}))
+
+
+def test_suspended_customers_keep_their_api_keys_in_the_count() -> None:
+    customers = [{"name": "a"}, {"name": "b", "suspended": True}]
+    with pytest.raises(ConfigError, match="needs 2 API keys"):
+        parse_settings(with_(customers=customers, quotas={"apiKeys": 1}))
+
+
+def test_more_tiers_than_usage_plans_is_refused_with_how_to_raise_it() -> None:
+    tiers = {f"t{i}": {"rateLimit": 1, "burstLimit": 1} for i in range(4)}
+    raw = with_(tiers=tiers, defaultTier="t0")
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({**raw, "quotas": {"usagePlans": 3}})
+    assert str(caught.value) == (
+        "whitelabel-gateway:tiers: needs 4 usage plans (one per tier), over the quota 'Usage plans per account per"
+        " Region' of 3; request an increase in Service Quotas (Amazon API Gateway), then set quotas.usagePlans to"
+        " the new value"
+    )
+    assert parse_settings({**raw, "quotas": {"usagePlans": 4}}).tiers.keys() == tiers.keys()
+
+
+@pytest.mark.parametrize(
+    ("dns", "dual_stack", "expected"),
+    [
+        # SOA + NS, the certificate's validation record, then the customers' names:
+        ("perCustomer", False, 2 + 1 + 102 + 1),  # every customer's name, one handoff
+        ("perCustomer", True, 2 + 1 + 2 * (102 + 1)),
+        ("wildcard", False, 2 + 1 + 1 + 1 + 1),  # `*.<baseDomain>`, the dedicated name, one handoff
+        ("wildcard", True, 2 + 1 + 2 * (1 + 1 + 1)),
+    ],
+)
+def test_zone_records_follow_the_tenant_dns_mode(dns: str, dual_stack: bool, expected: int) -> None:
+    from whitelabel.quotas import usage
+
+    customers = [
+        *shared(100),
+        {"name": "ded", "dedicatedDomain": True},
+        {"name": "own", "customDomain": "api.own.org", "customDomainValidated": True},
+    ]
+    settings = parse_settings(with_(customers=customers, tenantDns=dns, dualStack=dual_stack))
+    assert usage(settings).records == expected
+
+
+def test_wildcard_dns_lifts_the_zone_record_quota_off_the_customer_count() -> None:
+    raw = with_(customers=shared(60), quotas={"recordsPerZone": 50})
+    with pytest.raises(ConfigError, match=r"needs 63 records in hosted zone 'example.com'"):
+        parse_settings(raw)
+    assert len(parse_settings({**raw, "tenantDns": "wildcard"}).customers) == 60
+
+
+def test_an_api_key_quota_refusal_stops_the_real_program_before_any_resource() -> None:
+    mocks = AwsMocks("eu-west-1")
+    with pytest.raises(pulumi.RunError, match=r"^whitelabel-gateway:customers: needs 3 API keys"):
+        run_program("dev", customers_config(shared(3), quotas={"apiKeys": 2}), mocks=mocks)
+    assert mocks.registered == []

@@ -84,10 +84,13 @@ TIER_RULE = "must be a tier name: a lowercase letter, then up to 31 of a-z, 0-9,
 # ECS task family); 24 characters leave room for the stack name and each resource's own suffix.
 NAME_PREFIX_MAX = 24
 
-# An availability-zone ID: region code, digit, "-az", digit (use1-az4, euw1-az1, apne1-az2).
+# An AZ ID is "the first three letters of the Region code, followed by the number at the end of the Region
+# code, followed by -az, followed by a number" (euw1-az1; apse2-az1 for ap-southeast-2):
+# https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html
 ZONE_ID_RE = re.compile(r"^[a-z]{2,5}[0-9]{1,2}-az[0-9]{1,2}$")
 
-# API Gateway: "API keys per account per Region" is 10,000 and cannot be raised.
+# API Gateway: "API keys per account per Region" is 10,000 and "Can be increased: No":
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
 API_KEYS_MAX = 10_000
 
 
@@ -316,7 +319,8 @@ class TierSettings(_Model):
 class AuthorizerSettings(_Model):
     """The tenant authorizer's caches: how long a suspension or tier change takes to bite."""
 
-    # API Gateway caches an authorizer's result for at most 3600 seconds (authorizerResultTtlInSeconds).
+    # authorizerResultTtlInSeconds: "If this field is not set, the default value is 300. The maximum value is
+    # 3600, or 1 hour." https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/apigateway/aws.sdk.kotlin.services.apigateway.model/-authorizer/authorizer-result-ttl-in-seconds.html
     cache_ttl_seconds: Int = Field(default=300, ge=0, le=3600, alias="cacheTtlSeconds")
     registry_cache_seconds: Int = Field(default=30, ge=0, le=300, alias="registryCacheSeconds")
 
@@ -363,7 +367,7 @@ class QuotaSettings(_Model):
     # API Gateway: "API keys per account per Region", 10,000, not raisable: this may only lower it
     # (for an account shared by several stacks).
     api_keys: Int = Field(default=API_KEYS_MAX, ge=1, alias="apiKeys")
-    # API Gateway: "Usage plans per account per Region", default 300.
+    # API Gateway: "Usage plans per account per Region", default 300, can be increased (same page as API keys).
     usage_plans: Int = Field(default=300, ge=1, alias="usagePlans")
 
     @field_validator("api_keys")
@@ -662,8 +666,8 @@ def _number(text: str) -> Any:
 
 
 # The stack name is the API Gateway stage name: "Stage names can only contain alphanumeric characters,
-# hyphens, and underscores. Maximum length is 128 characters."
-# https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html (stageName)
+# hyphens, and underscores. Maximum length is 128 characters." (Stage.stageName,
+# https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/apigateway/aws.sdk.kotlin.services.apigateway.model/-stage/stage-name.html)
 STAGE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 

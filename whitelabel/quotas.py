@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whitelabel.config import ConfigError, Settings
+from whitelabel.config import API_KEYS_MAX, ConfigError, Settings
 
 # Route 53 keeps an SOA and an NS record at the apex of every hosted zone.
 ZONE_APEX_RECORDS = 2
@@ -23,6 +23,8 @@ class Usage:
     certificates: int
     dedicated: int
     own_domains: int
+    api_keys: int
+    usage_plans: int
 
 
 def usage(settings: Settings) -> Usage:
@@ -31,10 +33,13 @@ def usage(settings: Settings) -> Usage:
     dedicated = sum(1 for c in settings.customers if c.dedicated_domain)
     own = [c for c in settings.customers if c.custom_domain is not None]
     own_validated = sum(1 for c in own if c.custom_domain_validated)
+    # perCustomer: every customer's <subdomain>.<baseDomain>. wildcard: one `*.<baseDomain>` alias answers
+    # for every shared customer; a dedicated customer's record is more specific and keeps its own target.
+    customer_names = 1 + dedicated if settings.tenant_dns == "wildcard" else len(settings.customers)
     records = (
         ZONE_APEX_RECORDS
         + 1  # the wildcard certificate's validation record
-        + per_name * len(settings.customers)  # every customer's <subdomain>.<baseDomain>
+        + per_name * customer_names
         + per_name * own_validated  # <subdomain>.cname.<baseDomain> for each own domain in service
     )
     return Usage(
@@ -43,6 +48,8 @@ def usage(settings: Settings) -> Usage:
         certificates=1 + len(own),
         dedicated=dedicated,
         own_domains=own_validated,
+        api_keys=len(settings.customers),  # one per customer, suspended ones included (their key stays)
+        usage_plans=len(settings.tiers),  # one per configured tier
     )
 
 
@@ -50,6 +57,28 @@ def check_quotas(settings: Settings) -> None:
     """Refuse a config that would run into an AWS quota, naming the quota, its value and how to raise it."""
     used = usage(settings)
     quotas = settings.quotas
+    # "API keys per account per Region": 10,000, "Can be increased: No"; "Usage plans per account per
+    # Region": 300, can be increased.
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+    if used.api_keys > quotas.api_keys:
+        lowered = (
+            f" (quotas.apiKeys lowers AWS's {API_KEYS_MAX:,} for this stack: raise it if the account's other"
+            " stacks leave room, or"
+            if quotas.api_keys < API_KEYS_MAX
+            else " (AWS does not raise it:"
+        )
+        raise ConfigError(
+            "customers",
+            f"needs {used.api_keys} API keys (one per customer), over the quota 'API keys per account per Region'"
+            f" of {quotas.api_keys:,}{lowered} serve some customers from a stack in another account or region)",
+        )
+    if used.usage_plans > quotas.usage_plans:
+        raise ConfigError(
+            "tiers",
+            f"needs {used.usage_plans} usage plans (one per tier), over the quota 'Usage plans per account per"
+            f" Region' of {quotas.usage_plans}; request an increase in Service Quotas (Amazon API Gateway), then"
+            " set quotas.usagePlans to the new value",
+        )
     if used.custom_domains > quotas.custom_domains:
         raise ConfigError(
             "customers",
