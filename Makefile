@@ -4,7 +4,7 @@ STACK ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: plan openapi test unit contract lint bench bench-authorizer clean
+.PHONY: plan openapi dashboard test unit contract lint bench bench-authorizer clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ $(LS_VENV)/.installed: requirements-localstack.txt
 
 plan: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would create, without a cloud
 	$(VENV)/bin/python -m tools.plan --stack $(STACK)
+
+dashboard: $(VENV)/.installed  ## the CloudWatch dashboard body for $(STACK), checked and written to build/dashboard-$(STACK).json
+	$(VENV)/bin/python -m tools.dashboard --stack $(STACK)
 
 openapi: $(VENV)/.installed  ## the API's OpenAPI document for $(STACK), written to build/openapi-$(STACK).json
 	$(VENV)/bin/python -m tools.openapi --stack $(STACK)

@@ -44,6 +44,7 @@ gateway = Gateway(
         throttle=settings.throttle,
         log_retention_days=settings.log_retention_days,
         manage_account_logging=settings.manage_account_logging,
+        tracing=settings.tracing,
     ),
 )
 

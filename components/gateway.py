@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -11,6 +10,7 @@ from typing import Any, Protocol
 import pulumi
 import pulumi_aws as aws
 
+from whitelabel.access_log import ACCESS_LOG_FORMAT
 from whitelabel.api_definition import (
     BACKENDS,
     BINARY_MEDIA_TYPES,
@@ -23,23 +23,6 @@ from whitelabel.api_definition import (
 )
 from whitelabel.config import ThrottleSettings
 from whitelabel.policies import assume_role_policy
-
-# One JSON line per request in the access log: enough to tell tenants apart and trace a request.
-ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "tenant": "$context.domainPrefix",
-        "domain": "$context.domainName",
-        "ip": "$context.identity.sourceIp",
-        "method": "$context.httpMethod",
-        "path": "$context.path",
-        "status": "$context.status",
-        "latencyMs": "$context.responseLatency",
-        "integrationStatus": "$context.integrationStatus",
-        "integrationError": "$context.integration.error",
-    },
-    separators=(",", ":"),
-)
 
 
 class LoadBalancerTarget(Protocol):
@@ -66,6 +49,7 @@ class GatewayArgs:
     docs_read_role_arn: the role API Gateway assumes to read the docs bucket.
     manage_account_logging: whether this stack owns the account-wide CloudWatch role setting of API
         Gateway (exactly one stack per account and region should).
+    tracing: X-Ray tracing on the stage (config `tracing`).
     """
 
     stage_name: str
@@ -78,6 +62,7 @@ class GatewayArgs:
     throttle: ThrottleSettings
     log_retention_days: int
     manage_account_logging: bool = True
+    tracing: bool = False
 
 
 class Gateway(pulumi.ComponentResource):
@@ -171,7 +156,11 @@ class Gateway(pulumi.ComponentResource):
             rest_api=self.rest_api.id,
             deployment=self.deployment.id,
             stage_name=args.stage_name,
+            # One JSON line per request, tenant from the authorizer (`whitelabel.access_log`).
             access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            # Active tracing samples requests through API Gateway into X-Ray:
+            # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-enabling-xray.html
+            xray_tracing_enabled=args.tracing,
             opts=pulumi.ResourceOptions(parent=self, depends_on=logging_ready),
         )
         self.method_settings = aws.apigateway.MethodSettings(

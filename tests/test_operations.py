@@ -117,6 +117,13 @@ def test_access_log_has_the_fields_the_issue_asks_for() -> None:
     assert "$context.domainPrefix" not in ACCESS_LOG_FORMAT
 
 
+def test_the_stage_logs_in_this_format(dev: StackRun) -> None:
+    (stage,) = dev.of_type("aws:apigateway/stage:Stage")
+    settings = stage.inputs["accessLogSettings"]
+    assert settings["format"] == ACCESS_LOG_FORMAT
+    assert settings["destinationArn"] == dev.named("gateway-access-logs").outputs["arn"]
+
+
 # -- saved queries ----------------------------------------------------------------------------------
 QUESTIONS = {
     "requests-and-error-rate-by-tenant",
@@ -455,6 +462,14 @@ def test_adding_a_customer_changes_nothing_in_operations(dev: StackRun) -> None:
     assert any("initech" in r.name for r in after.resources)
 
 
+# -- tracing ----------------------------------------------------------------------------------------
+def test_xray_tracing_is_off_in_dev_and_on_in_prod(dev: StackRun, prod: StackRun) -> None:
+    (dev_stage,) = dev.of_type("aws:apigateway/stage:Stage")
+    (prod_stage,) = prod.of_type("aws:apigateway/stage:Stage")
+    assert not dev_stage.inputs.get("xrayTracingEnabled", False)
+    assert prod_stage.inputs["xrayTracingEnabled"] is True
+
+
 # -- config -----------------------------------------------------------------------------------------
 def test_alarm_config_defaults_and_rules() -> None:
     base = {"baseDomain": "example.com", "customers": []}
@@ -482,3 +497,16 @@ def test_make_dashboard_writes_a_valid_body(tmp_path: Path, capsys: pytest.Captu
     assert dashboard_tool.validate_body(body) == []
     assert "whitelabel-gateway-dev-operations" in capsys.readouterr().out
     assert dashboard_tool.main(["--stack", "nosuchstack", "--out", str(out)]) == 2
+
+
+def test_plan_shows_the_dashboard_widgets_and_the_alarm_thresholds(run_with: Callable[..., StackRun]) -> None:
+    from tools import plan
+
+    run = run_with([{"name": "acme"}], alarms={"latencyP99Ms": 1234, "email": ["ops@example.com"]})
+    text = plan.render(run)
+    body = dashboard_body(run)
+    assert f"Dashboard whitelabel-gateway-dev-operations: {len(body['widgets'])} widgets" in text
+    assert "  metric (0,14 12x6)      Top tenants by requests (Contributor Insights)" in text
+    assert "variable 'Tenant': replaces '__TENANT__'" in text
+    assert "Alarms (6) → whitelabel-gateway-dev-alarms; email: ops@example.com" in text
+    assert "  whitelabel-gateway-dev-p99-latency: > 1234, 3 of 5 min, missing data notBreaching" in text

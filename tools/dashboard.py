@@ -222,6 +222,38 @@ def dashboard_bodies(run: StackRun) -> dict[str, dict[str, Any]]:
     return {str(r.inputs["dashboardName"]): json.loads(r.inputs["dashboardBody"]) for r in run.of_type(DASHBOARD_TYPE)}
 
 
+COMPARISONS = {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">="}
+
+
+def operations_summary(run: StackRun) -> str:
+    """The dashboard's widgets and the alarms with their thresholds, for `make plan`."""
+    lines: list[str] = []
+    for name, body in sorted(dashboard_bodies(run).items()):
+        lines.append(f"Dashboard {name}: {len(body['widgets'])} widgets")
+        for widget in body["widgets"]:
+            props = widget["properties"]
+            title = props.get("title") or props.get("markdown", "").splitlines()[0].lstrip("# ")
+            where = f"({widget['x']},{widget['y']} {widget['width']}x{widget['height']})"
+            lines.append(f"  {widget['type']:<6} {where:<16} {title}")
+        for variable in body.get("variables", []):
+            lines.append(f"  variable {variable['label']!r}: replaces {variable.get('pattern')!r} in the log widgets")
+    alarms = sorted(run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"), key=lambda r: str(r.inputs["name"]))
+    topics = run.of_type("aws:sns/topic:Topic")
+    emails = sorted(str(s.inputs["endpoint"]) for s in run.of_type("aws:sns/topicSubscription:TopicSubscription"))
+    target = ", ".join(str(t.inputs.get("name")) for t in topics) or "no topic"
+    lines.append(f"\nAlarms ({len(alarms)}) → {target}; email: {', '.join(emails) or 'none (alarms.email)'}")
+    for alarm in alarms:
+        inputs = alarm.inputs
+        comparison = COMPARISONS.get(str(inputs["comparisonOperator"]), inputs["comparisonOperator"])
+        rule = (
+            f"{comparison} {inputs['threshold']:g},"
+            f" {inputs['datapointsToAlarm']:g} of {inputs['evaluationPeriods']:g} min, missing data"
+            f" {inputs['treatMissingData']}"
+        )
+        lines.append(f"  {inputs['name']}: {rule}\n      {inputs['alarmDescription']}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to use (default: dev)")

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 
 import pulumi
 
+from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
 from whitelabel.offline import Registered, StackRun, run_program
@@ -97,6 +98,8 @@ def render(run: StackRun) -> str:
         "but the\ndeployment created in that same run still serves it. Then replace the deployment:"
     )
     lines.append(f"  {route_removal_command(run)}")
+    # The operator's view (components/operations.py): what the dashboard shows, when alarms fire.
+    lines.append("\n" + operations_summary(run))
     return "\n".join(lines)
 
 
