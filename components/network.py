@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from whitelabel.config import NetworkSettings
+from whitelabel.vpc_link_zones import Zone, ZoneChoiceError, choose_zones
 
 # Subnets are /prefix+4 blocks: 16 per VPC. Private subnets start at block 8 so that adding a zone later
 # appends subnets instead of renumbering existing ones (6 zones at most, so the halves never overlap).
@@ -24,28 +24,36 @@ def subnet_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
     return blocks[:zones], blocks[PRIVATE_BLOCK_OFFSET : PRIVATE_BLOCK_OFFSET + zones]
 
 
-def _zone(names: list[str], index: int) -> str:
-    if index >= len(names):
-        raise pulumi.RunError(
-            f"network.availabilityZones: asks for {index + 1} zones but the region has {len(names)} available"
-        )
-    return names[index]
-
-
 @dataclass(frozen=True)
 class NetworkArgs:
-    """Inputs of `Network`: the VPC CIDR, how many zones to span and how many NAT gateways to run."""
+    """Inputs of `Network`: the VPC CIDR, the zones to span and how many NAT gateways to run.
+
+    zones: where the subnets go, one public and one private subnet per zone; the VPC link v2 lives in the
+        private ones, so every zone must be one where AWS supports VPC links (`whitelabel.vpc_link_zones`).
+    """
 
     cidr: str
-    availability_zones: int
+    zones: tuple[Zone, ...]
     nat_gateways: int
 
     @classmethod
     def from_settings(cls, settings: NetworkSettings) -> NetworkArgs:
-        """Map the validated `network` config to the component's arguments."""
-        return cls(
-            cidr=settings.cidr, availability_zones=settings.availability_zones, nat_gateways=settings.nat_gateways
-        )
+        """Map the validated `network` config to the component's arguments, choosing its zones by zone ID.
+
+        Call it before the first resource: it asks AWS for the region's zones (a plain invoke, not an
+        Output) and stops the program with one line when the region or the zone choice does not support
+        VPC links v2, so nothing is created that the VPC link could not use.
+        """
+        region = aws.get_region().region
+        available = aws.get_availability_zones(state="available")
+        try:
+            zones = choose_zones(
+                region, available.names, available.zone_ids, settings.availability_zones, settings.zone_ids
+            )
+        except ZoneChoiceError as error:
+            # RunError: the engine prints the one line, no traceback, as for any config error.
+            raise pulumi.RunError(str(error)) from None
+        return cls(cidr=settings.cidr, zones=zones, nat_gateways=settings.nat_gateways)
 
 
 class Network(pulumi.ComponentResource):
@@ -64,7 +72,7 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("whitelabel:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.availability_zones)
+        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, len(args.zones))
 
         # Hostnames and DNS support are both needed for private DNS inside the VPC (interface endpoints, ECS).
         vpc = aws.ec2.Vpc(
@@ -77,12 +85,12 @@ class Network(pulumi.ComponentResource):
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": f"{name}-igw"}, opts=child)
 
-        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
-        for index in range(args.availability_zones):
-            # Index the invoke's Output; the subnets themselves are created here, never inside an apply.
-            zone = zones.names.apply(functools.partial(_zone, index=index))
+        for index, chosen in enumerate(args.zones):
+            # Chosen by zone ID, placed by this account's name for it: a stack created before zones were
+            # chosen by ID keeps its subnets (same names, no replacement) wherever those zones qualify.
+            zone = chosen.name
             public_subnets.append(
                 aws.ec2.Subnet(
                     f"{name}-public-{index}",

@@ -191,7 +191,9 @@ def test_stage_is_named_after_the_stack_and_points_at_the_deployment(dev: StackR
         assert stage.inputs["deployment"] == _one(run, "aws:apigateway/deployment:Deployment").id
         assert run.outputs["stageName"] == name
         access = stage.inputs["accessLogSettings"]
-        assert json.loads(access["format"])["tenant"] == "$context.domainPrefix"
+        # One JSON object per request, traceable by request id (its fields: `whitelabel.access_log`, issue 10).
+        assert json.loads(access["format"])["requestId"] == "$context.requestId"
+        assert access["destinationArn"] == run.named("gateway-access-logs").outputs["arn"]
 
 
 def test_stage_throttling_comes_from_config(dev: StackRun, prod: StackRun) -> None:
@@ -382,5 +384,5 @@ def test_plan_shows_the_command_that_replaces_the_deployment_after_a_route_remov
         "urn:pulumi:dev::whitelabel-gateway::whitelabel:gateway:Gateway"
         f"$aws:apigateway/deployment:Deployment::{deployment.name}"
     )
-    assert f"pulumi up --stack dev --replace '{urn}'" in text.splitlines()[-1]
+    assert f"  pulumi up --stack dev --replace '{urn}'" in text.splitlines()
     assert "deployment created in that same run still serves it" in text

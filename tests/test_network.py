@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
+import pulumi
 import pytest
 
 from components.network import Network, NetworkArgs, subnet_cidrs
 from tests.conftest import Deployed, deploy, resolve
 from whitelabel.config import NetworkSettings
+from whitelabel.offline import AwsMocks, StackRun, run_program, stack_file_config, zone_id_prefix
+from whitelabel.vpc_link_zones import SOURCE, SUPPORTED_ZONE_IDS
 
 
 def network(zones: int, nats: int) -> Deployed:
@@ -122,5 +126,98 @@ def test_outputs_are_the_created_resources_and_children_belong_to_the_component(
 
 def test_more_zones_than_the_region_has_is_a_clear_error() -> None:
     # The offline region answers with three zones.
-    with pytest.raises(Exception, match=r"network.availabilityZones: asks for 4 zones but the region has 3"):
+    with pytest.raises(pulumi.RunError, match=r"network.availabilityZones: asks for 4 zones but eu-west-1 has 3 "):
         network(4, 1)
+
+
+# -- zones where VPC links v2 exist (issue 7 §4) ----------------------------------------------------
+
+
+def test_the_zone_table_names_each_region_s_own_zone_ids() -> None:
+    # A typo (a zone of another region) would make a region unusable or a zone wrongly allowed.
+    for region, zone_ids in SUPPORTED_ZONE_IDS.items():
+        assert zone_ids and all(z.startswith(zone_id_prefix(region) + "-az") for z in zone_ids), region
+        assert len(set(zone_ids)) == len(zone_ids)
+    assert SOURCE.startswith("https://docs.aws.amazon.com/apigateway/")
+
+
+def refused(region: str, **network: Any) -> tuple[str, AwsMocks]:
+    """Run the real program in `region` (with `network` settings) and return its one-line refusal."""
+    values = stack_file_config("dev")
+    values["aws:region"] = region
+    if network:
+        values["whitelabel-gateway:network"] = network
+    mocks = AwsMocks(region)
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", values, mocks=mocks)
+    return str(caught.value), mocks
+
+
+def test_a_region_without_vpc_links_is_refused_before_any_resource() -> None:
+    message, mocks = refused("af-south-1")
+    assert message.startswith("aws:region: 'af-south-1' has no API Gateway VPC links v2; choose one of ")
+    assert "\n" not in message and SOURCE in message
+    assert mocks.registered == []
+
+
+def test_too_few_supported_zones_for_the_zone_count_is_refused_before_any_resource() -> None:
+    # ap-east-1 has three zones; VPC links v2 exist only in ape1-az2 and ape1-az3.
+    message, mocks = refused("ap-east-1", availabilityZones=3, natGateways=1)
+    assert message.startswith(
+        "whitelabel-gateway:network.availabilityZones: asks for 3 zones but ap-east-1 has 2 available zones "
+        "where API Gateway supports VPC links v2 (ape1-az2, ape1-az3; "
+    )
+    assert mocks.registered == []
+
+
+def test_an_explicit_zone_id_aws_does_not_support_for_vpc_links_is_refused_before_any_resource() -> None:
+    message, mocks = refused("eu-west-3", availabilityZones=2, zoneIds=["euw3-az1", "euw3-az2"])
+    assert message.startswith(
+        "whitelabel-gateway:network.zoneIds[1]: 'euw3-az2' is not a zone where API Gateway supports VPC links v2 "
+        "in eu-west-3; supported: euw3-az1, euw3-az3 ("
+    )
+    assert mocks.registered == []
+
+
+def _subnet_zones(run: StackRun) -> dict[str, str]:
+    return {s.name: s.inputs["availabilityZone"] for s in run.of_type("aws:ec2/subnet:Subnet")}
+
+
+def test_subnets_and_the_vpc_link_skip_zones_without_vpc_link_support() -> None:
+    values = stack_file_config("dev")
+    values["aws:region"] = "ap-east-1"
+    run = run_program("dev", values)
+    # ape1-az1 (ap-east-1a here) has no VPC links: the two zones are az2 and az3.
+    assert _subnet_zones(run) == {
+        "network-public-0": "ap-east-1b",
+        "network-private-0": "ap-east-1b",
+        "network-public-1": "ap-east-1c",
+        "network-private-1": "ap-east-1c",
+    }
+    (link,) = run.of_type("aws:apigatewayv2/vpcLink:VpcLink")
+    private = {s.id for s in run.of_type("aws:ec2/subnet:Subnet") if "-private-" in s.name}
+    assert set(link.inputs["subnetIds"]) == private
+
+
+class RemappedZones(AwsMocks):
+    """An account whose zone names map to other zone IDs, as AWS does per account in older regions."""
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = ["eu-west-3a", "eu-west-3b", "eu-west-3c"]
+            return {"names": names, "zoneIds": ["euw3-az3", "euw3-az2", "euw3-az1"], "id": self.region}, []
+        return super().call(args)
+
+
+def test_zones_are_chosen_by_id_and_placed_by_this_account_s_name_for_them() -> None:
+    values = stack_file_config("dev")
+    values["aws:region"] = "eu-west-3"
+    values["whitelabel-gateway:network"] = {"zoneIds": ["euw3-az1", "euw3-az3"]}
+    run = run_program("dev", values, mocks=RemappedZones("eu-west-3"))
+    zones = _subnet_zones(run)
+    # euw3-az1 is this account's eu-west-3c, euw3-az3 its eu-west-3a.
+    assert (zones["network-private-0"], zones["network-private-1"]) == ("eu-west-3c", "eu-west-3a")
+    # Without explicit IDs the same account gets the supported zones in AWS's order, never euw3-az2.
+    del values["whitelabel-gateway:network"]
+    default = _subnet_zones(run_program("dev", values, mocks=RemappedZones("eu-west-3")))
+    assert (default["network-private-0"], default["network-private-1"]) == ("eu-west-3a", "eu-west-3c")
