@@ -5,8 +5,10 @@ For each size N (shared customers) it measures, in the same run and on the same 
 - program: wall time and peak memory of `run_program("dev", <dev stack file with N customers>)`;
 - baseline: the same offline engine entry point (`whitelabel.offline.run_function`, which
   `run_program` uses for `__main__.py`: AwsMocks, RecordingMonitor, `set_mocks`, `run_pulumi_func`)
-  running a small inline program that registers exactly as many resources as the program did:
-  one API Gateway custom domain plus Route 53 alias records pointing at it;
+  running a small inline program that registers exactly as many resources as the program did, with
+  no components: per customer the same four resources the program makes for a shared customer (alias
+  record, API key, usage plan key, registry item built from the key's value), wired the same way to one
+  custom domain, one usage plan and one table, and Route 53 alias records for the rest of the count;
 - ratio = program time / baseline time, and time per customer.
 
 Every measurement runs in a fresh subprocess (the Pulumi runtime keeps global state), program and
@@ -24,6 +26,7 @@ tracemalloc, so the timed pass is also the memory pass.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -36,10 +39,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pulumi
 import pulumi_aws as aws
 
 from whitelabel.config import PROJECT
 from whitelabel.offline import ROOT, AwsMocks, StackRun, engine_config, run_function, run_program, stack_file_config
+from whitelabel.tenancy import registry_item
 
 STACK = "dev"
 DEFAULT_SIZES = (10, 100, 1000, 5000)
@@ -60,29 +65,59 @@ def bench_config(customers: list[dict[str, Any]], stack: str = STACK) -> dict[st
     return values
 
 
-def run_customers(customers: list[dict[str, Any]], stack: str = STACK) -> StackRun:
-    """The real program (`__main__.py`) for `customers` on the offline engine."""
-    return run_program(stack, bench_config(customers, stack))
+def run_customers(customers: list[dict[str, Any]], stack: str = STACK, **keys: Any) -> StackRun:
+    """The real program (`__main__.py`) for `customers` on the offline engine (other project keys in `keys`)."""
+    config = bench_config(customers, stack)
+    config.update({f"{PROJECT}:{key}": value for key, value in keys.items()})
+    return run_program(stack, config)
 
 
-def baseline_program(resources: int) -> Callable[[], None]:
-    """A Pulumi program registering `resources` resources: one custom domain and alias records to it."""
-    if resources < 1:
-        raise ValueError("the baseline registers at least its custom domain")
+# The baseline's shared resources (custom domain, usage plan, table) and what it adds per customer.
+BASELINE_FIXED = 3
+BASELINE_PER_CUSTOMER = 4
+
+
+def baseline_program(resources: int, customers: int = 0) -> Callable[[], None]:
+    """A Pulumi program registering `resources` plain resources (no components).
+
+    Per customer (of `customers`): an alias record, an API key, a usage plan key and a table item whose
+    JSON is built from the key's value, as the program makes them; then alias records up to `resources`.
+    """
+    if resources < BASELINE_FIXED + BASELINE_PER_CUSTOMER * customers:
+        raise ValueError(
+            f"{resources} resources cannot hold the baseline's {BASELINE_FIXED} shared resources and "
+            f"{BASELINE_PER_CUSTOMER} per customer for {customers} customers"
+        )
 
     def program() -> None:
         domain = aws.apigateway.DomainName(
             "baseline-domain",
             domain_name="*.bench.example.com",
             regional_certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/bench",
-            endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(types="REGIONAL"),
+            endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(
+                types="REGIONAL", ip_address_type="ipv4"
+            ),
+        )
+        plan = aws.apigateway.UsagePlan(
+            "baseline-plan",
+            name="bench-standard",
+            api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id="benchapi", stage="dev")],
+            throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(rate_limit=50, burst_limit=100),
+        )
+        table = aws.dynamodb.Table(
+            "baseline-table",
+            name="bench-tenants",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="hostname",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="hostname", type="S")],
         )
         alias = [
             aws.route53.RecordAliasArgs(
                 name=domain.regional_domain_name, zone_id=domain.regional_zone_id, evaluate_target_health=False
             )
         ]
-        for index in range(resources - 1):
+
+        def record(index: int) -> None:
             aws.route53.Record(
                 f"baseline-r{index:05d}-a",
                 zone_id=BASELINE_ZONE_ID,
@@ -91,7 +126,28 @@ def baseline_program(resources: int) -> Callable[[], None]:
                 aliases=alias,
             )
 
+        for index in range(customers):
+            hostname = f"r{index:05d}.bench.example.com"
+            record(index)
+            key = aws.apigateway.ApiKey(f"baseline-r{index:05d}-api-key", name=f"bench-r{index:05d}", enabled=True)
+            aws.apigateway.UsagePlanKey(
+                f"baseline-r{index:05d}-plan-key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id
+            )
+            item: pulumi.Output[str] = pulumi.Output.secret(
+                key.value.apply(
+                    functools.partial(_baseline_item, hostname, f"r{index:05d}"),
+                )
+            )
+            aws.dynamodb.TableItem(f"baseline-{hostname}-item", table_name=table.name, hash_key="hostname", item=item)
+        filled = BASELINE_FIXED + BASELINE_PER_CUSTOMER * customers
+        for index in range(customers, customers + resources - filled):
+            record(index)
+
     return program
+
+
+def _baseline_item(hostname: str, tenant: str, api_key: str) -> str:
+    return json.dumps(registry_item(hostname, tenant, "standard", False, api_key), sort_keys=True)
 
 
 def run_baseline(resources: int, customers: int) -> StackRun:
@@ -102,7 +158,7 @@ def run_baseline(resources: int, customers: int) -> StackRun:
     config = bench_config(shared_customers(customers))
     mocks = AwsMocks(str(config.get("aws:region", "eu-west-1")))
     # The engine entry point `run_program` uses for `__main__.py`: the same engine overhead.
-    run_function(baseline_program(resources), STACK, engine_config(config), mocks)
+    run_function(baseline_program(resources, customers), STACK, engine_config(config), mocks)
     return StackRun(stack=STACK, resources=mocks.registered, outputs={})
 
 
@@ -244,6 +300,8 @@ class PerCustomer:
     dedicated: int
     shared_types: dict[str, int]
     dedicated_types: dict[str, int]
+    wildcard_shared: int = 0  # a shared customer with `tenantDns: wildcard` (no record of its own)
+    wildcard_shared_types: dict[str, int] = field(default_factory=dict)
 
 
 def _added_types(before: StackRun, after: StackRun) -> dict[str, int]:
@@ -256,17 +314,22 @@ def _added_types(before: StackRun, after: StackRun) -> dict[str, int]:
 
 
 def resources_per_customer(base: int = 10) -> PerCustomer:
-    """Run the program with `base` shared customers, with one more shared, and with one dedicated added."""
+    """Run the program with `base` shared customers, with one more shared, and with one dedicated added;
+    and the same shared onboarding with `tenantDns: wildcard`."""
     customers = shared_customers(base)
     before = run_customers(customers)
     shared = run_customers([*customers, {"name": "zshared"}])
     dedicated = run_customers([*customers, {"name": "zdedicated", "dedicatedDomain": True}])
+    wildcard_before = run_customers(customers, tenantDns="wildcard")
+    wildcard_shared = run_customers([*customers, {"name": "zshared"}], tenantDns="wildcard")
     return PerCustomer(
         base=base,
         shared=len(shared.resources) - len(before.resources),
         dedicated=len(dedicated.resources) - len(before.resources),
         shared_types=_added_types(before, shared),
         dedicated_types=_added_types(before, dedicated),
+        wildcard_shared=len(wildcard_shared.resources) - len(wildcard_before.resources),
+        wildcard_shared_types=_added_types(wildcard_before, wildcard_shared),
     )
 
 
@@ -333,8 +396,10 @@ def report(rows: Sequence[Row], per_customer: PerCustomer, *, as_markdown: bool)
     text = [
         markdown(rows) if as_markdown else _plain(markdown(rows)),
         "",
-        "Baseline: one aws.apigateway.DomainName plus aws.route53.Record alias records to it, as many as make "
-        "its registered resource count equal the program's (the resources column, components included).",
+        "Baseline: plain resources on the same engine, no components, as many as the program registered (the "
+        "resources column, components included): per customer an alias record, an API key, a usage plan key "
+        "and a secret table item built from the key's value (what the program makes for a shared customer), "
+        "one custom domain, usage plan and table, and alias records for the rest.",
         "Times: median of the runs, perf_counter around the run in a fresh subprocess per measurement, "
         "program and baseline back to back, each after the same warm-up (the program with one customer, "
         "which loads the pulumi_aws modules it uses). Cold start below: that warm-up, a one-off cost per "
@@ -347,7 +412,9 @@ def report(rows: Sequence[Row], per_customer: PerCustomer, *, as_markdown: bool)
         "",
         f"Resources per customer (added to {per_customer.base} shared customers): "
         f"shared {per_customer.shared} ({_types(per_customer.shared_types)}), "
-        f"dedicated {per_customer.dedicated} ({_types(per_customer.dedicated_types)}).",
+        f"dedicated {per_customer.dedicated} ({_types(per_customer.dedicated_types)}); "
+        f"with tenantDns wildcard, shared {per_customer.wildcard_shared} "
+        f"({_types(per_customer.wildcard_shared_types)}).",
         *verdict,
     ]
     return "\n".join(text)
