@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import customers_config
+from whitelabel import offline
 from whitelabel.config import Settings, parse_settings
 from whitelabel.offline import StackRun, run_program
 from whitelabel.tenancy import api_key_name, registry_item, tenant_hostnames, tenants
@@ -247,3 +248,20 @@ def test_registry_and_keys_are_components_of_their_own(tiered: StackRun) -> None
         "aws:apigateway/usagePlanKey:UsagePlanKey",
         "aws:dynamodb/tableItem:TableItem",
     }
+
+
+def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A key may sit in one usage plan per stage: on a tier change the old association must go first.
+    requested: dict[str, bool] = {}
+    register = offline.RecordingMonitor.RegisterResource
+
+    def spy(self: offline.RecordingMonitor, request: Any) -> Any:
+        requested[request.name] = request.deleteBeforeReplace
+        return register(self, request)
+
+    monkeypatch.setattr(offline.RecordingMonitor, "RegisterResource", spy)
+    run_program("dev", customers_config([{"name": "acme"}]))
+    assert requested["tenant-keys-acme-plan-key"] is True
+    # Nothing else needs it: the key, the item and the plans are updated in place or created beside.
+    assert requested["tenant-keys-acme-api-key"] is False
+    assert requested["tenant-keys-acme.dev.example.com-item"] is False
