@@ -420,3 +420,42 @@ def test_an_api_key_quota_refusal_stops_the_real_program_before_any_resource() -
     with pytest.raises(pulumi.RunError, match=r"^whitelabel-gateway:customers: needs 3 API keys"):
         run_program("dev", customers_config(shared(3), quotas={"apiKeys": 2}), mocks=mocks)
     assert mocks.registered == []
+
+
+# -- issue 7 §4: stack name, the SDK's config listing --------------------------------------------------
+
+
+def test_a_stack_name_that_is_not_a_stage_name_stops_the_program_before_any_resource() -> None:
+    mocks = AwsMocks("eu-west-1")
+    with pytest.raises(pulumi.RunError, match=r"^whitelabel-gateway:stack: 'dev\.eu' is used as the API Gateway"):
+        run_program("dev.eu", stack_file_config("dev"), mocks=mocks)
+    assert mocks.registered == []
+
+
+def test_the_sdk_still_keeps_config_where_we_list_it() -> None:
+    # If this fails after a Pulumi upgrade, the SDK moved its config map: update engine_config_keys.
+    import contextvars
+
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import set_all_config
+
+    from whitelabel.config import engine_config_keys
+
+    def listed() -> set[str]:
+        set_all_config({"whitelabel-gateway:baseDomain": "example.com", "aws:region": "eu-west-1"})
+        assert pulumi.Config("whitelabel-gateway").get("baseDomain") == "example.com"
+        return engine_config_keys()
+
+    assert isinstance(runtime_config.CONFIG, contextvars.ContextVar)
+    keys = contextvars.copy_context().run(listed)
+    assert {"whitelabel-gateway:baseDomain", "aws:region"} <= keys
+
+
+def test_a_changed_sdk_config_map_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi.runtime import config as runtime_config
+
+    from whitelabel.config import engine_config_keys
+
+    monkeypatch.setattr(runtime_config, "CONFIG", {"whitelabel-gateway:baseDomain": "example.com"})
+    with pytest.raises(RuntimeError, match=r"update whitelabel\.config\.engine_config_keys"):
+        engine_config_keys()

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -681,13 +682,39 @@ def check_stack_name(stack: str) -> None:
         )
 
 
-def load_settings() -> Settings:
-    """Read this stack's config from the Pulumi runtime and validate it."""
-    import pulumi
+def engine_config_keys() -> set[str]:
+    """Every `namespace:key` the engine passed to this program: the only use of the SDK's private config map.
+
+    The SDK has no public call that lists config keys (`pulumi.Config` reads one named key), and a
+    misspelt key must be refused, not ignored, so the names come from `pulumi.runtime.config.CONFIG`
+    (and the `PULUMI_CONFIG` environment the SDK falls back to). If a new SDK keeps config elsewhere
+    this raises at once, and `tests/test_config.py::test_the_sdk_still_keeps_config_where_we_list_it`
+    fails, instead of every key silently looking unset.
+    """
     from pulumi.runtime import config as runtime_config
 
-    values: dict[str, str] = dict(runtime_config.get_config_env())
-    values.update(runtime_config.CONFIG.get())
+    store = getattr(runtime_config, "CONFIG", None)
+    current = store.get() if isinstance(store, ContextVar) else None
+    if not isinstance(current, dict):
+        raise RuntimeError(
+            "pulumi.runtime.config.CONFIG is no longer a ContextVar holding the config map;"
+            " update whitelabel.config.engine_config_keys for this Pulumi SDK"
+        )
+    return set(runtime_config.get_config_env()) | set(current)
+
+
+def load_settings() -> Settings:
+    """Read this stack's config from the Pulumi runtime and validate it (and the stack name)."""
+    import pulumi
+
+    # Names from the one private listing; every value through the public `pulumi.Config`.
+    project_config = pulumi.Config(PROJECT)
+    values: dict[str, str] = {}
+    for full_key in engine_config_keys():
+        namespace, _, key = full_key.partition(":")
+        value = project_config.get(key) if namespace == PROJECT else None
+        if value is not None:
+            values[full_key] = value
     try:
         check_stack_name(pulumi.get_stack())
         return parse_settings(read_raw_config(values))
