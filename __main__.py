@@ -5,6 +5,7 @@ import pulumi
 from components.gateway import Gateway, GatewayArgs
 from components.network import Network, NetworkArgs
 from components.operations import Operations, OperationsArgs
+from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
 from components.tenant_domains import TenantDomains, TenantDomainsArgs
 from components.tenant_keys import TenantKeys, TenantKeysArgs
 from components.tenant_registry import TenantRegistry, TenantRegistryArgs
@@ -30,6 +31,11 @@ docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs))
 registry = TenantRegistry(
     "tenant-registry", TenantRegistryArgs.from_settings(settings, pulumi.get_project(), stage_name)
 )
+# Host → tenant, tier and API key, read from the registry; every method of the gateway runs it.
+authorizer = TenantAuthorizer(
+    "tenant-authorizer",
+    TenantAuthorizerArgs.from_settings(settings, prefix, registry.table_name, registry.table_arn),
+)
 
 gateway = Gateway(
     "gateway",
@@ -41,6 +47,8 @@ gateway = Gateway(
         services={"service1": service1.load_balancer, "service2": service2.load_balancer},
         docs_bucket_name=docs.bucket_name,
         docs_read_role_arn=docs.read_role_arn,
+        authorizer=authorizer,
+        authorizer_cache_ttl_seconds=settings.authorizer.cache_ttl_seconds,
         throttle=settings.throttle,
         log_retention_days=settings.log_retention_days,
         manage_account_logging=settings.manage_account_logging,
@@ -58,8 +66,7 @@ operations = Operations(
         access_log_group_name=gateway.access_logs.name,
         load_balancers={"service1": service1.load_balancer.arn, "service2": service2.load_balancer.arn},
         alarms=settings.alarms,
-        # The tenant authorizer's function (components/tenant_authorizer.py) once it is wired here.
-        authorizer_function_name=None,
+        authorizer_function_name=authorizer.function_name,
     ),
 )
 

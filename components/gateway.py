@@ -12,8 +12,11 @@ import pulumi_aws as aws
 
 from whitelabel.access_log import ACCESS_LOG_FORMAT
 from whitelabel.api_definition import (
+    API_KEY_SOURCE,
+    AUTHORIZER_IDENTITY_SOURCE,
     BACKENDS,
     BINARY_MEDIA_TYPES,
+    GATEWAY_RESPONSES,
     Route,
     build_routes,
     definition_hash,
@@ -38,6 +41,16 @@ class LoadBalancerTarget(Protocol):
     def port(self) -> int: ...
 
 
+class AuthorizerFunction(Protocol):
+    """What the gateway needs of the tenant authorizer's Lambda function (`TenantAuthorizer`)."""
+
+    @property
+    def function_name(self) -> pulumi.Output[str]: ...
+
+    @property
+    def invoke_arn(self) -> pulumi.Output[str]: ...
+
+
 @dataclass(frozen=True)
 class GatewayArgs:
     """Inputs of the gateway.
@@ -47,6 +60,9 @@ class GatewayArgs:
         projects or forks with the same stack name do not collide.
     services: backend name (`service1`, `service2`) → its internal load balancer.
     docs_read_role_arn: the role API Gateway assumes to read the docs bucket.
+    authorizer: the tenant authorizer's function, a REQUEST authorizer on every method.
+    authorizer_cache_ttl_seconds: how long API Gateway reuses one host's decision (config
+        `authorizer.cacheTtlSeconds`; 0 turns the cache off).
     manage_account_logging: whether this stack owns the account-wide CloudWatch role setting of API
         Gateway (exactly one stack per account and region should).
     tracing: X-Ray tracing on the stage (config `tracing`).
@@ -61,6 +77,8 @@ class GatewayArgs:
     docs_read_role_arn: pulumi.Input[str]
     throttle: ThrottleSettings
     log_retention_days: int
+    authorizer: AuthorizerFunction
+    authorizer_cache_ttl_seconds: int
     manage_account_logging: bool = True
     tracing: bool = False
 
@@ -92,8 +110,23 @@ class Gateway(pulumi.ComponentResource):
             # bypass the tenant header (it has no domain prefix).
             disable_execute_api_endpoint=True,
             binary_media_types=list(BINARY_MEDIA_TYPES),
+            # Clients send no key: the tenant authorizer returns the tenant's (`usageIdentifierKey`).
+            api_key_source=API_KEY_SOURCE,
             opts=child,
         )
+        self._tenant_authorizer(name, args)
+        self.gateway_responses = [
+            aws.apigateway.Response(
+                f"{name}-response-{response.response_type.lower().replace('_', '-')}",
+                rest_api_id=self.rest_api.id,
+                response_type=response.response_type,
+                status_code=response.status_code,
+                response_templates=response.response_templates,
+                response_parameters=response.response_parameters,
+                opts=child,
+            )
+            for response in GATEWAY_RESPONSES
+        ]
 
         origins: dict[str, pulumi.Output[str]] = {
             backend: target.dns_name.apply(functools.partial(http_origin, port=target.port))
@@ -114,6 +147,7 @@ class Gateway(pulumi.ComponentResource):
             "vpcLink": self.vpc_link.id,
             "targets": {b: t.arn for b, t in args.services.items()},
             "docsRole": args.docs_read_role_arn,
+            "authorizer": {"uri": args.authorizer.invoke_arn, "ttl": args.authorizer_cache_ttl_seconds},
         }
         # Everything deployed into the route table, resolved: the trigger hashes it, and `make openapi`
         # writes the API's OpenAPI document from it (`whitelabel.openapi`).
@@ -125,7 +159,12 @@ class Gateway(pulumi.ComponentResource):
             rest_api=self.rest_api.id,
             description="Deployed by whitelabel-gateway; replaced whenever the API definition changes",
             triggers={"definition": trigger},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=integrated),
+            # Gateway responses and the authorizer are part of what a deployment snapshots; the
+            # permission must be there before the first request reaches the authorizer.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*integrated, *self.gateway_responses, self.authorizer, self.authorizer_permission],
+            ),
         )
 
         self.access_logs = aws.cloudwatch.LogGroup(
@@ -179,6 +218,7 @@ class Gateway(pulumi.ComponentResource):
 
         self.rest_api_name = args.resource_prefix
         self.rest_api_id = self.rest_api.id
+        self.authorizer_id = self.authorizer.id
         self.stage_name = self.stage.stage_name
         self.vpc_link_id = self.vpc_link.id
         self.register_outputs(
@@ -214,7 +254,10 @@ class Gateway(pulumi.ComponentResource):
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=route.http_method,
-            authorization="NONE",
+            # The tenant authorizer on every method, and the tenant's key for its usage plan.
+            authorization=route.authorization,
+            authorizer_id=self.authorizer.id,
+            api_key_required=route.api_key_required,
             request_parameters=route.request_parameters or None,
             opts=child,
         )
@@ -271,6 +314,35 @@ class Gateway(pulumi.ComponentResource):
             )
         created += method_responses.values()
         return created
+
+    def _tenant_authorizer(self, name: str, args: GatewayArgs) -> None:
+        """The REQUEST authorizer every method uses, and API Gateway's right to invoke its function.
+
+        Identity source Host: API Gateway caches one decision per host for the TTL, so the function
+        returns a policy for the whole stage (`<api>/<stage>/*/*`), as AWS requires of a cached policy:
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html
+        """
+        self.authorizer = aws.apigateway.Authorizer(
+            f"{name}-tenant-authorizer",
+            name="tenant",
+            rest_api=self.rest_api.id,
+            type="REQUEST",
+            identity_source=AUTHORIZER_IDENTITY_SOURCE,
+            authorizer_uri=args.authorizer.invoke_arn,
+            authorizer_result_ttl_in_seconds=args.authorizer_cache_ttl_seconds,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Only this API's tenant authorizer may invoke the function (source ARN
+        # `arn:aws:execute-api:<region>:<account>:<api id>/authorizers/<authorizer id>`):
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
+        self.authorizer_permission = aws.lambda_.Permission(
+            f"{name}-authorizer-permission",
+            action="lambda:InvokeFunction",
+            function=args.authorizer.function_name,
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(self.rest_api.execution_arn, "/authorizers/", self.authorizer.id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _account_logging_role(self, name: str) -> aws.apigateway.Account:
         """The account-wide CloudWatch role API Gateway logs with.

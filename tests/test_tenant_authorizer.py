@@ -7,6 +7,7 @@ import importlib.util
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from components.tenant_authorizer import CODE_DIR, TenantAuthorizer, TenantAuthorizerArgs, code_archive
 from tests.conftest import Deployed, deploy, resolve
+from tools.openapi import openapi_document
 from whitelabel.api_definition import (
     API_KEY_SOURCE,
     AUTHORIZER_IDENTITY_SOURCE,
@@ -25,7 +27,7 @@ from whitelabel.api_definition import (
     definition_document,
     definition_hash,
 )
-from whitelabel.offline import ACCOUNT_ID, stack_file_config
+from whitelabel.offline import ACCOUNT_ID, Registered, StackRun, stack_file_config
 
 # Every variable a gateway response template may substitute; anything else would be echoed
 # literally or filled from the request.
@@ -282,3 +284,162 @@ def _load_handler() -> Any:
     finally:
         del sys.modules[spec.name]
     return module
+
+
+# -- wired into the real program (`__main__.py`, dev stack file) ------------------------------------
+
+
+def _one(run: StackRun, type_: str) -> Registered:
+    (found,) = run.of_type(type_)
+    return found
+
+
+def test_every_method_runs_the_tenant_authorizer_and_requires_the_tenant_key(dev: StackRun) -> None:
+    authorizer = _one(dev, "aws:apigateway/authorizer:Authorizer")
+    methods = dev.of_type("aws:apigateway/method:Method")
+    assert len(methods) == len(build_routes()) == 6
+    for method in methods:
+        assert method.inputs["authorization"] == "CUSTOM", method.name
+        assert method.inputs["authorizerId"] == authorizer.id, method.name
+        assert method.inputs["apiKeyRequired"] is True, method.name
+    docs = [m for m in methods if "docs" in m.name]
+    assert len(docs) == 2  # the docs are behind the authorizer too
+
+
+def test_authorizer_is_a_request_authorizer_on_the_host_calling_the_function(dev: StackRun) -> None:
+    authorizer = _one(dev, "aws:apigateway/authorizer:Authorizer")
+    function = _one(dev, "aws:lambda/function:Function")
+    api = _one(dev, "aws:apigateway/restApi:RestApi")
+    assert authorizer.inputs["type"] == "REQUEST"
+    assert authorizer.inputs["identitySource"] == "method.request.header.Host"
+    assert authorizer.inputs["authorizerUri"] == function.outputs["invokeArn"]
+    assert authorizer.inputs["restApi"] == api.id
+    assert authorizer.inputs["authorizerResultTtlInSeconds"] == 300  # the config default
+    assert "authorizerCredentials" not in authorizer.inputs  # invoked under the function's own permission
+
+
+def test_cache_settings_come_from_config(run_with: Callable[..., StackRun]) -> None:
+    run = run_with([{"name": "acme"}], authorizer={"cacheTtlSeconds": 60, "registryCacheSeconds": 12})
+    assert _one(run, "aws:apigateway/authorizer:Authorizer").inputs["authorizerResultTtlInSeconds"] == 60
+    env = _one(run, "aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert env["REGISTRY_CACHE_SECONDS"] == "12"
+
+
+def test_function_reads_the_registry_table_and_nothing_else(dev: StackRun) -> None:
+    table = _one(dev, "aws:dynamodb/table:Table")
+    function = _one(dev, "aws:lambda/function:Function")
+    assert function.inputs["environment"]["variables"] == {
+        "TENANT_TABLE": table.outputs["name"],
+        "REGISTRY_CACHE_SECONDS": "30",
+    }
+    assert function.inputs["runtime"] == "python3.14"
+    assert function.inputs["architectures"] == ["arm64"]
+    role = dev.named("tenant-authorizer-role")
+    assert function.inputs["role"] == role.outputs["arn"]
+    (policy,) = [p for p in dev.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    assert statements[0]["Action"] == ["dynamodb:GetItem"]
+    assert statements[0]["Resource"] == [table.outputs["arn"]]
+    assert all(s["Action"][0].startswith("logs:") for s in statements[1:])
+
+
+def test_only_this_apis_authorizer_may_invoke_the_function(dev: StackRun) -> None:
+    permission = _one(dev, "aws:lambda/permission:Permission")
+    api = _one(dev, "aws:apigateway/restApi:RestApi")
+    authorizer = _one(dev, "aws:apigateway/authorizer:Authorizer")
+    function = _one(dev, "aws:lambda/function:Function")
+    assert permission.inputs["action"] == "lambda:InvokeFunction"
+    assert permission.inputs["principal"] == "apigateway.amazonaws.com"
+    assert permission.inputs["function"] == function.outputs["name"]
+    assert permission.inputs["sourceArn"] == f"{api.outputs['executionArn']}/authorizers/{authorizer.id}"
+
+
+def test_api_takes_the_key_from_the_authorizer(dev: StackRun) -> None:
+    assert _one(dev, "aws:apigateway/restApi:RestApi").inputs["apiKeySource"] == "AUTHORIZER"
+
+
+def test_every_gateway_response_is_deployed_with_our_body(dev: StackRun) -> None:
+    api = _one(dev, "aws:apigateway/restApi:RestApi")
+    deployed = {r.inputs["responseType"]: r for r in dev.of_type("aws:apigateway/response:Response")}
+    assert set(deployed) == {r.response_type for r in GATEWAY_RESPONSES}
+    for response in GATEWAY_RESPONSES:
+        resource = deployed[response.response_type]
+        assert resource.inputs["restApiId"] == api.id
+        assert resource.inputs.get("statusCode") == response.status_code
+        assert resource.inputs["responseTemplates"] == response.response_templates
+        assert resource.inputs["responseParameters"] == response.response_parameters
+
+
+def test_service_integrations_map_tenant_headers_from_the_authorizer(dev: StackRun) -> None:
+    integrations = dev.of_type("aws:apigateway/integration:Integration")
+    services = [i for i in integrations if i.inputs["type"] == "HTTP_PROXY"]
+    assert len(services) == 4
+    for integration in services:
+        assert TENANT_HEADERS.items() <= integration.inputs["requestParameters"].items()
+    for integration in integrations:
+        assert "context.domainPrefix" not in json.dumps(integration.inputs)
+
+
+def test_deployment_waits_for_the_authorizer_its_permission_and_every_gateway_response(dev: StackRun) -> None:
+    deployment = _one(dev, "aws:apigateway/deployment:Deployment")
+    needed = {r.urn for r in dev.of_type("aws:apigateway/response:Response")}
+    needed |= {_one(dev, t).urn for t in ("aws:apigateway/authorizer:Authorizer", "aws:lambda/permission:Permission")}
+    assert len(needed) == len(GATEWAY_RESPONSES) + 2
+    assert needed <= set(deployment.dependencies)
+
+
+def test_changing_the_authorizer_cache_redeploys_the_api(run_with: Callable[..., StackRun]) -> None:
+    def trigger(run: StackRun) -> str:
+        return str(_one(run, "aws:apigateway/deployment:Deployment").inputs["triggers"]["definition"])
+
+    customers = [{"name": "acme"}]
+    assert trigger(run_with(customers)) != trigger(run_with(customers, authorizer={"cacheTtlSeconds": 60}))
+
+
+def test_onboarding_and_suspending_never_touch_the_authorizer(run_with: Callable[..., StackRun]) -> None:
+    """The customer list lives in the registry only: the function, its role and the authorizer stay as they are."""
+    kinds = (
+        "aws:lambda/function:Function",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:apigateway/authorizer:Authorizer",
+        "aws:lambda/permission:Permission",
+        "aws:apigateway/deployment:Deployment",
+    )
+
+    def authorizer_side(run: StackRun) -> dict[str, Any]:
+        return {r.urn: r.inputs for k in kinds for r in run.of_type(k)}
+
+    one = run_with([{"name": "acme"}])
+    many = run_with([{"name": "acme", "suspended": True}, {"name": "zqxcorp"}, {"name": "vwyind", "tier": "standard"}])
+    assert authorizer_side(one) == authorizer_side(many)
+    for resource in many.resources:
+        if resource.type in kinds[:4] or resource.type in (
+            "aws:iam/role:Role",
+            "aws:cloudwatch/logGroup:LogGroup",
+        ):
+            text = json.dumps(resource.inputs)
+            assert "zqxcorp" not in text and "vwyind" not in text, resource.name
+
+
+def test_openapi_document_describes_the_authorizer_key_source_and_responses(dev: StackRun) -> None:
+    document = openapi_document("dev")
+    function = _one(dev, "aws:lambda/function:Function")
+    tenant = document["securityDefinitions"]["tenant"]
+    assert tenant["x-amazon-apigateway-authtype"] == "custom"
+    assert tenant["x-amazon-apigateway-authorizer"] == {
+        "type": "request",
+        "identitySource": "method.request.header.Host",
+        "authorizerUri": function.outputs["invokeArn"],
+        "authorizerResultTtlInSeconds": 300,
+    }
+    assert document["securityDefinitions"]["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    assert document["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+    operations = [op for methods in document["paths"].values() for op in methods.values()]
+    assert len(operations) == 6
+    for op in operations:
+        assert op["security"] == [{"tenant": [], "api_key": []}], op["operationId"]
+    responses = document["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == {r.response_type for r in GATEWAY_RESPONSES}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert "statusCode" not in responses["DEFAULT_4XX"]
+    assert responses["ACCESS_DENIED"]["responseTemplates"] == _responses()["ACCESS_DENIED"].response_templates

@@ -25,7 +25,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from whitelabel.api_definition import BINARY_MEDIA_TYPES, IntegrationResponse, Route
+from whitelabel.api_definition import (
+    API_KEY_SOURCE,
+    AUTHORIZER_IDENTITY_SOURCE,
+    BINARY_MEDIA_TYPES,
+    GATEWAY_RESPONSES,
+    GatewayResponse,
+    IntegrationResponse,
+    Route,
+)
 
 # API Gateway's method for "every HTTP method" (an OpenAPI path item has no such key).
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-any-method.html
@@ -36,6 +44,11 @@ TARGET_FIELD = "x-whitelabel-integration-target"
 PARAMETER_LOCATIONS = {"path": "path", "querystring": "query", "header": "header"}
 
 INTEGRATION_TYPES = {"http_proxy": "http_proxy", "s3": "aws"}
+
+# Security definition names: the tenant authorizer, and the API key a method requires (its value comes
+# from the authorizer, `x-amazon-apigateway-api-key-source: AUTHORIZER`, never from the client).
+TENANT_AUTHORIZER = "tenant"
+API_KEY = "api_key"
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class DeployedValues:
     vpc_link_id: str
     targets: Mapping[str, str]
     docs_role_arn: str
+    authorizer_uri: str
+    authorizer_ttl_seconds: int
 
     @classmethod
     def from_gateway(cls, values: Mapping[str, Any]) -> DeployedValues:
@@ -59,6 +74,8 @@ class DeployedValues:
             vpc_link_id=str(values["vpcLink"]),
             targets=dict(values["targets"]),
             docs_role_arn=str(values["docsRole"]),
+            authorizer_uri=str(values["authorizer"]["uri"]),
+            authorizer_ttl_seconds=int(values["authorizer"]["ttl"]),
         )
 
 
@@ -125,6 +142,55 @@ def integration(route: Route, deployed: DeployedValues) -> dict[str, Any]:
     return body
 
 
+def security(route: Route) -> dict[str, list[str]]:
+    """The method's security requirement: the tenant authorizer and the API key, both at once."""
+    requirement: dict[str, list[str]] = {}
+    if route.authorization == "CUSTOM":
+        requirement[TENANT_AUTHORIZER] = []
+    if route.api_key_required:
+        requirement[API_KEY] = []
+    return requirement
+
+
+def security_definitions(deployed: DeployedValues) -> dict[str, Any]:
+    """The tenant authorizer (a REQUEST Lambda authorizer on the Host header) and the API key.
+
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-authorizer.html
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-key-usage-plan-oas.html
+    """
+    return {
+        TENANT_AUTHORIZER: {
+            "type": "apiKey",
+            "name": "Host",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "custom",
+            "x-amazon-apigateway-authorizer": {
+                "type": "request",
+                "identitySource": AUTHORIZER_IDENTITY_SOURCE,
+                "authorizerUri": deployed.authorizer_uri,
+                "authorizerResultTtlInSeconds": deployed.authorizer_ttl_seconds,
+            },
+        },
+        API_KEY: {"type": "apiKey", "name": "x-api-key", "in": "header"},
+    }
+
+
+def gateway_responses(responses: tuple[GatewayResponse, ...] = GATEWAY_RESPONSES) -> dict[str, Any]:
+    """`x-amazon-apigateway-gateway-responses`: our JSON body for each response API Gateway itself sends.
+
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.gatewayResponse.html
+    """
+    found: dict[str, Any] = {}
+    for response in responses:
+        body: dict[str, Any] = {}
+        if response.status_code is not None:
+            body["statusCode"] = response.status_code
+        body["responseParameters"] = dict(response.response_parameters)
+        body["responseTemplates"] = dict(response.response_templates)
+        found[response.response_type] = body
+    return found
+
+
 def operation(route: Route, deployed: DeployedValues) -> dict[str, Any]:
     """One method of one path: parameters, responses and its integration."""
     body: dict[str, Any] = {"operationId": route.key}
@@ -132,6 +198,9 @@ def operation(route: Route, deployed: DeployedValues) -> dict[str, Any]:
     if found:
         body["parameters"] = found
     body["responses"] = method_responses(route)
+    requirement = security(route)
+    if requirement:
+        body["security"] = [requirement]
     body["x-amazon-apigateway-integration"] = integration(route, deployed)
     if route.kind == "http_proxy":
         body[TARGET_FIELD] = deployed.targets[route.backend]
@@ -167,6 +236,10 @@ def build_document(
         "schemes": ["https"],
         "basePath": "/",
         "paths": paths,
+        "securityDefinitions": security_definitions(deployed),
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-api-key-source.html
+        "x-amazon-apigateway-api-key-source": API_KEY_SOURCE,
+        "x-amazon-apigateway-gateway-responses": gateway_responses(),
         "x-amazon-apigateway-binary-media-types": list(binary_media_types),
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-endpoint-configuration.html
         "x-amazon-apigateway-endpoint-configuration": {"disableExecuteApiEndpoint": True},
