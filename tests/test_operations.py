@@ -222,9 +222,21 @@ DEFAULT_ALARMS = {
 }
 
 
+def authorizer_function(run: StackRun) -> str | None:
+    """The tenant authorizer's function name, when the program wires one."""
+    found = [f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("tenant-authorizer")]
+    return str(found[0].outputs["name"]) if found else None
+
+
+def expected_alarms(run: StackRun, thresholds: dict[str, float], authorizer_errors: float = 1.0) -> dict[str, float]:
+    if authorizer_function(run) is None:
+        return thresholds
+    return {**thresholds, "operations-alarm-authorizer-errors": authorizer_errors}
+
+
 def test_alarms_have_the_documented_default_thresholds(dev: StackRun) -> None:
     alarms = {a.name: a for a in of_type(dev, ALARM_TYPE)}
-    assert {name: a.inputs["threshold"] for name, a in alarms.items()} == DEFAULT_ALARMS
+    assert {name: a.inputs["threshold"] for name, a in alarms.items()} == expected_alarms(dev, DEFAULT_ALARMS)
     (topic,) = of_type(dev, TOPIC_TYPE)
     for alarm in alarms.values():
         assert alarm.inputs["treatMissingData"] == "notBreaching"
@@ -243,11 +255,12 @@ def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., St
             "latencyP99Ms": 900,
             "integrationLatencyP99Ms": 700,
             "throttledRequests": 50,
+            "authorizerErrors": 4,
             "email": ["ops@example.com", "oncall@example.org"],
         },
     )
     alarms = {a.name: a.inputs["threshold"] for a in of_type(run, ALARM_TYPE)}
-    assert alarms == {
+    configured = {
         "operations-alarm-5xx-rate": 1.5,
         "operations-alarm-p99-latency": 900.0,
         "operations-alarm-integration-latency-service1": 700.0,
@@ -255,6 +268,7 @@ def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., St
         "operations-alarm-integration-latency-docs": 700.0,
         "operations-alarm-throttled": 50.0,
     }
+    assert alarms == expected_alarms(run, configured, authorizer_errors=4.0)
     (topic,) = of_type(run, TOPIC_TYPE)
     subscriptions = of_type(run, SUBSCRIPTION_TYPE)
     assert sorted(s.inputs["endpoint"] for s in subscriptions) == ["oncall@example.org", "ops@example.com"]
@@ -374,8 +388,18 @@ def test_dashboard_shows_what_the_operator_asked_for(dev: StackRun) -> None:
     assert sorted(insight) == sorted(rules)
     alarms = next(w for w in body["widgets"] if w["type"] == "alarm")["properties"]["alarms"]
     assert sorted(alarms) == sorted(a.outputs["arn"] for a in of_type(dev, ALARM_TYPE))
-    # No authorizer wired and no WAF: no widget pretends otherwise.
-    assert not any("WAF" in t or "authorizer:" in t for t in titles)
+    # WAF is off (issue 9 is not built): no widget pretends otherwise.
+    assert not any("WAF" in t for t in titles)
+    function = authorizer_function(dev)
+    authorizer = [w for w in body["widgets"] if w["properties"].get("title", "").startswith("Tenant authorizer")]
+    if function is None:
+        assert authorizer == []
+    else:
+        (widget,) = authorizer
+        assert widget["properties"]["metrics"][0] == ["AWS/Lambda", "Errors", "FunctionName", function]
+        alarm = dev.named("operations-alarm-authorizer-errors")
+        (query,) = alarm.inputs["metricQueries"]
+        assert query["metric"]["dimensions"] == {"FunctionName": function}
 
 
 def test_log_widgets_run_the_saved_queries_on_the_access_log(dev: StackRun) -> None:
@@ -508,5 +532,7 @@ def test_plan_shows_the_dashboard_widgets_and_the_alarm_thresholds(run_with: Cal
     assert f"Dashboard whitelabel-gateway-dev-operations: {len(body['widgets'])} widgets" in text
     assert "  metric (0,14 12x6)      Top tenants by requests (Contributor Insights)" in text
     assert "variable 'Tenant': replaces '__TENANT__'" in text
-    assert "Alarms (6) → whitelabel-gateway-dev-alarms; email: ops@example.com" in text
+    count = len(of_type(run, ALARM_TYPE))
+    assert count == len(expected_alarms(run, DEFAULT_ALARMS))
+    assert f"Alarms ({count}) → whitelabel-gateway-dev-alarms; email: ops@example.com" in text
     assert "  whitelabel-gateway-dev-p99-latency: > 1234, 3 of 5 min, missing data notBreaching" in text
