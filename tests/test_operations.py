@@ -337,6 +337,10 @@ def _broken(body: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> l
     return dashboard_tool.validate_body(copied)
 
 
+def _integration_widget(body: dict[str, Any]) -> dict[str, Any]:
+    return next(w for w in body["widgets"] if w["properties"].get("title", "").startswith("Integration latency"))
+
+
 def test_the_validator_refuses_what_cloudwatch_refuses(dev: StackRun) -> None:
     body = dashboard_body(dev)
 
@@ -360,6 +364,7 @@ def test_the_validator_refuses_what_cloudwatch_refuses(dev: StackRun) -> None:
         (lambda b: widget("metric")(b)["properties"].update(stat="Median"), "stat"),
         (lambda b: widget("metric")(b)["properties"]["metrics"][0].__setitem__(0, 5), "Namespace"),
         (lambda b: widget("alarm")(b)["properties"].update(alarms=[]), "alarms"),
+        (lambda b: _integration_widget(b)["properties"]["metrics"][0][-1].pop("id"), "not an id of this widget"),
         (lambda b: b["variables"][0].update(id="tenant id!"), "id"),
         (lambda b: b["variables"][0].update(inputType="select"), "values"),
         (lambda b: b.update(periodOverride="never"), "periodOverride"),
@@ -376,7 +381,7 @@ def test_dashboard_shows_what_the_operator_asked_for(dev: StackRun) -> None:
         "Requests (Count)",
         "4xx / 5xx",
         "Latency p50 / p99 (ms)",
-        "Integration latency per backend (p99)",
+        "Integration latency per backend (p99, ms)",
         "Throttled requests",
         "Top tenants by requests (Contributor Insights)",
         "Top tenants by 5xx (Contributor Insights)",

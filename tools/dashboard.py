@@ -77,6 +77,20 @@ def _check_metric_line(line: Any, where: str, errors: list[str]) -> None:
             errors.append(f"{where}.yAxis: must be left or right")
 
 
+def _check_expression_ids(metrics: list[Any], where: str, errors: list[str]) -> None:
+    """A math expression may only name ids of the same widget ("This Id can be used as part of a math
+    expression"); functions are upper case (FILL, METRICS, SEARCH), quoted text is not an id."""
+    renders = [line[-1] for line in metrics if isinstance(line, list) and line and isinstance(line[-1], dict)]
+    ids = {r["id"] for r in renders if isinstance(r.get("id"), str)}
+    for render in renders:
+        expression = render.get("expression")
+        if not isinstance(expression, str):
+            continue
+        unquoted = re.sub(r"'[^']*'|\"[^\"]*\"", " ", expression)
+        for name in sorted(set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", unquoted)) - ids):
+            errors.append(f"{where}.metrics: expression {expression!r} names {name!r}, not an id of this widget")
+
+
 def _check_metric_widget(props: dict[str, Any], where: str, errors: list[str]) -> None:
     if not isinstance(props.get("region"), str):
         errors.append(f"{where}.region: required")
@@ -103,6 +117,7 @@ def _check_metric_widget(props: dict[str, Any], where: str, errors: list[str]) -
         else:
             for index, line in enumerate(metrics):
                 _check_metric_line(line, f"{where}.metrics[{index}]", errors)
+            _check_expression_ids(metrics, where, errors)
     _check_stat(props.get("stat"), where, errors)
     _check_period(props.get("period"), where, errors)
     if props.get("view", "timeSeries") not in METRIC_VIEWS:
