@@ -118,7 +118,7 @@ def test_loopback_means_127_slash_8_and_colon_colon_1(host, loopback):
     assert is_loopback(host) is loopback
 
 
-def test_the_emulator_site_refuses_outside_calls_before_they_happen():
+def test_the_emulator_site_refuses_outside_calls_before_they_happen(tmp_path):
     # Runs LocalStack's interpreter with the emulator's site, as the fixture does. A second audit hook,
     # added after the site's, raises a sentinel if the site lets a call through, so even a broken guard
     # makes no attempt: the assertions tell which hook stopped each call.
@@ -137,7 +137,14 @@ def test_the_emulator_site_refuses_outside_calls_before_they_happen():
                 print(type(exc).__name__, exc.errno)
         """
     )
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(EMULATOR_SITE), "HOME": "/nonexistent"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(EMULATOR_SITE),
+        "HOME": str(tmp_path),
+        # As the fixture does: importing LocalStack's config with /.dockerenv present pings Docker's bridges.
+        "OVERRIDE_IN_DOCKER": "0",
+        "DISABLE_EVENTS": "1",
+    }
 
     done = subprocess.run(
         [str(localstack_python()), "-c", program], env=env, capture_output=True, text=True, timeout=60, check=False
