@@ -106,8 +106,8 @@ class Gateway(pulumi.ComponentResource):
             description="White-label gateway: every customer subdomain, one API",
             # A string, not a list, in pulumi-aws 7.
             endpoint_configuration={"types": "REGIONAL"},
-            # Customers reach the API only through their custom domains; the execute-api URL would
-            # bypass the tenant header (it has no domain prefix).
+            # Customers reach the API only through their custom domains: one way in. (The execute-api
+            # host is in no tenant's registry item, so the tenant authorizer would refuse it anyway.)
             disable_execute_api_endpoint=True,
             binary_media_types=list(BINARY_MEDIA_TYPES),
             # Clients send no key: the tenant authorizer returns the tenant's (`usageIdentifierKey`).
