@@ -3,6 +3,11 @@
 LocalStack runs as a child process in host mode (no Docker) for the whole session, bound to a free
 port on 127.0.0.1, with its files in a temporary folder; the API is created in it from `build_routes()`
 by `tools.localstack_api.import_api`. Everything listens on loopback only, and every wait is bounded.
+
+The tenant authorizer runs for real: its function (the handler folder, zipped) runs in LocalStack's
+Lambda through the emulator site's local-process executor, LocalStack calls it through the emulator
+site's authorizer step (an emulation of API Gateway's, see `emulator_site/lambda_authorizer.py`), and it
+reads the tenant registry from moto's DynamoDB server on 127.0.0.1, seeded with the items Pulumi writes.
 """
 
 from __future__ import annotations
@@ -31,9 +36,19 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the repo root on the path
     sys.path.insert(0, str(REPO))
 
-from tools.localstack_api import import_api  # noqa: E402
+from components import tenant_authorizer as authorizer_component  # noqa: E402
+from tools.localstack_api import (  # noqa: E402
+    ApiKey,
+    AuthorizerFunction,
+    create_api_keys,
+    create_authorizer_function,
+    import_api,
+    registry_items,
+)
 from whitelabel.api_definition import build_routes, http_origin, s3_origin  # noqa: E402
-from whitelabel.config import Settings, parse_settings, read_raw_config  # noqa: E402
+from whitelabel.config import Settings, parse_settings, read_raw_config, resource_prefix  # noqa: E402
+from whitelabel.policies import assume_role_policy  # noqa: E402
+from whitelabel.tenancy import Tenant, tenants  # noqa: E402
 
 STACK_FILE = REPO / "Pulumi.dev.yaml"
 STAGE = "dev"
@@ -54,6 +69,30 @@ def dev_stack() -> tuple[Settings, str]:
     config = yaml.safe_load(STACK_FILE.read_text())["config"]
     flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
     return parse_settings(read_raw_config(flat)), config["aws:region"]
+
+
+# The contract stack: the dev stack file plus the customers the tenant cases need (dev has one shared and
+# one dedicated customer): a second shared customer on another tier, a customer with its own (validated)
+# domain whose first label is not its name, and a suspended one. Parsed by the same config model.
+PROJECT = "whitelabel-gateway"
+EXTRA_CUSTOMERS = [
+    {"name": "initech", "tier": "gold"},
+    {"name": "hooli", "customDomain": "api.hooli-portal.example", "customDomainValidated": True},
+    {"name": "umbrella", "suspended": True},
+]
+TIERS = {
+    "standard": {"rateLimit": 50, "burstLimit": 100},
+    "gold": {"rateLimit": 200, "burstLimit": 400, "quota": {"limit": 100000, "period": "MONTH"}},
+}
+
+
+def contract_stack() -> Settings:
+    """The contract stack's validated settings (`EXTRA_CUSTOMERS`, `TIERS` on top of the dev stack file)."""
+    config = yaml.safe_load(STACK_FILE.read_text())["config"]
+    config[f"{PROJECT}:customers"] = [*config[f"{PROJECT}:customers"], *EXTRA_CUSTOMERS]
+    config[f"{PROJECT}:tiers"] = TIERS
+    flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    return parse_settings(read_raw_config(flat))
 
 
 # --- LocalStack -------------------------------------------------------------------------------------
@@ -94,7 +133,7 @@ def wait_healthy(endpoint: str, process: subprocess.Popen[bytes], deadline: floa
             conn.request("GET", "/_localstack/health")
             services = json.loads(conn.getresponse().read())["services"]
             conn.close()
-            if all(services.get(s) in ("available", "running") for s in ("apigateway", "s3", "iam", "sts")):
+            if all(services.get(s) in ("available", "running") for s in ("apigateway", "s3", "iam", "sts", "lambda")):
                 return None
             reason = f"services not ready: {services}"
         except (OSError, ValueError, KeyError) as exc:
@@ -140,7 +179,10 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         # hypercorn binds the address given, so nothing listens beyond loopback.
         "GATEWAY_SERVER": "hypercorn",
         "DNS_ADDRESS": "0",  # no DNS server (it would bind port 53 on all interfaces)
-        "SERVICES": "apigateway,s3,iam,sts",
+        "SERVICES": "apigateway,s3,iam,sts,lambda",
+        # Lambda without Docker: the emulator site's executor runs each execution environment as a local
+        # Python process on 127.0.0.1 (emulator_site/local_process_executor.py); nothing is downloaded.
+        "LAMBDA_RUNTIME_EXECUTOR": "local-process",
         "LOCALSTACK_TELEMETRY_DISABLED": "1",
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         # Telemetry off does not stop its runtime events (sent to analytics.localstack.cloud); this does.
@@ -363,27 +405,188 @@ def documents(aws: Any) -> list[tuple[str, Path, str]]:
     return files
 
 
-def deploy(aws: Any, service_origins: dict[str, str], docs_role_arn: str, name: str) -> str:
-    _, region = dev_stack()
-    origins = {**service_origins, "docs": s3_origin(region, DOCS_BUCKET)}
-    return import_api(aws("apigateway"), build_routes(), origins, docs_role_arn, stage=STAGE, name=name)
+# --- The tenant registry (moto's DynamoDB server) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The registry's DynamoDB endpoint (moto, on 127.0.0.1), its table and the tenants seeded into it."""
+
+    endpoint: str
+    table: str
+    tenants: tuple[Tenant, ...]
+    keys: dict[str, ApiKey]
+
+    def tenant(self, name: str) -> Tenant:
+        return next(t for t in self.tenants if t.name == name)
 
 
 @pytest.fixture(scope="session")
-def api(aws: Any, backends: dict[str, StandIn], docs_role_arn: str) -> str:
+def dynamodb_endpoint() -> Iterator[str]:
+    """moto's DynamoDB server, in this process, on a free port of 127.0.0.1; stopped at the end."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(aws: Any, dynamodb_endpoint: str) -> Registry:
+    """The registry table (key `hostname`) with one item per tenant hostname, and the tenants' API keys."""
+    import boto3
+
+    _, region = dev_stack()
+    settings = contract_stack()
+    seeded = tuple(tenants(settings))
+    keys = create_api_keys(aws("apigateway"), resource_prefix(settings, PROJECT, STAGE), seeded)
+    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
+    table = f"{resource_prefix(settings, PROJECT, STAGE)}-tenants"
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "hostname", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "hostname", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for item in registry_items(seeded, keys):
+        dynamodb.put_item(TableName=table, Item=item)
+    return Registry(dynamodb_endpoint, table, seeded, keys)
+
+
+# --- The API ----------------------------------------------------------------------------------------
+
+
+def create_function(aws: Any, name: str, registry_endpoint: str, table: str) -> AuthorizerFunction:
+    """The tenant authorizer's function as deployed (`components/tenant_authorizer.py`), reading `registry_endpoint`."""
+    settings = contract_stack()
+    trust = assume_role_policy("lambda.amazonaws.com")
+    role = aws("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    return create_authorizer_function(
+        aws("lambda"),
+        name=name,
+        role_arn=role,
+        code_dir=authorizer_component.CODE_DIR,
+        handler=authorizer_component.HANDLER,
+        runtime=authorizer_component.RUNTIME,
+        architecture=authorizer_component.ARCHITECTURE,
+        memory_mb=authorizer_component.MEMORY_MB,
+        timeout_seconds=authorizer_component.TIMEOUT_SECONDS,
+        environment={
+            "TENANT_TABLE": table,
+            "REGISTRY_CACHE_SECONDS": str(settings.authorizer.registry_cache_seconds),
+            # Emulator only: where the registry is (boto3's standard per-service endpoint variable).
+            "AWS_ENDPOINT_URL_DYNAMODB": registry_endpoint,
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def authorizer_function(aws: Any, registry: Registry) -> AuthorizerFunction:
+    settings = contract_stack()
+    return create_function(
+        aws, f"{resource_prefix(settings, PROJECT, STAGE)}-tenant-authorizer", registry.endpoint, registry.table
+    )
+
+
+def deploy(
+    aws: Any,
+    service_origins: dict[str, str],
+    docs_role_arn: str,
+    name: str,
+    function: AuthorizerFunction,
+    registry: Registry,
+) -> str:
+    _, region = dev_stack()
+    settings = contract_stack()
+    origins = {**service_origins, "docs": s3_origin(region, DOCS_BUCKET)}
+    api_id, _ = import_api(
+        aws("apigateway"),
+        aws("lambda"),
+        build_routes(),
+        origins,
+        docs_role_arn,
+        authorizer_function=function,
+        authorizer_cache_ttl_seconds=settings.authorizer.cache_ttl_seconds,
+        tiers=settings.tiers,
+        tenants=registry.tenants,
+        keys=registry.keys,
+        prefix=resource_prefix(settings, PROJECT, STAGE),
+        stage=STAGE,
+        name=name,
+    )
+    return api_id
+
+
+@pytest.fixture(scope="session")
+def api(
+    aws: Any,
+    backends: dict[str, StandIn],
+    docs_role_arn: str,
+    authorizer_function: AuthorizerFunction,
+    registry: Registry,
+) -> str:
     """The API as deployed, its service origins swapped for the stand-ins; returns its id."""
     origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in backends.items()}
-    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway")
+    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway", authorizer_function, registry)
 
 
 @pytest.fixture(scope="session")
-def api_with_backends_down(aws: Any, docs_role_arn: str) -> str:
+def api_with_backends_down(
+    aws: Any, docs_role_arn: str, authorizer_function: AuthorizerFunction, registry: Registry
+) -> str:
     """The same API, its services pointing at stand-ins that have been stopped (nothing listens there)."""
     stopped = {name: start_stand_in(name) for name in ("service1", "service2")}
     for stand_in in stopped.values():
         stand_in.stop()
     origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in stopped.items()}
-    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway-backends-down")
+    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway-backends-down", authorizer_function, registry)
+
+
+# --- The authorizer's decisions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The emulator's record of the authorizer step (`emulator_site/lambda_authorizer.py`).
+
+    Each decision names the API, the identity (the Host value), the method ARN, whether the function
+    was invoked (false: a cached decision) and the outcome (allow, deny, implicit-deny, unauthorized,
+    function-error, invoke-failed, invalid-output, identity-missing).
+    """
+
+    endpoint: str
+
+    def _request(self, method: str) -> list[dict[str, Any]]:
+        conn = http.client.HTTPConnection(self.endpoint.removeprefix("http://"), timeout=10)
+        try:
+            conn.request(method, "/_emulator/authorizer/decisions")
+            response = conn.getresponse()
+            assert response.status == 200, response.status
+            return json.loads(response.read())
+        finally:
+            conn.close()
+
+    def all(self) -> list[dict[str, Any]]:
+        return self._request("GET")
+
+    def invoked(self, api_id: str, host: str | None = None) -> list[dict[str, Any]]:
+        """The decisions on `api_id` (and `host`) for which the function really ran."""
+        return [
+            d for d in self.all() if d["invoked"] and d["apiId"] == api_id and (host is None or d["identity"] == [host])
+        ]
+
+    def reset(self) -> None:
+        """Forget the decisions and empty the authorizer cache (as FlushStageAuthorizersCache would)."""
+        self._request("DELETE")
+
+
+@pytest.fixture(scope="session")
+def decisions(localstack: str) -> Decisions:
+    return Decisions(localstack)
 
 
 # --- Calling it -------------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ the local-process executor, bounds it here).
 
 So that a test can tell the authorizer really ran (a blanket 403 or 200 would otherwise pass), every
 decision is recorded and served at `GET /_emulator/authorizer/decisions` (a JSON list of
-`{apiId, authorizerId, identity, methodArn, invoked, outcome}`; `invoked` is false for a cache hit);
+`{apiId, authorizerId, identity, methodArn, invoked, outcome, error}`; `invoked` is false for a cache
+hit, `error` is the function's `errorType: errorMessage` when it failed);
 `DELETE` there forgets the decisions and empties the cache (the emulator's FlushStageAuthorizersCache).
 """
 
@@ -80,7 +81,9 @@ _cache: dict[tuple, tuple[float, dict]] = {}
 _decisions: list[dict] = []
 
 
-def _record(context, authorizer: dict, identity: tuple, method_arn: str, invoked: bool, outcome: str) -> None:
+def _record(
+    context, authorizer: dict, identity: tuple, method_arn: str, invoked: bool, outcome: str, error: str = ""
+) -> None:
     with _lock:
         _decisions.append(
             {
@@ -90,6 +93,7 @@ def _record(context, authorizer: dict, identity: tuple, method_arn: str, invoked
                 "methodArn": method_arn,
                 "invoked": invoked,
                 "outcome": outcome,
+                "error": error,
             }
         )
 
@@ -142,8 +146,8 @@ def _request_event(context, method_arn: str) -> dict:
     }
 
 
-def _invoke(context, authorizer: dict, event: dict) -> tuple[dict | None, str]:
-    """Call the authorizer function; (its output, "") or (None, why it failed)."""
+def _invoke(context, authorizer: dict, event: dict) -> tuple[dict | None, str, str]:
+    """Call the authorizer function; (its output, "", "") or (None, why it failed, the error it reported)."""
     function_arn = get_lambda_function_arn_from_invocation_uri(authorizer["authorizerUri"])
     source_arn = (
         f"arn:{get_partition(context.region)}:execute-api:{context.region}:{context.account_id}:"
@@ -157,19 +161,20 @@ def _invoke(context, authorizer: dict, event: dict) -> tuple[dict | None, str]:
         payload = result["Payload"].read()
     except Exception as error:
         LOG.warning("authorizer %s: invoking %s failed: %s", authorizer["id"], function_arn, error)
-        return None, "invoke-failed"
+        return None, "invoke-failed", str(error)
     if result.get("FunctionError"):
         try:
-            message = json.loads(payload).get("errorMessage")
+            error = json.loads(payload)
+            message, kind = error.get("errorMessage"), error.get("errorType")
         except (ValueError, AttributeError):
-            message = None
-        LOG.info("authorizer %s: function error %r", authorizer["id"], message)
-        return None, "unauthorized" if message == "Unauthorized" else "function-error"
+            message, kind = None, None
+        LOG.info("authorizer %s: function error %s: %s", authorizer["id"], kind, message)
+        return None, "unauthorized" if message == "Unauthorized" else "function-error", f"{kind}: {message}"
     try:
         output = json.loads(payload)
     except ValueError:
-        return None, "invalid-output"
-    return output, ""
+        return None, "invalid-output", payload[:200].decode(errors="replace")
+    return output, "", ""
 
 
 def _valid_output(output) -> bool:
@@ -239,11 +244,11 @@ class LambdaAuthorizerStep(RestApiGatewayHandler):
             expires, output = _cache.get(key, (0.0, None))
         invoked = output is None or expires <= time.monotonic()
         if invoked:
-            output, failure = _invoke(context, authorizer, _request_event(context, method_arn))
+            output, failure, error = _invoke(context, authorizer, _request_event(context, method_arn))
             if output is not None and not _valid_output(output):
-                output, failure = None, "invalid-output"
+                output, failure, error = None, "invalid-output", json.dumps(output)[:200]
             if output is None:
-                _record(context, authorizer, identity, method_arn, True, failure)
+                _record(context, authorizer, identity, method_arn, True, failure, error)
                 if failure == "unauthorized":
                     raise UnauthorizedError("Unauthorized")
                 raise AuthorizerConfigurationError()

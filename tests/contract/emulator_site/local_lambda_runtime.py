@@ -5,12 +5,16 @@ with the environment LocalStack computed for the function. It does what LocalSta
 inside a Lambda container, on 127.0.0.1 only: imports the handler (`_HANDLER`, e.g. `handler.handler`),
 reports `ready` with its port (or `error` when the import fails), and for each `POST /invoke` calls the
 handler with the event and a context object, then posts the logs and the result (or the error as the
-Lambda Python runtime shapes it: errorMessage, errorType, stackTrace). Standard library only.
+Lambda Python runtime shapes it: errorMessage, errorType, stackTrace). Standard library only. A loopback
+guard (an audit hook) refuses any connect or name lookup beyond 127.0.0.0/8 and says so on stderr, which
+the executor copies into LocalStack's log, where the contract fixture looks for such lines.
 """
 
 import contextlib
+import errno
 import importlib
 import io
+import ipaddress
 import json
 import logging
 import os
@@ -74,6 +78,34 @@ class Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def is_loopback(host):
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        return False  # any other name needs DNS
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
+def loopback_guard(event, args):
+    """Refuse (and report on the process's own stderr, which LocalStack's log receives) any connect or
+    lookup beyond loopback: the function talks to LocalStack and the registry on 127.0.0.1 only."""
+    if event == "socket.connect" and isinstance(args[1], tuple) and len(args[1]) >= 2:
+        target, refused = args[1][0], f"{args[1][0]}:{args[1][1]}"
+    elif event == "socket.getaddrinfo":
+        target, refused = args[0], f"lookup of {args[0]}"
+    else:
+        return
+    if not is_loopback(target):
+        sys.__stderr__.write(f"loopback guard (local_lambda_runtime): refused {refused}: Network is unreachable\n")
+        sys.__stderr__.flush()
+        raise OSError(errno.ENETUNREACH, "Network is unreachable")
+
+
+sys.addaudithook(loopback_guard)
 LOG_HANDLER = CurrentStdout()
 logging.getLogger().addHandler(LOG_HANDLER)
 

@@ -129,8 +129,11 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def _collect(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
-        for line in process.stdout:
-            self.output.append(line.decode(errors="replace").rstrip("\n"))
+        for raw in process.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.output.append(line)
+            # Into LocalStack's log too, where the contract fixture looks for attempts beyond loopback.
+            LOG.info("lambda %s (pid %s): %s", self.id, process.pid, line)
 
     def _kill(self) -> None:
         process, self.process = self.process, None

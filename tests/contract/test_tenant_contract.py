@@ -1,0 +1,277 @@
+"""Contract: who a request belongs to, decided by the real tenant authorizer over real HTTP.
+
+The API is the one we deploy (routes, REQUEST authorizer with the Host identity source and the configured
+TTL, API key source AUTHORIZER, our gateway responses, a usage plan per tier, a key per tenant); the
+authorizer is `functions/tenant_authorizer/handler.py`, zipped and run by LocalStack's Lambda; the
+registry is a DynamoDB table (moto's server on 127.0.0.1) seeded with the items Pulumi writes
+(`whitelabel.tenancy.registry_item`). The contract stack is the dev stack plus a second shared customer
+on another tier, a customer with its own domain and a suspended one (`conftest.contract_stack`).
+
+What is emulated, and so proven only as far as the emulation is faithful (see `emulator_site/`):
+- API Gateway's Lambda authorizer step: LocalStack 4.12 community never calls a REST API's Lambda
+  authorizer. `emulator_site/lambda_authorizer.py` adds the step as AWS documents it (REQUEST event,
+  cache per identity source for the TTL, policy evaluated against the method ARN, 401/403/500, context
+  into `$context.authorizer.*`, `usageIdentifierKey` as the request's API key). Every test here checks the
+  emulator's record of that step, so a blanket 403 or 200 cannot pass: the function really ran (or, for a
+  missing route, really did not).
+- Lambda: LocalStack's executor needs Docker; `emulator_site/local_process_executor.py` runs the function
+  in a local Python process (LocalStack's Python 3.11 with boto3, not the deployed runtime's version).
+- Gateway responses: LocalStack ignores their templates and header mappings; `emulator_site/gateway_responses.py`
+  applies them as AWS does (simple variable substitution).
+
+Not emulated, so not proven here: usage-plan throttling and quotas (LocalStack checks that the key is in a
+usage plan of the stage, and nothing more). The key wiring is proven instead: a tenant's request passes
+LocalStack's API-key check only with the key the authorizer returns, and a host whose registry item
+carries a key outside every plan is refused (403, INVALID_API_KEY) although the authorizer allowed it.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from whitelabel.api_definition import http_origin
+from whitelabel.config import resource_prefix
+from whitelabel.tenancy import registry_item
+
+from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, create_function, deploy, dev_stack
+
+pytestmark = pytest.mark.contract
+
+SETTINGS = contract_stack()
+UNKNOWN_HOST = "nobody.dev.example.com"
+# (host, tenant id, tier): the two shared customers on different tiers, the dedicated one, and the own
+# domain, whose first label (`api`) is not the customer's name.
+SERVED = [
+    pytest.param("acme.dev.example.com", "acme", "standard", id="shared-acme"),
+    pytest.param("initech.dev.example.com", "initech", "gold", id="shared-initech-gold"),
+    pytest.param("globex.dev.example.com", "globex", "standard", id="dedicated-globex"),
+    pytest.param("api.hooli-portal.example", "hooli", "standard", id="own-domain-hooli"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_authorizer(decisions: Any) -> None:
+    """Each test starts with an empty authorizer cache and record, so it sees its own invocations."""
+    decisions.reset()
+
+
+def header_values(record: dict, name: str) -> list[str]:
+    return [value for key, value in record["headers"] if key.lower() == name.lower()]
+
+
+def no_backend_hit(backends: dict) -> bool:
+    return all(stand_in.received == [] for stand_in in backends.values())
+
+
+def assert_our_body(response: Any, error: str, **fields: str) -> dict:
+    """Our gateway-response body (never AWS's wording), with the request id filled in."""
+    assert response.headers["Content-Type"] == "application/json", response.headers
+    body = response.json()
+    assert body["error"] == error, body
+    assert body["requestId"], body  # $context.requestId was substituted
+    for key, value in fields.items():
+        assert body[key] == value, body
+    return body
+
+
+@pytest.mark.parametrize(("host", "tenant", "tier"), SERVED)
+@pytest.mark.parametrize("path", ["/service1/orders/7", "/service2"])
+def test_tenant_reaches_the_backend_as_itself(call, api, backends, decisions, registry, host, tenant, tier, path):
+    assert registry.tenant(tenant).tier == tier  # the contract stack's tiers, as configured
+
+    response = call(api, "GET", path, host)
+
+    assert response.status == 200, response.body
+    [record] = backends[path.split("/")[1]].received
+    assert header_values(record, "X-Tenant-Id") == [tenant]
+    assert header_values(record, "X-Tenant-Tier") == [tier]
+    assert header_values(record, "X-Tenant-Domain") == [host]
+    [decision] = decisions.invoked(api, host)
+    assert decision["outcome"] == "allow"
+
+
+def test_own_domain_identity_is_the_customer_not_the_first_label(call, api, backends, decisions):
+    response = call(api, "GET", "/service1/whoami", "api.hooli-portal.example")
+
+    assert response.status == 200, response.body
+    [record] = backends["service1"].received
+    assert header_values(record, "X-Tenant-Id") == ["hooli"]  # context.domainPrefix would say "api"
+    assert len(decisions.invoked(api, "api.hooli-portal.example")) == 1
+
+
+def test_docs_are_behind_the_authorizer_too(call, api, documents, decisions):
+    allowed = call(api, "GET", "/docs/index.html", "acme.dev.example.com")
+    refused = call(api, "GET", "/docs/index.html", UNKNOWN_HOST)
+
+    assert allowed.status == 200, allowed.body
+    assert refused.status == 403, refused.body
+    assert_our_body(refused, "forbidden", reason="unknown-host")
+    assert [d["outcome"] for d in decisions.invoked(api)] == ["allow", "deny"]
+
+
+def test_suspended_tenant_is_refused_with_our_body_and_reaches_no_backend(call, api, backends, decisions):
+    host = "umbrella.dev.example.com"
+
+    response = call(api, "POST", "/service1/orders", host, b"{}", {"Content-Type": "application/json"})
+
+    assert response.status == 403, response.body
+    assert_our_body(response, "forbidden", reason="suspended", message="This tenant is suspended")
+    assert no_backend_hit(backends)
+    [decision] = decisions.invoked(api, host)
+    assert decision["outcome"] == "deny"
+
+
+@pytest.mark.parametrize("path", ["/service1/orders/7", "/service2", "/docs"])
+def test_unknown_host_is_refused_and_reaches_no_backend(call, api, backends, decisions, path):
+    response = call(api, "GET", path, UNKNOWN_HOST)
+
+    assert response.status == 403, response.body
+    assert_our_body(response, "forbidden", reason="unknown-host")
+    assert no_backend_hit(backends)
+    [decision] = decisions.invoked(api, UNKNOWN_HOST)
+    assert decision["outcome"] == "deny"
+
+
+def test_one_decision_per_host_is_cached_and_serves_every_path(call, api, backends, decisions):
+    host = "initech.dev.example.com"
+
+    first = call(api, "GET", "/service1/a", host)
+    second = call(api, "POST", "/service2/b/c", host, b"{}")
+    other_tenant = call(api, "GET", "/service1/a", "acme.dev.example.com")
+
+    assert (first.status, second.status, other_tenant.status) == (200, 200, 200)
+    # The function ran once for initech: its Allow (for the whole stage) was reused for another method
+    # and path; acme, another identity, got its own invocation and its own tenant id.
+    assert len(decisions.invoked(api, host)) == 1
+    assert len(decisions.invoked(api, "acme.dev.example.com")) == 1
+    assert [d["invoked"] for d in decisions.all() if d["identity"] == [host]] == [True, False]
+    assert header_values(backends["service1"].received[-1], "X-Tenant-Id") == ["acme"]
+
+
+@pytest.mark.parametrize("service", ["service1", "service2"])
+def test_forged_tenant_headers_are_overwritten(call, api, backends, decisions, service):
+    forged = {"X-Tenant-Id": "acme", "X-Tenant-Tier": "gold", "X-Tenant-Domain": "acme.dev.example.com"}
+
+    response = call(api, "GET", f"/{service}/orders", "globex.dev.example.com", headers=forged)
+
+    assert response.status == 200, response.body
+    [record] = backends[service].received
+    assert header_values(record, "X-Tenant-Id") == ["globex"]
+    assert header_values(record, "X-Tenant-Tier") == ["standard"]
+    assert header_values(record, "X-Tenant-Domain") == ["globex.dev.example.com"]
+    assert len(decisions.invoked(api, "globex.dev.example.com")) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nothing-here"), ("GET", "/service3/orders"), ("DELETE", "/docs/index.html")]
+)
+def test_missing_route_gives_our_404_without_calling_the_authorizer(call, api, backends, decisions, method, path):
+    response = call(api, method, path, "acme.dev.example.com")
+
+    assert response.status == 404, response.body
+    assert_our_body(response, "not-found", message="Not found")
+    assert no_backend_hit(backends)
+    # API Gateway answers a path or method the API does not have before any authorizer runs (there is no
+    # method, so no authorizer): the record shows no decision at all, not a cached one.
+    assert decisions.all() == []
+
+
+# --- The key the authorizer returns is the tenant's usage identifier ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stale_key_host(registry: Registry, dynamodb_endpoint: str) -> Iterator[str]:
+    """A registry item for an active tenant whose `apiKey` is in no usage plan (as after a key rotation
+    that never reached the plan). Removed again afterwards."""
+    _, region = dev_stack()
+    host = "stale.dev.example.com"
+    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
+    dynamodb.put_item(TableName=registry.table, Item=registry_item(host, "stale", "standard", False, "k" * 40))
+    yield host
+    dynamodb.delete_item(TableName=registry.table, Key={"hostname": {"S": host}})
+
+
+def test_tenant_key_from_the_authorizer_passes_the_api_key_check(call, api, aws, registry, decisions):
+    # Clients send no key: the request passes LocalStack's check (apiKeyRequired, key source AUTHORIZER)
+    # only through the usageIdentifierKey the authorizer read from the registry.
+    apigateway = aws("apigateway")
+    key = apigateway.get_api_key(apiKey=registry.keys["initech"].id, includeValue=True)
+    plans = apigateway.get_usage_plans(keyId=key["id"])["items"]
+
+    response = call(api, "GET", "/service1/orders", "initech.dev.example.com", headers={"X-API-Key": "ignored"})
+
+    assert response.status == 200, response.body
+    assert key["name"] == f"{resource_prefix(SETTINGS, PROJECT, STAGE)}-initech"
+    assert key["value"] == registry.keys["initech"].value  # the value the registry item carries
+    assert [p["name"] for p in plans if {"apiId": api, "stage": STAGE} in p["apiStages"]] == [
+        f"{resource_prefix(SETTINGS, PROJECT, STAGE)}-gold"
+    ]
+    assert [d["outcome"] for d in decisions.invoked(api)] == ["allow"]
+
+
+def test_allowed_host_with_a_key_outside_every_plan_is_refused(call, api, backends, decisions, stale_key_host):
+    response = call(api, "GET", "/service1/orders", stale_key_host)
+
+    assert response.status == 403, response.body
+    assert_our_body(response, "forbidden", message="This tenant has no access to the API")
+    assert no_backend_hit(backends)
+    # The authorizer allowed it: the refusal is the usage-plan check on the key it returned.
+    assert [d["outcome"] for d in decisions.invoked(api, stale_key_host)] == ["allow"]
+
+
+# --- Registry outage: fail closed, nothing cached ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def registry_down(aws: Any, backends: dict, docs_role_arn: str, registry: Registry) -> Iterator[tuple[str, str]]:
+    """A second function and API whose registry endpoint is a port bound but never listening (every
+    connection refused at once); yields (API id, function name)."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    name = f"{resource_prefix(SETTINGS, PROJECT, STAGE)}-tenant-authorizer-outage"
+    function = create_function(aws, name, endpoint, registry.table)
+    origins = {service: http_origin("127.0.0.1", stand_in.port) for service, stand_in in backends.items()}
+    api_id = deploy(aws, origins, docs_role_arn, "whitelabel-gateway-registry-down", function, registry)
+    try:
+        yield api_id, name
+    finally:
+        closed.close()
+
+
+def test_registry_outage_fails_closed_and_is_not_cached(call, aws, backends, decisions, registry, registry_down):
+    api_id, function_name = registry_down
+    host = "acme.dev.example.com"
+
+    first = call(api_id, "GET", "/service1/orders", host)
+    second = call(api_id, "GET", "/service1/orders", host)
+
+    for response in (first, second):
+        assert response.status == 500, response.body
+        assert_our_body(response, "tenant-check-failed")
+    assert no_backend_hit(backends)
+    # Both requests ran the function, which failed because it could not reach the registry (not for
+    # any other reason): a failure is never cached as a decision.
+    failures = decisions.invoked(api_id, host)
+    assert [d["outcome"] for d in failures] == ["function-error", "function-error"]
+    assert all("Could not connect to the endpoint URL" in d["error"] for d in failures), failures
+
+    # The registry is back (the function now reaches it): the next request is served, without a flush.
+    lambda_client = aws("lambda")
+    environment = lambda_client.get_function_configuration(FunctionName=function_name)["Environment"]["Variables"]
+    lambda_client.update_function_configuration(
+        FunctionName=function_name,
+        Environment={"Variables": {**environment, "AWS_ENDPOINT_URL_DYNAMODB": registry.endpoint}},
+    )
+    lambda_client.get_waiter("function_updated_v2").wait(
+        FunctionName=function_name, WaiterConfig={"Delay": 0.25, "MaxAttempts": 120}
+    )
+    recovered = call(api_id, "GET", "/service1/orders", host)
+
+    assert recovered.status == 200, recovered.body
+    assert [d["outcome"] for d in decisions.invoked(api_id, host)][-1] == "allow"
