@@ -1,7 +1,7 @@
 """Loopback only: nothing the contract tests start tries to reach beyond 127.0.0.0/8.
 
 Three checks, from cheap to hard:
-- The emulator's log. Its site (`emulator_site/sitecustomize.py`) refuses every socket call and name
+- The emulator's log. Its site (`emulator_site/loopback_guard.py`) refuses every socket call and name
   lookup beyond loopback and writes a line for each; the `emulator` fixture reads the log after the
   process has stopped (its shutdown hooks are among the callers that go out) and fails the run on any
   such line, or on any proxy, name-resolution or metadata-service error. The tests below show that a
@@ -14,6 +14,7 @@ Three checks, from cheap to hard:
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import errno
 import ipaddress
@@ -22,7 +23,6 @@ import shlex
 import socket
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,43 +118,72 @@ def test_loopback_means_127_slash_8_and_colon_colon_1(host, loopback):
     assert is_loopback(host) is loopback
 
 
-def test_the_emulator_site_refuses_outside_calls_before_they_happen(tmp_path):
-    # Runs LocalStack's interpreter with the emulator's site, as the fixture does. A second audit hook,
-    # added after the site's, raises a sentinel if the site lets a call through, so even a broken guard
-    # makes no attempt: the assertions tell which hook stopped each call.
-    program = textwrap.dedent(
-        """
-        import socket, sys
-        def sentinel(event, args):
-            if event in ("socket.connect", "socket.getaddrinfo"):
-                raise RuntimeError("the site's guard let " + event + " through")
-        sys.addaudithook(sentinel)
-        for call in (lambda: socket.getaddrinfo("analytics.localstack.cloud", 443),
-                     lambda: socket.socket().connect(("169.254.169.254", 80))):
-            try:
-                call()
-            except OSError as exc:
-                print(type(exc).__name__, exc.errno)
-        """
-    )
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(EMULATOR_SITE),
-        "HOME": str(tmp_path),
-        # As the fixture does: importing LocalStack's config with /.dockerenv present pings Docker's bridges.
-        "OVERRIDE_IN_DOCKER": "0",
-        "DISABLE_EVENTS": "1",
-    }
+GUARD_PROGRAM = """
+import socket, sys
+import loopback_guard
+
+def sentinel(event, args):  # added after the guard: it sees only what the guard let through
+    if event in ("socket.connect", "socket.bind", "socket.getaddrinfo"):
+        target = args[0] if event == "socket.getaddrinfo" else args[1][0]
+        if target not in ("127.0.0.1", "localhost", "") and args[1] != ("0.0.0.0", 0):
+            raise RuntimeError(f"the guard let {event} {target} through")
+
+sys.addaudithook(sentinel)
+calls = {
+    "lookup analytics.localstack.cloud": lambda: socket.getaddrinfo("analytics.localstack.cloud", 443),
+    "connect 169.254.169.254:80": lambda: socket.socket().connect(("169.254.169.254", 80)),
+    "bind 0.0.0.0:8080": lambda: socket.socket().bind(("0.0.0.0", 8080)),
+    "connect [::ffff:10.0.0.1]:443": lambda: socket.socket(socket.AF_INET6).connect(("::ffff:10.0.0.1", 443)),
+    "lookup localhost": lambda: socket.getaddrinfo("localhost", 80),
+    "bind 0.0.0.0:0": lambda: socket.socket().bind(("0.0.0.0", 0)),
+    "bind 127.0.0.1:0": lambda: socket.socket().bind(("127.0.0.1", 0)),
+}
+for name, call in calls.items():
+    try:
+        call()
+        print(name, "allowed")
+    except OSError as exc:
+        print(name, type(exc).__name__, exc.errno)
+"""
+
+
+def test_the_emulator_site_guard_refuses_outside_calls_before_they_happen():
+    # The guard module alone (-S: without the rest of the site) in LocalStack's interpreter. A second
+    # audit hook, added after the guard, raises a sentinel for any outside call the guard let through,
+    # so even a broken guard makes no attempt.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(EMULATOR_SITE)}
 
     done = subprocess.run(
-        [str(localstack_python()), "-c", program], env=env, capture_output=True, text=True, timeout=60, check=False
+        [str(localstack_python()), "-S", "-c", GUARD_PROGRAM],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == [f"gaierror {socket.EAI_NONAME}", f"OSError {errno.ENETUNREACH}"]
-    guard_lines = [line for line in done.stderr.splitlines() if line.startswith("loopback guard")]
-    assert len(guard_lines) == 2
-    assert outbound_attempts(done.stderr) == guard_lines
+    unreachable, no_name = f"OSError {errno.ENETUNREACH}", f"gaierror {socket.EAI_NONAME}"
+    assert done.stdout.splitlines() == [
+        f"lookup analytics.localstack.cloud {no_name}",
+        f"connect 169.254.169.254:80 {unreachable}",
+        f"bind 0.0.0.0:8080 {unreachable}",
+        f"connect [::ffff:10.0.0.1]:443 {unreachable}",
+        "lookup localhost allowed",
+        "bind 0.0.0.0:0 allowed",  # how LocalStack picks a free port (the socket test covers listeners)
+        "bind 127.0.0.1:0 allowed",
+    ]
+    guard_lines = done.stderr.splitlines()
+    assert len(guard_lines) == 4
+    assert outbound_attempts(done.stderr) == guard_lines  # each refusal leaves a line the log check catches
+
+
+def test_the_emulator_site_installs_the_guard_before_anything_else():
+    site = ast.parse((EMULATOR_SITE / "sitecustomize.py").read_text())
+    imports = [node for node in site.body if isinstance(node, ast.Import | ast.ImportFrom)]
+
+    assert isinstance(imports[0], ast.Import)
+    assert [alias.name for alias in imports[0].names] == ["loopback_guard"]
 
 
 FAKE_LOCALSTACK = """
