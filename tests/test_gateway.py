@@ -65,7 +65,8 @@ def test_every_route_of_the_definition_is_a_method_on_the_right_resource(dev: St
     assert set(methods) == {(r.path, r.http_method) for r in ROUTES}
     for route in ROUTES:
         method = methods[(route.path, route.http_method)]
-        assert method.inputs["authorization"] == "NONE"
+        # Every method goes through the tenant authorizer (`Route.authorization`, issue 8).
+        assert method.inputs["authorization"] == route.authorization
         assert method.inputs.get("requestParameters", {}) == route.request_parameters
 
 
