@@ -38,12 +38,14 @@ def document_files(folder: str) -> list[tuple[str, str, str]]:
 
     folder: relative to the working directory (the project directory when Pulumi runs the program).
     Keys use '/' whatever the OS; hidden files and folders (a name starting with '.') are skipped.
-    Raises `pulumi.RunError` naming `docs.folder` when the folder does not exist.
+    The config validation (`whitelabel.config.check_docs_folder`) has already refused a folder that is
+    missing or outside the repository; this guard keeps direct callers to the same one-line shape.
     """
     root = Path(folder)
     if not root.is_dir():
         raise pulumi.RunError(
-            f"docs.folder: {folder!r} is not a folder (looked in {root.resolve()}); create it or set docs.folder"
+            f"whitelabel-gateway:docs.folder: {folder!r} is not a folder of the repository; create it or set"
+            " docs.folder"
         )
     files: list[tuple[str, str, str]] = []
     for path in sorted(root.rglob("*")):

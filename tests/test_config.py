@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -15,7 +16,7 @@ from whitelabel.config import (
     read_raw_config,
     resource_prefix,
 )
-from whitelabel.offline import AwsMocks, engine_config, run_program, stack_file_config
+from whitelabel.offline import ROOT, AwsMocks, engine_config, run_program, stack_file_config
 
 BASE = {"baseDomain": "example.com", "customers": [{"name": "acme"}]}
 
@@ -459,3 +460,143 @@ def test_a_changed_sdk_config_map_fails_loudly(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(runtime_config, "CONFIG", {"whitelabel-gateway:baseDomain": "example.com"})
     with pytest.raises(RuntimeError, match=r"update whitelabel\.config\.engine_config_keys"):
         engine_config_keys()
+
+
+# -- issue 11: strict types, image references, the docs folder ------------------------------------------
+
+BOOLEAN_AS_NUMBER = [
+    ("service2", "desiredCapacity", True),
+    ("service1", "desiredCount", False),
+    ("service1", "port", True),
+    ("network", "availabilityZones", True),
+    ("throttle", "rateLimit", True),
+    ("quotas", "apiKeys", False),
+    ("authorizer", "cacheTtlSeconds", True),
+]
+
+
+@pytest.mark.parametrize(("section", "key", "value"), BOOLEAN_AS_NUMBER)
+def test_a_boolean_where_a_number_belongs_is_refused(section: str, key: str, value: bool) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(**{section: {key: value}}))
+    assert str(caught.value) == f"whitelabel-gateway:{section}.{key}: {value!r} is a boolean; a number is expected here"
+
+
+def test_booleans_are_refused_as_numbers_nested_and_at_the_top_level() -> None:
+    tiers = {"standard": {"rateLimit": 1, "burstLimit": True}}
+    with pytest.raises(ConfigError, match=r"^whitelabel-gateway:tiers\.standard\.burstLimit: True is a boolean"):
+        parse_settings(with_(tiers=tiers))
+    quota = {"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": True, "period": "DAY"}}}
+    with pytest.raises(ConfigError, match=r"^whitelabel-gateway:tiers\.standard\.quota\.limit: True is a boolean"):
+        parse_settings(with_(tiers=quota))
+    with pytest.raises(ConfigError, match=r"^whitelabel-gateway:logRetentionDays: True is a boolean"):
+        parse_settings(with_(logRetentionDays=True))
+
+
+def test_numbers_as_strings_are_still_accepted() -> None:
+    settings = parse_settings(
+        with_(
+            service1={"desiredCount": "2", "port": "8080"},
+            service2={"minSize": "1", "maxSize": "3", "desiredCapacity": "2"},
+            throttle={"rateLimit": "12.5", "burstLimit": "20"},
+            logRetentionDays="30",
+        )
+    )
+    assert (settings.service1.desired_count, settings.service1.port) == (2, 8080)
+    assert settings.service2.desired_capacity == 2
+    assert (settings.throttle.rate_limit, settings.log_retention_days) == (12.5, 30)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "nginx",
+        "nginx:1.27",
+        "library/nginx:stable-alpine",
+        "public.ecr.aws/nginx/nginx:stable-alpine",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1.2.3",
+        "localhost:5000/app",
+        "registry.example.com:443/a/b/c@sha256:" + "0123456789abcdef" * 4,
+        "ghcr.io/org/app:v1@sha256:" + "a" * 64,
+        "[::1]:5000/app:latest",
+        "my_app__x.y-z",
+    ],
+)
+def test_pullable_image_references_are_accepted(image: str) -> None:
+    assert parse_settings(with_(service1={"image": image})).service1.image == image
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "../../etc/passwd",
+        "",
+        "Nginx",
+        "nginx:",
+        "nginx:-bad",
+        "nginx@sha256:abc",
+        "http://registry.example.com/app",
+        "app name",
+        "nginx:ünïcode",
+        "a//b",
+        "app/",
+        "nginx:" + "t" * 129,
+        "r.io/" + "a" * 260,
+    ],
+)
+def test_image_references_that_cannot_be_pulled_are_refused(image: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(service1={"image": image}))
+    message = str(caught.value)
+    assert message.startswith("whitelabel-gateway:service1.image: ")
+    assert "is not an image reference: [registry[:port]/]repository[:tag][@digest]" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("folder", "rule"),
+    [
+        ("s3://", "'s3://' is a URL; must be a folder inside the repository"),
+        ("s3://bucket/docs", "is a URL"),
+        ("../outside", "'../outside' lies outside the repository"),
+        ("documents/../../outside", "lies outside the repository"),
+        ("/etc", "'/etc' lies outside the repository"),
+        (".", "lies outside the repository or is its root"),
+        ("nope", "'nope' is not a folder of the repository; create it or set docs.folder"),
+        ("README.md", "is not a folder of the repository"),
+        ("docs\x00x", "must be a folder inside the repository"),
+        ("", "must be a folder inside the repository"),
+    ],
+)
+def test_the_docs_folder_must_lie_inside_the_repository(folder: str, rule: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(docs={"folder": folder}), root=ROOT)
+    message = str(caught.value)
+    assert message.startswith("whitelabel-gateway:docs.folder: ") and rule in message
+    # Never a path of the operator's machine.
+    assert str(ROOT) not in message and "/work" not in message.replace(folder, "")
+
+
+def test_a_docs_folder_inside_the_repository_is_accepted_relative_or_absolute() -> None:
+    assert parse_settings(with_(docs={"folder": "documents"}), root=ROOT).docs.folder == "documents"
+    assert parse_settings(with_(docs={"folder": "./documents/"}), root=ROOT).docs.folder == "./documents/"
+    absolute = str(ROOT / "documents")
+    assert parse_settings(with_(docs={"folder": absolute}), root=ROOT).docs.folder == absolute
+
+
+def test_a_symlink_leading_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "docs").symlink_to(outside)
+    with pytest.raises(ConfigError, match=r"^whitelabel-gateway:docs\.folder: 'docs' lies outside the repository"):
+        parse_settings(with_(docs={"folder": "docs"}), root=project)
+
+
+def test_a_docs_folder_of_s3_stops_the_real_program_in_the_common_shape() -> None:
+    mocks = AwsMocks("eu-west-1")
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", customers_config([{"name": "acme"}], docs={"folder": "s3://"}), mocks=mocks)
+    assert str(caught.value).startswith("whitelabel-gateway:docs.folder: 's3://' is a URL")
+    assert mocks.registered == []

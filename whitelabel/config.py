@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -98,6 +100,31 @@ API_KEYS_MAX = 10_000
 def _one_line(text: str) -> str:
     """Control characters (a newline in a key or value) must not break the one-line contract."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+# An image reference as docker/distribution parses it (reference.go, v0.5.0: "reference := name [ ":" tag ]
+# [ "@" digest ]"; https://github.com/distribution/reference/blob/v0.5.0/reference.go). ASCII only: Python's
+# `\w` would take any Unicode letter.
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
+_NAME = rf"(?:{_HOST}(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+IMAGE_RE = re.compile(rf"^(?P<name>{_NAME})(?::{_TAG})?(?:@{_DIGEST})?$", re.ASCII)
+NAME_TOTAL_LENGTH_MAX = 255  # distribution/reference: "NameTotalLengthMax"
+IMAGE_RULE = (
+    "is not an image reference: [registry[:port]/]repository[:tag][@digest], repository path in lowercase"
+    " (such as public.ecr.aws/nginx/nginx:stable-alpine)"
+)
+
+
+def is_image_reference(value: str) -> bool:
+    """True for a reference a container runtime can pull: registry, repository path, tag or digest."""
+    if len(value) > 2 * NAME_TOTAL_LENGTH_MAX + 256:  # a name, a tag and a long digest at most
+        return False
+    match = IMAGE_RE.match(value)
+    return match is not None and len(match["name"]) <= NAME_TOTAL_LENGTH_MAX
 
 
 class ConfigError(Exception):
@@ -256,6 +283,13 @@ class Service1Settings(_Model):
     desired_count: Int = Field(default=1, ge=0, le=100, alias="desiredCount")
     health_check_path: str = Field(default="/", pattern=r"^/", alias="healthCheckPath")
 
+    @field_validator("image")
+    @classmethod
+    def _image_reference(cls, value: str) -> str:
+        if not is_image_reference(value):
+            raise ValueError(f"{show(value)} {IMAGE_RULE}")
+        return value
+
     @model_validator(mode="after")
     def _fargate_size(self) -> Service1Settings:
         allowed = FARGATE_MEMORY.get(self.cpu)
@@ -288,11 +322,55 @@ class Service2Settings(_Model):
         return self
 
 
+# A URL (`s3://bucket`, `https://…`) where a folder of the repository belongs.
+URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# Linux's PATH_MAX; longer paths make the filesystem calls themselves fail.
+PATH_MAX = 4096
+FOLDER_RULE = "must be a folder inside the repository, relative to the project directory (such as documents)"
+
+
+def project_dir(info: ValidationInfo | None = None) -> Path:
+    """The project directory: the validation context's `project_dir`, else the working directory (where
+    Pulumi runs the program, and where the program reads `docs.folder` from)."""
+    context = info.context if info is not None else None
+    if isinstance(context, Mapping) and context.get("project_dir") is not None:
+        return Path(context["project_dir"])
+    return Path.cwd()
+
+
+def check_docs_folder(folder: str, root: Path) -> str:
+    """Refuse a docs folder that is not a folder inside the repository at `root`; the message never holds
+    an absolute path of this machine."""
+    if URL_RE.match(folder):
+        raise ValueError(f"{show(folder)} is a URL; {FOLDER_RULE}")
+    if not folder or len(folder) > PATH_MAX or not folder.isprintable():
+        raise ValueError(f"{show(folder)} {FOLDER_RULE}")
+    try:
+        base = root.resolve()
+        resolved = (base / folder).resolve()  # an absolute `folder` replaces `base` here
+        inside = resolved.is_relative_to(base) and resolved != base
+        is_folder = inside and resolved.is_dir()
+    except (OSError, ValueError):
+        raise ValueError(f"{show(folder)} {FOLDER_RULE}") from None
+    if not inside:
+        # `..` leaving the repository, an absolute path elsewhere, a symlink out, or the repository itself
+        # (which would upload the program, its stack files and its virtualenv).
+        raise ValueError(f"{show(folder)} lies outside the repository or is its root; {FOLDER_RULE}")
+    if not is_folder:
+        raise ValueError(f"{show(folder)} is not a folder of the repository; create it or set docs.folder")
+    return folder
+
+
 class DocsSettings(_Model):
     """The documents served at `/docs`."""
 
     folder: str = "documents"
     versioning: CliBool = False
+
+    @field_validator("folder")
+    @classmethod
+    def _folder_in_repository(cls, value: str, info: ValidationInfo) -> str:
+        return check_docs_folder(value, project_dir(info))
 
 
 class ThrottleSettings(_Model):
@@ -550,8 +628,12 @@ def _rule(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
-def parse_settings(raw: Mapping[str, Any]) -> Settings:
-    """Validate raw config values (key → parsed value) into `Settings`, or raise one `ConfigError`."""
+def parse_settings(raw: Mapping[str, Any], *, root: Path | None = None) -> Settings:
+    """Validate raw config values (key → parsed value) into `Settings`, or raise one `ConfigError`.
+
+    root: the project directory `docs.folder` is resolved in (default: the working directory, as Pulumi runs
+    the program there).
+    """
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise ConfigError(key, unknown_key_rule(key, TOP_LEVEL_KEYS))
@@ -561,7 +643,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         if not isinstance(entry, Mapping):
             raise ConfigError(f"customers[{index}]", "must be a mapping with at least a name")
     try:
-        settings = Settings.model_validate(raw)
+        settings = Settings.model_validate(raw, context={"project_dir": root})
     except ValidationError as exc:
         errors = exc.errors()
         # A misspelt key also makes the key it meant "missing": report the typo, the cause.
