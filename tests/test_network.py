@@ -12,7 +12,7 @@ from components.network import Network, NetworkArgs, subnet_cidrs
 from tests.conftest import Deployed, deploy, resolve
 from whitelabel.config import NetworkSettings
 from whitelabel.offline import AwsMocks, StackRun, run_program, stack_file_config, zone_id_prefix
-from whitelabel.vpc_link_zones import SOURCE, SUPPORTED_ZONE_IDS
+from whitelabel.vpc_link_zones import SOURCE, SUPPORTED_ZONE_IDS, ZoneChoiceError, choose_zones
 
 
 def network(zones: int, nats: int) -> Deployed:
@@ -221,3 +221,13 @@ def test_zones_are_chosen_by_id_and_placed_by_this_account_s_name_for_them() -> 
     del values["whitelabel-gateway:network"]
     default = _subnet_zones(run_program("dev", values, mocks=RemappedZones("eu-west-3")))
     assert (default["network-private-0"], default["network-private-1"]) == ("eu-west-3a", "eu-west-3c")
+
+
+def test_an_explicit_zone_id_this_account_does_not_have_is_refused() -> None:
+    # euw1-az3 supports VPC links, but this account's region answers with two zones only.
+    with pytest.raises(ZoneChoiceError) as caught:
+        choose_zones("eu-west-1", ["eu-west-1a", "eu-west-1b"], ["euw1-az1", "euw1-az2"], 2, ["euw1-az1", "euw1-az3"])
+    assert str(caught.value) == (
+        "whitelabel-gateway:network.zoneIds[1]: 'euw1-az3' is not an available zone of this account in eu-west-1; "
+        "available: euw1-az1, euw1-az2"
+    )
