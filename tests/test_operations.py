@@ -541,3 +541,39 @@ def test_plan_shows_the_dashboard_widgets_and_the_alarm_thresholds(run_with: Cal
     assert count == len(expected_alarms(run, DEFAULT_ALARMS))
     assert f"Alarms ({count}) → whitelabel-gateway-dev-alarms; email: ops@example.com" in text
     assert "  whitelabel-gateway-dev-p99-latency: > 1234, 3 of 5 min, missing data notBreaching" in text
+
+
+def test_operations_resources_per_stack(dev: StackRun, prod: StackRun) -> None:
+    for run in (dev, prod):
+        component = run.named("operations")
+        assert component.type == "whitelabel:operations:Operations"
+        children = operations_resources(run)
+        assert all(child.custom for child in children)
+        counts: dict[str, int] = {}
+        for child in children:
+            counts[child.type] = counts.get(child.type, 0) + 1
+        assert counts == {
+            QUERY_TYPE: len(load_queries()),
+            RULE_TYPE: 2,
+            FILTER_TYPE: 1,
+            TOPIC_TYPE: 1,
+            ALARM_TYPE: len(expected_alarms(run, DEFAULT_ALARMS)),
+            DASHBOARD_TYPE: 1,
+        }
+        prefix = f"whitelabel-gateway-{run.stack}"
+        (topic,) = of_type(run, TOPIC_TYPE)
+        assert topic.inputs["name"] == f"{prefix}-alarms"
+        assert all(str(a.inputs["name"]).startswith(f"{prefix}-") for a in of_type(run, ALARM_TYPE))
+        assert run.outputs["operationsDashboard"] == f"{prefix}-operations"
+        assert run.outputs["alarmTopicArn"] == topic.outputs["arn"]
+
+
+def test_a_logged_request_has_every_field_the_rules_and_queries_read() -> None:
+    # What API Gateway would write for a refused request: variables without a value become "-".
+    line = ACCESS_LOG_FORMAT
+    for variable in sorted(set(context_variables(ACCESS_LOG_FORMAT)), key=len, reverse=True):
+        line = line.replace(variable, "-")
+    logged = json.loads(line)
+    assert set(logged) == set(FIELDS) and set(logged.values()) == {"-"}
+    read = set().union(*(referenced_fields(q.query) for q in load_queries()))
+    assert read <= set(logged)
