@@ -2,6 +2,9 @@
 
 The API is `build_routes()` as the gateway component deploys it; only the services' origins are local
 stand-ins (see `tools/localstack_api.py`). Each customer calls with `Host: <subdomain>.<baseDomain>`.
+The tenant authorizer is in front of every method, as deployed: each dev customer is a known, active
+tenant in the seeded registry, and the tenant headers come from its decision (the tenant cases, and
+what of the authorizer step is emulated, are in `test_tenant_contract.py`).
 
 Known emulator limitations (LocalStack 4.12.0, host mode), so not proven here:
 - VPC link v2 private integrations (connection_type/connection_id/integration_target) are not emulated;
@@ -103,6 +106,9 @@ def test_backend_learns_the_tenant_from_the_host(call, api, backends, host, subd
 
     [record] = backends[service].received
     assert_single_header(record, "X-Tenant-Id", subdomain)
+    assert_single_header(
+        record, "X-Tenant-Tier", next(SETTINGS.tier_of(c) for c in SETTINGS.customers if c.subdomain == subdomain)
+    )
     assert_single_header(record, "X-Tenant-Domain", host)
 
 

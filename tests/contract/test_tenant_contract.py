@@ -34,8 +34,10 @@ from typing import Any
 import boto3
 import pytest
 
+from tools.localstack_api import create_authorizer_function
 from whitelabel.api_definition import http_origin
 from whitelabel.config import resource_prefix
+from whitelabel.policies import assume_role_policy
 from whitelabel.tenancy import registry_item
 
 from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, create_function, deploy, dev_stack
@@ -275,3 +277,34 @@ def test_registry_outage_fails_closed_and_is_not_cached(call, aws, backends, dec
 
     assert recovered.status == 200, recovered.body
     assert [d["outcome"] for d in decisions.invoked(api_id, host)][-1] == "allow"
+
+
+def test_authorizer_timeout_fails_closed_promptly(call, aws, backends, docs_role_arn, registry, decisions, tmp_path):
+    # A stand-in authorizer that never answers within its 1 s timeout (the executor enforces it as Lambda
+    # does): API Gateway gets a function error and refuses the request with our 500, never the backend.
+    (tmp_path / "handler.py").write_text("import time\n\n\ndef handler(event, context):\n    time.sleep(30)\n")
+    trust = assume_role_policy("lambda.amazonaws.com")
+    role = aws("iam").create_role(RoleName="slow-authorizer-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    function = create_authorizer_function(
+        aws("lambda"),
+        name="slow-authorizer",
+        role_arn=role,
+        code_dir=tmp_path,
+        handler="handler.handler",
+        runtime="python3.12",
+        architecture="arm64",
+        memory_mb=128,
+        timeout_seconds=1,
+        environment={},
+    )
+    origins = {service: http_origin("127.0.0.1", stand_in.port) for service, stand_in in backends.items()}
+    api_id = deploy(aws, origins, docs_role_arn, "whitelabel-gateway-slow-authorizer", function, registry)
+
+    response = call(api_id, "GET", "/service1/orders", "acme.dev.example.com")
+
+    assert response.status == 500, response.body
+    assert_our_body(response, "tenant-check-failed")
+    assert response.seconds < 5
+    assert no_backend_hit(backends)
+    [decision] = decisions.invoked(api_id)
+    assert (decision["outcome"], decision["error"].split(":")[0]) == ("function-error", "Sandbox.Timedout")
