@@ -495,7 +495,9 @@ class Operations(pulumi.ComponentResource):
         queries = load_queries()
 
         for query in queries:
-            # A `/` in the name files the query in a folder of the console's saved-query list.
+            # "To create a folder, use a forward slash (/) to prefix your desired query name with your desired
+            # folder name" (name 1-255, query 1-10000 characters):
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-querydefinition.html
             aws.cloudwatch.QueryDefinition(
                 f"{name}-query-{query.slug}",
                 name=f"{prefix}/{query.title}",

@@ -171,6 +171,7 @@ def test_one_query_definition_per_file_on_the_access_log(dev: StackRun) -> None:
         assert definition.inputs["name"] == f"whitelabel-gateway-dev/{query.title}"
         assert definition.inputs["logGroupNames"] == [access_log_group(dev)]
         assert definition.inputs["queryString"] == query.query
+        assert 1 <= len(definition.inputs["name"]) <= 255 and 1 <= len(query.query) <= 10_000
 
 
 # -- Contributor Insights ---------------------------------------------------------------------------
