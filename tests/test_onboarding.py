@@ -81,8 +81,9 @@ def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(
     assert _diff(before, with_newco) == (sorted([*_own("newco"), "tenants-newco-a"]), [], [])
 
 
-def test_adding_a_dual_stack_shared_customer_creates_two_records(stack: tuple[list, StackRun]) -> None:
-    customers, _ = stack
+def test_adding_a_dual_stack_shared_customer_creates_two_records() -> None:
+    # The record count per customer does not depend on the stack's size: one size is enough here.
+    customers = _customers(10)
     before = _run(customers, dualStack=True)
     after = _run([*customers, {"name": "newco"}], dualStack=True)
     assert _diff(before, after) == (sorted([*_own("newco"), "tenants-newco-a", "tenants-newco-aaaa"]), [], [])
