@@ -22,11 +22,15 @@ integration) stays LocalStack's. How AWS does it, and what this emulation does:
   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
 - The policy is evaluated against the method ARN
   (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>`): an explicit Deny or no
-  matching Allow is 403 ACCESS_DENIED.
+  matching Allow is 403 ACCESS_DENIED ("... with an explicit deny" / "User is not authorized to access
+  this resource"): https://repost.aws/knowledge-center/api-gateway-403-error-lambda-authorizer
 - The function's error "Unauthorized" is 401 UNAUTHORIZED; any other function error, a timeout, a
   failed invocation or an output that is not a valid authorizer response is 500 with
   `x-amzn-ErrorType: AuthorizerConfigurationException`, i.e. the AUTHORIZER_CONFIGURATION_ERROR gateway
-  response, as AWS answers (`{"message": null}` by default).
+  response (`{"message": null}` by default), which is what API Gateway answers in these cases (AWS's
+  response-type table describes AUTHORIZER_FAILURE too, without saying when it is used; our gateway
+  responses give both the same body):
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
 - Context values (strings, numbers, booleans only) become strings in `$context.authorizer.<key>`, with
   `$context.authorizer.principalId`: for parameter mappings and for gateway-response templates (also on
   a Deny, so a 403 body can say why). `usageIdentifierKey` becomes the request's API key
