@@ -96,6 +96,41 @@ ZONE_ID_RE = re.compile(r"^[a-z]{2,5}[0-9]{1,2}-az[0-9]{1,2}$")
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
 API_KEYS_MAX = 10_000
 
+# The security policies API Gateway offers REST APIs and regional custom domains ("Supported security
+# policies": https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-list.html).
+# `SecurityPolicy_*` are the enhanced ones and need an endpoint access mode; the `*_EDGE` ones are for
+# edge-optimized endpoints only, and `TLS_1_0` admits TLS 1.0, so neither is offered here.
+LEGACY_TLS_POLICY = "TLS_1_2"
+ENHANCED_TLS_POLICIES = (
+    "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_FIPS_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_FIPS_PFS_PQ_2025_09",
+    "SecurityPolicy_TLS13_1_2_2021_06",
+    "SecurityPolicy_TLS13_1_3_2025_09",
+    "SecurityPolicy_TLS13_1_3_FIPS_2025_09",
+)
+# The default still admits TLS 1.2 clients (not every tenant's HTTP stack speaks TLS 1.3), but on TLS 1.2
+# offers only ECDHE (forward-secret) AES-GCM suites, and adds the hybrid post-quantum key exchange for
+# clients that support it. The FIPS variants narrow the suites further for regulated workloads.
+DEFAULT_TLS_POLICY = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+TLS_POLICIES = (*ENHANCED_TLS_POLICIES, LEGACY_TLS_POLICY)
+
+# An mTLS truststore: a PEM bundle in S3 ("an Amazon S3 URL ... for example s3://bucket-name/key-name",
+# MutualTlsAuthentication.truststoreUri,
+# https://docs.aws.amazon.com/apigateway/latest/api/API_MutualTlsAuthentication.html); bucket names follow
+# S3's rules: 3 to 63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit.
+TRUSTSTORE_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+$")
+
+# Cache sizes a stage's cache cluster may have, in GB (Stage.cacheClusterSize,
+# https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html).
+CACHE_SIZES_GB = (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118.0, 237.0)
+
+# A rate-based rule's limit: at least 10 requests per evaluation window, at most 2,000,000,000
+# (RateBasedStatement.Limit, https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
+WAF_RATE_LIMIT_MIN = 10
+WAF_RATE_LIMIT_MAX = 2_000_000_000
+
 
 def _one_line(text: str) -> str:
     """Control characters (a newline in a key or value) must not break the one-line contract."""
@@ -185,6 +220,14 @@ class Customer(_Model):
     custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
     tier: str | None = None
     suspended: CliBool = False
+    mtls_truststore: str | None = Field(default=None, alias="mtlsTruststore")
+
+    @field_validator("mtls_truststore")
+    @classmethod
+    def _truststore_is_s3_uri(cls, value: str | None) -> str | None:
+        if value is not None and not TRUSTSTORE_RE.match(value):
+            raise ValueError(f"{show(value)} must be an S3 URI of a PEM bundle such as s3://bucket/truststore.pem")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -218,6 +261,15 @@ class Customer(_Model):
     def _validated_needs_domain(self) -> Customer:
         if self.custom_domain_validated and self.custom_domain is None:
             raise ValueError("customDomainValidated is set but customDomain is not")
+        return self
+
+    @model_validator(mode="after")
+    def _mtls_needs_dedicated_domain(self) -> Customer:
+        # A truststore belongs to one custom domain; the shared wildcard domain serves every tenant.
+        if self.mtls_truststore is not None and not self.dedicated_domain:
+            raise ValueError(
+                "mtlsTruststore is set but dedicatedDomain is not: mutual TLS needs the customer's own custom domain"
+            )
         return self
 
     @property
@@ -434,6 +486,40 @@ class AlarmSettings(_Model):
         return value
 
 
+class WafSettings(_Model):
+    """The web ACL in front of the stage (AWS WAF); README "WAF"."""
+
+    enabled: CliBool = True
+    # block: the managed rule groups and rate rules block; count: they only count (tuning).
+    mode: Literal["block", "count"] = "block"
+    # Requests per 5 minutes: per Host header (one tenant's hostname) and per client IP.
+    per_tenant_limit: Int = Field(default=2000, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perTenantLimit")
+    per_ip_limit: Int = Field(default=1000, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perIpLimit")
+
+
+class CacheSettings(_Model):
+    """The stage's response cache (GET methods only, keyed on Host); README "Caching"."""
+
+    enabled: CliBool = False
+    size_gb: Float = Field(default=0.5, alias="sizeGb")
+    # "The default TTL value for API caching is 300 seconds. The maximum TTL value is 3600 seconds."
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html
+    ttl_seconds: Int = Field(default=300, ge=0, le=3600, alias="ttlSeconds")
+
+    @field_validator("size_gb")
+    @classmethod
+    def _cache_size(cls, value: float) -> float:
+        if value not in CACHE_SIZES_GB:
+            sizes = ", ".join(f"{size:g}" for size in CACHE_SIZES_GB)
+            raise ValueError(f"{show(value)} is not an API Gateway cache size: one of {sizes} (GB)")
+        return value
+
+    @property
+    def cluster_size(self) -> str:
+        """The size as API Gateway names it (`0.5`, `118`)."""
+        return f"{self.size_gb:g}"
+
+
 class QuotaSettings(_Model):
     """Account quotas the program checks before it creates anything; raise them here after AWS does."""
 
@@ -485,6 +571,16 @@ class Settings(_Model):
     authorizer: AuthorizerSettings = AuthorizerSettings()
     alarms: AlarmSettings = AlarmSettings()
     tracing: CliBool = False
+    tls_policy: str = Field(default=DEFAULT_TLS_POLICY, alias="tlsPolicy")
+    waf: WafSettings = WafSettings()
+    cache: CacheSettings = CacheSettings()
+
+    @field_validator("tls_policy")
+    @classmethod
+    def _tls_policy(cls, value: str) -> str:
+        if value not in TLS_POLICIES:
+            raise ValueError(f"{show(value)} is not a security policy offered here: one of {', '.join(TLS_POLICIES)}")
+        return value
 
     @field_validator("base_domain", "hosted_zone_")
     @classmethod
@@ -560,7 +656,20 @@ def resource_prefix(settings: Settings, project: str, stack: str) -> str:
 # Keys read from the project namespace; anything else there is a typo.
 TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in Settings.model_fields.items())
 STRUCTURED_KEYS = frozenset(
-    {"customers", "network", "service1", "service2", "docs", "throttle", "quotas", "tiers", "authorizer", "alarms"}
+    {
+        "customers",
+        "network",
+        "service1",
+        "service2",
+        "docs",
+        "throttle",
+        "quotas",
+        "tiers",
+        "authorizer",
+        "alarms",
+        "waf",
+        "cache",
+    }
 )
 
 
