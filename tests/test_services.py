@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from services.internal_alb import InternalAlb
 from services.web_app import WebApp, WebAppArgs
 from tests.conftest import Deployed, deploy, resolve
 from whitelabel.config import DocsSettings, NetworkSettings, Service1Settings, Service2Settings
-from whitelabel.offline import ROOT, Registered, StackRun
+from whitelabel.offline import ROOT, AwsMocks, Registered, StackRun, run_program, stack_file_config
 
 DOCUMENTS = ROOT / "documents"
 
@@ -332,8 +331,22 @@ def test_the_default_folder_is_relative_to_the_project_directory(monkeypatch: py
     assert keys == ["guide.pdf", "index.html", "logo.png", "style.css"]
 
 
-def test_a_missing_folder_stops_before_any_resource(tmp_path: Path) -> None:
-    missing = os.fspath(tmp_path / "nope")
-    with pytest.raises(pulumi.RunError, match=r"^docs\.folder: .*nope.* is not a folder") as error:
-        DocsBucketArgs.from_settings(DocsSettings(folder=missing))
+def test_a_missing_folder_stops_before_any_resource() -> None:
+    values = stack_file_config("dev")
+    values["whitelabel-gateway:docs"] = {"folder": "no-such-documents"}
+    mocks = AwsMocks("eu-west-1")
+    with pytest.raises(pulumi.RunError) as error:
+        run_program("dev", values, mocks=mocks)
+    assert str(error.value) == (
+        "whitelabel-gateway:docs.folder: 'no-such-documents' is not a folder of the repository; "
+        "create it or set docs.folder"
+    )
+    assert mocks.registered == []
+
+
+def test_the_component_refuses_a_missing_folder_in_the_same_one_line_shape() -> None:
+    # A direct caller of the component (no config validation in front of it) gets the same line.
+    with pytest.raises(pulumi.RunError) as error:
+        DocsBucketArgs.from_settings(DocsSettings.model_construct(folder="no-such-documents"))
+    assert str(error.value).startswith("whitelabel-gateway:docs.folder: 'no-such-documents' is not a folder")
     assert "\n" not in str(error.value)
