@@ -10,10 +10,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from whitelabel.config import HANDOFF_LABEL, Customer, Settings
-
-# TLS 1.2 or stronger on every custom domain.
-SECURITY_POLICY = "TLS_1_2"
+from whitelabel.config import (
+    DEFAULT_TLS_POLICY,
+    HANDOFF_LABEL,
+    MTLS_TLS_POLICY,
+    Customer,
+    Settings,
+    endpoint_access_mode,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class TenantDomainsArgs:
     dual_stack: serve IPv6 too (AAAA alias records, dual-stack custom domains).
     tenant_dns: `perCustomer` (one alias record per shared customer; unknown names do not resolve) or
         `wildcard` (one `*.<baseDomain>` alias record; onboarding makes no Route 53 change).
+    tls_policy: the security policy of every custom domain (config `tlsPolicy`), except those of customers
+        with an mTLS truststore, which use `TLS_1_2` (the only policy AWS allows with mutual TLS).
     """
 
     base_domain: str
@@ -33,6 +39,7 @@ class TenantDomainsArgs:
     stage_name: pulumi.Input[str]
     dual_stack: bool = False
     tenant_dns: str = "perCustomer"
+    tls_policy: str = DEFAULT_TLS_POLICY
 
     @classmethod
     def from_settings(cls, settings: Settings, gateway: Any) -> TenantDomainsArgs:
@@ -44,6 +51,7 @@ class TenantDomainsArgs:
             stage_name=gateway.stage_name,
             dual_stack=settings.dual_stack,
             tenant_dns=settings.tenant_dns,
+            tls_policy=settings.tls_policy,
         )
 
 
@@ -100,8 +108,14 @@ class TenantDomains(pulumi.ComponentResource):
             fqdn = f"{customer.subdomain}.{args.base_domain}"
             endpoints[customer.name] = f"https://{fqdn}"
             prefix = f"{name}-{customer.name}"
+            if customer.mtls_truststore is not None and args.tls_policy != MTLS_TLS_POLICY:
+                pulumi.log.warn(
+                    f"customer {customer.name}: its custom domains use {MTLS_TLS_POLICY}, not tlsPolicy"
+                    f" {args.tls_policy}: AWS allows mutual TLS only with {MTLS_TLS_POLICY} (README: mutual TLS)",
+                    resource=self,
+                )
             if customer.dedicated_domain:
-                domain = self._domain(prefix, fqdn, self.certificate_arn)
+                domain = self._domain(prefix, fqdn, self.certificate_arn, customer.mtls_truststore)
                 dedicated_targets[customer.name] = domain.regional_domain_name
                 self._alias_records(prefix, fqdn, domain)
             elif not wildcard_dns:
@@ -147,20 +161,31 @@ class TenantDomains(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _domain(self, name: str, domain_name: str, certificate_arn: pulumi.Input[str]) -> aws.apigateway.DomainName:
-        """A regional custom domain mapped (empty base path) to the stage, created after the previous one."""
+    def _domain(
+        self, name: str, domain_name: str, certificate_arn: pulumi.Input[str], truststore: str | None = None
+    ) -> aws.apigateway.DomainName:
+        """A regional custom domain mapped (empty base path) to the stage, created after the previous one.
+
+        truststore: `s3://bucket/key` of a PEM bundle: clients must present a certificate it trusts (mutual
+        TLS, on regional domains only), and the domain uses `TLS_1_2`, as AWS requires with mutual TLS:
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html
+        """
         # Explicit in both cases: the provider does not see drift on an unset value, so turning dualStack
         # off must say "ipv4" (the default for public custom domains) to turn a domain back.
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html
         endpoint = aws.apigateway.DomainNameEndpointConfigurationArgs(
             types="REGIONAL", ip_address_type="dualstack" if self._args.dual_stack else "ipv4"
         )
+        policy = MTLS_TLS_POLICY if truststore is not None else self._args.tls_policy
         domain = aws.apigateway.DomainName(
             f"{name}-domain",
             domain_name=domain_name,
             regional_certificate_arn=certificate_arn,
             endpoint_configuration=endpoint,
-            security_policy=SECURITY_POLICY,
+            # The enhanced policy (with STRICT: SNI must match Host) unless the domain does mutual TLS.
+            security_policy=policy,
+            endpoint_access_mode=endpoint_access_mode(policy),
+            mutual_tls_authentication={"truststore_uri": truststore} if truststore is not None else None,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[self._previous_domain] if self._previous_domain else None
             ),
@@ -199,7 +224,8 @@ class TenantDomains(pulumi.ComponentResource):
                 certificate_arn=certificate.arn,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            domain = self._domain(name, domain_name, validation.certificate_arn)
+            # The customer's own domain is one more way in: it gets the same truststore as its subdomain.
+            domain = self._domain(name, domain_name, validation.certificate_arn, customer.mtls_truststore)
             self._alias_records(name, point_at, domain)
             status = "validated"
             target = domain.regional_domain_name

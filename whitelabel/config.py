@@ -115,6 +115,22 @@ ENHANCED_TLS_POLICIES = (
 # clients that support it. The FIPS variants narrow the suites further for regulated workloads.
 DEFAULT_TLS_POLICY = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
 TLS_POLICIES = (*ENHANCED_TLS_POLICIES, LEGACY_TLS_POLICY)
+# "You can't enable mutual TLS on a domain name that uses an enhanced security policy" (Considerations,
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html):
+# a domain with a truststore uses the legacy TLS 1.2 policy whatever `tlsPolicy` says.
+MTLS_TLS_POLICY = LEGACY_TLS_POLICY
+
+
+def endpoint_access_mode(policy: str) -> str | None:
+    """STRICT for an enhanced policy (it requires a mode); None for the legacy one, which takes none.
+
+    STRICT: requests must come through the resource's own endpoint type and, on regional endpoints, the
+    TLS SNI must match the Host header, so one tenant's connection cannot be fronted with another's name
+    ("Endpoint access mode",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies.html).
+    """
+    return "STRICT" if policy.startswith("SecurityPolicy_") else None
+
 
 # An mTLS truststore: a PEM bundle in S3 ("an Amazon S3 URL ... for example s3://bucket-name/key-name",
 # MutualTlsAuthentication.truststoreUri,
