@@ -9,6 +9,7 @@ from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
 from components.tenant_domains import TenantDomains, TenantDomainsArgs
 from components.tenant_keys import TenantKeys, TenantKeysArgs
 from components.tenant_registry import TenantRegistry, TenantRegistryArgs
+from components.waf import Waf, WafArgs
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
@@ -53,7 +54,16 @@ gateway = Gateway(
         log_retention_days=settings.log_retention_days,
         manage_account_logging=settings.manage_account_logging,
         tracing=settings.tracing,
+        tls_policy=settings.tls_policy,
+        cache=settings.cache,
     ),
+)
+
+# The firewall in front of the stage: managed rule groups, per-tenant and per-IP rate limits (off in dev).
+waf = (
+    Waf("waf", WafArgs(prefix, gateway.stage_arn, settings.waf, settings.log_retention_days))
+    if settings.waf.enabled
+    else None
 )
 
 # The operator's view: saved queries, Contributor Insights, dashboard, alarms (per stack, never per customer).
@@ -67,6 +77,7 @@ operations = Operations(
         load_balancers={"service1": service1.load_balancer.arn, "service2": service2.load_balancer.arn},
         alarms=settings.alarms,
         authorizer_function_name=authorizer.function_name,
+        waf_web_acl_metric_name=waf.metric_name if waf is not None else None,
     ),
 )
 
@@ -93,3 +104,6 @@ pulumi.export("service2LoadBalancer", service2.load_balancer.dns_name)
 pulumi.export("service1LogGroup", service1.log_group_name)
 pulumi.export("operationsDashboard", operations.dashboard_name)
 pulumi.export("alarmTopicArn", operations.alarm_topic_arn)
+if waf is not None:
+    pulumi.export("webAclArn", waf.web_acl_arn)
+    pulumi.export("wafCapacity", waf.capacity)  # WCU; 1,500 are in the web ACL's base price

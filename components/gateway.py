@@ -24,7 +24,7 @@ from whitelabel.api_definition import (
     resource_paths,
     s3_origin,
 )
-from whitelabel.config import ThrottleSettings
+from whitelabel.config import DEFAULT_TLS_POLICY, CacheSettings, ThrottleSettings, endpoint_access_mode
 from whitelabel.policies import assume_role_policy
 
 
@@ -66,6 +66,9 @@ class GatewayArgs:
     manage_account_logging: whether this stack owns the account-wide CloudWatch role setting of API
         Gateway (exactly one stack per account and region should).
     tracing: X-Ray tracing on the stage (config `tracing`).
+    tls_policy: the REST API's security policy (config `tlsPolicy`); enhanced ones get endpoint access mode
+        STRICT.
+    cache: the stage cache (config `cache`); None or disabled: no cache cluster, no method cached.
     """
 
     stage_name: str
@@ -81,6 +84,8 @@ class GatewayArgs:
     authorizer_cache_ttl_seconds: int
     manage_account_logging: bool = True
     tracing: bool = False
+    tls_policy: str = DEFAULT_TLS_POLICY
+    cache: CacheSettings | None = None
 
 
 class Gateway(pulumi.ComponentResource):
@@ -112,6 +117,11 @@ class Gateway(pulumi.ComponentResource):
             binary_media_types=list(BINARY_MEDIA_TYPES),
             # Clients send no key: the tenant authorizer returns the tenant's (`usageIdentifierKey`).
             api_key_source=API_KEY_SOURCE,
+            # The API's own policy negotiates the handshake even on its custom domains ("How to change a
+            # security policy": https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-update.html),
+            # so it is set here too, with STRICT for an enhanced policy.
+            security_policy=args.tls_policy,
+            endpoint_access_mode=endpoint_access_mode(args.tls_policy),
             opts=child,
         )
         self._tenant_authorizer(name, args)
@@ -190,6 +200,7 @@ class Gateway(pulumi.ComponentResource):
         if args.manage_account_logging:
             self.account = self._account_logging_role(name)
             logging_ready.append(self.account)
+        caching = args.cache is not None and args.cache.enabled
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.rest_api.id,
@@ -200,30 +211,72 @@ class Gateway(pulumi.ComponentResource):
             # Active tracing samples requests through API Gateway into X-Ray:
             # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-enabling-xray.html
             xray_tracing_enabled=args.tracing,
+            cache_cluster_enabled=caching,
+            cache_cluster_size=args.cache.cluster_size if args.cache is not None and caching else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=logging_ready),
         )
+        stage_settings: dict[str, Any] = {
+            "throttling_rate_limit": args.throttle.rate_limit,
+            "throttling_burst_limit": args.throttle.burst_limit,
+            "metrics_enabled": True,
+            "logging_level": "ERROR",
+        }
         self.method_settings = aws.apigateway.MethodSettings(
             f"{name}-throttle",
             rest_api=self.rest_api.id,
             stage_name=self.stage.stage_name,
             method_path="*/*",
-            settings={
-                "throttling_rate_limit": args.throttle.rate_limit,
-                "throttling_burst_limit": args.throttle.burst_limit,
-                "metrics_enabled": True,
-                "logging_level": "ERROR",
-            },
+            # Nothing is cached unless a method says so below (only tenant-keyed GET methods do).
+            settings=aws.apigateway.MethodSettingsSettingsArgs(**stage_settings, caching_enabled=False),
             opts=pulumi.ResourceOptions(parent=self, depends_on=logging_ready),
         )
+        self.cache_settings: list[aws.apigateway.MethodSettings] = []
+        if args.cache is not None and caching:
+            self.cache_settings = self._cached_methods(name, routes, args.cache, stage_settings)
 
         self.rest_api_name = args.resource_prefix
         self.rest_api_id = self.rest_api.id
         self.authorizer_id = self.authorizer.id
         self.stage_name = self.stage.stage_name
+        # `arn:aws:apigateway:<region>::/restapis/<api id>/stages/<stage>`: what a web ACL is associated with.
+        self.stage_arn = self.stage.arn
         self.vpc_link_id = self.vpc_link.id
         self.register_outputs(
             {"restApiId": self.rest_api_id, "stageName": self.stage_name, "vpcLinkId": self.vpc_link_id}
         )
+
+    def _cached_methods(
+        self, name: str, routes: tuple[Route, ...], cache: CacheSettings, stage_settings: dict[str, Any]
+    ) -> list[aws.apigateway.MethodSettings]:
+        """Caching on for each tenant-keyed GET method (`Route.cached`), one method-settings override each.
+
+        An override replaces the stage-wide settings for its method, so it repeats throttling, metrics and
+        logging (unset throttling would mean none). Cached data is encrypted; a client's `Cache-Control:
+        max-age=0` does not invalidate entries without `execute-api:InvalidateCache` (it is ignored, with a
+        warning header). Each override waits for the previous one: they all update the one stage.
+        """
+        created: list[aws.apigateway.MethodSettings] = []
+        for route in routes:
+            if not route.cached:
+                continue
+            previous = created[-1] if created else self.method_settings
+            settings = aws.apigateway.MethodSettings(
+                f"{name}-cache-{route.key}",
+                rest_api=self.rest_api.id,
+                stage_name=self.stage.stage_name,
+                method_path=route.method_settings_path,
+                settings=aws.apigateway.MethodSettingsSettingsArgs(
+                    **stage_settings,
+                    caching_enabled=True,
+                    cache_ttl_in_seconds=cache.ttl_seconds,
+                    cache_data_encrypted=True,
+                    require_authorization_for_cache_control=True,
+                    unauthorized_cache_control_header_strategy="SUCCEED_WITH_RESPONSE_HEADER",
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
+            )
+            created.append(settings)
+        return created
 
     def _resources(self, name: str, routes: tuple[Route, ...]) -> dict[str, pulumi.Output[str]]:
         ids: dict[str, pulumi.Output[str]] = {"": self.rest_api.root_resource_id}
@@ -281,6 +334,8 @@ class Gateway(pulumi.ComponentResource):
             integration_http_method=route.integration_http_method,
             uri=pulumi.Output.concat(origin, route.uri_path),
             request_parameters=route.integration_request_parameters or None,
+            # Host (and the path parameters) split the stage cache's entries: tenants never share one.
+            cache_key_parameters=list(route.cache_key_parameters) or None,
             timeout_milliseconds=route.timeout_ms,
             opts=child,
             **connection,  # type: ignore[arg-type]

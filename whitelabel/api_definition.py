@@ -38,6 +38,14 @@ AUTHORIZATION = "CUSTOM"
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
 API_KEY_SOURCE = "AUTHORIZER"
 
+# Caching (stage cache, config `cache`): only GET methods are cached, and every cached method keys its
+# entries on the Host header, so one tenant's hostname never receives another's cached response. API
+# Gateway splits cache entries only by the integration's declared cache key parameters, and each must be
+# a declared method request parameter:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html
+CACHED_METHODS = ("GET",)
+CACHE_KEY_HOST = "method.request.header.Host"
+
 # Treat every payload as binary: API Gateway then passes bytes through untouched, so PNG and PDF
 # documents from S3 arrive intact (with text-only media types it would corrupt them).
 BINARY_MEDIA_TYPES = ("*/*",)
@@ -93,12 +101,27 @@ class Route:
     # Every method, the docs included, goes through the tenant authorizer and the tenant's key.
     authorization: str = AUTHORIZATION
     api_key_required: bool = True
+    # What splits this method's cache entries (the integration's cacheKeyParameters); empty: never cached.
+    cache_key_parameters: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """A stable, name-safe key for resource names: `service1-proxy-any`."""
         parts = [p.strip("{}+") for p in self.path.strip("/").split("/")]
         return "-".join([*parts, self.http_method.lower()]).replace("_", "-")
+
+    @property
+    def cached(self) -> bool:
+        """Whether the stage cache serves this method when caching is on."""
+        return bool(self.cache_key_parameters)
+
+    @property
+    def method_settings_path(self) -> str:
+        """The stage's method-settings path of this method: every `/` of the resource path as `~1`, then the
+        HTTP method (`~1docs~1{key+}/GET`, as `get-stage` returns it; CloudFormation's MethodSetting.ResourcePath:
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-stage-methodsetting.html,
+        hashicorp/terraform-provider-aws#9738)."""
+        return f"{self.path.replace('/', '~1')}/{self.http_method}"
 
 
 def _service_routes(backend: Backend) -> list[Route]:
@@ -170,17 +193,48 @@ def _docs_routes(backend: Backend) -> list[Route]:
         kind=backend.kind,
         uri_path="/index.html",
         integration_http_method="GET",
+        # Declared so it can key the cache: one entry per tenant hostname.
+        request_parameters={CACHE_KEY_HOST: True},
         method_responses=method_responses,
         integration_responses=integration_responses,
+        cache_key_parameters=(CACHE_KEY_HOST,),
     )
     document = replace(
         index,
         path=f"{root}/{{key+}}",
         uri_path="/{key}",
-        request_parameters={"method.request.path.key": True},
+        request_parameters={CACHE_KEY_HOST: True, "method.request.path.key": True},
         integration_request_parameters={"integration.request.path.key": "method.request.path.key"},
+        # Per hostname and per document.
+        cache_key_parameters=(CACHE_KEY_HOST, "method.request.path.key"),
     )
     return [index, document]
+
+
+def cache_key_problems(routes: tuple[Route, ...]) -> list[str]:
+    """Why a route would be unsafe to cache, one line each (empty: every cached route is tenant-safe).
+
+    A cached route must be a GET, key on Host, key on each of its path parameters (or two documents would
+    share an entry), and declare every key as a method request parameter (API Gateway requires it).
+    """
+    problems: list[str] = []
+    for route in routes:
+        if not route.cached:
+            continue
+        where = f"{route.http_method} {route.path}"
+        if route.http_method not in CACHED_METHODS:
+            problems.append(f"{where}: only {', '.join(CACHED_METHODS)} methods are cached")
+        if CACHE_KEY_HOST not in route.cache_key_parameters:
+            problems.append(f"{where}: its cache key lacks {CACHE_KEY_HOST}; tenants would share entries")
+        for part in route.path.split("/"):
+            if part.startswith("{"):
+                parameter = f"method.request.path.{part.strip('{}+')}"
+                if parameter not in route.cache_key_parameters:
+                    problems.append(f"{where}: its cache key lacks {parameter}")
+        for parameter in route.cache_key_parameters:
+            if parameter not in route.request_parameters:
+                problems.append(f"{where}: cache key {parameter} is not a declared method request parameter")
+    return problems
 
 
 def build_routes(backends: tuple[Backend, ...] = BACKENDS) -> tuple[Route, ...]:

@@ -208,6 +208,12 @@ class AwsMocks(pulumi.runtime.Mocks):
             out["value"] = _digest("api-key-value", name, length=40)
         elif typ == "aws:apigateway/stage:Stage":
             out["invokeUrl"] = f"https://api.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"
+            # A stage's ARN has no account: arn:aws:apigateway:region::/restapis/api-id/stages/stage-name.
+            api, stage = inputs.get("restApi"), inputs.get("stageName")
+            out["arn"] = f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}"
+        elif typ == "aws:wafv2/webAcl:WebAcl":
+            acl = inputs.get("name") or name
+            out.update(id=h, arn=f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:regional/webacl/{acl}/{h}")
         elif typ == "aws:ecs/cluster:Cluster":
             out["arn"] = f"arn:aws:ecs:{region}:{ACCOUNT_ID}:cluster/{name}"
             out["name"] = inputs.get("name") or name
