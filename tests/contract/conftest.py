@@ -16,6 +16,7 @@ import base64
 import http.client
 import ipaddress
 import json
+import logging
 import os
 import re
 import socket
@@ -427,6 +428,8 @@ def dynamodb_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     port = free_port()
+    # Its werkzeug server logs each request at INFO, which would bury a failing test's own output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
