@@ -203,6 +203,7 @@ def import_api(
             uri=origins[route.backend] + route.uri_path,
             requestParameters=route.integration_request_parameters,
             timeoutInMillis=route.timeout_ms,
+            cacheKeyParameters=list(route.cache_key_parameters),
             **extra,
         )
         for status_code, headers in route.method_responses.items():
