@@ -27,6 +27,8 @@ carries a key outside every plan is refused (403, INVALID_API_KEY) although the 
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -137,6 +139,26 @@ def test_unknown_host_is_refused_and_reaches_no_backend(call, api, backends, dec
     assert no_backend_hit(backends)
     [decision] = decisions.invoked(api, UNKNOWN_HOST)
     assert decision["outcome"] == "deny"
+
+
+def test_execute_api_hostname_is_an_unknown_host(localstack, api, backends, decisions):
+    # Deployed, the execute-api endpoint is disabled; were it reachable, its hostname is in no registry item.
+    # (LocalStack routes this hostname itself, like AWS: `https://<host>/<stage>/<path>`.)
+    _, region = dev_stack()
+    host = f"{api}.execute-api.{region}.amazonaws.com"
+    conn = http.client.HTTPConnection(localstack.removeprefix("http://"), timeout=10)
+    try:
+        conn.request("GET", f"/{STAGE}/service1/orders", headers={"Host": host})
+        raw = conn.getresponse()
+        status, content_type, body = raw.status, raw.headers["Content-Type"], raw.read()
+    finally:
+        conn.close()
+
+    assert status == 403, body
+    assert content_type == "application/json"
+    assert json.loads(body)["reason"] == "unknown-host"
+    assert no_backend_hit(backends)
+    assert [d["outcome"] for d in decisions.invoked(api, host)] == ["deny"]
 
 
 def test_one_decision_per_host_is_cached_and_serves_every_path(call, api, backends, decisions):
