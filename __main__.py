@@ -24,10 +24,12 @@ network = Network("network", NetworkArgs.from_settings(settings.network))
 
 service1 = ContainerService(
     "service1",
-    ContainerServiceArgs.from_settings(settings.service1, network, settings.log_retention_days, prefix),
+    ContainerServiceArgs.from_settings(
+        settings.service1, network, settings.log_retention_days, prefix, protect=settings.protect_resources
+    ),
 )
 service2 = WebApp("service2", WebAppArgs.from_settings(settings.service2, network))
-docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs))
+docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs, protect=settings.protect_resources))
 # Before the gateway: the tenant authorizer reads this table.
 registry = TenantRegistry(
     "tenant-registry", TenantRegistryArgs.from_settings(settings, pulumi.get_project(), stage_name)
@@ -56,12 +58,18 @@ gateway = Gateway(
         tracing=settings.tracing,
         tls_policy=settings.tls_policy,
         cache=settings.cache,
+        protect=settings.protect_resources,
     ),
 )
 
 # The firewall in front of the stage: managed rule groups, per-tenant and per-IP rate limits (off in dev).
 waf = (
-    Waf("waf", WafArgs(prefix, gateway.stage_arn, settings.waf, settings.log_retention_days))
+    Waf(
+        "waf",
+        WafArgs(
+            prefix, gateway.stage_arn, settings.waf, settings.log_retention_days, protect=settings.protect_resources
+        ),
+    )
     if settings.waf.enabled
     else None
 )

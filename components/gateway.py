@@ -26,6 +26,7 @@ from whitelabel.api_definition import (
 )
 from whitelabel.config import DEFAULT_TLS_POLICY, CacheSettings, ThrottleSettings, endpoint_access_mode
 from whitelabel.policies import assume_role_policy
+from whitelabel.protection import resource_options
 
 
 class LoadBalancerTarget(Protocol):
@@ -69,6 +70,7 @@ class GatewayArgs:
     tls_policy: the REST API's security policy (config `tlsPolicy`); enhanced ones get endpoint access mode
         STRICT.
     cache: the stage cache (config `cache`); None or disabled: no cache cluster, no method cached.
+    protect: protected production (`protectResources`): the REST API is protected, its log groups retained.
     """
 
     stage_name: str
@@ -86,6 +88,7 @@ class GatewayArgs:
     tracing: bool = False
     tls_policy: str = DEFAULT_TLS_POLICY
     cache: CacheSettings | None = None
+    protect: bool = False
 
 
 class Gateway(pulumi.ComponentResource):
@@ -122,7 +125,7 @@ class Gateway(pulumi.ComponentResource):
             # so it is set here too, with STRICT for an enhanced policy.
             security_policy=args.tls_policy,
             endpoint_access_mode=endpoint_access_mode(args.tls_policy),
-            opts=child,
+            opts=resource_options("rest-api", args.protect, parent=self),
         )
         self._tenant_authorizer(name, args)
         self.gateway_responses = [
@@ -181,7 +184,7 @@ class Gateway(pulumi.ComponentResource):
             f"{name}-access-logs",
             name=f"/aws/apigateway/{args.resource_prefix}/access",
             retention_in_days=args.log_retention_days,
-            opts=child,
+            opts=resource_options("log-group", args.protect, parent=self),
         )
         # With execution logging on, API Gateway creates this group itself on first use, with no retention
         # ("API-Gateway-Execution-Logs_{rest-api-id}/{stage_name}", managed by API Gateway:
@@ -191,7 +194,7 @@ class Gateway(pulumi.ComponentResource):
             f"{name}-execution-logs",
             name=pulumi.Output.concat("API-Gateway-Execution-Logs_", self.rest_api.id, "/", args.stage_name),
             retention_in_days=args.log_retention_days,
-            opts=child,
+            opts=resource_options("log-group", args.protect, parent=self),
         )
         # Logging needs the account's CloudWatch role in place first (when this stack owns it), and the
         # execution-log group must exist before logging is switched on, or API Gateway creates it.

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from whitelabel.config import Settings
 from whitelabel.policies import assume_role_policy
+from whitelabel.protection import resource_options
 
 # The handler's folder is the zip's root, so the entry point is `handler.handler`.
 CODE_DIR = Path(__file__).resolve().parent.parent / "functions" / "tenant_authorizer"
@@ -37,6 +38,7 @@ class TenantAuthorizerArgs:
     resource_prefix: `<namePrefix or project>-<stack>`; the function is `<prefix>-tenant-authorizer`.
     table_name, table_arn: the tenant registry (`TenantRegistry`), the only thing the function reads.
     registry_cache_seconds: how long the handler keeps a registry answer in memory.
+    protect: protected production (`protectResources`): the function's log group is retained on delete.
     """
 
     resource_prefix: str
@@ -44,6 +46,7 @@ class TenantAuthorizerArgs:
     table_arn: pulumi.Input[str]
     registry_cache_seconds: int
     log_retention_days: int
+    protect: bool = False
 
     @classmethod
     def from_settings(
@@ -55,6 +58,7 @@ class TenantAuthorizerArgs:
             table_arn=table_arn,
             registry_cache_seconds=settings.authorizer.registry_cache_seconds,
             log_retention_days=settings.log_retention_days,
+            protect=settings.protect_resources,
         )
 
 
@@ -88,7 +92,7 @@ class TenantAuthorizer(pulumi.ComponentResource):
             f"{name}-logs",
             name=f"/aws/lambda/{function_name}",
             retention_in_days=args.log_retention_days,
-            opts=child,
+            opts=resource_options("log-group", args.protect, parent=self),
         )
         role = aws.iam.Role(
             f"{name}-role",

@@ -18,6 +18,7 @@ from whitelabel.config import (
     Settings,
     endpoint_access_mode,
 )
+from whitelabel.protection import resource_options
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class TenantDomainsArgs:
         `wildcard` (one `*.<baseDomain>` alias record; onboarding makes no Route 53 change).
     tls_policy: the security policy of every custom domain (config `tlsPolicy`), except those of customers
         with an mTLS truststore, which use `TLS_1_2` (the only policy AWS allows with mutual TLS).
+    protect: protected production (`protectResources`): certificates, custom domains, alias and validation
+        records are protected.
     """
 
     base_domain: str
@@ -40,6 +43,7 @@ class TenantDomainsArgs:
     dual_stack: bool = False
     tenant_dns: str = "perCustomer"
     tls_policy: str = DEFAULT_TLS_POLICY
+    protect: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings, gateway: Any) -> TenantDomainsArgs:
@@ -52,6 +56,7 @@ class TenantDomainsArgs:
             dual_stack=settings.dual_stack,
             tenant_dns=settings.tenant_dns,
             tls_policy=settings.tls_policy,
+            protect=settings.protect_resources,
         )
 
 
@@ -85,7 +90,7 @@ class TenantDomains(pulumi.ComponentResource):
             f"{name}-certificate",
             domain_name=wildcard,
             validation_method="DNS",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=resource_options("certificate", args.protect, parent=self),
         )
         self.validation = self._validate(f"{name}-certificate", self.certificate, [wildcard], zone_owned=True)
         self.certificate_arn = self.validation.certificate_arn
@@ -151,7 +156,7 @@ class TenantDomains(pulumi.ComponentResource):
                 records=[option.resource_record_value],
                 ttl=300,
                 allow_overwrite=True,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=resource_options("validation-record", self._args.protect, parent=self),
             )
             fqdns.append(record.fqdn)
         return aws.acm.CertificateValidation(
@@ -186,8 +191,11 @@ class TenantDomains(pulumi.ComponentResource):
             security_policy=policy,
             endpoint_access_mode=endpoint_access_mode(policy),
             mutual_tls_authentication={"truststore_uri": truststore} if truststore is not None else None,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self._previous_domain] if self._previous_domain else None
+            opts=resource_options(
+                "custom-domain",
+                self._args.protect,
+                parent=self,
+                depends_on=[self._previous_domain] if self._previous_domain else None,
             ),
         )
         self._previous_domain = domain
@@ -212,7 +220,7 @@ class TenantDomains(pulumi.ComponentResource):
             f"{name}-certificate",
             domain_name=domain_name,
             validation_method="DNS",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=resource_options("certificate", self._args.protect, parent=self),
         )
         point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{self._args.base_domain}"
         status = "awaiting-validation"
@@ -261,7 +269,7 @@ class TenantDomains(pulumi.ComponentResource):
                 name=fqdn,
                 type=record_type,
                 aliases=alias,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=resource_options("customer-dns-record", self._args.protect, parent=self),
             )
 
 

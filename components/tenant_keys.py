@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from components.tenant_registry import HASH_KEY
 from whitelabel.config import Settings, TierSettings, resource_prefix
+from whitelabel.protection import resource_options
 from whitelabel.tenancy import Tenant, api_key_name, registry_item, tenants
 
 
@@ -24,6 +25,7 @@ class TenantKeysArgs:
     tiers: tier name → its throttle and optional quota (one usage plan each).
     tenants: every customer with its tier, suspension and hostnames (`whitelabel.tenancy.tenants`).
     table_name: the registry table (`TenantRegistry.table_name`).
+    protect: protected production (`protectResources`): API keys are protected.
     """
 
     prefix: str
@@ -32,6 +34,7 @@ class TenantKeysArgs:
     rest_api_id: pulumi.Input[str]
     stage_name: pulumi.Input[str]
     table_name: pulumi.Input[str]
+    protect: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings, project: str, stack: str, gateway: Any, registry: Any) -> TenantKeysArgs:
@@ -42,6 +45,7 @@ class TenantKeysArgs:
             rest_api_id=gateway.rest_api_id,
             stage_name=gateway.stage_name,
             table_name=registry.table_name,
+            protect=settings.protect_resources,
         )
 
 
@@ -96,7 +100,7 @@ class TenantKeys(pulumi.ComponentResource):
                 name=api_key_name(args.prefix, tenant.name),
                 description=f"Tenant {tenant.name}: usage identifier returned by the tenant authorizer",
                 enabled=True,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=resource_options("api-key", args.protect, parent=self),
             )
             self.api_keys[tenant.name] = key
             # Named without the tier: a tier change is a replacement of this one resource. AWS allows a key

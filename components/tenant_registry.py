@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from whitelabel.config import Settings, resource_prefix
+from whitelabel.protection import resource_options
 
 # The partition key: one item per hostname a customer is served at (see whitelabel.tenancy.registry_item).
 HASH_KEY = "hostname"
@@ -18,7 +19,8 @@ class TenantRegistryArgs:
     """Inputs of the tenant registry.
 
     table_name: unique per account and region (`<namePrefix or project>-<stack>-tenants`).
-    protect: point-in-time recovery and deletion protection (`protectResources`).
+    protect: protected production (`protectResources`): point-in-time recovery, deletion protection, and
+        Pulumi's protect on the table.
     """
 
     table_name: str
@@ -56,7 +58,7 @@ class TenantRegistry(pulumi.ComponentResource):
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=args.protect),
             # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection
             deletion_protection_enabled=args.protect,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=resource_options("tenant-registry", args.protect, parent=self),
         )
         self.table_name = self.table.name
         self.table_arn = self.table.arn

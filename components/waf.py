@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from whitelabel.config import WafSettings
+from whitelabel.protection import resource_options
 
 # A rate-based rule's window: requests are counted over the last 300 s (EvaluationWindowSec: 60, 120, 300
 # or 600; https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
@@ -144,12 +145,14 @@ class WafArgs:
     resource_prefix: names the web ACL (and its CloudWatch metric) and its log group
         (`aws-waf-logs-<prefix>`: WAF delivers only to log groups named so).
     stage_arn: `arn:aws:apigateway:<region>::/restapis/<api id>/stages/<stage>`, the stage to protect.
+    protect: protected production (`protectResources`): the WAF log group is retained on delete.
     """
 
     resource_prefix: str
     stage_arn: pulumi.Input[str]
     settings: WafSettings
     log_retention_days: int
+    protect: bool = False
 
 
 class Waf(pulumi.ComponentResource):
@@ -185,7 +188,7 @@ class Waf(pulumi.ComponentResource):
             f"{name}-logs",
             name=f"aws-waf-logs-{args.resource_prefix}",
             retention_in_days=args.log_retention_days,
-            opts=child,
+            opts=resource_options("log-group", args.protect, parent=self),
         )
         self.logging = aws.wafv2.WebAclLoggingConfiguration(
             f"{name}-logging",

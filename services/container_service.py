@@ -12,6 +12,7 @@ from components.network import Network
 from services.internal_alb import InternalAlb, InternalAlbArgs
 from whitelabel.config import Service1Settings
 from whitelabel.policies import assume_role_policy
+from whitelabel.protection import resource_options
 
 CONTAINER_NAME = "app"
 EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -25,6 +26,7 @@ class ContainerServiceArgs:
     resource_prefix: `<namePrefix or project>-<stack>`; the task family (unique per account and region)
         starts with it.
     ingress_security_group_id: the API Gateway VPC link's group, the only one the ALB admits.
+    protect: protected production (`protectResources`): the container log group is retained on delete.
     """
 
     vpc_id: pulumi.Input[str]
@@ -39,10 +41,16 @@ class ContainerServiceArgs:
     health_check_path: str
     log_retention_days: int
     resource_prefix: str
+    protect: bool = False
 
     @classmethod
     def from_settings(
-        cls, settings: Service1Settings, network: Network, log_retention_days: int, resource_prefix: str
+        cls,
+        settings: Service1Settings,
+        network: Network,
+        log_retention_days: int,
+        resource_prefix: str,
+        protect: bool = False,
     ) -> ContainerServiceArgs:
         """Map the validated `service1` config and the network to the component's arguments."""
         return cls(
@@ -58,6 +66,7 @@ class ContainerServiceArgs:
             health_check_path=settings.health_check_path,
             log_retention_days=log_retention_days,
             resource_prefix=resource_prefix,
+            protect=protect,
         )
 
 
@@ -87,7 +96,11 @@ class ContainerService(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-execution-policy", role=execution_role.name, policy_arn=EXECUTION_POLICY_ARN, opts=child
         )
-        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days, opts=child)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            retention_in_days=args.log_retention_days,
+            opts=resource_options("log-group", args.protect, parent=self),
+        )
 
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         container_definitions = pulumi.Output.json_dumps(

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from whitelabel.config import DocsSettings
 from whitelabel.policies import assume_role_policy
+from whitelabel.protection import resource_options
 
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 # A fresh MimeTypes uses only Python's built-in table, not the machine's /etc/mime.types, so every
@@ -68,16 +69,28 @@ class DocsBucketArgs:
 
     files: (key, path, content type) per document, as `document_files` lists them.
     versioning: keep earlier versions of overwritten or deleted documents.
+    protect: protected production (`protectResources`): the bucket is protected and retained on delete.
     """
 
     files: tuple[tuple[str, str, str], ...]
     versioning: bool
+    protect: bool = False
 
     @classmethod
-    def from_settings(cls, settings: DocsSettings) -> DocsBucketArgs:
+    def from_settings(cls, settings: DocsSettings, protect: bool = False) -> DocsBucketArgs:
         """Map the validated `docs` config to arguments; reads the folder now, so a missing one stops the
-        program before any resource exists."""
-        return cls(files=tuple(document_files(settings.folder)), versioning=settings.versioning)
+        program before any resource exists.
+
+        protect: config `protectResources`. It turns versioning on whatever `docs.versioning` says: a protected
+        bucket whose objects can still be overwritten or deleted for good protects nothing (with versioning a
+        delete leaves a marker and the earlier version stays restorable:
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html).
+        """
+        return cls(
+            files=tuple(document_files(settings.folder)),
+            versioning=settings.versioning or protect,
+            protect=protect,
+        )
 
 
 class DocsBucket(pulumi.ComponentResource):
@@ -100,7 +113,7 @@ class DocsBucket(pulumi.ComponentResource):
                 )
             slugs[slug] = key
 
-        bucket = aws.s3.Bucket(f"{name}-bucket", opts=child)
+        bucket = aws.s3.Bucket(f"{name}-bucket", opts=resource_options("docs-bucket", args.protect, parent=self))
         public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=bucket.id,

@@ -1,0 +1,138 @@
+"""Protected production (`protectResources`): what prod protects and retains, as the mock engine records each
+registration's options, and what a stack without the flag leaves alone."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from tests.conftest import customers_config
+from whitelabel.offline import StackRun, run_program
+from whitelabel.protection import ROLES, resource_options
+
+CERTIFICATE = "aws:acm/certificate:Certificate"
+DOMAIN = "aws:apigateway/domainName:DomainName"
+RECORD = "aws:route53/record:Record"
+API_KEY = "aws:apigateway/apiKey:ApiKey"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+
+# The account-wide CloudWatch role setting of API Gateway is retained in every stack, protected or not
+# (components/gateway.py: destroying one stack must not switch logging off for the others).
+ACCOUNT_LOGGING = {
+    ("aws:iam/role:Role", "gateway-cloudwatch-role"),
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "gateway-cloudwatch-role-policy"),
+    ("aws:apigateway/account:Account", "gateway-account"),
+}
+
+PROD_PROTECTED = {
+    ("aws:s3/bucket:Bucket", "docs-bucket"),
+    ("aws:dynamodb/table:Table", "tenant-registry-table"),
+    (CERTIFICATE, "tenants-certificate"),
+    (DOMAIN, "tenants-wildcard-domain"),
+    (DOMAIN, "tenants-globex-domain"),
+    (RECORD, "tenants-acme-a"),
+    (RECORD, "tenants-globex-a"),
+    (RECORD, "tenants-initech-a"),
+    (RECORD, "tenants-certificate-validation-example-com"),
+    (API_KEY, "tenant-keys-acme-api-key"),
+    (API_KEY, "tenant-keys-globex-api-key"),
+    (API_KEY, "tenant-keys-initech-api-key"),
+    ("aws:apigateway/restApi:RestApi", "gateway-api"),
+}
+
+PROD_RETAINED = {
+    ("aws:s3/bucket:Bucket", "docs-bucket"),
+    (LOG_GROUP, "gateway-access-logs"),
+    (LOG_GROUP, "gateway-execution-logs"),
+    (LOG_GROUP, "tenant-authorizer-logs"),
+    (LOG_GROUP, "service1-logs"),
+    (LOG_GROUP, "waf-logs"),
+    *ACCOUNT_LOGGING,
+}
+
+
+def protected(run: StackRun) -> set[tuple[str, str]]:
+    return {(r.type, r.name) for r in run.resources if r.protect}
+
+
+def retained(run: StackRun) -> set[tuple[str, str]]:
+    return {(r.type, r.name) for r in run.resources if r.retain_on_delete}
+
+
+def test_prod_protects_exactly_what_customers_and_data_depend_on(prod: StackRun) -> None:
+    assert protected(prod) == PROD_PROTECTED
+
+
+def test_prod_retains_the_docs_bucket_and_every_log_group(prod: StackRun) -> None:
+    assert retained(prod) == PROD_RETAINED
+    # Every log group the stack has, so a new one added without the helper fails here.
+    assert {(LOG_GROUP, r.name) for r in prod.of_type(LOG_GROUP)} <= retained(prod)
+
+
+def test_dev_protects_nothing_and_retains_only_the_account_setting(dev: StackRun) -> None:
+    assert "whitelabel-gateway:protectResources" not in dev.config  # the default, false
+    assert protected(dev) == set()
+    assert retained(dev) == ACCOUNT_LOGGING
+
+
+def test_no_component_is_protected_so_nothing_else_inherits_it(prod: StackRun) -> None:
+    # Pulumi children inherit protect from their parent: a protected component would protect every child.
+    assert [r.name for r in prod.resources if not r.custom and (r.protect or r.retain_on_delete)] == []
+
+
+def test_prod_registry_table_is_refused_by_dynamodb_and_restorable(prod: StackRun) -> None:
+    table = prod.named("tenant-registry-table")
+    assert table.inputs["deletionProtectionEnabled"] is True
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+
+
+def test_prod_docs_bucket_is_versioned(prod: StackRun) -> None:
+    (versioning,) = prod.of_type(VERSIONING)
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    assert versioning.inputs["bucket"] == prod.named("docs-bucket").id
+
+
+def test_protect_turns_versioning_on_even_when_docs_versioning_is_off() -> None:
+    config = customers_config([{"name": "acme"}], protectResources=True, docs={"versioning": False})
+    run = run_program("dev", config)
+    (versioning,) = run.of_type(VERSIONING)
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    unprotected = run_program("dev", customers_config([{"name": "acme"}], docs={"versioning": False}))
+    assert unprotected.of_type(VERSIONING) == []
+
+
+def test_every_domain_shape_is_protected_own_domains_dual_stack_and_wildcard_dns() -> None:
+    customers = [
+        {"name": "acme"},
+        {"name": "globex", "dedicatedDomain": True},
+        {"name": "initech", "customDomain": "api.initech.test", "customDomainValidated": True},
+        {"name": "hooli", "customDomain": "api.hooli.test"},  # phase 1: certificate only
+    ]
+    run = run_program("dev", customers_config(customers, protectResources=True, dualStack=True))
+    names = {name for _, name in protected(run)}
+    assert {
+        "tenants-initech-own-certificate",
+        "tenants-hooli-own-certificate",
+        "tenants-initech-own-domain",
+        "tenants-initech-own-a",
+        "tenants-initech-own-aaaa",
+        "tenants-acme-aaaa",
+        "tenants-globex-aaaa",
+    } <= names
+    # Every certificate, custom domain and DNS record of the stack, and nothing of those kinds left out.
+    for kind in (CERTIFICATE, DOMAIN, RECORD, API_KEY):
+        assert all(r.protect for r in run.of_type(kind)), kind
+    wildcard = run_program("dev", customers_config(customers[:2], protectResources=True, tenantDns="wildcard"))
+    assert wildcard.named("tenants-wildcard-a").protect
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_a_role_sets_its_options_only_when_enabled(role: str) -> None:
+    parent = pulumi.ComponentResource.__new__(pulumi.ComponentResource)
+    keep = ROLES[role]  # type: ignore[index]
+    on = resource_options(role, True, parent=parent)  # type: ignore[arg-type]
+    off = resource_options(role, False, parent=parent, delete_before_replace=True)  # type: ignore[arg-type]
+    assert (on.protect, on.retain_on_delete) == (keep.protect or None, keep.retain_on_delete or None)
+    assert (off.protect, off.retain_on_delete) == (None, None)
+    assert off.parent is parent and off.delete_before_replace is True

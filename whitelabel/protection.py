@@ -1,0 +1,73 @@
+"""Protected production: which resources `protectResources` protects or retains, decided in one place.
+
+`protect`: Pulumi refuses any deployment that would delete the resource, a replacement included, until it is
+unprotected (https://www.pulumi.com/docs/iac/concepts/resources/options/protect/).
+`retain_on_delete`: when Pulumi deletes or replaces the resource it only forgets it; the cloud resource stays
+(https://www.pulumi.com/docs/iac/concepts/resources/options/retainondelete/).
+
+Set on each resource through `resource_options`, not by a resource transform: the mock engine the tests run on
+does not run transforms, and the proof that prod is protected must come from that engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+
+Role = Literal[
+    "docs-bucket",
+    "tenant-registry",
+    "certificate",
+    "custom-domain",
+    "customer-dns-record",
+    "validation-record",
+    "api-key",
+    "rest-api",
+    "log-group",
+]
+
+
+@dataclass(frozen=True)
+class Keep:
+    """What protected production does to a resource of one role, and why."""
+
+    protect: bool
+    retain_on_delete: bool
+    why: str
+
+
+ROLES: Mapping[Role, Keep] = {
+    "docs-bucket": Keep(True, True, "the documents; kept in AWS even once removed from the program"),
+    # Also refused by DynamoDB itself (deletion protection) and restorable (PITR): components/tenant_registry.py.
+    "tenant-registry": Keep(True, False, "every tenant's hostname, tier, status and key: the authorizer's data"),
+    "certificate": Keep(True, False, "a new one must be issued and validated before any domain serves again"),
+    "custom-domain": Keep(
+        True, False, "a replaced domain gets a new regional target; customers' own CNAMEs point at the old one"
+    ),
+    "customer-dns-record": Keep(True, False, "without it a customer's hostname does not resolve"),
+    # "The most common reason for automatic validation to fail is that a required CNAME has been inadvertently
+    # changed or removed": without it ACM cannot renew the certificate 60 days before it expires
+    # (https://docs.aws.amazon.com/acm/latest/userguide/dns-renewal-validation.html).
+    "validation-record": Keep(True, False, "ACM's managed renewal of the certificate reads it"),
+    "api-key": Keep(True, False, "a replaced key has a new value and loses its usage-plan history"),
+    "rest-api": Keep(True, False, "a replaced API has a new id: every mapping, usage plan and log name moves"),
+    "log-group": Keep(False, True, "the access and audit trail outlives the stack"),
+}
+
+
+def resource_options(role: Role, enabled: bool, *, parent: pulumi.Resource, **options: Any) -> pulumi.ResourceOptions:
+    """The options of a child resource of `role`: `parent` and `options` as given, plus protect and
+    retain_on_delete when protected production is on (`enabled`, config `protectResources`).
+
+    Off, neither option is set (not even to False), so the resource inherits its parent's, as before.
+    """
+    keep = ROLES[role]
+    return pulumi.ResourceOptions(
+        parent=parent,
+        protect=True if enabled and keep.protect else None,
+        retain_on_delete=True if enabled and keep.retain_on_delete else None,
+        **options,
+    )
