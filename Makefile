@@ -4,7 +4,7 @@ STACK ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: plan openapi dashboard test unit contract lint bench bench-authorizer clean
+.PHONY: plan openapi dashboard test unit contract fuzz lint bench bench-authorizer clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ unit: $(VENV)/.installed  ## the mock-engine tests only
 
 contract: $(VENV)/.installed $(LS_VENV)/.installed  ## the LocalStack contract tests only
 	$(VENV)/bin/python -m pytest tests/contract
+
+fuzz: $(VENV)/.installed  ## the config property tests with 5,000 examples each (every commit runs 200)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_config_properties.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

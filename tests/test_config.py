@@ -98,18 +98,22 @@ INVALID = [
         "customers[0].customDomain",
         "inside baseDomain",
     ),
-    (with_(customers=[{"name": "acme", "customDomainValidated": True}]), "customers[0]", "customDomain is not"),
+    (
+        with_(customers=[{"name": "acme", "customDomainValidated": True}]),
+        "customers[0].customDomainValidated",
+        "customDomain is not",
+    ),
     (with_(baseDmain="x.com"), "baseDmain", "not a known key"),
     (with_(logRetentionDays=10), "logRetentionDays", "retention period"),
-    (with_(network={"natGateways": 3}), "network", "must not exceed availabilityZones"),
+    (with_(network={"natGateways": 3}), "network.natGateways", "3 must not exceed availabilityZones (2)"),
     (with_(network={"cidr": "10.0.0.0/8"}), "network.cidr", "prefix between /16 and /20"),
     (with_(network={"cidr": "banana"}), "network.cidr", "IPv4 CIDR"),
     (with_(network={"availabilityZones": 1}), "network.availabilityZones", "greater than or equal to 2"),
-    (with_(service1={"cpu": 256, "memory": 4096}), "service1", "does not fit cpu 256"),
-    (with_(service1={"cpu": 300}), "service1", "not a Fargate size"),
+    (with_(service1={"cpu": 256, "memory": 4096}), "service1.memory", "4096 does not fit cpu 256"),
+    (with_(service1={"cpu": 300}), "service1.cpu", "300 is not a Fargate size"),
     (with_(service1={"image": "x", "prot": 80}), "service1.prot", "not a known key"),
-    (with_(service2={"minSize": 3, "maxSize": 2}), "service2", "minSize (3) must not exceed maxSize (2)"),
-    (with_(service2={"desiredCapacity": 9}), "service2", "desiredCapacity (9)"),
+    (with_(service2={"minSize": 3, "maxSize": 2}), "service2.minSize", "3 must not exceed maxSize (2)"),
+    (with_(service2={"desiredCapacity": 9}), "service2.desiredCapacity", "9 must lie between minSize (1)"),
     (with_(throttle={"rateLimit": 0}), "throttle.rateLimit", "greater than 0"),
     (with_(quotas={"customDomains": 0}), "quotas.customDomains", "greater than or equal to 1"),
     (with_(manageAccountLogging="maybe"), "manageAccountLogging", "boolean"),
@@ -149,8 +153,8 @@ INVALID = [
     (with_(network={"zoneIds": ["euw1-az1", "euw1-az1"]}), "network.zoneIds", "euw1-az1 listed more than once"),
     (
         with_(network={"zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"]}),
-        "network",
-        "zoneIds lists 3 zones but availabilityZones is 2",
+        "network.zoneIds",
+        "lists 3 zones but availabilityZones is 2",
     ),
 ]
 
@@ -600,3 +604,63 @@ def test_a_docs_folder_of_s3_stops_the_real_program_in_the_common_shape() -> Non
         run_program("dev", customers_config([{"name": "acme"}], docs={"folder": "s3://"}), mocks=mocks)
     assert str(caught.value).startswith("whitelabel-gateway:docs.folder: 's3://' is a URL")
     assert mocks.registered == []
+
+
+# -- found by the property tests (tests/test_config_properties.py) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (with_(baseDomain="example.com\n"), "baseDomain"),
+        (with_(customers=[{"name": "acme\n"}]), "customers[0].name"),
+        (with_(namePrefix="wl\n"), "namePrefix"),
+        (with_(defaultTier="standard\n"), "defaultTier"),
+        (with_(network={"zoneIds": ["euw1-az1\n", "euw1-az2"]}), "network.zoneIds"),
+        (with_(service1={"image": "nginx\n"}), "service1.image"),
+        (with_(alarms={"email": ["ops@example.com\n"]}), "alarms.email"),
+    ],
+)
+def test_a_trailing_newline_is_not_part_of_a_valid_value(raw: dict[str, Any], key: str) -> None:
+    # Python's `$` also matches before a final newline: every rule anchors with `\Z`.
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert caught.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "rule"),
+    [
+        ("throttle", "burstLimit", 2**31, "less than or equal to 2147483647"),
+        ("alarms", "authorizerErrors", 10**100, "less than or equal to 2147483647"),
+        ("quotas", "recordsPerZone", 2**63, "less than or equal to 2147483647"),
+        ("throttle", "rateLimit", float("inf"), "finite number"),
+        ("throttle", "rateLimit", "inf", "finite number"),
+        ("throttle", "rateLimit", float("nan"), "finite number"),
+        ("alarms", "serverErrorRatePercent", "NaN", "finite number"),
+    ],
+)
+def test_numbers_are_finite_and_fit_awss_32_bit_integers(section: str, key: str, value: Any, rule: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(**{section: {key: value}}))
+    assert caught.value.key == f"{section}.{key}" and rule in caught.value.rule
+
+
+def test_a_tier_quota_limit_beyond_32_bits_is_refused() -> None:
+    tiers = {"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": 2**31, "period": "DAY"}}}
+    with pytest.raises(ConfigError, match=r"^whitelabel-gateway:tiers\.standard\.quota\.limit: .* 2147483647$"):
+        parse_settings(with_(tiers=tiers))
+
+
+@pytest.mark.parametrize("path", ["/\n", "/ health", "healthz", "", "/é", "/" + "a" * 1024])
+def test_a_health_check_path_a_load_balancer_cannot_request_is_refused(path: str) -> None:
+    for section in ("service1", "service2"):
+        with pytest.raises(ConfigError) as caught:
+            parse_settings(with_(**{section: {"healthCheckPath": path}}))
+        assert caught.value.key == f"{section}.healthCheckPath"
+        assert "must be a URL path: '/' then up to 1023 visible ASCII characters" in caught.value.rule
+
+
+def test_ordinary_health_check_paths_are_accepted() -> None:
+    settings = parse_settings(with_(service1={"healthCheckPath": "/healthz?full=1"}, service2={"healthCheckPath": "/"}))
+    assert (settings.service1.health_check_path, settings.service2.health_check_path) == ("/healthz?full=1", "/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,7 +32,7 @@ from pydantic import (
 PROJECT = "whitelabel-gateway"
 
 # A DNS label as RFC 1123 allows it, lowercased: what a customer's subdomain may be.
-LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 LABEL_RULE = "must be a lowercase DNS label: 1 to 63 of a-z, 0-9, '-', not starting or ending with '-'"
 
 # Subdomains the platform keeps for itself: a customer named `www` must not take www.<baseDomain>.
@@ -80,7 +82,7 @@ FARGATE_MEMORY = {
 
 
 # Tier names are config keys and usage-plan name parts: short lowercase labels.
-TIER_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+TIER_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}\Z")
 TIER_RULE = "must be a tier name: a lowercase letter, then up to 31 of a-z, 0-9, '-'"
 
 # `namePrefix` starts names that must be unique per account and region (REST API, VPC link, log group,
@@ -90,7 +92,7 @@ NAME_PREFIX_MAX = 24
 # An AZ ID is "the first three letters of the Region code, followed by the number at the end of the Region
 # code, followed by -az, followed by a number" (euw1-az1; apse2-az1 for ap-southeast-2):
 # https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html
-ZONE_ID_RE = re.compile(r"^[a-z]{2,5}[0-9]{1,2}-az[0-9]{1,2}$")
+ZONE_ID_RE = re.compile(r"^[a-z]{2,5}[0-9]{1,2}-az[0-9]{1,2}\Z")
 
 # API Gateway: "API keys per account per Region" is 10,000 and "Can be increased: No":
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
@@ -136,7 +138,7 @@ def endpoint_access_mode(policy: str) -> str | None:
 # MutualTlsAuthentication.truststoreUri,
 # https://docs.aws.amazon.com/apigateway/latest/api/API_MutualTlsAuthentication.html); bucket names follow
 # S3's rules: 3 to 63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit.
-TRUSTSTORE_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+$")
+TRUSTSTORE_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+\Z")
 
 # Cache sizes a stage's cache cluster may have, in GB (Stage.cacheClusterSize,
 # https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html).
@@ -162,7 +164,7 @@ _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
 _NAME = rf"(?:{_HOST}(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-IMAGE_RE = re.compile(rf"^(?P<name>{_NAME})(?::{_TAG})?(?:@{_DIGEST})?$", re.ASCII)
+IMAGE_RE = re.compile(rf"^(?P<name>{_NAME})(?::{_TAG})?(?:@{_DIGEST})?\Z", re.ASCII)
 NAME_TOTAL_LENGTH_MAX = 255  # distribution/reference: "NameTotalLengthMax"
 IMAGE_RULE = (
     "is not an image reference: [registry[:port]/]repository[:tag][@digest], repository path in lowercase"
@@ -178,6 +180,21 @@ def is_image_reference(value: str) -> bool:
     return match is not None and len(match["name"]) <= NAME_TOTAL_LENGTH_MAX
 
 
+# A target group's health-check path: a URL path the load balancer requests, so '/' then visible ASCII (no
+# space, no control character); 1024 characters is our own bound, far above any real health check.
+HEALTH_CHECK_PATH_RE = re.compile(r"^/[!-~]{0,1023}\Z")
+
+
+def check_health_check_path(value: str) -> str:
+    """Refuse a health-check path a load balancer could not request."""
+    if not HEALTH_CHECK_PATH_RE.match(value):
+        raise ValueError(
+            f"{show(value)} must be a URL path: '/' then up to 1023 visible ASCII characters, no spaces"
+            " (such as /healthz)"
+        )
+    return value
+
+
 class ConfigError(Exception):
     """A config value breaks a rule; the message is one line: key, entry, rule."""
 
@@ -186,6 +203,14 @@ class ConfigError(Exception):
         super().__init__(f"{PROJECT}:{key}: {rule}")
         self.key = key
         self.rule = rule
+
+
+class FieldRuleError(ValueError):
+    """A rule across fields of one entry, broken by `field`: reported against that field's key."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(rule)
+        self.field = field
 
 
 def show(value: Any, limit: int = 80) -> str:
@@ -208,11 +233,23 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+def _finite(value: Any) -> Any:
+    # YAML's .nan/.inf (and the strings "nan", "inf") are floats to Python, never a rate or a threshold.
+    value = _no_bool(value)
+    text = value.strip().lower().lstrip("+-") if isinstance(value, str) else None
+    if (isinstance(value, float) and not math.isfinite(value)) or text in ("nan", "inf", "infinity"):
+        raise ValueError(f"{show(value)} is not a finite number")
+    return value
+
+
 # Booleans: true/false, or the strings "true"/"false" that `pulumi config set --path` stores.
 CliBool = Annotated[StrictBool, BeforeValidator(_bool_from_cli)]
-# Numbers: a number, or the numeric string `pulumi config set --path` stores; never a boolean.
-Int = Annotated[int, BeforeValidator(_no_bool)]
-Float = Annotated[float, BeforeValidator(_no_bool)]
+# Numbers: a number, or the numeric string `pulumi config set --path` stores; never a boolean. Integers
+# fit the 32-bit integers AWS's APIs take (usage-plan and stage burst limits, quota limits); numbers are
+# finite (YAML's .inf and .nan are not a rate).
+INT32_MAX = 2**31 - 1
+Int = Annotated[int, BeforeValidator(_no_bool), Field(ge=-INT32_MAX, le=INT32_MAX)]
+Float = Annotated[float, BeforeValidator(_finite), AllowInfNan(False), Field(le=INT32_MAX)]
 
 
 def is_dns_name(value: str) -> bool:
@@ -276,15 +313,16 @@ class Customer(_Model):
     @model_validator(mode="after")
     def _validated_needs_domain(self) -> Customer:
         if self.custom_domain_validated and self.custom_domain is None:
-            raise ValueError("customDomainValidated is set but customDomain is not")
+            raise FieldRuleError("customDomainValidated", "is set but customDomain is not (phase 2 needs the domain)")
         return self
 
     @model_validator(mode="after")
     def _mtls_needs_dedicated_domain(self) -> Customer:
         # A truststore belongs to one custom domain; the shared wildcard domain serves every tenant.
         if self.mtls_truststore is not None and not self.dedicated_domain:
-            raise ValueError(
-                "mtlsTruststore is set but dedicatedDomain is not: mutual TLS needs the customer's own custom domain"
+            raise FieldRuleError(
+                "mtlsTruststore",
+                "is set but dedicatedDomain is not: mutual TLS needs the customer's own custom domain",
             )
         return self
 
@@ -330,13 +368,15 @@ class NetworkSettings(_Model):
     @model_validator(mode="after")
     def _nat_within_zones(self) -> NetworkSettings:
         if self.nat_gateways > self.availability_zones:
-            raise ValueError(
-                f"natGateways ({self.nat_gateways}) must not exceed availabilityZones ({self.availability_zones})"
+            raise FieldRuleError(
+                "natGateways",
+                f"{self.nat_gateways} must not exceed availabilityZones ({self.availability_zones})",
             )
         if self.zone_ids is not None and len(self.zone_ids) != self.availability_zones:
-            raise ValueError(
-                f"zoneIds lists {len(self.zone_ids)} zones but availabilityZones is {self.availability_zones};"
-                " list exactly one zone ID per availability zone"
+            raise FieldRuleError(
+                "zoneIds",
+                f"lists {len(self.zone_ids)} zones but availabilityZones is {self.availability_zones};"
+                " list exactly one zone ID per availability zone",
             )
         return self
 
@@ -349,7 +389,12 @@ class Service1Settings(_Model):
     cpu: Int = 256
     memory: Int = 512
     desired_count: Int = Field(default=1, ge=0, le=100, alias="desiredCount")
-    health_check_path: str = Field(default="/", pattern=r"^/", alias="healthCheckPath")
+    health_check_path: str = Field(default="/", alias="healthCheckPath")
+
+    @field_validator("health_check_path")
+    @classmethod
+    def _health_check_path(cls, value: str) -> str:
+        return check_health_check_path(value)
 
     @field_validator("image")
     @classmethod
@@ -362,10 +407,10 @@ class Service1Settings(_Model):
     def _fargate_size(self) -> Service1Settings:
         allowed = FARGATE_MEMORY.get(self.cpu)
         if allowed is None:
-            raise ValueError(f"cpu {self.cpu} is not a Fargate size: one of {sorted(FARGATE_MEMORY)}")
+            raise FieldRuleError("cpu", f"{self.cpu} is not a Fargate size: one of {sorted(FARGATE_MEMORY)}")
         if self.memory not in allowed:
-            raise ValueError(
-                f"memory {self.memory} does not fit cpu {self.cpu} on Fargate: {allowed[0]} to {allowed[-1]} MiB"
+            raise FieldRuleError(
+                "memory", f"{self.memory} does not fit cpu {self.cpu} on Fargate: {allowed[0]} to {allowed[-1]} MiB"
             )
         return self
 
@@ -378,15 +423,22 @@ class Service2Settings(_Model):
     min_size: Int = Field(default=1, ge=0, le=100, alias="minSize")
     max_size: Int = Field(default=2, ge=1, le=100, alias="maxSize")
     desired_capacity: Int | None = Field(default=None, ge=0, le=100, alias="desiredCapacity")
-    health_check_path: str = Field(default="/", pattern=r"^/", alias="healthCheckPath")
+    health_check_path: str = Field(default="/", alias="healthCheckPath")
+
+    @field_validator("health_check_path")
+    @classmethod
+    def _health_check_path(cls, value: str) -> str:
+        return check_health_check_path(value)
 
     @model_validator(mode="after")
     def _sizes(self) -> Service2Settings:
         if self.min_size > self.max_size:
-            raise ValueError(f"minSize ({self.min_size}) must not exceed maxSize ({self.max_size})")
+            raise FieldRuleError("minSize", f"{self.min_size} must not exceed maxSize ({self.max_size})")
         desired = self.desired_capacity
         if desired is not None and not self.min_size <= desired <= self.max_size:
-            raise ValueError(f"desiredCapacity ({desired}) must lie between minSize and maxSize")
+            raise FieldRuleError(
+                "desiredCapacity", f"{desired} must lie between minSize ({self.min_size}) and maxSize ({self.max_size})"
+            )
         return self
 
 
@@ -473,7 +525,7 @@ class AuthorizerSettings(_Model):
 
 
 # An address SNS can mail; SNS itself sends the confirmation link, so the shape is all we check.
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 class AlarmSettings(_Model):
@@ -774,6 +826,9 @@ def parse_settings(raw: Mapping[str, Any], *, root: Path | None = None) -> Setti
         # A misspelt key also makes the key it meant "missing": report the typo, the cause.
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(first["loc"])
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldRuleError):
+            loc = (*loc, cause.field)
         # A model-level rule (no field) is reported against its entry.
         raise ConfigError(_location(loc) or "config", _rule(first)) from None
     _check_customers(settings)
@@ -876,7 +931,7 @@ def _number(text: str) -> Any:
 # The stack name is the API Gateway stage name: "Stage names can only contain alphanumeric characters,
 # hyphens, and underscores. Maximum length is 128 characters." (Stage.stageName,
 # https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/apigateway/aws.sdk.kotlin.services.apigateway.model/-stage/stage-name.html)
-STAGE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+STAGE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")
 
 
 def check_stack_name(stack: str) -> None:
