@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from tests.conftest import customers_config, inputs_by_urn
-from whitelabel.config import ConfigError, parse_settings
+from whitelabel.config import DEFAULT_TLS_POLICY, ConfigError, parse_settings
 from whitelabel.offline import AwsMocks, StackRun, run_program
 from whitelabel.quotas import usage
 
@@ -272,7 +272,8 @@ def test_phase2_creates_the_validation_domain_mapping_and_the_handoff_record(pha
     domain = phase2.named("tenants-umbrella-own-domain")
     assert domain.inputs["domainName"] == "api.umbrella.com"
     assert domain.inputs["regionalCertificateArn"] == validation.outputs["certificateArn"]
-    assert domain.inputs["securityPolicy"] == "TLS_1_2"
+    assert domain.inputs["securityPolicy"] == DEFAULT_TLS_POLICY
+    assert domain.inputs["endpointAccessMode"] == "STRICT"
     mapping = phase2.named("tenants-umbrella-own-mapping")
     assert mapping.inputs["domainName"] == "api.umbrella.com" and mapping.inputs["stageName"] == "dev"
     record = phase2.named("tenants-umbrella-own-a")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from whitelabel.config import DEFAULT_TLS_POLICY
 from whitelabel.offline import Registered, StackRun
 
 
@@ -45,11 +46,12 @@ def test_records_live_in_the_configured_hosted_zone(dev: StackRun, prod: StackRu
     }
 
 
-def test_wildcard_domain_is_regional_tls12_with_the_validated_certificate(dev: StackRun) -> None:
+def test_wildcard_domain_is_regional_with_the_default_tls_policy_and_the_validated_certificate(dev: StackRun) -> None:
     wildcard = _domains(dev)["*.dev.example.com"]
     validation = _one(dev, "aws:acm/certificateValidation:CertificateValidation")
     assert wildcard.inputs["endpointConfiguration"] == {"types": "REGIONAL", "ipAddressType": "ipv4"}
-    assert wildcard.inputs["securityPolicy"] == "TLS_1_2"
+    assert wildcard.inputs["securityPolicy"] == DEFAULT_TLS_POLICY
+    assert wildcard.inputs["endpointAccessMode"] == "STRICT"
     assert wildcard.inputs["regionalCertificateArn"] == validation.outputs["certificateArn"]
     assert "certificateArn" not in wildcard.inputs
     assert dev.outputs["wildcardDomainTarget"] == wildcard.outputs["regionalDomainName"]
@@ -83,7 +85,8 @@ def test_dedicated_customer_has_its_own_domain_mapping_and_records(dev: StackRun
     domain = _domains(dev)["globex.dev.example.com"]
     validation = _one(dev, "aws:acm/certificateValidation:CertificateValidation")
     assert domain.inputs["regionalCertificateArn"] == validation.outputs["certificateArn"]
-    assert domain.inputs["securityPolicy"] == "TLS_1_2"
+    assert domain.inputs["securityPolicy"] == DEFAULT_TLS_POLICY
+    assert domain.inputs["endpointAccessMode"] == "STRICT"
     record = _records(dev)[("globex.dev.example.com", "A")]
     assert record.inputs["aliases"][0]["name"] == domain.outputs["regionalDomainName"]
     assert dev.outputs["dedicatedDomains"] == {"globex": domain.outputs["regionalDomainName"]}
