@@ -4,7 +4,7 @@ STACK ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: plan openapi dashboard test unit contract fuzz lint bench bench-authorizer clean
+.PHONY: plan openapi dashboard policy test unit contract fuzz lint bench bench-authorizer clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ dashboard: $(VENV)/.installed  ## the CloudWatch dashboard body for $(STACK), ch
 
 openapi: $(VENV)/.installed  ## the API's OpenAPI document for $(STACK), written to build/openapi-$(STACK).json
 	$(VENV)/bin/python -m tools.openapi --stack $(STACK)
+
+policy: $(VENV)/.installed  ## every rule of the policy pack (policy/) over the dev and prod graphs; fails on a violation
+	$(VENV)/bin/python -m policy.check
 
 test: $(VENV)/.installed $(LS_VENV)/.installed  ## every test: mock engine and LocalStack contract tests
 	$(VENV)/bin/python -m pytest

@@ -3,6 +3,8 @@ registration's options, and what a stack without the flag leaves alone."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pytest
 
@@ -103,7 +105,7 @@ def test_protect_turns_versioning_on_even_when_docs_versioning_is_off() -> None:
 
 
 def test_every_domain_shape_is_protected_own_domains_dual_stack_and_wildcard_dns() -> None:
-    customers = [
+    customers: list[dict[str, Any]] = [
         {"name": "acme"},
         {"name": "globex", "dedicatedDomain": True},
         {"name": "initech", "customDomain": "api.initech.test", "customDomainValidated": True},
