@@ -138,3 +138,26 @@ def test_a_role_sets_its_options_only_when_enabled(role: str) -> None:
     assert (on.protect, on.retain_on_delete) == (keep.protect or None, keep.retain_on_delete or None)
     assert (off.protect, off.retain_on_delete) == (None, None)
     assert off.parent is parent and off.delete_before_replace is True
+
+
+def test_offboarding_a_prod_customer_is_refused_until_its_resources_are_unprotected(prod: StackRun) -> None:
+    """Removing globex (dedicated) from prod deletes protected resources, which `pulumi up` refuses: these are
+    the URNs an operator unprotects first (README "Protected production")."""
+
+    def drop_globex(values: dict[str, Any]) -> None:
+        key = "whitelabel-gateway:customers"
+        values[key] = [c for c in values[key] if c["name"] != "globex"]
+
+    after = run_program("prod", edit=drop_globex)
+    removed = {r.urn for r in prod.resources} - {r.urn for r in after.resources}
+    assert sorted(r.name for r in prod.resources if r.urn in removed and r.protect) == [
+        "tenant-keys-globex-api-key",
+        "tenants-globex-a",
+        "tenants-globex-domain",
+    ]
+    # Everything else of globex goes without ceremony: its mapping, plan key and registry item.
+    assert sorted(r.name for r in prod.resources if r.urn in removed and not r.protect) == [
+        "tenant-keys-globex-plan-key",
+        "tenant-keys-globex.example.com-item",
+        "tenants-globex-mapping",
+    ]

@@ -54,6 +54,9 @@ ROLES: Mapping[Role, Keep] = {
     "validation-record": Keep(True, False, "ACM's managed renewal of the certificate reads it"),
     "api-key": Keep(True, False, "a replaced key has a new value and loses its usage-plan history"),
     "rest-api": Keep(True, False, "a replaced API has a new id: every mapping, usage plan and log name moves"),
+    # Retained groups keep their names, which are unique per account and region: a stack re-created after a
+    # destroy must `pulumi import` (or delete) the fixed-name ones first, or CreateLogGroup refuses them
+    # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html).
     "log-group": Keep(False, True, "the access and audit trail outlives the stack"),
 }
 
