@@ -131,9 +131,9 @@ def refers(child: Resource, prop: str, target: Resource) -> bool:
     if deps:
         return target.urn in deps
     value = child.props.get(prop)
-    if value is None or isinstance(value, Mapping | list):
+    if not isinstance(value, str) or not value:
         return False
-    return value in {target.id or None, target.props.get("arn"), target.props.get("bucket")} - {None}
+    return value in (target.id, target.props.get("arn"), target.props.get("bucket"))
 
 
 def _same_source(a: Resource, prop_a: str, b: Resource, prop_b: str) -> bool:
