@@ -161,6 +161,10 @@ class Gateway(pulumi.ComponentResource):
             "targets": {b: t.arn for b, t in args.services.items()},
             "docsRole": args.docs_read_role_arn,
             "authorizer": {"uri": args.authorizer.invoke_arn, "ttl": args.authorizer_cache_ttl_seconds},
+            # A changed security policy or access mode takes effect on the API only with a new deployment
+            # ("Redeploy your API for the changes to take effect", How to change a security policy:
+            # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-update.html).
+            "tls": {"securityPolicy": args.tls_policy, "endpointAccessMode": endpoint_access_mode(args.tls_policy)},
         }
         # Everything deployed into the route table, resolved: the trigger hashes it, and `make openapi`
         # writes the API's OpenAPI document from it (`whitelabel.openapi`).
