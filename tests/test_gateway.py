@@ -355,6 +355,8 @@ def test_openapi_integrations_are_the_deployed_integrations(document: dict[str, 
         assert written["httpMethod"] == deployed["integrationHttpMethod"]
         assert written["timeoutInMillis"] == deployed["timeoutMilliseconds"]
         assert written.get("requestParameters") == deployed.get("requestParameters")
+        # The deployed integration declares its cache keys (Host on the docs routes) whether or not the cache is on.
+        assert written.get("cacheKeyParameters") == deployed.get("cacheKeyParameters")
         for key in ("connectionType", "connectionId", "credentials"):
             assert written.get(key) == deployed.get(key), key
         assert body.get(TARGET_FIELD) == deployed.get("integrationTarget")

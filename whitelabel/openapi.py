@@ -132,6 +132,9 @@ def integration(route: Route, deployed: DeployedValues) -> dict[str, Any]:
         body["credentials"] = deployed.docs_role_arn
     if route.integration_request_parameters:
         body["requestParameters"] = dict(route.integration_request_parameters)
+    if route.cache_key_parameters:
+        # Only these split cache entries; Host is among them so tenants never share a cached response.
+        body["cacheKeyParameters"] = list(route.cache_key_parameters)
     if route.integration_responses:
         # Keyed by selection pattern; `default` is the response without one.
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration-responses.html
