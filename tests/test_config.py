@@ -664,3 +664,13 @@ def test_a_health_check_path_a_load_balancer_cannot_request_is_refused(path: str
 def test_ordinary_health_check_paths_are_accepted() -> None:
     settings = parse_settings(with_(service1={"healthCheckPath": "/healthz?full=1"}, service2={"healthCheckPath": "/"}))
     assert (settings.service1.health_check_path, settings.service2.health_check_path) == ("/healthz?full=1", "/")
+
+
+def test_an_error_line_stays_short_whatever_the_input() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(**{"x" * 100_000: 1}))
+    assert len(str(caught.value)) < 300 and caught.value.key == f"[\"{'x' * 59}\\u2026\"]"
+    many = {f"t{i}": {"rateLimit": 1, "burstLimit": 1} for i in range(50)}
+    with pytest.raises(ConfigError, match=r"one of t0, t1, .* and 40 more$") as caught:
+        parse_settings(with_(tiers=many, defaultTier="gold"))
+    assert len(str(caught.value)) < 300

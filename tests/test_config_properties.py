@@ -131,10 +131,14 @@ CONTAINERS = {key for key, _, nested in model_fields() if nested}
 SECTIONS = {key for key in CONTAINERS if "[" not in key and "<" not in key}
 
 
+# An unknown or odd key part is shown quoted in an error: `quotas["."]`, `tiers["Gold Tier"]`.
+QUOTED = r'\["(?:[^"\\]|\\.)*"\]'
+
+
 def normalise(key: str) -> str:
     """`customers[3].tier` → `customers[i].tier`; `tiers.gold.rateLimit` → `tiers.<name>.rateLimit`."""
     key = re.sub(r"\[\d+\]", "[i]", key)
-    return re.sub(r"^tiers\.[^.]+", "tiers.<name>", key) if key.startswith("tiers.") else key
+    return re.sub(rf"^tiers(?:\.[A-Za-z0-9_-]+|{QUOTED})", "tiers.<name>", key)
 
 
 def named_key(key: str) -> bool:
@@ -150,7 +154,8 @@ def named_key(key: str) -> bool:
 def unknown_key_under_reference(key: str) -> bool:
     """An unknown key's error names it where it was found: under a section or entry README describes."""
     norm = normalise(key)
-    parent = norm.rsplit(".", 1)[0] if "." in norm else ""
+    parent = re.sub(rf"(?:^|\.)[A-Za-z0-9_-]+$|{QUOTED}$", "", norm)
+    assert parent != norm, f"{key!r} does not end in a key"
     parent = re.sub(r"\[i\]$", "", parent)
     if parent == "":
         return True
@@ -169,6 +174,7 @@ def check_contract(raw: dict[str, Any]) -> Settings | None:
         note(f"refused: {message[:300]}")
         assert message == f"{PREFIX}{error.key}: {error.rule}"
         assert message.isprintable(), "the error must be one printable line"
+        assert len(message) <= 1_000, f"a {len(message)}-character error line"
         assert error.rule and not error.rule.startswith(" ")
         assert str(ROOT) not in message, "no path of this machine in an error"
         if error.rule.startswith("is not a known key"):
@@ -352,11 +358,13 @@ JUNK_SCALARS = (
     | st.text(st.characters(codec="utf-8"), min_size=1, max_size=20)
     | st.sampled_from(["", " ", "\n", "true", "False", "0", "-1", "1e400", "NaN", "../../etc/passwd", "s3://"])
 )
-JUNK = st.recursive(
-    JUNK_SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=12,
-)
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+
+
+JUNK = st.recursive(JUNK_SCALARS, _nested, max_leaves=12)
 HUGE = st.builds(
     lambda c, n: c * n, st.sampled_from(["a", "é", "\u0000", "-", "/", "漢", "\U0001f600"]), st.integers(250, 100_000)
 )

@@ -195,6 +195,10 @@ def check_health_check_path(value: str) -> str:
     return value
 
 
+# The longest key part an error line shows as it is (known keys are far shorter).
+KEY_PART_SHOWN_MAX = 60
+
+
 class ConfigError(Exception):
     """A config value breaks a rule; the message is one line: key, entry, rule."""
 
@@ -671,7 +675,7 @@ class Settings(_Model):
     def _tiers_named(self) -> Settings:
         for name in self.tiers:
             if not TIER_RE.match(name):
-                raise ConfigError(f"tiers.{name}", f"{show(name)} {TIER_RULE}")
+                raise ConfigError(f"tiers{key_part(name)}", f"{show(name)} {TIER_RULE}")
         if not self.tiers:
             raise ConfigError("tiers", "must define at least one tier (leave it unset for the default 'standard')")
         if self.default_tier not in self.tiers:
@@ -687,7 +691,9 @@ class Settings(_Model):
         return self
 
     def _tier_list(self) -> str:
-        return ", ".join(sorted(self.tiers))
+        names = sorted(self.tiers)
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        return ", ".join(names[:10]) + more
 
     @field_validator("log_retention_days")
     @classmethod
@@ -723,35 +729,6 @@ def resource_prefix(settings: Settings, project: str, stack: str) -> str:
 
 # Keys read from the project namespace; anything else there is a typo.
 TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in Settings.model_fields.items())
-STRUCTURED_KEYS = frozenset(
-    {
-        "customers",
-        "network",
-        "service1",
-        "service2",
-        "docs",
-        "throttle",
-        "quotas",
-        "tiers",
-        "authorizer",
-        "alarms",
-        "waf",
-        "cache",
-    }
-)
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    key = ""
-    for part in loc:
-        if isinstance(part, int):
-            key += f"[{part}]"
-        else:
-            key += f".{part}" if key else str(part)
-    return key
-
-
-UNKNOWN_KEY_RULE = "is not a known key (check its spelling; README lists every key)"
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -763,6 +740,40 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+# Keys holding mappings or lists: the engine hands them over as JSON text. Derived from the model, so a new
+# section cannot be forgotten here.
+STRUCTURED_KEYS = frozenset(
+    (field.alias or name)
+    for name, field in Settings.model_fields.items()
+    if _model_of(field.annotation) is not None
+    or any(get_origin(t) in (list, tuple, dict) for t in (field.annotation, *get_args(field.annotation)))
+)
+
+
+# A key part shown bare; anything else (a typo with a dot, a space, non-ASCII) is shown quoted, ["…"], so
+# the line stays unambiguous: `quotas["."]`, not `quotas..`.
+PLAIN_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")
+
+
+def key_part(name: str, first: bool = False) -> str:
+    """One part of an error's key: `.name` (or `name` first), or `["…"]` when it is not a plain name
+    (or longer than any key: an unknown key may be any text, the line shows its start)."""
+    if PLAIN_KEY_RE.match(name) and len(name) <= KEY_PART_SHOWN_MAX:
+        return name if first else f".{name}"
+    shown = name if len(name) <= KEY_PART_SHOWN_MAX else name[: KEY_PART_SHOWN_MAX - 1] + "…"
+    return f"[{json.dumps(shown)}]"
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else key_part(str(part), first=not key)
+    return key
+
+
+UNKNOWN_KEY_RULE = "is not a known key (check its spelling; README lists every key)"
 
 
 def known_keys(parent: tuple[int | str, ...]) -> tuple[str, ...]:
@@ -813,7 +824,7 @@ def parse_settings(raw: Mapping[str, Any], *, root: Path | None = None) -> Setti
     """
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
-            raise ConfigError(key, unknown_key_rule(key, TOP_LEVEL_KEYS))
+            raise ConfigError(key_part(key, first=True), unknown_key_rule(key, TOP_LEVEL_KEYS))
     if "customers" in raw and not isinstance(raw["customers"], list):
         raise ConfigError("customers", "must be a list of customer entries (it may be empty: [])")
     for index, entry in enumerate(raw.get("customers") or []):
@@ -908,24 +919,14 @@ def read_raw_config(values: Mapping[str, str]) -> dict[str, Any]:
             continue
         key = full_key[len(prefix) :]
         value: Any = text
+        # Scalars stay text: the model takes "true"/"false" for booleans and numeric text for numbers.
         if key in STRUCTURED_KEYS or key not in TOP_LEVEL_KEYS:
             try:
                 value = json.loads(text)
             except (TypeError, ValueError):
                 value = text
-        elif key in ("logRetentionDays",):
-            value = _number(text)
-        elif key in ("dualStack",):
-            value = text.lower() == "true" if text.lower() in ("true", "false") else text
         raw[key] = value
     return raw
-
-
-def _number(text: str) -> Any:
-    try:
-        return int(text)
-    except ValueError:
-        return text
 
 
 # The stack name is the API Gateway stage name: "Stage names can only contain alphanumeric characters,
