@@ -85,7 +85,7 @@ def contributor_rule(log_group_name: str, *, server_errors_only: bool) -> dict[s
     """
     filters: list[dict[str, Any]] = [{"Match": "$.tenantId", "NotIn": ["-"]}]
     if server_errors_only:
-        # Keep the refused ("-") requests here: a registry outage (AUTHORIZER_FAILURE, 500) shows as "-".
+        # Keep the refused ("-") requests here: a registry outage (500, AUTHORIZER_CONFIGURATION_ERROR) shows as "-".
         filters = [{"Match": "$.status", "StartsWith": ["5"]}]
     return {
         "Schema": {"Name": "CloudWatchLogRule", "Version": 1},

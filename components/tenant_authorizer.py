@@ -27,7 +27,8 @@ ARCHITECTURE = "arm64"
 # nothing, and a cold start here imports boto3 on the request path:
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
 MEMORY_MB = 256
-# One DynamoDB GetItem; API Gateway answers 500 (AUTHORIZER_FAILURE, fail closed) if the function times out.
+# One DynamoDB GetItem; API Gateway answers 500 (AuthorizerConfigurationException, our AUTHORIZER_CONFIGURATION_ERROR
+# body: fail closed) if the function errs or times out.
 TIMEOUT_SECONDS = 5
 
 
