@@ -19,8 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pulumi
-
+from tools import cli
 from whitelabel.offline import ROOT, StackRun, run_program
 
 DASHBOARD_TYPE = "aws:cloudwatch/dashboard:Dashboard"
@@ -275,13 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output file (default: build/dashboard-<stack>.json)")
     args = parser.parse_args(argv)
     try:
-        run = run_program(args.stack)
-    except FileNotFoundError as error:
-        print(f"error: no stack file: {error.filename}", file=sys.stderr)
-        return 2
-    except pulumi.RunError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        run = cli.load(run_program, args.stack)
+    except cli.StackError as failure:
+        return failure.report()
     bodies = dashboard_bodies(run)
     if len(bodies) != 1:
         print(f"error: expected one dashboard, the program registered {len(bodies)}", file=sys.stderr)

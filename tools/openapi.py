@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
+from tools import cli
 from whitelabel.api_definition import build_routes, definition_hash
 from whitelabel.offline import ROOT, AwsMocks, engine_config, run_function, stack_file_config
 from whitelabel.openapi import DeployedValues, build_document, render
@@ -65,13 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: Path = args.out or Path("build") / f"openapi-{args.stack}.json"
     try:
-        document = openapi_document(args.stack)
-    except FileNotFoundError as error:
-        print(f"error: no stack file: {error.filename}", file=sys.stderr)
-        return 2
-    except pulumi.RunError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        document = cli.load(openapi_document, args.stack)
+    except cli.StackError as failure:
+        return failure.report()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(document))
     operations = sum(len(methods) for methods in document["paths"].values())

@@ -12,8 +12,7 @@ import argparse
 import sys
 from collections import Counter, defaultdict
 
-import pulumi
-
+from tools import cli
 from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
@@ -108,13 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
     args = parser.parse_args(argv)
     try:
-        run = run_program(args.stack)
-    except FileNotFoundError as error:
-        print(f"error: no stack file: {error.filename}", file=sys.stderr)
-        return 2
-    except pulumi.RunError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        run = cli.load(run_program, args.stack)
+    except cli.StackError as failure:
+        return failure.report()
     print(render(run))
     return 0
 
