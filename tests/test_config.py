@@ -87,6 +87,7 @@ INVALID = [
         "already used by customers[0]",
     ),
     (with_(customers=[{"name": "www"}]), "customers[0].name", "reserved by the platform"),
+    (with_(customers=[{"name": "wildcard", "subdomain": "wild"}]), "customers[0].name", "is reserved"),
     (with_(customers=[{"name": "acme", "subdomain": "api"}]), "customers[0].subdomain", "reserved by the platform"),
     (with_(customers=[{"name": "acme", "subdomain": "status"}]), "customers[0].subdomain", "reserved"),
     (with_(customers=[{"name": "acme", "dedicatedDomain": "yes"}]), "customers[0].dedicatedDomain", "boolean"),

@@ -38,6 +38,10 @@ LABEL_RULE = "must be a lowercase DNS label: 1 to 63 of a-z, 0-9, '-', not start
 # Subdomains the platform keeps for itself: a customer named `www` must not take www.<baseDomain>.
 RESERVED_SUBDOMAINS = frozenset({"www", "api", "docs", "admin", "mail", "status", "cname"})
 
+# Customer names the components use for their own resources (`tenants-wildcard-domain`, `tenants-wildcard-a`):
+# a customer of that name would collide with them. Its subdomain may still be anything.
+RESERVED_NAMES = frozenset({"wildcard"})
+
 # Customers who bring their own domain point it (CNAME) at `<subdomain>.cname.<baseDomain>`: a name we
 # own from the first phase on, aliased to their custom domain once it exists.
 HANDOFF_LABEL = "cname"
@@ -861,6 +865,12 @@ def _check_customers(settings: Settings) -> None:
                 f"{customer.name!r} is already used by customers[{names[customer.name]}]; names must be unique",
             )
         names[customer.name] = index
+        if customer.name in RESERVED_NAMES:
+            raise ConfigError(
+                f"{where}.name",
+                f"{customer.name!r} is reserved: the platform names its own resources with it; choose another name"
+                " (set subdomain to keep the address)",
+            )
         sub_key = f"{where}.subdomain" if customer.subdomain_ is not None else f"{where}.name"
         if customer.subdomain in RESERVED_SUBDOMAINS:
             raise ConfigError(
