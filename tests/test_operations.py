@@ -139,6 +139,8 @@ def test_there_is_a_query_for_every_question() -> None:
     assert set(queries) >= QUESTIONS
     for query in queries.values():
         assert query.title and "?" in query.question
+        # The console files a saved query under each "/" of its name: the title must not add a folder.
+        assert "/" not in query.title, query.title
         assert query_body(query.query) and not query_body(query.query).startswith("#")
     assert TENANT_PLACEHOLDER in queries["tenant-recent-errors"].query
     assert [q.slug for q in queries.values() if TENANT_PLACEHOLDER in q.query] == ["tenant-recent-errors"]
