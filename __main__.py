@@ -59,6 +59,7 @@ gateway = Gateway(
         tls_policy=settings.tls_policy,
         cache=settings.cache,
         protect=settings.protect_resources,
+        dual_stack=settings.dual_stack,
     ),
 )
 

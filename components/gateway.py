@@ -71,6 +71,7 @@ class GatewayArgs:
         STRICT.
     cache: the stage cache (config `cache`); None or disabled: no cache cluster, no method cached.
     protect: protected production (`protectResources`): the REST API is protected, its log groups retained.
+    dual_stack: the API's endpoint accepts IPv6 too (config `dualStack`), like its custom domains.
     """
 
     stage_name: str
@@ -89,6 +90,7 @@ class GatewayArgs:
     tls_policy: str = DEFAULT_TLS_POLICY
     cache: CacheSettings | None = None
     protect: bool = False
+    dual_stack: bool = False
 
 
 class Gateway(pulumi.ComponentResource):
@@ -113,7 +115,11 @@ class Gateway(pulumi.ComponentResource):
             name=args.resource_prefix,
             description="White-label gateway: every customer subdomain, one API",
             # A string, not a list, in pulumi-aws 7.
-            endpoint_configuration={"types": "REGIONAL"},
+            # IP address type as the custom domains have it: AWS lets the two differ, but warns that with the
+            # default endpoint disabled a mismatch "might affect how callers can invoke your domain"
+            # (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html).
+            # Explicit also for ipv4: the provider detects drift only when the value is set.
+            endpoint_configuration={"types": "REGIONAL", "ip_address_type": "dualstack" if args.dual_stack else "ipv4"},
             # Customers reach the API only through their custom domains: one way in. (The execute-api
             # host is in no tenant's registry item, so the tenant authorizer would refuse it anyway.)
             disable_execute_api_endpoint=True,
@@ -396,7 +402,7 @@ class Gateway(pulumi.ComponentResource):
         )
         # Only this API's tenant authorizer may invoke the function (source ARN
         # `arn:aws:execute-api:<region>:<account>:<api id>/authorizers/<authorizer id>`):
-        # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html
         self.authorizer_permission = aws.lambda_.Permission(
             f"{name}-authorizer-permission",
             action="lambda:InvokeFunction",

@@ -38,10 +38,18 @@ def _load_balancer(run: StackRun, service: str) -> Registered:
 
 def test_rest_api_is_regional_with_execute_api_disabled_and_binary_passthrough(dev: StackRun) -> None:
     api = _one(dev, "aws:apigateway/restApi:RestApi")
-    assert api.inputs["endpointConfiguration"] == {"types": "REGIONAL"}
+    assert api.inputs["endpointConfiguration"] == {"types": "REGIONAL", "ipAddressType": "ipv4"}
     assert api.inputs["disableExecuteApiEndpoint"] is True
     assert api.inputs["binaryMediaTypes"] == list(BINARY_MEDIA_TYPES)
     assert dev.outputs["apiId"] == api.id
+
+
+def test_with_dual_stack_the_api_accepts_ipv6_like_its_domains() -> None:
+    run = run_program("dev", customers_config([{"name": "acme"}], dualStack=True))
+    api = _one(run, "aws:apigateway/restApi:RestApi")
+    assert api.inputs["endpointConfiguration"] == {"types": "REGIONAL", "ipAddressType": "dualstack"}
+    domains = run.of_type("aws:apigateway/domainName:DomainName")
+    assert {d.inputs["endpointConfiguration"]["ipAddressType"] for d in domains} == {"dualstack"}
 
 
 def test_every_route_of_the_definition_is_a_method_on_the_right_resource(dev: StackRun) -> None:
