@@ -113,12 +113,6 @@ class TenantDomains(pulumi.ComponentResource):
             fqdn = f"{customer.subdomain}.{args.base_domain}"
             endpoints[customer.name] = f"https://{fqdn}"
             prefix = f"{name}-{customer.name}"
-            if customer.mtls_truststore is not None and args.tls_policy != MTLS_TLS_POLICY:
-                pulumi.log.warn(
-                    f"customer {customer.name}: its custom domains use {MTLS_TLS_POLICY}, not tlsPolicy"
-                    f" {args.tls_policy}: AWS allows mutual TLS only with {MTLS_TLS_POLICY} (README: mutual TLS)",
-                    resource=self,
-                )
             if customer.dedicated_domain:
                 domain = self._domain(prefix, fqdn, self.certificate_arn, customer.mtls_truststore)
                 dedicated_targets[customer.name] = domain.regional_domain_name
@@ -187,7 +181,8 @@ class TenantDomains(pulumi.ComponentResource):
             domain_name=domain_name,
             regional_certificate_arn=certificate_arn,
             endpoint_configuration=endpoint,
-            # The enhanced policy (with STRICT: SNI must match Host) unless the domain does mutual TLS.
+            # tlsPolicy (an enhanced one with STRICT: SNI must match Host); a mutual-TLS domain uses TLS_1_2, which
+            # the config then requires tlsPolicy to be (whitelabel/config.py: MTLS_TLS_POLICY).
             security_policy=policy,
             endpoint_access_mode=endpoint_access_mode(policy),
             mutual_tls_authentication={"truststore_uri": truststore} if truststore is not None else None,

@@ -33,6 +33,10 @@ def not_applicable(rule: str, resources: list[rules.Resource]) -> str | None:
         return "not a protectResources stack"
     if rule == "cached-methods-key-on-host" and not rules.cached_method_settings(resources):
         return "no method is cached"
+    if rule == "tls-1-2-only-with-mutual-tls" and not any(
+        r.props.get("securityPolicy") == rules.MTLS_POLICY for r in resources
+    ):
+        return f"nothing uses {rules.MTLS_POLICY}"
     return None
 
 

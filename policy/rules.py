@@ -176,9 +176,10 @@ def execute_api_disabled(type_: str, props: Mapping[str, Any]) -> list[str]:
 
 
 def strict_tls(type_: str, props: Mapping[str, Any]) -> list[str]:
-    """Custom domains (and the REST API) use an enhanced TLS 1.3 policy with endpoint access mode STRICT (SNI must
-    match Host), or, for a domain only, TLS_1_2 with mutual TLS (AWS allows mTLS with no enhanced policy:
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html)."""
+    """Custom domains and the REST API use an enhanced TLS 1.3 policy with endpoint access mode STRICT (SNI must
+    match Host), or TLS_1_2: AWS allows mutual TLS only with it
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html).
+    Whether a TLS_1_2 resource may be so needs the graph: `tls_1_2_only_with_mutual_tls`."""
     if type_ not in (DOMAIN_NAME, REST_API):
         return []
     policy = props.get("securityPolicy")
@@ -187,15 +188,45 @@ def strict_tls(type_: str, props: Mapping[str, Any]) -> list[str]:
         if props.get("endpointAccessMode") != "STRICT":
             return [f"the {what} uses {policy} without endpoint access mode STRICT"]
         return []
-    if type_ == DOMAIN_NAME and policy == MTLS_POLICY:
-        mtls = props.get("mutualTlsAuthentication")
-        if isinstance(mtls, Mapping) and mtls.get("truststoreUri"):
-            return []
-        return [f"the custom domain uses {MTLS_POLICY} without mutual TLS: use an enhanced policy with STRICT"]
+    if policy == MTLS_POLICY:
+        return []
     return [f"the {what} uses security policy {policy!r}: use an enhanced {ENHANCED_POLICY_PREFIX}* policy with STRICT"]
 
 
+def _has_truststore(props: Mapping[str, Any]) -> bool:
+    mtls = props.get("mutualTlsAuthentication")
+    return isinstance(mtls, Mapping) and bool(mtls.get("truststoreUri"))
+
+
 # -- stack rules -------------------------------------------------------------------------------------------------
+def has_mtls_domain(resources: Sequence[Resource]) -> bool:
+    """Whether any custom domain of the stack does mutual TLS (TLS_1_2 with a truststore)."""
+    return any(
+        d.props.get("securityPolicy") == MTLS_POLICY and _has_truststore(d.props) for d in _of(resources, DOMAIN_NAME)
+    )
+
+
+def tls_1_2_only_with_mutual_tls(resources: Sequence[Resource]) -> list[Violation]:
+    """TLS_1_2 only where mutual TLS needs it: on a custom domain with a truststore, and on the REST API and the
+    other domains only in a stack with such a domain. AWS allows mutual TLS only on TLS_1_2 domains, and "When you
+    invoke that custom domain name, API Gateway uses the API's security policy to negotiate the TLS handshake"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html), so
+    the config then sets `tlsPolicy` TLS_1_2 for the whole stack."""
+    rule = "tls-1-2-only-with-mutual-tls"
+    if has_mtls_domain(resources):
+        return []
+    return [
+        Violation(
+            rule,
+            f"{'custom domain' if r.type == DOMAIN_NAME else 'REST API'} {r.name}: uses {MTLS_POLICY} but no custom"
+            " domain does mutual TLS: use an enhanced policy with STRICT",
+            r.urn,
+        )
+        for r in _of(resources, DOMAIN_NAME, REST_API)
+        if r.props.get("securityPolicy") == MTLS_POLICY
+    ]
+
+
 def s3_buckets_locked_down(resources: Sequence[Resource]) -> list[Violation]:
     """Every bucket has a public access block with all four settings on, default encryption, and a bucket policy
     denying requests without TLS (`aws:SecureTransport` false:
@@ -415,12 +446,17 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "strict-tls",
-        "Custom domains and the REST API use an enhanced TLS policy with STRICT (or TLS_1_2 with mutual TLS).",
+        "Custom domains and the REST API use an enhanced TLS policy with STRICT, or TLS_1_2 (for mutual TLS).",
         strict_tls,
     ),
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "tls-1-2-only-with-mutual-tls",
+        "TLS_1_2 (on the REST API or a custom domain) only in a stack with a mutual-TLS custom domain.",
+        tls_1_2_only_with_mutual_tls,
+    ),
     StackRule(
         "s3-buckets-private-encrypted-tls-only",
         "S3 buckets block public access, encrypt by default and deny requests without TLS.",

@@ -92,6 +92,11 @@ INVALID = [
     (with_(customers=[{"name": "acme", "subdomain": "status"}]), "customers[0].subdomain", "reserved"),
     (with_(customers=[{"name": "acme", "dedicatedDomain": "yes"}]), "customers[0].dedicatedDomain", "boolean"),
     (with_(customers=[{"name": "acme", "dedicated": True}]), "customers[0].dedicated", "not a known key"),
+    (
+        with_(customers=[{"name": "acme", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/ca.pem"}]),
+        "customers[0].mtlsTruststore",
+        "needs tlsPolicy TLS_1_2: AWS allows mutual TLS only on TLS_1_2 domains",
+    ),
     (with_(customers=[{"name": "acme", "subdomian": "x"}]), "customers[0].subdomian", "not a known key"),
     (with_(customers=[{"name": "acme", "customDomain": "API.x.com"}]), "customers[0].customDomain", "DNS name"),
     (
@@ -177,6 +182,11 @@ def test_each_broken_rule_names_key_entry_and_rule(raw: dict[str, Any], key: str
         ([{"name": "acme"}, {"name": "Bad Name"}], "whitelabel-gateway:customers[1].name: 'Bad Name' must be"),
         ([{"name": "acme", "dedicatedDomian": True}], "whitelabel-gateway:customers[0].dedicatedDomian: is not"),
         ("acme", "whitelabel-gateway:customers: must be a list"),
+        (
+            [{"name": "acme", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/ca.pem"}],
+            "whitelabel-gateway:customers[0].mtlsTruststore: needs tlsPolicy TLS_1_2: AWS allows mutual TLS only on"
+            " TLS_1_2 domains, and the API's policy (now 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09') negotiates",
+        ),
     ],
 )
 def test_bad_config_stops_the_real_program_before_any_resource(customers: Any, expected: str) -> None:

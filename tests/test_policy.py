@@ -61,15 +61,50 @@ def test_the_execute_api_endpoint_must_be_disabled() -> None:
             {"securityPolicy": "TLS_1_2", "mutualTlsAuthentication": {"truststoreUri": "s3://b/ca.pem"}},
             True,
         ),
-        (rules.DOMAIN_NAME, {"securityPolicy": "TLS_1_2"}, False),
         (rules.DOMAIN_NAME, {"securityPolicy": "TLS_1_0"}, False),
         (rules.DOMAIN_NAME, {}, False),
         (rules.REST_API, {"securityPolicy": ENHANCED, "endpointAccessMode": "STRICT"}, True),
-        (rules.REST_API, {"securityPolicy": "TLS_1_2"}, False),
+        (rules.REST_API, {"securityPolicy": ENHANCED, "endpointAccessMode": "BASIC"}, False),
+        (rules.REST_API, {"securityPolicy": "TLS_1_0"}, False),
+        # TLS_1_2 is judged with the graph (tls-1-2-only-with-mutual-tls).
+        (rules.DOMAIN_NAME, {"securityPolicy": "TLS_1_2"}, True),
+        (rules.REST_API, {"securityPolicy": "TLS_1_2"}, True),
     ],
 )
 def test_custom_domains_and_the_api_use_strict_tls(type_: str, props: dict[str, Any], passes: bool) -> None:
     assert (rules.strict_tls(type_, props) == []) is passes
+
+
+MTLS_DOMAIN = {"securityPolicy": "TLS_1_2", "mutualTlsAuthentication": {"truststoreUri": "s3://b/ca.pem"}}
+STRICT_DOMAIN = {"securityPolicy": ENHANCED, "endpointAccessMode": "STRICT"}
+
+
+@pytest.mark.parametrize(
+    ("api", "domains", "failing"),
+    [
+        (STRICT_DOMAIN, [STRICT_DOMAIN], []),
+        (STRICT_DOMAIN, [MTLS_DOMAIN, STRICT_DOMAIN], []),
+        # With mutual TLS, tlsPolicy TLS_1_2: the API and every domain use it (the API's policy negotiates the
+        # handshake of the domains mapped to it).
+        ({"securityPolicy": "TLS_1_2"}, [MTLS_DOMAIN, {"securityPolicy": "TLS_1_2"}], []),
+        ({"securityPolicy": "TLS_1_2"}, [STRICT_DOMAIN], ["api"]),
+        ({"securityPolicy": "TLS_1_2"}, [{"securityPolicy": "TLS_1_2"}], ["api", "d0"]),
+        # A truststore on an enhanced domain is no mutual-TLS domain (AWS refuses it).
+        (
+            {"securityPolicy": "TLS_1_2"},
+            [{**STRICT_DOMAIN, "mutualTlsAuthentication": {"truststoreUri": "s3://b"}}],
+            ["api"],
+        ),
+        (STRICT_DOMAIN, [{"securityPolicy": "TLS_1_2"}], ["d0"]),
+    ],
+)
+def test_tls_1_2_only_in_a_stack_with_a_mutual_tls_domain(
+    api: dict[str, Any], domains: list[dict[str, Any]], failing: list[str]
+) -> None:
+    graph = [res(rules.REST_API, "api", **api), *(res(rules.DOMAIN_NAME, f"d{i}", **d) for i, d in enumerate(domains))]
+    violations = rules.tls_1_2_only_with_mutual_tls(graph)
+    assert sorted(v.urn or "" for v in violations) == [f"urn:{name}" for name in failing]
+    assert {v.rule for v in violations} <= {"tls-1-2-only-with-mutual-tls"}
 
 
 # -- graphs for the stack rules --------------------------------------------------------------------------------
@@ -386,6 +421,7 @@ def test_the_whole_graph_check_is_not_vacuous(dev: StackRun, prod: StackRun) -> 
     broken = changed(broken, "service1-alb-lb", internal=False)
     broken = changed(broken, "tenants-globex-domain", endpointAccessMode="BASIC")
     broken = changed(broken, "gateway-api", disableExecuteApiEndpoint=False)
+    broken = changed(broken, "tenants-wildcard-domain", securityPolicy="TLS_1_2")
     assert sorted({v.rule for v in rules.check_graph(broken)}) == sorted(
         [r.name for r in rules.RESOURCE_RULES]
         + [r.name for r in rules.STACK_RULES if r.name != "cached-methods-key-on-host"]
@@ -418,8 +454,16 @@ def test_an_onboarded_dev_stack_with_every_domain_shape_passes() -> None:
         {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": "s3://truststores/globex.pem"},
         {"name": "initech", "customDomain": "api.initech.test", "customDomainValidated": True},
     ]
-    run = run_program("dev", customers_config(customers, dualStack=True))
+    run = run_program("dev", customers_config(customers, dualStack=True, tlsPolicy="TLS_1_2"))
     assert rules.check_graph(graph(run)) == []
+    # The TLS_1_2 API passes only because globex's domain does mutual TLS.
+    without_mtls = [
+        dataclasses.replace(r, props={k: v for k, v in r.props.items() if k != "mutualTlsAuthentication"})
+        for r in graph(run)
+    ]
+    violations = rules.check_graph(without_mtls)
+    assert {v.rule for v in violations} == {"tls-1-2-only-with-mutual-tls"}
+    assert len(violations) == len(run.of_type(rules.DOMAIN_NAME)) + 1
 
 
 # -- the pack as the Pulumi CLI starts it, and `make policy` -----------------------------------------------------

@@ -106,7 +106,8 @@ def mtls() -> StackRun:
     from tests.conftest import customers_config
     from whitelabel.offline import run_program
 
-    return run_program("dev", customers_config(MTLS_CUSTOMERS))
+    # Mutual TLS requires tlsPolicy TLS_1_2 (the API's policy negotiates the handshake of its domains).
+    return run_program("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2"))
 
 
 def test_an_mtls_customer_domain_has_its_truststore_and_tls_1_2(mtls: StackRun) -> None:
@@ -123,31 +124,34 @@ def test_an_mtls_customers_own_domain_requires_the_client_certificate_too(mtls: 
         assert domains[name].inputs["securityPolicy"] == "TLS_1_2"
 
 
-def test_domains_without_mtls_keep_the_enhanced_policy(mtls: StackRun) -> None:
+def test_domains_without_mtls_use_tls_1_2_without_a_truststore(mtls: StackRun) -> None:
     domains = _domains(mtls)
     for name in ("*.dev.example.com", "umbrella.dev.example.com"):
-        assert (domains[name].inputs["securityPolicy"], domains[name].inputs["endpointAccessMode"]) == (
-            DEFAULT_TLS_POLICY,
-            "STRICT",
-        )
+        assert domains[name].inputs["securityPolicy"] == "TLS_1_2"
+        assert "endpointAccessMode" not in domains[name].inputs
         assert "mutualTlsAuthentication" not in domains[name].inputs
     (api,) = mtls.of_type(REST_API)
-    assert api.inputs["securityPolicy"] == DEFAULT_TLS_POLICY
+    # The API's policy negotiates the handshake of every domain mapped to it: TLS_1_2, as the mTLS domains.
+    assert api.inputs["securityPolicy"] == "TLS_1_2"
     # Clients could skip the client certificate through execute-api: it stays off.
     assert api.inputs["disableExecuteApiEndpoint"] is True
 
 
-def test_mtls_with_an_enhanced_policy_warns_which_policy_the_domain_uses(
-    monkeypatch: pytest.MonkeyPatch, run_with: Callable[..., StackRun]
-) -> None:
+@pytest.mark.parametrize("policy", ENHANCED_TLS_POLICIES)
+def test_mtls_with_an_enhanced_policy_is_refused(policy: str) -> None:
+    customers = [{"name": "acme"}, {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": TRUSTSTORE}]
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"baseDomain": "example.com", "customers": customers, "tlsPolicy": policy}, root=ROOT)
+    assert caught.value.key == "customers[1].mtlsTruststore"
+    assert caught.value.rule == (
+        "needs tlsPolicy TLS_1_2: AWS allows mutual TLS only on TLS_1_2 domains, and the API's policy"
+        f" (now {policy!r}) negotiates the handshake of every domain mapped to it"
+    )
+
+
+def test_mtls_with_tls_1_2_logs_no_warning(monkeypatch: pytest.MonkeyPatch, run_with: Callable[..., StackRun]) -> None:
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
-    run_with([{"name": "globex", "dedicatedDomain": True, "mtlsTruststore": TRUSTSTORE}])
-    assert warnings == [
-        f"customer globex: its custom domains use TLS_1_2, not tlsPolicy {DEFAULT_TLS_POLICY}:"
-        " AWS allows mutual TLS only with TLS_1_2 (README: mutual TLS)"
-    ]
-    warnings.clear()
     run_with([{"name": "globex", "dedicatedDomain": True, "mtlsTruststore": TRUSTSTORE}], tlsPolicy="TLS_1_2")
     assert warnings == []
 

@@ -123,7 +123,9 @@ DEFAULT_TLS_POLICY = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
 TLS_POLICIES = (*ENHANCED_TLS_POLICIES, LEGACY_TLS_POLICY)
 # "You can't enable mutual TLS on a domain name that uses an enhanced security policy" (Considerations,
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html):
-# a domain with a truststore uses the legacy TLS 1.2 policy whatever `tlsPolicy` says.
+# a domain with a truststore uses the legacy TLS 1.2 policy. And "When you invoke that custom domain name, API
+# Gateway uses the API's security policy to negotiate the TLS handshake" (same page): so mutual TLS needs
+# `tlsPolicy` TLS_1_2 too, or the API's enhanced policy would negotiate the mTLS domains' handshakes.
 MTLS_TLS_POLICY = LEGACY_TLS_POLICY
 
 
@@ -906,6 +908,13 @@ def _check_customers(settings: Settings) -> None:
                     f"{where}.customDomain", f"{domain!r} is already used by customers[{custom_domains[domain]}]"
                 )
             custom_domains[domain] = index
+        if customer.mtls_truststore is not None and settings.tls_policy != MTLS_TLS_POLICY:
+            raise ConfigError(
+                f"{where}.mtlsTruststore",
+                f"needs tlsPolicy {MTLS_TLS_POLICY}: AWS allows mutual TLS only on {MTLS_TLS_POLICY} domains, and"
+                f" the API's policy (now {show(settings.tls_policy)}) negotiates the handshake of every domain"
+                " mapped to it",
+            )
     wildcard = f"*.{settings.base_domain}"
     if len(wildcard) > CERTIFICATE_NAME_MAX:
         raise ConfigError(
