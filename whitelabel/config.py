@@ -208,9 +208,10 @@ KEY_PART_SHOWN_MAX = 60
 class ConfigError(Exception):
     """A config value breaks a rule; the message is one line: key, entry, rule."""
 
-    def __init__(self, key: str, rule: str) -> None:
+    def __init__(self, key: str, rule: str, namespace: str = PROJECT) -> None:
+        # namespace: the config namespace of the key; `aws` for provider keys such as `aws:region`.
         key, rule = _one_line(key), _one_line(rule)
-        super().__init__(f"{PROJECT}:{key}: {rule}")
+        super().__init__(f"{namespace}:{key}: {rule}")
         self.key = key
         self.rule = rule
 

@@ -43,7 +43,7 @@ SUPPORTED_ZONE_IDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class ZoneChoiceError(Exception):
+class ZoneChoiceError(ConfigError):
     """A region or zone choice VPC links v2 do not support; the message is one line naming the key."""
 
 
@@ -72,42 +72,32 @@ def choose_zones(
     supported = SUPPORTED_ZONE_IDS.get(region)
     if supported is None:
         raise ZoneChoiceError(
-            f"aws:region: {region!r} has no API Gateway VPC links v2; choose one of "
-            f"{', '.join(sorted(SUPPORTED_ZONE_IDS))} ({SOURCE})"
+            "region",
+            f"{region!r} has no API Gateway VPC links v2; choose one of "
+            f"{', '.join(sorted(SUPPORTED_ZONE_IDS))} ({SOURCE})",
+            namespace="aws",
         )
     name_of = dict(zip(zone_ids, zone_names, strict=True))
     if explicit is not None:
         for index, zone_id in enumerate(explicit):
             if zone_id not in supported:
                 raise ZoneChoiceError(
-                    str(
-                        ConfigError(
-                            f"network.zoneIds[{index}]",
-                            f"{zone_id!r} is not a zone where API Gateway supports VPC links v2 in {region}; "
-                            f"supported: {', '.join(supported)} ({SOURCE})",
-                        )
-                    )
+                    f"network.zoneIds[{index}]",
+                    f"{zone_id!r} is not a zone where API Gateway supports VPC links v2 in {region}; "
+                    f"supported: {', '.join(supported)} ({SOURCE})",
                 )
             if zone_id not in name_of:
                 raise ZoneChoiceError(
-                    str(
-                        ConfigError(
-                            f"network.zoneIds[{index}]",
-                            f"{zone_id!r} is not an available zone of this account in {region}; "
-                            f"available: {', '.join(zone_ids)}",
-                        )
-                    )
+                    f"network.zoneIds[{index}]",
+                    f"{zone_id!r} is not an available zone of this account in {region}; "
+                    f"available: {', '.join(zone_ids)}",
                 )
         return tuple(Zone(zone_id, name_of[zone_id]) for zone_id in explicit)
     usable = [zone_id for zone_id in zone_ids if zone_id in supported]
     if len(usable) < count:
         raise ZoneChoiceError(
-            str(
-                ConfigError(
-                    "network.availabilityZones",
-                    f"asks for {count} zones but {region} has {len(usable)} available zones where API Gateway "
-                    f"supports VPC links v2 ({', '.join(usable) or 'none'}; {SOURCE})",
-                )
-            )
+            "network.availabilityZones",
+            f"asks for {count} zones but {region} has {len(usable)} available zones where API Gateway "
+            f"supports VPC links v2 ({', '.join(usable) or 'none'}; {SOURCE})",
         )
     return tuple(Zone(zone_id, name_of[zone_id]) for zone_id in usable[:count])
