@@ -41,7 +41,11 @@ def committed_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any] | N
     )
     if shown.returncode != 0:
         listed = subprocess.run(
-            ["git", "ls-tree", "--name-only", "HEAD", path], cwd=project_dir, capture_output=True, text=True, check=False
+            ["git", "ls-tree", "--name-only", "HEAD", path],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if listed.returncode == 0 and not listed.stdout.strip():
             return None
@@ -103,6 +107,11 @@ def preview(stack: str, base: Path | None = None) -> tuple[diff.Preview, str]:
         old_resources = old.resources
     title = f"Preview of stack {stack}: Pulumi.{stack}.yaml (working tree) against {base_name}"
     return diff.diff(old_resources, new.resources, tenant_tokens(runs)), title
+
+
+def compare(old: StackRun, new: StackRun) -> diff.Preview:
+    """The steps from one run of the program (the last state) to another."""
+    return diff.diff(old.resources, new.resources, tenant_tokens([new, old]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -352,10 +352,7 @@ def _cascade(steps: list[Step], new: Sequence[Registered], index: Mapping[str, R
             if not keys:
                 continue
             forcing = REPLACE_ON_CHANGE.get(resource.type, frozenset()) | set(resource.replace_on_changes)
-            added = tuple(
-                PropertyChange(k, _show(resource.inputs[k]), KNOWN_AFTER_APPLY, k in forcing)
-                for k in keys
-            )
+            added = tuple(PropertyChange(k, _show(resource.inputs[k]), KNOWN_AFTER_APPLY, k in forcing) for k in keys)
             existing = by_urn.get(resource.urn)
             known = {c.path for c in existing.changes} if existing else set()
             added = tuple(c for c in added if c.path not in known)
@@ -394,7 +391,7 @@ def render(preview: Preview, title: str) -> str:
     groups: dict[str | None, dict[str, list[Step]]] = defaultdict(lambda: defaultdict(list))
     for step in preview.steps:
         groups[step.tenant][step.component].append(step)
-    order = sorted((t for t in groups if t is not None)) + ([None] if None in groups else [])
+    order = sorted(t for t in groups if t is not None) + ([None] if None in groups else [])
     width = max(len(s.type) for s in preview.steps)
     for tenant in order:
         lines.append(f"\n{'Tenant ' + tenant if tenant else 'Shared (no single tenant)'}:")
