@@ -61,6 +61,48 @@ def route_removal_command(run: StackRun) -> str:
     return f"pulumi up --stack {run.stack} --replace '{engine_urn(run, deployment)}'"
 
 
+REST_API_TYPE = "aws:apigateway/restApi:RestApi"
+WEB_ACL_TYPE = "aws:wafv2/webAcl:WebAcl"
+
+
+def _posture(run: StackRun) -> list[str]:
+    """Tenants' tier and status, TLS, WAF, what is protected or retained, and the own domains' handoff records."""
+    lines: list[str] = []
+    tenants = run.outputs.get("tenants") or {}
+    lines.append(f"\nTenants ({len(tenants)}):")
+    width = max((len(n) for n in tenants), default=8)
+    for name in sorted(tenants):
+        tenant = tenants[name]
+        hosts = ", ".join(tenant.get("hostnames") or [])
+        lines.append(f"  {name:<{width}}  tier {tenant['tier']:<10} {tenant['status']:<9}  {hosts}")
+
+    # What the API itself is given (the custom domains get the same policy and mode: components/tenant_domains.py).
+    (api,) = run.of_type(REST_API_TYPE)
+    mode = api.inputs.get("endpointAccessMode") or "none (legacy policy)"
+    lines.append(f"\nTLS policy: {api.inputs.get('securityPolicy')}   endpoint access mode: {mode}")
+    acls = run.of_type(WEB_ACL_TYPE)
+    waf = f"on ({', '.join(str(a.inputs.get('name') or a.name) for a in acls)})" if acls else "off"
+    lines.append(f"WAF: {waf}")
+
+    protected = sorted(r.name for r in run.custom if r.protect)
+    retained = sorted(r.name for r in run.custom if r.retain_on_delete)
+    lines.append(f"\nProtected ({len(protected)}): `pulumi up` refuses to delete or replace them")
+    lines.extend(f"  {name}" for name in protected or ["(none)"])
+    lines.append(f"Retained on delete ({len(retained)}): removing them from the program leaves them in AWS")
+    lines.extend(f"  {name}" for name in retained or ["(none)"])
+
+    handoff = run.outputs.get("customDomainHandoff") or {}
+    if handoff:
+        lines.append("\nOwn domains: records to hand each customer (`pulumi stack output customDomainHandoff`):")
+    for name in sorted(handoff):
+        entry = handoff[name]
+        lines.append(f"  {name}: {entry['domain']} ({entry['status']})")
+        for record in entry.get("validationRecords") or []:
+            lines.append(f"    {record['name']} {record['type']} {record['value']}   (ACM validation)")
+        lines.append(f"    {entry['domain']} CNAME {entry['pointAt']}")
+    return lines
+
+
 def render(run: StackRun) -> str:
     """The plan as text for a person."""
     lines: list[str] = []
@@ -87,6 +129,8 @@ def render(run: StackRun) -> str:
         if name in handoff:
             extra = f"; own domain {handoff[name]['domain']} ({handoff[name]['status']})"
         lines.append(f"  {name:<{width}}  {endpoints[name]:<45} {kind}{extra}")
+
+    lines.extend(_posture(run))
 
     lines.append("\nRoutes (every customer subdomain):")
     for method, path, target in route_table(build_routes()):
