@@ -4,7 +4,7 @@ STACK ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: plan openapi dashboard policy test unit contract fuzz lint bench bench-authorizer clean
+.PHONY: plan openapi dashboard policy test unit contract fuzz lint bench bench-authorizer clean smoke
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: $(VENV)/.installed  ## program time and memory for 10 to 5,000 customers
 
 bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 over 10,000 calls, cold import time
 	$(VENV)/bin/python -m tools.bench_authorizer
+
+# Needs AWS credentials with the read permissions README "Check it after the first deploy" lists.
+smoke: $(VENV)/.installed  ## checks a deployed $(STACK): requests as its tenants, read-only AWS calls (OUTPUTS=<pulumi stack output --json file>)
+	$(VENV)/bin/python -m tools.smoke --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
 clean:
 	rm -rf $(VENV) $(LS_VENV) .pytest_cache .mypy_cache .ruff_cache
