@@ -231,7 +231,7 @@ class Clients:
     def get(self, service: str) -> Any:
         if service not in self._clients:
             client = self.session.client(service, endpoint_url=self.endpoint_url, config=self.config)
-            # First, so it runs before anything else (a Stubber included) sees the call.
+            # Before the request is built: a refused operation is never sent (nor answered by a Stubber).
             client.meta.events.register_first("before-parameter-build", refuse_writes(service))
             self._clients[service] = client
         return self._clients[service]
