@@ -4,7 +4,7 @@ STACK ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: help plan preview openapi dashboard policy test unit contract fuzz lint bench bench-authorizer clean
+.PHONY: help plan preview openapi dashboard policy test unit contract fuzz lint bench bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
 # A cold install took 49 s and 755 MB on a 2-core machine with no pip cache (requirements-dev.txt).
@@ -68,6 +68,10 @@ bench: $(VENV)/.installed  ## program time and memory for 10 to 5,000 customers
 
 bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 over 10,000 calls, cold import time
 	$(VENV)/bin/python -m tools.bench_authorizer
+
+# Needs AWS credentials with the read permissions README "Check it after the first deploy" lists.
+smoke: $(VENV)/.installed  ## checks a deployed $(STACK): requests as its tenants, read-only AWS calls (OUTPUTS=<pulumi stack output --json file>)
+	$(VENV)/bin/python -m tools.smoke --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
 clean:  ## remove both virtualenvs and the tools' caches
 	rm -rf $(VENV) $(LS_VENV) .pytest_cache .mypy_cache .ruff_cache
