@@ -20,8 +20,8 @@ from whitelabel.waf import (
     RATE_LIMITED_BODY,
     RATE_LIMITED_BODY_KEY,
     ManagedGroup,
-    web_acl_capacity,
     waf_limits,
+    web_acl_capacity,
 )
 
 

@@ -9,14 +9,17 @@ from typing import Any
 
 import pytest
 
-from whitelabel.api_definition import GATEWAY_RESPONSES, definition_hash
+from whitelabel.api_definition import GATEWAY_RESPONSES, build_routes, definition_hash
 from whitelabel.config import ConfigError, parse_settings
 from whitelabel.offline import Registered, StackRun
 from whitelabel.waf import (
     CUSTOM_KEY_WCU,
+    FLOOD_MARGIN,
     MANAGED_GROUPS,
     RATE_RULE_WCU,
     WCU_INCLUDED,
+    tier_window_ceiling,
+    waf_limits,
     web_acl_capacity,
 )
 
@@ -182,6 +185,14 @@ def test_waf_capacity_is_the_web_acls_computed_capacity_and_agrees_with_ours(pro
     assert acl.outputs["capacity"] == web_acl_capacity()
 
 
+def test_waf_capacity_follows_what_aws_reports_not_our_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import whitelabel.offline as offline
+
+    # Should AWS count differently from us (say, text transformations on a custom key), the export says AWS's.
+    monkeypatch.setattr(offline, "rules_capacity", lambda rules: 1234)
+    assert offline.run_program("prod").outputs["wafCapacity"] == 1234 != web_acl_capacity()
+
+
 def test_the_operations_dashboard_shows_the_web_acls_blocked_requests(prod: StackRun) -> None:
     (dashboard,) = prod.of_type(DASHBOARD)
     body = json.loads(dashboard.inputs["dashboardBody"])
@@ -232,8 +243,6 @@ def _settings(waf: dict[str, Any], tiers: dict[str, Any] | None = None) -> Any:
 
 
 def test_default_limits_follow_the_highest_tier_with_the_margin() -> None:
-    from whitelabel.waf import FLOOD_MARGIN, tier_window_ceiling, waf_limits
-
     assert tier_window_ceiling(500, 1000) == 151_000
     limits = waf_limits(_settings({}, PREMIUM))
     assert (limits.per_host, limits.per_ip, limits.highest_tier) == (302_000, 302_000, "premium")
@@ -259,8 +268,6 @@ def test_a_per_host_limit_that_would_refuse_a_tenant_within_its_tier_is_refused_
 
 
 def test_an_explicit_lower_per_ip_limit_is_the_operators_choice(run_with: Callable[..., StackRun]) -> None:
-    from whitelabel.waf import waf_limits
-
     limits = waf_limits(_settings({"perIpLimit": 1000}, PREMIUM))
     assert (limits.per_host, limits.per_ip) == (302_000, 1000)
     run = run_with([{"name": "acme"}], stack="prod", waf={"perIpLimit": 1000, "perTenantLimit": 500_000})
@@ -298,12 +305,11 @@ def test_managed_rule_blocks_get_the_waf_filtered_gateway_response_and_it_redepl
         "message": "The firewall refused this request",
         "requestId": "r-1",
     }
-    deployed = [r for r in prod.of_type("aws:apigateway/response:Response") if r.inputs["responseType"] == "WAF_FILTERED"]
+    responses = prod.of_type("aws:apigateway/response:Response")
+    deployed = [r for r in responses if r.inputs["responseType"] == "WAF_FILTERED"]
     assert len(deployed) == 1 and deployed[0].inputs["responseTemplates"] == filtered.response_templates
     # The deployment trigger covers it: the definition without it hashes differently.
     without = tuple(r for r in GATEWAY_RESPONSES if r.response_type != "WAF_FILTERED")
-    from whitelabel.api_definition import build_routes
-
     assert definition_hash(build_routes(), {}) != definition_hash(build_routes(), {}, without)
 
 
