@@ -338,3 +338,12 @@ def test_logging_waits_for_our_own_resource_policy_scoped_to_the_waf_log_group(p
 
 def test_dev_without_waf_has_no_log_resource_policy(dev: StackRun) -> None:
     assert dev.of_type(LOG_POLICY) == []
+
+
+def test_the_offline_plan_shows_the_rate_limits_and_the_capacity(prod: StackRun, dev: StackRun) -> None:
+    from tools import plan
+
+    text = plan.render(prod)
+    assert "WAF: per Host 302,000 and per IP 302,000 requests per 5 minutes;" in text
+    assert "; 1,009 WCU (1,500 in the base price)" in text
+    assert "WAF:" not in plan.render(dev)
