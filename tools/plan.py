@@ -17,6 +17,7 @@ from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
 from whitelabel.offline import Registered, StackRun, run_program
+from whitelabel.waf import PER_IP_RULE, PER_TENANT_RULE, WCU_INCLUDED
 
 DEPLOYMENT_TYPE = "aws:apigateway/deployment:Deployment"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -136,6 +137,8 @@ def render(run: StackRun) -> str:
     for method, path, target in route_table(build_routes()):
         lines.append(f"  {method:<4} {path:<22} → {target}")
     lines.append(f"\nStage: {run.outputs.get('stageName')}   Docs bucket: {run.outputs.get('docsBucket')}")
+    if "wafCapacity" in run.outputs:
+        lines.append(waf_summary(run))
     lines.append(
         "\nRemoving a route takes two runs: the `pulumi up` that removes it deletes its method and resource, "
         "but the\ndeployment created in that same run still serves it. Then replace the deployment:"
@@ -144,6 +147,20 @@ def render(run: StackRun) -> str:
     # The operator's view (components/operations.py): what the dashboard shows, when alarms fire.
     lines.append("\n" + operations_summary(run))
     return "\n".join(lines)
+
+
+def waf_summary(run: StackRun) -> str:
+    """The web ACL's rate limits and capacity (our count, which the mocks report as AWS's `capacity`)."""
+    (acl,) = run.of_type("aws:wafv2/webAcl:WebAcl")
+    limits = {
+        rule["name"]: int(rule["statement"]["rateBasedStatement"]["limit"])
+        for rule in acl.inputs["rules"]
+        if "rateBasedStatement" in rule["statement"]
+    }
+    return (
+        f"WAF: per Host {limits[PER_TENANT_RULE]:,} and per IP {limits[PER_IP_RULE]:,} requests per 5 minutes;"
+        f" {int(run.outputs['wafCapacity']):,} WCU ({WCU_INCLUDED:,} in the base price)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 from whitelabel.config import PROJECT
+from whitelabel.waf import rules_capacity
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -222,6 +223,8 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:wafv2/webAcl:WebAcl":
             acl = inputs.get("name") or name
             out.update(id=h, arn=f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:regional/webacl/{acl}/{h}")
+            # AWS computes the web ACL's WCU from its rules; so do we, from what was registered.
+            out["capacity"] = rules_capacity(inputs.get("rules") or [])
         elif typ == "aws:ecs/cluster:Cluster":
             out["arn"] = f"arn:aws:ecs:{region}:{ACCOUNT_ID}:cluster/{name}"
             out["name"] = inputs.get("name") or name
