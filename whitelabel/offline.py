@@ -45,6 +45,8 @@ class Registered:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     dependencies: tuple[str, ...] = ()
+    # The URNs this resource answers to besides its own (`aliases`), as the engine would resolve them.
+    aliases: tuple[str, ...] = ()
     retain_on_delete: bool = False
     protect: bool = False
     id: str = ""
@@ -128,6 +130,7 @@ class AwsMocks(pulumi.runtime.Mocks):
                 inputs=inputs,
                 outputs=outputs,
                 dependencies=tuple(meta.get("dependencies", ())),
+                aliases=tuple(meta.get("aliases", ())),
                 retain_on_delete=bool(meta.get("retain_on_delete", False)),
                 protect=bool(meta.get("protect", False)),
                 id=resource_id if args.custom else "",
@@ -273,10 +276,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 "urn": self.make_urn(request.parent, request.type, request.name),
                 "parent": request.parent,
                 "dependencies": list(request.dependencies),
+                "aliases": [self._alias_urn(request, alias) for alias in request.aliases],
                 "retain_on_delete": request.retainOnDelete,
                 "protect": request.protect,
             }
         return super().RegisterResource(request)
+
+    def _alias_urn(self, request: Any, alias: Any) -> str:
+        """An alias as a URN: given as one, or a spec whose unset name, type or parent are the resource's own
+        (another stack or project, and `noParent`, are not resolved: the program uses neither)."""
+        if alias.urn:
+            return str(alias.urn)
+        spec = alias.spec
+        return self.make_urn(spec.parentUrn or request.parent, spec.type or request.type, spec.name or request.name)
 
 
 def stack_file_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any]:
