@@ -355,3 +355,35 @@ def test_adding_an_own_domain_customer_costs_one_certificate_first(phase1: Stack
         [],
         [],
     )
+
+
+# -- previousTier: config and quota ------------------------------------------------------------------
+
+
+def test_the_api_key_quota_counts_the_second_key_of_a_customer_leaving_a_tier() -> None:
+    raw = {
+        "baseDomain": "example.com",
+        "tiers": TIERS,
+        "customers": [{"name": "a", "tier": "gold", "previousTier": "standard"}, {"name": "b"}],
+    }
+    assert usage(parse_settings(raw)).api_keys == 3
+    with pytest.raises(ConfigError, match=r"needs 3 API keys \(one per customer, 1 more for previousTier\)"):
+        parse_settings({**raw, "quotas": {"apiKeys": 2}})
+
+
+@pytest.mark.parametrize(
+    ("customer", "rule"),
+    [
+        (
+            {"name": "a", "tier": "gold", "previousTier": "bronze"},
+            "^whitelabel-gateway:customers\\[0\\]\\.previousTier: 'bronze' is not a configured tier: one of gold,",
+        ),
+        (
+            {"name": "a", "previousTier": "standard"},
+            "^whitelabel-gateway:customers\\[0\\]\\.previousTier: 'standard' is the customer's tier: name the tier",
+        ),
+    ],
+)
+def test_previous_tier_must_be_another_configured_tier(customer: dict[str, Any], rule: str) -> None:
+    with pytest.raises(ConfigError, match=rule):
+        parse_settings({"baseDomain": "example.com", "tiers": TIERS, "customers": [customer]})

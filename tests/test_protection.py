@@ -165,3 +165,23 @@ def test_offboarding_a_prod_customer_is_refused_until_its_resources_are_unprotec
         "tenant-keys-globex.example.com-item",
         "tenants-globex-mapping",
     ]
+
+
+def test_prod_releases_the_key_and_plan_key_of_a_tier_a_customer_is_leaving(prod: StackRun) -> None:
+    """With previousTier the old tier's key and plan key are unprotected, so the `pulumi up` that drops it may
+    delete them; the new tier's are protected like every key in service."""
+
+    def retier_acme(values: dict[str, Any]) -> None:
+        for customer in values["whitelabel-gateway:customers"]:
+            if customer["name"] == "acme":
+                customer.update(tier="premium", previousTier="standard")
+
+    run = run_program("prod", edit=retier_acme)
+    acme = {r.name: r.protect for r in run.resources if r.name.startswith("tenant-keys-acme.")}
+    assert acme == {
+        "tenant-keys-acme.premium-api-key": True,
+        "tenant-keys-acme.premium-plan-key": True,
+        "tenant-keys-acme.standard-api-key": False,
+        "tenant-keys-acme.standard-plan-key": False,
+        "tenant-keys-acme.example.com-item": False,
+    }
