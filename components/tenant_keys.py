@@ -104,9 +104,9 @@ class TenantKeys(pulumi.ComponentResource):
             # exception. As a result, the caller receives a 403 Forbidden response",
             # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html).
             # The new tier's key is created and metered first; the old one goes only once the program drops it.
-            for tier in tenant.key_tiers:
-                key, plan_key = self._key(name, args, tenant, tier)
-                if tier == tenant.tier:
+            for key_tier in tenant.key_tiers:
+                key, plan_key = self._key(name, args, tenant, key_tier)
+                if key_tier == tenant.tier:
                     self.api_keys[tenant.name], self.plan_keys[tenant.name] = key, plan_key
             key, plan_key = self.api_keys[tenant.name], self.plan_keys[tenant.name]
             for hostname in tenant.hostnames:
@@ -179,7 +179,6 @@ class TenantKeys(pulumi.ComponentResource):
             ),
         )
         return key, plan_key
-
 
 
 def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:

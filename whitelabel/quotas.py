@@ -73,8 +73,8 @@ def check_quotas(settings: Settings) -> None:
         leaving = f", {extra} more for previousTier" if extra else ""
         raise ConfigError(
             "customers",
-            f"needs {used.api_keys} API keys (one per customer{leaving}), over the quota 'API keys per account per Region'"
-            f" of {quotas.api_keys:,}{lowered} serve some customers from a stack in another account or region)",
+            f"needs {used.api_keys} API keys (one per customer{leaving}), over the quota 'API keys per account per"
+            f" Region' of {quotas.api_keys:,}{lowered} serve some customers from a stack in another account or region)",
         )
     if used.usage_plans > quotas.usage_plans:
         raise ConfigError(
