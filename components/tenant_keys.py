@@ -50,22 +50,25 @@ class TenantKeysArgs:
 
 
 class TenantKeys(pulumi.ComponentResource):
-    """A usage plan per tier on the stage; per customer an API key, the plan key attaching it to its tier's
-    plan, and one registry item per hostname carrying the key's value.
+    """A usage plan per tier on the stage; per customer and tier an API key with the plan key attaching it to
+    that tier's plan, and one registry item per hostname carrying the key of the customer's tier.
 
     Every name is keyed by tier, customer or hostname, never by list position, so reordering `customers`
     changes nothing. What a config change touches:
-    - a new customer: its key, its plan key, its item(s);
-    - a tier change: its plan key (replaced: a plan key cannot move between plans) and the `tier`
-      attribute of its item(s);
+    - a new customer: its key, its plan key, its item(s), each item created after the plan key;
+    - a tier change: the new tier's key and plan key are created, then its item(s) switch to that key (and
+      tier); the old tier's key and plan key are deleted once the program drops them, with `previousTier`
+      in a later `pulumi up`, so decisions the authorizer cached with the old key stay metered meanwhile;
     - suspending or resuming: the `status` attribute of its item(s) only (the key stays enabled: the
-      authorizer refuses the host before API Gateway ever looks at the key).
+      authorizer refuses the host before API Gateway ever looks at the key);
+    - removal: its item(s) first, then its plan key(s), then its key(s) (Pulumi deletes dependents first).
     """
 
     def __init__(self, name: str, args: TenantKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("whitelabel:tenant_keys:TenantKeys", name, None, opts)
-        # Child names end in -usage-plan, -api-key, -plan-key or -item (items are named by hostname, which
-        # has dots a customer or tier name cannot have), so no two kinds can collide whatever the names.
+        # Child names end in -usage-plan, -api-key, -plan-key or -item; keys and plan keys are named by
+        # `<customer>.<tier>` and items by hostname, with dots a customer or tier name cannot have, so no two
+        # resources can collide whatever the names.
         self.plans: dict[str, aws.apigateway.UsagePlan] = {}
         for tier_name, tier in sorted(args.tiers.items()):
             quota = (
@@ -91,30 +94,21 @@ class TenantKeys(pulumi.ComponentResource):
             )
 
         self.api_keys: dict[str, aws.apigateway.ApiKey] = {}
+        self.plan_keys: dict[str, aws.apigateway.UsagePlanKey] = {}
         self.tenants: dict[str, pulumi.Output[dict[str, Any]]] = {}
         for tenant in sorted(args.tenants, key=lambda t: t.name):
-            prefix = f"{name}-{tenant.name}"
-            # Enabled also while suspended: resuming is one flag on the registry item, nothing else.
-            key = aws.apigateway.ApiKey(
-                f"{prefix}-api-key",
-                name=api_key_name(args.prefix, tenant.name),
-                description=f"Tenant {tenant.name}: usage identifier returned by the tenant authorizer",
-                enabled=True,
-                opts=resource_options("api-key", args.protect, parent=self),
-            )
-            self.api_keys[tenant.name] = key
-            # Named without the tier: a tier change is a replacement of this one resource. AWS allows a key
-            # in only one usage plan per API stage ("a given API key can only be associated with one usage
-            # plan for each stage", api-gateway-api-usage-plans.html above), so the old association must go
-            # before the new one is made: delete before replace (requests of that tenant get 403 for the
-            # seconds in between).
-            aws.apigateway.UsagePlanKey(
-                f"{prefix}-plan-key",
-                key_id=key.id,
-                key_type="API_KEY",
-                usage_plan_id=self.plans[tenant.tier].id,
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
-            )
+            # A key per tenant AND tier: AWS allows a key in only one usage plan per API stage ("a given API key
+            # can only be associated with one usage plan for each stage", api-gateway-api-usage-plans.html
+            # above), so a tier change cannot move one key without a moment outside every plan, when API
+            # Gateway refuses the requests it meters with 403 ("Otherwise, it throws an InvalidKeyParameter
+            # exception. As a result, the caller receives a 403 Forbidden response",
+            # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html).
+            # The new tier's key is created and metered first; the old one goes only once the program drops it.
+            for key_tier in tenant.key_tiers:
+                key, plan_key = self._key(name, args, tenant, key_tier)
+                if key_tier == tenant.tier:
+                    self.api_keys[tenant.name], self.plan_keys[tenant.name] = key, plan_key
+            key, plan_key = self.api_keys[tenant.name], self.plan_keys[tenant.name]
             for hostname in tenant.hostnames:
                 # The item carries the key's value: secret in state and in every diff, whatever the provider marks.
                 item: pulumi.Output[str] = pulumi.Output.secret(
@@ -127,12 +121,64 @@ class TenantKeys(pulumi.ComponentResource):
                     table_name=args.table_name,
                     hash_key=HASH_KEY,
                     item=item,
-                    opts=pulumi.ResourceOptions(parent=self),
+                    # A host goes live (or switches keys) only once its key is in its tier's plan: before that,
+                    # every request the authorizer allows would get 403. The same edge orders removal the other
+                    # way: Pulumi deletes dependents first, so the host goes before its plan key and key.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[plan_key]),
                 )
             self.tenants[tenant.name] = key.id.apply(functools.partial(_tenant_output, tenant))
 
         self.usage_plan_ids = {tier: plan.id for tier, plan in self.plans.items()}
         self.register_outputs({"tenants": self.tenants, "usagePlanIds": self.usage_plan_ids})
+
+    def _key(
+        self, name: str, args: TenantKeysArgs, tenant: Tenant, tier: str
+    ) -> tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]:
+        """The tenant's API key for `tier` and the plan key that puts it in that tier's usage plan.
+
+        Named `<tenant>.<tier>`: neither name has a dot, so no two (tenant, tier) pairs share a name. The key of
+        the tenant's tier adopts, through an alias, the one key per tenant that stacks deployed before per-tier
+        keys have (`<name>-<tenant>-api-key`): same key, same value, same AWS name, nothing replaced.
+        """
+        serving = tier == tenant.tier
+        # In protected production only the key and plan key in service are protected: the tier a tenant is
+        # leaving must be deletable by the `pulumi up` that drops `previousTier`. A re-tier without it tries to
+        # delete protected ones and stops there, old key still in its plan (README "Re-tiering without a 403").
+        protect = args.protect and serving
+        # Enabled also while suspended: resuming is one flag on the registry item, nothing else.
+        key = aws.apigateway.ApiKey(
+            f"{name}-{tenant.name}.{tier}-api-key",
+            # Unchanged from the one-key-per-tenant stacks (an adopted key keeps its name). CreateApiKey documents
+            # `name` as optional with no uniqueness rule
+            # (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateApiKey.html): the two keys of a
+            # tenant leaving a tier share it; the tier is in the Pulumi name and the `tenants` output.
+            name=api_key_name(args.prefix, tenant.name),
+            description=f"Tenant {tenant.name}: usage identifier returned by the tenant authorizer",
+            enabled=True,
+            opts=resource_options(
+                "api-key",
+                protect,
+                parent=self,
+                aliases=[pulumi.Alias(name=f"{name}-{tenant.name}-api-key")] if serving else None,
+            ),
+        )
+        plan_key = aws.apigateway.UsagePlanKey(
+            f"{name}-{tenant.name}.{tier}-plan-key",
+            key_id=key.id,
+            key_type="API_KEY",
+            usage_plan_id=self.plans[tier].id,
+            # A plan key is replaced only when its key or plan is, or when an upgrade from one-key-per-tenant
+            # adopts the old plan key for another tier in the same `pulumi up` (its key moves plans): the old
+            # association must then go first, as a key sits in one plan per stage.
+            opts=resource_options(
+                "usage-plan-key",
+                protect,
+                parent=self,
+                delete_before_replace=True,
+                aliases=[pulumi.Alias(name=f"{name}-{tenant.name}-plan-key")] if serving else None,
+            ),
+        )
+        return key, plan_key
 
 
 def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:

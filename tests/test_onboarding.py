@@ -53,13 +53,14 @@ def _run(customers: list[dict[str, Any]], **keys: Any) -> StackRun:
     return run_program("dev", customers_config(customers, tiers=TIERS, **keys))
 
 
+def _keys(customer: str, tier: str = "standard") -> list[str]:
+    """The API key and plan key of one customer in one tier."""
+    return [f"tenant-keys-{customer}.{tier}-api-key", f"tenant-keys-{customer}.{tier}-plan-key"]
+
+
 def _own(customer: str, hostname: str | None = None) -> list[str]:
     """The tenant resources one shared customer has: API key, plan key, registry item(s)."""
-    return [
-        f"tenant-keys-{customer}-api-key",
-        f"tenant-keys-{customer}-plan-key",
-        f"tenant-keys-{hostname or customer + '.dev.example.com'}-item",
-    ]
+    return [*_keys(customer), f"tenant-keys-{hostname or customer + '.dev.example.com'}-item"]
 
 
 @pytest.fixture(scope="module", params=[1, 10, 100], ids=lambda n: f"{n}-customers")
@@ -126,17 +127,65 @@ def test_onboarding_creates_no_custom_domain_and_no_usage_plan(
     }
 
 
-def test_a_tier_change_replaces_only_its_plan_key_and_rewrites_its_item(stack: tuple[list, StackRun]) -> None:
+def test_a_tier_change_creates_the_new_tiers_key_first_and_switches_its_item(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
-    moved = [{**customers[0], "tier": "gold"}, *customers[1:]]
-    after = _run(moved)
-    # Changed inputs: the plan key's usagePlanId (a replacement, delete first) and the item's tier attribute.
-    assert _diff(before, after) == ([], [], ["tenant-keys-c0000-plan-key", "tenant-keys-c0000.dev.example.com-item"])
-    plans = {p.name: p.id for p in after.of_type("aws:apigateway/usagePlan:UsagePlan")}
-    assert after.named("tenant-keys-c0000-plan-key").inputs["usagePlanId"] == plans["tenant-keys-gold-usage-plan"]
-    assert json.loads(_secret(after.named("tenant-keys-c0000.dev.example.com-item").inputs["item"]))["tier"] == {
-        "S": "gold"
-    }
+    after = _run([{**customers[0], "tier": "gold"}, *customers[1:]])
+    # Created: the gold key and plan key. Updated: the item (its key and tier). Gone from the program, so Pulumi
+    # deletes them after every create and update: the standard key and plan key.
+    item_name = "tenant-keys-c0000.dev.example.com-item"
+    assert _diff(before, after) == (_keys("c0000", "gold"), _keys("c0000", "standard"), [item_name])
+    key, plan_key = (after.named(n) for n in _keys("c0000", "gold"))
+    item = after.named(item_name)
+    assert json.loads(_secret(item.inputs["item"]))["apiKey"] == {"S": key.outputs["value"]}
+    assert json.loads(_secret(item.inputs["item"]))["tier"] == {"S": "gold"}
+    # The item is written only once the new key is in the gold plan: no allowed request meets an unmetered key.
+    assert plan_key.urn in item.dependencies and key.urn in plan_key.dependencies
+    assert after.named("tenant-keys-gold-usage-plan").urn in plan_key.dependencies
+    assert plan_key.inputs["usagePlanId"] == after.named("tenant-keys-gold-usage-plan").id
+
+
+def test_previous_tier_keeps_the_old_key_metered_until_a_later_up_drops_it(stack: tuple[list, StackRun]) -> None:
+    customers, before = stack
+    leaving = _run([{**customers[0], "tier": "gold", "previousTier": "standard"}, *customers[1:]])
+    # First `pulumi up`: nothing is deleted; the standard key stays in the standard plan, unchanged, for the
+    # decisions the authorizer cached with it.
+    item_name = "tenant-keys-c0000.dev.example.com-item"
+    assert _diff(before, leaving) == (_keys("c0000", "gold"), [], [item_name])
+    old_plan_key = leaving.named("tenant-keys-c0000.standard-plan-key")
+    assert old_plan_key.inputs["usagePlanId"] == leaving.named("tenant-keys-standard-usage-plan").id
+    key = leaving.named("tenant-keys-c0000.gold-api-key")
+    assert json.loads(_secret(leaving.named(item_name).inputs["item"]))["apiKey"] == {"S": key.outputs["value"]}
+    # Second `pulumi up`, previousTier removed: only the old key and plan key go; the item is not touched again.
+    done = _run([{**customers[0], "tier": "gold"}, *customers[1:]])
+    assert _diff(leaving, done) == ([], _keys("c0000", "standard"), [])
+
+
+def _deletion_order(run: StackRun, names: list[str]) -> list[list[str]]:
+    """The order Pulumi deletes these resources of `run` in, when the program drops them: batches, each after
+    every resource that depends on its members is gone (the engine's ScheduleDeletes: dependents first)."""
+    urns = {run.named(n).urn: n for n in names}
+    left, batches = set(urns), []
+    while left:
+        batch = {u for u in left if not any(u in run.by_urn()[o].dependencies for o in left if o != u)}
+        assert batch, "a dependency cycle"
+        batches.append(sorted(urns[u] for u in batch))
+        left -= batch
+    return batches
+
+
+def test_removing_a_customer_deletes_its_host_before_its_plan_key_before_its_key(
+    stack: tuple[list, StackRun],
+) -> None:
+    _, before = stack
+    names = ["tenant-keys-c0000.dev.example.com-item", *reversed(_keys("c0000"))]
+    assert _deletion_order(before, names) == [[n] for n in names]
+
+
+def test_onboarding_writes_the_item_after_its_key_is_in_its_tiers_plan(with_newco: StackRun) -> None:
+    key, plan_key = (with_newco.named(n) for n in _keys("newco"))
+    item = with_newco.named("tenant-keys-newco.dev.example.com-item")
+    assert {key.urn, plan_key.urn} <= set(item.dependencies)
+    assert {key.urn, with_newco.named("tenant-keys-standard-usage-plan").urn} <= set(plan_key.dependencies)
 
 
 def test_suspending_changes_only_its_registry_items(stack: tuple[list, StackRun]) -> None:
@@ -146,7 +195,7 @@ def test_suspending_changes_only_its_registry_items(stack: tuple[list, StackRun]
     item = json.loads(_secret(after.named("tenant-keys-c0000.dev.example.com-item").inputs["item"]))
     assert item["status"] == {"S": "suspended"}
     # The key stays enabled and in its plan: resuming is the same one flag.
-    assert after.named("tenant-keys-c0000-api-key").inputs["enabled"] is True
+    assert after.named("tenant-keys-c0000.standard-api-key").inputs["enabled"] is True
 
 
 def test_wildcard_dns_onboarding_creates_only_key_plan_key_and_item(stack: tuple[list, StackRun]) -> None:
@@ -306,3 +355,35 @@ def test_adding_an_own_domain_customer_costs_one_certificate_first(phase1: Stack
         [],
         [],
     )
+
+
+# -- previousTier: config and quota ------------------------------------------------------------------
+
+
+def test_the_api_key_quota_counts_the_second_key_of_a_customer_leaving_a_tier() -> None:
+    raw = {
+        "baseDomain": "example.com",
+        "tiers": TIERS,
+        "customers": [{"name": "a", "tier": "gold", "previousTier": "standard"}, {"name": "b"}],
+    }
+    assert usage(parse_settings(raw)).api_keys == 3
+    with pytest.raises(ConfigError, match=r"needs 3 API keys \(one per customer, 1 more for previousTier\)"):
+        parse_settings({**raw, "quotas": {"apiKeys": 2}})
+
+
+@pytest.mark.parametrize(
+    ("customer", "rule"),
+    [
+        (
+            {"name": "a", "tier": "gold", "previousTier": "bronze"},
+            "^whitelabel-gateway:customers\\[0\\]\\.previousTier: 'bronze' is not a configured tier: one of gold,",
+        ),
+        (
+            {"name": "a", "previousTier": "standard"},
+            "^whitelabel-gateway:customers\\[0\\]\\.previousTier: 'standard' is the customer's tier: name the tier",
+        ),
+    ],
+)
+def test_previous_tier_must_be_another_configured_tier(customer: dict[str, Any], rule: str) -> None:
+    with pytest.raises(ConfigError, match=rule):
+        parse_settings({"baseDomain": "example.com", "tiers": TIERS, "customers": [customer]})

@@ -37,14 +37,14 @@ def test_dev_plan_shows_tenants_tls_no_waf_and_only_the_account_settings_retaine
     ]
 
 
-def test_prod_plan_shows_tiers_waf_and_the_13_protected_and_9_retained(prod: StackRun) -> None:
+def test_prod_plan_shows_tiers_waf_and_the_16_protected_and_9_retained(prod: StackRun) -> None:
     text = plan.render(prod)
     assert "  globex   tier premium    active     globex.example.com" in text
     assert "  initech  tier standard   active     initech-portal.example.com" in text
     assert "WAF: on (whitelabel-gateway-prod)" in text
-    protected = section(text, "Protected (13)", "Retained")
+    protected = section(text, "Protected (16)", "Retained")
     assert protected[1:] == [f"  {r.name}" for r in sorted(prod.custom, key=lambda r: r.name) if r.protect]
-    assert "  tenants-wildcard-domain" in protected and "  tenant-keys-globex-api-key" in protected
+    assert "  tenants-wildcard-domain" in protected and "  tenant-keys-globex.premium-api-key" in protected
     retained = section(text, "Retained on delete (9)", "Routes")
     assert "  docs-bucket" in retained and "  waf-logs" in retained
 

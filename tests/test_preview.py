@@ -51,8 +51,8 @@ def test_onboarding_a_customer_creates_only_its_four_resources(dev: StackRun) ->
     assert steps(result) == {
         "create": {
             "tenants-initech-a",
-            "tenant-keys-initech-api-key",
-            "tenant-keys-initech-plan-key",
+            "tenant-keys-initech.standard-api-key",
+            "tenant-keys-initech.standard-plan-key",
             "tenant-keys-initech.dev.example.com-item",
         }
     }
@@ -66,23 +66,20 @@ def test_suspending_shows_the_registry_item_as_a_changed_secret_never_its_value(
     assert steps(result) == {"update": {"tenant-keys-acme.dev.example.com-item"}}
     assert shown(result, "tenant-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
     text = diff.render(result, "t")
-    key_value = dev.named("tenant-keys-acme-api-key").outputs["value"]
+    key_value = dev.named("tenant-keys-acme.standard-api-key").outputs["value"]
     assert key_value not in text and "suspended" not in text and "apiKey" not in text
 
 
-def test_re_tiering_replaces_the_plan_key_delete_first_and_updates_the_item(tiered: StackRun) -> None:
+def test_re_tiering_creates_the_new_tiers_key_switches_the_item_and_deletes_the_old_key(tiered: StackRun) -> None:
     result = compare(tiered, [{"name": "acme", "tier": "premium"}, DEV_CUSTOMERS[1]], tiers=TIERS)
+    # A key per customer and tier (issue 14 §4): the premium key is created and metered, the item switches to
+    # it, and only then are the standard key and its plan key deleted; nothing is replaced.
     assert steps(result) == {
-        "replace": {"tenant-keys-acme-plan-key"},
+        "create": {"tenant-keys-acme.premium-api-key", "tenant-keys-acme.premium-plan-key"},
         "update": {"tenant-keys-acme.dev.example.com-item"},
+        "delete": {"tenant-keys-acme.standard-api-key", "tenant-keys-acme.standard-plan-key"},
     }
-    (plan_key,) = result.of("replace")
-    assert plan_key.delete_before_replace and "delete before replace" in plan_key.flags()
-    old_plan = tiered.named("tenant-keys-standard-usage-plan").id
-    new_plan = tiered.named("tenant-keys-premium-usage-plan").id
-    assert shown(result, "tenant-keys-acme-plan-key") == [
-        f'usagePlanId: "{old_plan}" → "{new_plan}"  (forces replacement)'
-    ]
+    assert not any(step.protect for step in result.steps)
     assert shown(result, "tenant-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
 
 
@@ -138,8 +135,8 @@ def test_removing_a_customer_deletes_only_its_resources(dev: StackRun) -> None:
             "tenants-globex-domain",
             "tenants-globex-mapping",
             "tenants-globex-a",
-            "tenant-keys-globex-api-key",
-            "tenant-keys-globex-plan-key",
+            "tenant-keys-globex.standard-api-key",
+            "tenant-keys-globex.standard-plan-key",
             "tenant-keys-globex.dev.example.com-item",
         }
     }
@@ -151,14 +148,18 @@ def test_removing_a_protected_customer_says_pulumi_will_refuse(prod: StackRun) -
     assert steps(result) == {
         "delete": {
             "tenants-initech-a",
-            "tenant-keys-initech-api-key",
-            "tenant-keys-initech-plan-key",
+            "tenant-keys-initech.standard-api-key",
+            "tenant-keys-initech.standard-plan-key",
             "tenant-keys-initech-portal.example.com-item",
         }
     }
     refused = {s.name for s in result.steps if s.protect}
-    assert refused == {"tenants-initech-a", "tenant-keys-initech-api-key"}
-    assert "tenant-keys-initech-api-key  [protected: `pulumi up` refuses this" in diff.render(result, "t")
+    assert refused == {
+        "tenants-initech-a",
+        "tenant-keys-initech.standard-api-key",
+        "tenant-keys-initech.standard-plan-key",
+    }
+    assert "tenant-keys-initech.standard-api-key  [protected: `pulumi up` refuses this" in diff.render(result, "t")
 
 
 def test_reordering_customers_is_no_change(dev: StackRun) -> None:

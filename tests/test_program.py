@@ -79,11 +79,14 @@ def base() -> StackRun:
 
 
 def _keys(customer: str) -> list[str]:
-    return [
-        f"tenant-keys-{customer}-api-key",
-        f"tenant-keys-{customer}-plan-key",
-        f"tenant-keys-{customer}.dev.example.com-item",
-    ]
+    # Sorted as `_names` sorts: keys and plan keys are per customer and tier (`<customer>.<tier>`).
+    return sorted(
+        [
+            f"tenant-keys-{customer}.standard-api-key",
+            f"tenant-keys-{customer}.standard-plan-key",
+            f"tenant-keys-{customer}.dev.example.com-item",
+        ]
+    )
 
 
 def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(base: StackRun) -> None:

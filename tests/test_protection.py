@@ -16,6 +16,7 @@ CERTIFICATE = "aws:acm/certificate:Certificate"
 DOMAIN = "aws:apigateway/domainName:DomainName"
 RECORD = "aws:route53/record:Record"
 API_KEY = "aws:apigateway/apiKey:ApiKey"
+PLAN_KEY = "aws:apigateway/usagePlanKey:UsagePlanKey"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 
@@ -37,9 +38,12 @@ PROD_PROTECTED = {
     (RECORD, "tenants-globex-a"),
     (RECORD, "tenants-initech-a"),
     (RECORD, "tenants-certificate-validation-example-com"),
-    (API_KEY, "tenant-keys-acme-api-key"),
-    (API_KEY, "tenant-keys-globex-api-key"),
-    (API_KEY, "tenant-keys-initech-api-key"),
+    (API_KEY, "tenant-keys-acme.standard-api-key"),
+    (API_KEY, "tenant-keys-globex.premium-api-key"),
+    (API_KEY, "tenant-keys-initech.standard-api-key"),
+    (PLAN_KEY, "tenant-keys-acme.standard-plan-key"),
+    (PLAN_KEY, "tenant-keys-globex.premium-plan-key"),
+    (PLAN_KEY, "tenant-keys-initech.standard-plan-key"),
     ("aws:apigateway/restApi:RestApi", "gateway-api"),
 }
 
@@ -123,7 +127,7 @@ def test_every_domain_shape_is_protected_own_domains_dual_stack_and_wildcard_dns
         "tenants-globex-aaaa",
     } <= names
     # Every certificate, custom domain and DNS record of the stack, and nothing of those kinds left out.
-    for kind in (CERTIFICATE, DOMAIN, RECORD, API_KEY):
+    for kind in (CERTIFICATE, DOMAIN, RECORD, API_KEY, PLAN_KEY):
         assert all(r.protect for r in run.of_type(kind)), kind
     wildcard = run_program("dev", customers_config(customers[:2], protectResources=True, tenantDns="wildcard"))
     assert wildcard.named("tenants-wildcard-a").protect
@@ -151,13 +155,33 @@ def test_offboarding_a_prod_customer_is_refused_until_its_resources_are_unprotec
     after = run_program("prod", edit=drop_globex)
     removed = {r.urn for r in prod.resources} - {r.urn for r in after.resources}
     assert sorted(r.name for r in prod.resources if r.urn in removed and r.protect) == [
-        "tenant-keys-globex-api-key",
+        "tenant-keys-globex.premium-api-key",
+        "tenant-keys-globex.premium-plan-key",
         "tenants-globex-a",
         "tenants-globex-domain",
     ]
-    # Everything else of globex goes without ceremony: its mapping, plan key and registry item.
+    # Everything else of globex goes without ceremony: its mapping and registry item.
     assert sorted(r.name for r in prod.resources if r.urn in removed and not r.protect) == [
-        "tenant-keys-globex-plan-key",
         "tenant-keys-globex.example.com-item",
         "tenants-globex-mapping",
     ]
+
+
+def test_prod_releases_the_key_and_plan_key_of_a_tier_a_customer_is_leaving(prod: StackRun) -> None:
+    """With previousTier the old tier's key and plan key are unprotected, so the `pulumi up` that drops it may
+    delete them; the new tier's are protected like every key in service."""
+
+    def retier_acme(values: dict[str, Any]) -> None:
+        for customer in values["whitelabel-gateway:customers"]:
+            if customer["name"] == "acme":
+                customer.update(tier="premium", previousTier="standard")
+
+    run = run_program("prod", edit=retier_acme)
+    acme = {r.name: r.protect for r in run.resources if r.name.startswith("tenant-keys-acme.")}
+    assert acme == {
+        "tenant-keys-acme.premium-api-key": True,
+        "tenant-keys-acme.premium-plan-key": True,
+        "tenant-keys-acme.standard-api-key": False,
+        "tenant-keys-acme.standard-plan-key": False,
+        "tenant-keys-acme.example.com-item": False,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,13 +144,13 @@ def test_one_item_per_served_hostname_with_exact_attributes(tiered: StackRun) ->
     for item in items.values():
         assert item.inputs["tableName"] == table.outputs["name"]
         assert item.inputs["hashKey"] == "hostname"
-    acme_key = keys["tenant-keys-acme-api-key"].outputs["value"]
+    acme_key = keys["tenant-keys-acme.gold-api-key"].outputs["value"]
     assert _item(tiered, "acme.dev.example.com") == registry_item(
         "acme.dev.example.com", "acme", "gold", False, acme_key
     )
     assert _item(tiered, "acme.dev.example.com")["apiKey"] == {"S": acme_key} and len(acme_key) == 40
     assert _item(tiered, "globex.dev.example.com")["status"] == {"S": "suspended"}
-    umbrella_key = keys["tenant-keys-umbrella-api-key"].outputs["value"]
+    umbrella_key = keys["tenant-keys-umbrella.standard-api-key"].outputs["value"]
     for hostname in ("umbrella.dev.example.com", "api.umbrella.com"):
         assert _item(tiered, hostname) == registry_item(hostname, "umbrella", "standard", False, umbrella_key)
 
@@ -174,7 +175,8 @@ def test_one_usage_plan_per_tier_on_the_stage_with_throttle_and_quota(tiered: St
 def test_keys_are_named_after_project_stack_and_customer_and_stay_enabled(tiered: StackRun) -> None:
     keys = {k.name: k.inputs for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
     assert {name: inputs["name"] for name, inputs in keys.items()} == {
-        f"tenant-keys-{c}-api-key": f"whitelabel-gateway-dev-{c}" for c in ("acme", "globex", "initech", "umbrella")
+        f"tenant-keys-{c}.{t}-api-key": f"whitelabel-gateway-dev-{c}"
+        for c, t in (("acme", "gold"), ("globex", "standard"), ("initech", "standard"), ("umbrella", "standard"))
     }
     # Suspended globex keeps an enabled key: suspension lives in the registry only.
     assert all(inputs["enabled"] is True for inputs in keys.values())
@@ -182,7 +184,7 @@ def test_keys_are_named_after_project_stack_and_customer_and_stay_enabled(tiered
 
 def test_name_prefix_replaces_the_project_in_key_plan_and_table_names() -> None:
     run = run_program("dev", customers_config([{"name": "acme"}], namePrefix="shop"))
-    assert run.named("tenant-keys-acme-api-key").inputs["name"] == "shop-dev-acme"
+    assert run.named("tenant-keys-acme.standard-api-key").inputs["name"] == "shop-dev-acme"
     assert run.named("tenant-keys-standard-usage-plan").inputs["name"] == "shop-dev-standard"
     assert run.named("tenant-registry-table").inputs["name"] == "shop-dev-tenants"
 
@@ -195,11 +197,11 @@ def test_each_plan_key_attaches_its_customers_key_to_its_tiers_plan(tiered: Stac
     keys = {k.name: k.id for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
     expected_tier = {"acme": "gold", "globex": "standard", "initech": "standard", "umbrella": "standard"}
     plan_keys = {k.name: k.inputs for k in tiered.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")}
-    assert sorted(plan_keys) == sorted(f"tenant-keys-{c}-plan-key" for c in expected_tier)
+    assert sorted(plan_keys) == sorted(f"tenant-keys-{c}.{t}-plan-key" for c, t in expected_tier.items())
     for customer, tier in expected_tier.items():
-        inputs = plan_keys[f"tenant-keys-{customer}-plan-key"]
+        inputs = plan_keys[f"tenant-keys-{customer}.{tier}-plan-key"]
         assert inputs == {
-            "keyId": keys[f"tenant-keys-{customer}-api-key"],
+            "keyId": keys[f"tenant-keys-{customer}.{tier}-api-key"],
             "keyType": "API_KEY",
             "usagePlanId": plans[tier],
         }
@@ -212,25 +214,25 @@ def test_tenants_output_lists_hostnames_tier_status_and_key_id_never_the_value(t
             "hostnames": ["acme.dev.example.com"],
             "tier": "gold",
             "status": "active",
-            "apiKeyId": keys["tenant-keys-acme-api-key"].id,
+            "apiKeyId": keys["tenant-keys-acme.gold-api-key"].id,
         },
         "globex": {
             "hostnames": ["globex.dev.example.com"],
             "tier": "standard",
             "status": "suspended",
-            "apiKeyId": keys["tenant-keys-globex-api-key"].id,
+            "apiKeyId": keys["tenant-keys-globex.standard-api-key"].id,
         },
         "initech": {
             "hostnames": ["initech.dev.example.com"],
             "tier": "standard",
             "status": "active",
-            "apiKeyId": keys["tenant-keys-initech-api-key"].id,
+            "apiKeyId": keys["tenant-keys-initech.standard-api-key"].id,
         },
         "umbrella": {
             "hostnames": ["api.umbrella.com", "umbrella.dev.example.com"],
             "tier": "standard",
             "status": "active",
-            "apiKeyId": keys["tenant-keys-umbrella-api-key"].id,
+            "apiKeyId": keys["tenant-keys-umbrella.standard-api-key"].id,
         },
     }
     values = [k.outputs["value"] for k in keys.values()]
@@ -251,7 +253,8 @@ def test_registry_and_keys_are_components_of_their_own(tiered: StackRun) -> None
 
 
 def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A key may sit in one usage plan per stage: on a tier change the old association must go first.
+    # A key may sit in one usage plan per stage: when a plan key is replaced (its key or plan replaced, or an
+    # upgrade that re-tiers in the same `pulumi up`) the old association must go first.
     requested: dict[str, bool] = {}
     register = offline.RecordingMonitor.RegisterResource
 
@@ -261,7 +264,45 @@ def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: py
 
     monkeypatch.setattr(offline.RecordingMonitor, "RegisterResource", spy)
     run_program("dev", customers_config([{"name": "acme"}]))
-    assert requested["tenant-keys-acme-plan-key"] is True
+    assert requested["tenant-keys-acme.standard-plan-key"] is True
     # Nothing else needs it: the key, the item and the plans are updated in place or created beside.
-    assert requested["tenant-keys-acme-api-key"] is False
+    assert requested["tenant-keys-acme.standard-api-key"] is False
     assert requested["tenant-keys-acme.dev.example.com-item"] is False
+
+
+# -- upgrading a stack deployed with one key per tenant ------------------------------------------------
+
+# tests/data/tenant_keys_before.json: every child of `tenant-keys` in the committed dev and prod stacks as the
+# mock engine registered them before keys were per tenant and tier (URN, id, inputs, the item's JSON, protect).
+BEFORE = json.loads((Path(__file__).parent / "data" / "tenant_keys_before.json").read_text())
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_resource(stack: str) -> None:
+    run = run_program(stack)
+    before: dict[str, dict[str, Any]] = BEFORE[stack]
+    adopter = {}
+    for urn in before:
+        (found,) = [r for r in run.resources if r.urn == urn or urn in r.aliases]
+        adopter[urn] = found
+    # Nothing new either: the upgrade creates and deletes nothing under tenant-keys.
+    assert {r.urn for r in run.children_of(run.named("tenant-keys"))} == {r.urn for r in adopter.values()}
+    by_old_id = {row["id"]: adopter[urn] for urn, row in before.items()}
+    for urn, row in before.items():
+        now, old = adopter[urn], row["inputs"]
+        if now.type == "aws:apigateway/usagePlanKey:UsagePlanKey":
+            # The same key in the same plan: no replacement, no moment outside the plan.
+            assert now.inputs == {**old, "keyId": by_old_id[old["keyId"]].id}
+            assert by_old_id[old["usagePlanId"]].id == old["usagePlanId"]
+        elif now.type == "aws:dynamodb/tableItem:TableItem":
+            assert now.urn == urn
+            item, was = _item(run, now.name.removeprefix("tenant-keys-").removesuffix("-item")), old["item"]
+            # Same attributes (others may be added), and the value of the key that adopted the tenant's key.
+            assert {k: item[k] for k in was if k != "apiKey"} == {k: v for k, v in was.items() if k != "apiKey"}
+            tenant_key = f"{urn.split('$')[0]}$aws:apigateway/apiKey:ApiKey::tenant-keys-{was['tenantId']['S']}-api-key"
+            assert item["apiKey"] == {"S": adopter[tenant_key].outputs["value"]}
+        else:
+            # API keys keep name, description and enabled (so AWS keeps the key and its value); plans are untouched.
+            assert now.inputs == old
+        # Prod now protects plan keys too (whitelabel/protection.py); nothing else changes its protection.
+        assert now.protect == (row["protect"] or (stack == "prod" and "usagePlanKey" in now.type))

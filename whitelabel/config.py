@@ -283,6 +283,9 @@ class Customer(_Model):
     custom_domain: str | None = Field(default=None, alias="customDomain")
     custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
     tier: str | None = None
+    # The tier a re-tiered customer is leaving: its key stays in that tier's plan until this is removed, so
+    # decisions the authorizer cached before the change keep a metered key (README "Re-tiering without a 403").
+    previous_tier: str | None = Field(default=None, alias="previousTier")
     suspended: CliBool = False
     mtls_truststore: str | None = Field(default=None, alias="mtlsTruststore")
 
@@ -307,7 +310,7 @@ class Customer(_Model):
             raise ValueError(f"{show(value)} {LABEL_RULE}")
         return value
 
-    @field_validator("tier")
+    @field_validator("tier", "previous_tier")
     @classmethod
     def _tier_is_name(cls, value: str | None) -> str | None:
         if value is not None and not TIER_RE.match(value):
@@ -697,6 +700,17 @@ class Settings(_Model):
                 raise ConfigError(
                     f"customers[{index}].tier",
                     f"{show(customer.tier)} is not a configured tier: one of {self._tier_list()}",
+                )
+            previous = customer.previous_tier
+            if previous is not None and previous not in self.tiers:
+                raise ConfigError(
+                    f"customers[{index}].previousTier",
+                    f"{show(previous)} is not a configured tier: one of {self._tier_list()}",
+                )
+            if previous is not None and previous == self.tier_of(customer):
+                raise ConfigError(
+                    f"customers[{index}].previousTier",
+                    f"{show(previous)} is the customer's tier: name the tier it is leaving, or remove previousTier",
                 )
         return self
 

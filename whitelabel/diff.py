@@ -222,13 +222,14 @@ def top_component(resource: Registered, by_urn: Mapping[str, Registered]) -> Reg
 
 
 def tenant_of(name: str, component: str, tenants: Mapping[str, Sequence[str]]) -> str | None:
-    """The tenant a resource is for: its name is `<component>-<token>-<role>`, where token is one of the
-    tenant's names (its name, a hostname). The longest match wins, so `acme-eu` is not `acme`."""
+    """The tenant a resource is for: its name is `<component>-<token>-<role>` (or `<component>-<name>.<tier>-<role>`
+    for a tenant's per-tier key), where token is one of the tenant's names (its name, a hostname). The longest
+    match wins, so `acme-eu` is not `acme`."""
     rest = name.removeprefix(f"{component}-") if component else name
     best: tuple[int, str] | None = None
     for tenant, tokens in tenants.items():
         for token in tokens:
-            if token and rest.startswith(f"{token}-") and (best is None or len(token) > best[0]):
+            if token and rest.startswith((f"{token}-", f"{token}.")) and (best is None or len(token) > best[0]):
                 best = (len(token), tenant)
     return best[1] if best else None
 

@@ -46,14 +46,15 @@ class Registered:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     dependencies: tuple[str, ...] = ()
+    # The URNs this resource answers to besides its own (`aliases`), as the engine would resolve them.
+    aliases: tuple[str, ...] = ()
     retain_on_delete: bool = False
     protect: bool = False
     id: str = ""
     # What the engine needs to diff a resource against its last state (tools/preview.py): a replacement
-    # order, properties that force a replacement, and the URNs the resource was known by before (aliases).
+    # order and the properties that force a replacement.
     delete_before_replace: bool = False
     replace_on_changes: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -134,12 +135,12 @@ class AwsMocks(pulumi.runtime.Mocks):
                 inputs=inputs,
                 outputs=outputs,
                 dependencies=tuple(meta.get("dependencies", ())),
+                aliases=tuple(meta.get("aliases", ())),
                 retain_on_delete=bool(meta.get("retain_on_delete", False)),
                 protect=bool(meta.get("protect", False)),
                 id=resource_id if args.custom else "",
                 delete_before_replace=bool(meta.get("delete_before_replace", False)),
                 replace_on_changes=tuple(meta.get("replace_on_changes", ())),
-                aliases=tuple(meta.get("aliases", ())),
             )
         )
         return (resource_id if args.custom else None), outputs

@@ -25,6 +25,7 @@ Role = Literal[
     "customer-dns-record",
     "validation-record",
     "api-key",
+    "usage-plan-key",
     "rest-api",
     "log-group",
 ]
@@ -52,7 +53,14 @@ ROLES: Mapping[Role, Keep] = {
     # changed or removed": without it ACM cannot renew the certificate 60 days before it expires
     # (https://docs.aws.amazon.com/acm/latest/userguide/dns-renewal-validation.html).
     "validation-record": Keep(True, False, "ACM's managed renewal of the certificate reads it"),
+    # Only the key in service and its plan key (components/tenant_keys.py): the key of a tier a tenant is leaving
+    # (`previousTier`) is released, so the `pulumi up` that drops it may delete it. Pulumi would re-issue a lost
+    # key's new value to the registry itself; what protection guards is the moment in between, and the usage
+    # counters, which are per key.
     "api-key": Keep(True, False, "a replaced key has a new value and loses its usage-plan history"),
+    # Deleting it alone takes the key out of every plan: API Gateway then refuses every request the authorizer
+    # allowed with that key, cached decisions included.
+    "usage-plan-key": Keep(True, False, "without it the tenant's key is in no plan: every request gets 403"),
     "rest-api": Keep(True, False, "a replaced API has a new id: every mapping, usage plan and log name moves"),
     # Retained groups keep their names, which are unique per account and region: a stack re-created after a
     # destroy must `pulumi import` (or delete) the fixed-name ones first, or CreateLogGroup refuses them

@@ -48,7 +48,9 @@ def usage(settings: Settings) -> Usage:
         certificates=1 + len(own),
         dedicated=dedicated,
         own_domains=own_validated,
-        api_keys=len(settings.customers),  # one per customer, suspended ones included (their key stays)
+        # One per customer, suspended ones included (their key stays), and one more per customer that is
+        # leaving a tier (`previousTier`): both keys exist until the config drops it.
+        api_keys=len(settings.customers) + sum(1 for c in settings.customers if c.previous_tier is not None),
         usage_plans=len(settings.tiers),  # one per configured tier
     )
 
@@ -67,10 +69,12 @@ def check_quotas(settings: Settings) -> None:
             if quotas.api_keys < API_KEYS_MAX
             else " (AWS does not raise it:"
         )
+        extra = used.api_keys - len(settings.customers)
+        leaving = f", {extra} more for previousTier" if extra else ""
         raise ConfigError(
             "customers",
-            f"needs {used.api_keys} API keys (one per customer), over the quota 'API keys per account per Region'"
-            f" of {quotas.api_keys:,}{lowered} serve some customers from a stack in another account or region)",
+            f"needs {used.api_keys} API keys (one per customer{leaving}), over the quota 'API keys per account per"
+            f" Region' of {quotas.api_keys:,}{lowered} serve some customers from a stack in another account or region)",
         )
     if used.usage_plans > quotas.usage_plans:
         raise ConfigError(

@@ -61,10 +61,17 @@ class Tenant:
     tier: str
     suspended: bool
     hostnames: tuple[str, ...]
+    # `previousTier`: the tier being left, whose key stays in its plan until the config drops it.
+    previous_tier: str | None = None
 
     @property
     def status(self) -> str:
         return SUSPENDED if self.suspended else ACTIVE
+
+    @property
+    def key_tiers(self) -> tuple[str, ...]:
+        """The tiers this tenant has an API key in: its tier, then the one it is leaving (if any)."""
+        return (self.tier,) if self.previous_tier is None else (self.tier, self.previous_tier)
 
 
 def tenants(settings: Settings) -> list[Tenant]:
@@ -75,6 +82,7 @@ def tenants(settings: Settings) -> list[Tenant]:
             tier=settings.tier_of(customer),
             suspended=customer.suspended,
             hostnames=tuple(sorted(hostnames(settings, customer))),
+            previous_tier=customer.previous_tier,
         )
         for customer in sorted(settings.customers, key=lambda c: c.name)
     ]
