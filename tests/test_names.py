@@ -202,7 +202,8 @@ def named_inputs(run: StackRun) -> list[tuple[str, str, str, str]]:
         if resource.type in AUTONAMED:
             prop, kind = AUTONAMED[resource.type]
             if prop not in resource.inputs:
-                found.append((resource.name, kind, f"{prop} (autonamed)", f"{resource.name}-{'x' * 7}"))
+                autoname = resource.name + "-" + "x" * (AUTONAME_SUFFIX - 1)  # `-` and 7 random hex characters
+                found.append((resource.name, kind, f"{prop} (autonamed)", autoname))
         elif resource.type not in UNNAMED:
             raise AssertionError(f"{resource.type} ({resource.name}) is neither in AUTONAMED nor in UNNAMED")
     return found

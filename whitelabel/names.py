@@ -66,7 +66,9 @@ KINDS: dict[str, Kind] = {
         "usage plan name", None, "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateUsagePlan.html"
     ),
     "api-authorizer": Kind(
-        "API Gateway authorizer name", None, "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html"
+        "API Gateway authorizer name",
+        None,
+        "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html",
     ),
     # "Stage names can only contain alphanumeric characters, hyphens, and underscores. Maximum length is 128."
     "api-stage": Kind(
@@ -106,7 +108,9 @@ KINDS: dict[str, Kind] = {
         "dashboard name", 255, "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html"
     ),
     "metric-name": Kind(
-        "CloudWatch metric name", 255, "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html"
+        "CloudWatch metric name",
+        255,
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html",
     ),
     "metric-namespace": Kind(
         "CloudWatch metric namespace",
@@ -141,9 +145,13 @@ KINDS: dict[str, Kind] = {
         "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html",
     ),
     "ecs-container": Kind(
-        "ECS container name", 255, "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html"
+        "ECS container name",
+        255,
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html",
     ),
-    "waf-web-acl": Kind("web ACL name", 128, "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html"),
+    "waf-web-acl": Kind(
+        "web ACL name", 128, "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html"
+    ),
     "waf-rule": Kind("WAF rule name", 128, "https://docs.aws.amazon.com/waf/latest/APIReference/API_Rule.html"),
     # The page's length constraint says 255, its text "from one to 128 characters": the smaller one holds.
     "waf-metric": Kind(
@@ -293,9 +301,10 @@ def check_names(settings: Settings, project: str, stack: str) -> None:
         over = len(name.value) - limit
         kind = KINDS[name.kind]
         head = f"{kind.what} {name.value!r} is {len(name.value)} characters, AWS allows {limit} ({kind.source})"
+        shorter_stack = f"a stack name of at most {_characters(len(stack) - over)}"
         if len(base) > over:  # a shorter prefix is enough
             fix = f"a namePrefix of at most {_characters(len(base) - over)}"
             if settings.name_prefix is not None:
                 raise ConfigError("namePrefix", f"{head}: use {fix}, or a shorter stack name")
-            raise ConfigError("stack", f"{head}: use a stack name of at most {_characters(len(stack) - over)}, or set {fix}")
-        raise ConfigError("stack", f"{head}: use a stack name of at most {_characters(len(stack) - over)}")
+            raise ConfigError("stack", f"{head}: use {shorter_stack}, or set {fix}")
+        raise ConfigError("stack", f"{head}: use {shorter_stack}")
