@@ -1018,9 +1018,15 @@ def load_settings() -> Settings:
         value = project_config.get(key) if namespace == PROJECT else None
         if value is not None:
             values[full_key] = value
+    # names.py builds on this module: imported here, where both are loaded.
+    from whitelabel.names import check_names
+
     try:
         check_stack_name(pulumi.get_stack())
-        return parse_settings(read_raw_config(values))
+        settings = parse_settings(read_raw_config(values))
+        # Every name built from the stack name and namePrefix fits AWS's limit for its kind (issue 14).
+        check_names(settings, pulumi.get_project(), pulumi.get_stack())
+        return settings
     except ConfigError as error:
         # RunError: the engine prints the one line, no traceback, and nothing has been created.
         raise pulumi.RunError(str(error)) from None
