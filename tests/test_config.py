@@ -93,7 +93,16 @@ INVALID = [
     (with_(customers=[{"name": "acme", "dedicatedDomain": "yes"}]), "customers[0].dedicatedDomain", "boolean"),
     (with_(customers=[{"name": "acme", "dedicated": True}]), "customers[0].dedicated", "not a known key"),
     (
-        with_(customers=[{"name": "acme", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/ca.pem", "mtlsIssuers": ["CN=Acme CA"]}]),
+        with_(
+            customers=[
+                {
+                    "name": "acme",
+                    "dedicatedDomain": True,
+                    "mtlsTruststore": "s3://trust/ca.pem",
+                    "mtlsIssuers": ["CN=Acme CA"],
+                }
+            ]
+        ),
         "customers[0].mtlsTruststore",
         "needs tlsPolicy TLS_1_2: AWS allows mutual TLS only on TLS_1_2 domains",
     ),
@@ -183,7 +192,14 @@ def test_each_broken_rule_names_key_entry_and_rule(raw: dict[str, Any], key: str
         ([{"name": "acme", "dedicatedDomian": True}], "whitelabel-gateway:customers[0].dedicatedDomian: is not"),
         ("acme", "whitelabel-gateway:customers: must be a list"),
         (
-            [{"name": "acme", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/ca.pem", "mtlsIssuers": ["CN=Acme CA"]}],
+            [
+                {
+                    "name": "acme",
+                    "dedicatedDomain": True,
+                    "mtlsTruststore": "s3://trust/ca.pem",
+                    "mtlsIssuers": ["CN=Acme CA"],
+                }
+            ],
             "whitelabel-gateway:customers[0].mtlsTruststore: needs tlsPolicy TLS_1_2: AWS allows mutual TLS only on"
             " TLS_1_2 domains, and the API's policy (now 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09') negotiates",
         ),
@@ -699,7 +715,10 @@ def mtls_stack(*customers: dict[str, Any], **keys: Any) -> dict[str, Any]:
 
 def test_mtls_issuers_and_subjects_are_read() -> None:
     settings = parse_settings(mtls_stack({**STARK, "mtlsIssuers": ["CN=Stark CA"], "mtlsSubjects": ["CN=billing"]}))
-    assert (settings.customers[0].mtls_issuers, settings.customers[0].mtls_subjects) == (("CN=Stark CA",), ("CN=billing",))
+    assert (settings.customers[0].mtls_issuers, settings.customers[0].mtls_subjects) == (
+        ("CN=Stark CA",),
+        ("CN=billing",),
+    )
 
 
 @pytest.mark.parametrize(
@@ -760,3 +779,17 @@ def test_one_issuer_for_two_customers_is_accepted_with_disjoint_subjects() -> No
         )
     )
     assert [c.mtls_subjects for c in settings.customers] == [("CN=stark",), ("CN=wayne",)]
+
+
+def test_an_issuer_shared_by_three_customers_is_checked_for_every_pair() -> None:
+    # stark and bruce both accept CN=ops; wayne, listed between them, overlaps neither.
+    bruce = {"name": "bruce", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/bruce.pem"}
+    raw = mtls_stack(
+        {**STARK, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=ops"]},
+        {**WAYNE, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=wayne"]},
+        {**bruce, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=ops"]},
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert caught.value.key == "customers[2].mtlsIssuers"
+    assert "is also accepted for customers[0]" in caught.value.rule

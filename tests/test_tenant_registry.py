@@ -293,9 +293,7 @@ def test_registry_item_records_mtls_only_when_required() -> None:
 
 
 def test_every_hostname_of_an_mtls_customer_requires_its_certificate_and_no_other_item_changes() -> None:
-    run = run_program(
-        "dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0})
-    )
+    run = run_program("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0}))
     keys = {k.name: k.outputs["value"] for k in run.of_type("aws:apigateway/apiKey:ApiKey")}
     for hostname in ("stark.dev.example.com", "api.stark.test"):
         item = _item(run, hostname)

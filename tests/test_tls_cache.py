@@ -169,12 +169,22 @@ def test_mtls_with_tls_1_2_logs_no_warning(monkeypatch: pytest.MonkeyPatch, run_
             "dedicatedDomain is not",
         ),
         (
-            {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": "https://x.example/ca.pem", "mtlsIssuers": [GLOBEX_CA]},
+            {
+                "name": "globex",
+                "dedicatedDomain": True,
+                "mtlsTruststore": "https://x.example/ca.pem",
+                "mtlsIssuers": [GLOBEX_CA],
+            },
             "customers[0].mtlsTruststore",
             "S3 URI",
         ),
         (
-            {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": "s3://bucket-only", "mtlsIssuers": [GLOBEX_CA]},
+            {
+                "name": "globex",
+                "dedicatedDomain": True,
+                "mtlsTruststore": "s3://bucket-only",
+                "mtlsIssuers": [GLOBEX_CA],
+            },
             "customers[0].mtlsTruststore",
             "S3 URI",
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 import json
 import math
 import re
@@ -977,7 +978,7 @@ def _check_mutual_tls(settings: Settings) -> None:
         for dn in customer.mtls_issuers:
             accepted.setdefault(dn, []).append(index)
     for dn, indices in accepted.items():
-        for earlier, later in zip(indices, indices[1:]):
+        for earlier, later in itertools.combinations(indices, 2):  # every pair, not only neighbours
             first, second = settings.customers[earlier], settings.customers[later]
             # One issuer for two customers is safe only when subject DNs tell their certificates apart.
             if not (first.mtls_subjects and second.mtls_subjects) or set(first.mtls_subjects) & set(

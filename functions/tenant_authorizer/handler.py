@@ -29,7 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -290,7 +290,9 @@ def registry() -> Registry:
 # Nothing ties the handshake's domain to the Host header on a TLS_1_2 stack (no endpoint access mode),
 # so the Host alone proves nothing: a client could shake hands on another domain (with no certificate,
 # or with a certificate another customer's truststore accepts) and name this customer's host.
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
+_MONTHS = {
+    m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])
+}
 # OpenSSL's notBefore/notAfter form, which AWS's example shows: "May 28 12:30:02 2019 GMT" (the day may be
 # padded with a space: "Aug  5 09:36:04 2021 GMT").
 _CERT_TIME = re.compile(r"([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{4}) GMT")
@@ -305,7 +307,7 @@ def certificate_time(text: object) -> float | None:
         return None
     day, hour, minute, second, year = (int(match[i]) for i in (2, 3, 4, 5, 6))
     try:  # datetime refuses a day or an hour that does not exist (Feb 30, 24:00:00)
-        return datetime(year, _MONTHS[match[1]] + 1, day, hour, minute, second, tzinfo=timezone.utc).timestamp()
+        return datetime(year, _MONTHS[match[1]] + 1, day, hour, minute, second, tzinfo=UTC).timestamp()
     except (ValueError, OverflowError):
         return None
 

@@ -40,7 +40,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tools.localstack_api import create_authorizer_function, create_api_keys, registry_items
+from tools.localstack_api import create_api_keys, create_authorizer_function, registry_items
 from whitelabel.api_definition import http_origin
 from whitelabel.config import resource_prefix
 from whitelabel.policies import assume_role_policy
