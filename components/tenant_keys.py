@@ -183,7 +183,16 @@ class TenantKeys(pulumi.ComponentResource):
 
 def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:
     """The registry item of one hostname as the JSON text `TableItem.item` takes."""
-    return json.dumps(registry_item(hostname, tenant.name, tenant.tier, tenant.suspended, api_key), sort_keys=True)
+    item = registry_item(
+        hostname,
+        tenant.name,
+        tenant.tier,
+        tenant.suspended,
+        api_key,
+        mtls_issuers=tenant.mtls_issuers,
+        mtls_subjects=tenant.mtls_subjects,
+    )
+    return json.dumps(item, sort_keys=True)
 
 
 def _tenant_output(tenant: Tenant, api_key_id: str) -> dict[str, Any]:

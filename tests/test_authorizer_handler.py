@@ -272,6 +272,160 @@ def test_the_item_pulumi_writes_is_the_item_the_handler_reads(
         assert answer["context"] == {"tenantId": "shop", "tier": "gold", "hostname": "shop.example.com"}
 
 
+# -- mutual TLS: the certificate must be this customer's ------------------------------------------
+# Shaped as AWS documents `requestContext.identity.clientCert` for REST Lambda authorizers:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
+STARK_CA = "CN=Stark Client CA,O=Stark Industries,C=US"
+WAYNE_CA = "CN=Wayne Client CA,O=Wayne Enterprises,C=US"
+STARK_HOST = "stark.example.com"
+# 2026-01-01T00:00:00Z: inside the certificates' validity below.
+NOW = 1767225600.0
+
+
+def cert(
+    issuer: str = STARK_CA,
+    subject: str = "CN=billing.stark.example,O=Stark Industries,C=US",
+    not_before: str = "May 28 12:30:02 2025 GMT",
+    not_after: str = "Aug  5 09:36:04 2027 GMT",
+) -> dict[str, Any]:
+    return {
+        "clientCertPem": "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n",
+        "subjectDN": subject,
+        "issuerDN": issuer,
+        "serialNumber": "a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1",
+        "validity": {"notBefore": not_before, "notAfter": not_after},
+    }
+
+
+def mtls_event(client_cert: dict[str, Any] | None, host: str = STARK_HOST) -> dict[str, Any]:
+    request = event(host)
+    if client_cert is not None:
+        request["requestContext"]["identity"] = {"sourceIp": "203.0.113.7", "clientCert": client_cert}
+    return request
+
+
+def mtls_item(subjects: tuple[str, ...] = (), status: str = "active") -> dict[str, Any]:
+    from whitelabel.tenancy import registry_item
+
+    return registry_item(
+        STARK_HOST, "stark", "gold", status == "suspended", ACME_KEY, mtls_issuers=(STARK_CA,), mtls_subjects=subjects
+    )
+
+
+def decide_at(request: dict[str, Any], registry: authorizer.Registry, now: float = NOW) -> dict[str, Any]:
+    return authorizer.decide(request, registry, now=lambda: now)
+
+
+def assert_denied_as_unknown(answer: dict[str, Any]) -> None:
+    assert effect(answer) == "Deny"
+    assert answer["principalId"] == "unknown"
+    assert answer["context"] == {"reason": "unknown-host", "message": authorizer.UNKNOWN_HOST_MESSAGE}
+    assert "usageIdentifierKey" not in answer
+
+
+def test_mtls_host_with_its_customers_certificate_is_allowed(dynamo: FakeDynamo, registry: authorizer.Registry) -> None:
+    dynamo.items[STARK_HOST] = mtls_item()
+
+    answer = decide_at(mtls_event(cert()), registry)
+
+    assert effect(answer) == "Allow"
+    assert answer["context"] == {"tenantId": "stark", "tier": "gold", "hostname": STARK_HOST}
+    assert answer["usageIdentifierKey"] == ACME_KEY
+
+
+def test_mtls_host_without_a_certificate_is_denied_as_unknown(
+    dynamo: FakeDynamo, registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A normal handshake on another domain (the wildcard), then `Host: <the mTLS customer's domain>`.
+    dynamo.items[STARK_HOST] = mtls_item()
+
+    assert_denied_as_unknown(decide_at(mtls_event(None), registry))
+    [line] = log_lines(capsys)
+    assert (line["decision"], line["reason"], line["tenantId"]) == ("deny", "mtls-no-certificate", "stark")
+
+
+def test_mtls_host_with_another_customers_certificate_is_denied_as_unknown(
+    dynamo: FakeDynamo, registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A certificate Wayne's truststore accepted (handshake on Wayne's domain), then `Host: stark...`.
+    dynamo.items[STARK_HOST] = mtls_item()
+
+    assert_denied_as_unknown(decide_at(mtls_event(cert(issuer=WAYNE_CA)), registry))
+    [line] = log_lines(capsys)
+    assert (line["reason"], line["issuerDN"]) == ("mtls-issuer-not-accepted", WAYNE_CA)
+    assert "clientCertPem" not in json.dumps(line) and "MIIB" not in json.dumps(line)
+
+
+def test_mtls_subjects_when_listed_must_match_too(dynamo: FakeDynamo, registry: authorizer.Registry) -> None:
+    billing = "CN=billing.stark.example,O=Stark Industries,C=US"
+    dynamo.items[STARK_HOST] = mtls_item(subjects=(billing,))
+
+    assert effect(decide_at(mtls_event(cert(subject=billing)), registry)) == "Allow"
+    assert_denied_as_unknown(decide_at(mtls_event(cert(subject="CN=intern,O=Stark Industries,C=US")), registry))
+
+
+@pytest.mark.parametrize(
+    ("not_before", "not_after", "now"),
+    [
+        pytest.param("May 28 12:30:02 2025 GMT", "Aug  5 09:36:04 2027 GMT", 1893456000.0, id="expired"),
+        pytest.param("May 28 12:30:02 2025 GMT", "Aug  5 09:36:04 2027 GMT", 1735689600.0, id="not-yet-valid"),
+        pytest.param("2025-05-28T12:30:02Z", "Aug  5 09:36:04 2027 GMT", NOW, id="unreadable-not-before"),
+        pytest.param("May 28 12:30:02 2025 GMT", "Feb 30 00:00:00 2027 GMT", NOW, id="impossible-date"),
+        pytest.param("May 28 12:30:02 2025 GMT", None, NOW, id="missing-not-after"),
+    ],
+)
+def test_mtls_certificate_outside_its_validity_is_denied(
+    dynamo: FakeDynamo, registry: authorizer.Registry, not_before: str, not_after: Any, now: float
+) -> None:
+    dynamo.items[STARK_HOST] = mtls_item()
+
+    answer = decide_at(mtls_event(cert(not_before=not_before, not_after=not_after)), registry, now)
+
+    assert_denied_as_unknown(answer)
+
+
+def test_certificate_times_are_read_as_utc() -> None:
+    assert authorizer.certificate_time("May 28 12:30:02 2019 GMT") == 1559046602.0
+    assert authorizer.certificate_time("Aug  5 09:36:04 2021 GMT") == 1628156164.0
+    assert authorizer.certificate_time("Aug 5 09:36:04 2021 UTC") is None
+
+
+def test_a_suspended_mtls_customer_is_not_revealed_without_the_certificate(
+    dynamo: FakeDynamo, registry: authorizer.Registry
+) -> None:
+    dynamo.items[STARK_HOST] = mtls_item(status="suspended")
+
+    assert_denied_as_unknown(decide_at(mtls_event(None), registry))
+    assert decide_at(mtls_event(cert()), registry)["context"]["reason"] == "suspended"
+
+
+def test_a_certificate_changes_nothing_for_a_customer_without_mtls(registry: authorizer.Registry) -> None:
+    # acme's item has no mtlsIssuers: with or without a certificate it is served as before.
+    for client_cert in (None, cert(issuer=WAYNE_CA)):
+        answer = decide_at(mtls_event(client_cert, host="acme.example.com"), registry)
+        assert effect(answer) == "Allow"
+        assert answer["context"]["tenantId"] == "acme"
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        {"mtlsIssuers": {"L": []}},
+        {"mtlsIssuers": {"SS": [STARK_CA]}},
+        {"mtlsIssuers": {"L": [{"S": ""}]}},
+        {"mtlsIssuers": {"L": [{"N": "1"}]}},
+        {"mtlsSubjects": {"L": [{"S": "CN=x"}]}},
+    ],
+)
+def test_a_malformed_mtls_requirement_is_an_invalid_item_never_no_requirement(
+    dynamo: FakeDynamo, registry: authorizer.Registry, requirement: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamo.items[STARK_HOST] = {**item(STARK_HOST, "stark"), **requirement}
+
+    assert_denied_as_unknown(decide_at(mtls_event(cert()), registry))
+    assert log_lines(capsys)[0]["reason"] == "invalid-registry-item"
+
+
 # -- registry failures: fail closed --------------------------------------------------------------
 def stubbed_client() -> Any:
     """A real DynamoDB client whose requests never leave: Stubber answers (and validates) each one."""

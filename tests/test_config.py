@@ -93,7 +93,16 @@ INVALID = [
     (with_(customers=[{"name": "acme", "dedicatedDomain": "yes"}]), "customers[0].dedicatedDomain", "boolean"),
     (with_(customers=[{"name": "acme", "dedicated": True}]), "customers[0].dedicated", "not a known key"),
     (
-        with_(customers=[{"name": "acme", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/ca.pem"}]),
+        with_(
+            customers=[
+                {
+                    "name": "acme",
+                    "dedicatedDomain": True,
+                    "mtlsTruststore": "s3://trust/ca.pem",
+                    "mtlsIssuers": ["CN=Acme CA"],
+                }
+            ]
+        ),
         "customers[0].mtlsTruststore",
         "needs tlsPolicy TLS_1_2: AWS allows mutual TLS only on TLS_1_2 domains",
     ),
@@ -183,7 +192,14 @@ def test_each_broken_rule_names_key_entry_and_rule(raw: dict[str, Any], key: str
         ([{"name": "acme", "dedicatedDomian": True}], "whitelabel-gateway:customers[0].dedicatedDomian: is not"),
         ("acme", "whitelabel-gateway:customers: must be a list"),
         (
-            [{"name": "acme", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/ca.pem"}],
+            [
+                {
+                    "name": "acme",
+                    "dedicatedDomain": True,
+                    "mtlsTruststore": "s3://trust/ca.pem",
+                    "mtlsIssuers": ["CN=Acme CA"],
+                }
+            ],
             "whitelabel-gateway:customers[0].mtlsTruststore: needs tlsPolicy TLS_1_2: AWS allows mutual TLS only on"
             " TLS_1_2 domains, and the API's policy (now 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09') negotiates",
         ),
@@ -685,3 +701,95 @@ def test_an_error_line_stays_short_whatever_the_input() -> None:
     with pytest.raises(ConfigError, match=r"one of t0, t1, .* and 40 more$") as caught:
         parse_settings(with_(tiers=many, defaultTier="gold"))
     assert len(str(caught.value)) < 300
+
+
+# -- mutual TLS: whose certificates a customer accepts -------------------------------------------------------
+STARK = {"name": "stark", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/stark.pem"}
+WAYNE = {"name": "wayne", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/wayne.pem"}
+MTLS_STACK = {"baseDomain": "example.com", "tlsPolicy": "TLS_1_2", "authorizer": {"cacheTtlSeconds": 0}}
+
+
+def mtls_stack(*customers: dict[str, Any], **keys: Any) -> dict[str, Any]:
+    return {**MTLS_STACK, "customers": list(customers), **keys}
+
+
+def test_mtls_issuers_and_subjects_are_read() -> None:
+    settings = parse_settings(mtls_stack({**STARK, "mtlsIssuers": ["CN=Stark CA"], "mtlsSubjects": ["CN=billing"]}))
+    assert (settings.customers[0].mtls_issuers, settings.customers[0].mtls_subjects) == (
+        ("CN=Stark CA",),
+        ("CN=billing",),
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "rule"),
+    [
+        (
+            mtls_stack(STARK),
+            "customers[0].mtlsIssuers",
+            "is required with mtlsTruststore: list the issuer DNs of this customer's client certificates; without it"
+            " a request with no certificate, or with one issued for another customer's truststore, would be accepted",
+        ),
+        (
+            mtls_stack({"name": "acme", "mtlsIssuers": ["CN=Acme CA"]}),
+            "customers[0].mtlsIssuers",
+            "is set but mtlsTruststore is not",
+        ),
+        (
+            mtls_stack({"name": "acme", "mtlsSubjects": ["CN=acme"]}),
+            "customers[0].mtlsSubjects",
+            "is set but mtlsTruststore is not",
+        ),
+        (mtls_stack({**STARK, "mtlsIssuers": [" "]}), "customers[0].mtlsIssuers", "distinguished name"),
+        (mtls_stack({**STARK, "mtlsIssuers": ["CN=a\nCN=b"]}), "customers[0].mtlsIssuers", "printable"),
+        (mtls_stack({**STARK, "mtlsIssuers": ["CN=a", "CN=a"]}), "customers[0].mtlsIssuers", "more than once"),
+        (
+            mtls_stack({**STARK, "mtlsIssuers": ["CN=Shared CA"]}, {**WAYNE, "mtlsIssuers": ["CN=Shared CA"]}),
+            "customers[1].mtlsIssuers",
+            "'CN=Shared CA' is also accepted for customers[0]: a certificate issued for one would be accepted for",
+        ),
+        (
+            mtls_stack(
+                {**STARK, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=ops"]},
+                {**WAYNE, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=ops", "CN=wayne"]},
+            ),
+            "customers[1].mtlsIssuers",
+            "is also accepted for customers[0]",
+        ),
+        (
+            {**mtls_stack({"name": "acme"}, {**STARK, "mtlsIssuers": ["CN=Stark CA"]}), "authorizer": {}},
+            "authorizer.cacheTtlSeconds",
+            "must be 0 while customers[1] has mtlsTruststore: API Gateway caches one decision per Host header",
+        ),
+    ],
+)
+def test_mtls_rules_name_the_key_and_why(raw: dict[str, Any], key: str, rule: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert caught.value.key == key
+    assert rule in caught.value.rule
+    assert "\n" not in str(caught.value)
+
+
+def test_one_issuer_for_two_customers_is_accepted_with_disjoint_subjects() -> None:
+    settings = parse_settings(
+        mtls_stack(
+            {**STARK, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=stark"]},
+            {**WAYNE, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=wayne"]},
+        )
+    )
+    assert [c.mtls_subjects for c in settings.customers] == [("CN=stark",), ("CN=wayne",)]
+
+
+def test_an_issuer_shared_by_three_customers_is_checked_for_every_pair() -> None:
+    # stark and bruce both accept CN=ops; wayne, listed between them, overlaps neither.
+    bruce = {"name": "bruce", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/bruce.pem"}
+    raw = mtls_stack(
+        {**STARK, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=ops"]},
+        {**WAYNE, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=wayne"]},
+        {**bruce, "mtlsIssuers": ["CN=Shared CA"], "mtlsSubjects": ["CN=ops"]},
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert caught.value.key == "customers[2].mtlsIssuers"
+    assert "is also accepted for customers[0]" in caught.value.rule

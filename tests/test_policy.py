@@ -451,10 +451,16 @@ def test_a_cached_prod_stack_keys_every_cached_method_on_host() -> None:
 def test_an_onboarded_dev_stack_with_every_domain_shape_passes() -> None:
     customers: list[dict[str, Any]] = [
         {"name": "acme"},
-        {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": "s3://truststores/globex.pem"},
+        {
+            "name": "globex",
+            "dedicatedDomain": True,
+            "mtlsTruststore": "s3://truststores/globex.pem",
+            "mtlsIssuers": ["CN=Globex Client CA"],
+        },
         {"name": "initech", "customDomain": "api.initech.test", "customDomainValidated": True},
     ]
-    run = run_program("dev", customers_config(customers, dualStack=True, tlsPolicy="TLS_1_2"))
+    config = customers_config(customers, dualStack=True, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0})
+    run = run_program("dev", config)
     assert rules.check_graph(graph(run)) == []
     # The TLS_1_2 API passes only because globex's domain does mutual TLS.
     without_mtls = [

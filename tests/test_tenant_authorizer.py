@@ -43,14 +43,17 @@ def _render(template: str, values: dict[str, str]) -> str:
     return re.sub(r"\$context\.[A-Za-z.]+", lambda m: values.get(m.group(0), ""), template)
 
 
-def test_tenant_headers_come_from_the_authorizer_and_the_domain_never_the_domain_prefix() -> None:
+def test_tenant_headers_come_from_the_authorizer_never_the_host_as_sent_or_its_prefix() -> None:
+    # X-Tenant-Domain is the hostname the registry matched (the handler's `hostname` context key), not
+    # context.domainName, which carries the Host header as the client wrote it (case, port, trailing dot).
     assert TENANT_HEADERS == {
         "integration.request.header.X-Tenant-Id": "context.authorizer.tenantId",
         "integration.request.header.X-Tenant-Tier": "context.authorizer.tier",
-        "integration.request.header.X-Tenant-Domain": "context.domainName",
+        "integration.request.header.X-Tenant-Domain": "context.authorizer.hostname",
     }
     for route in build_routes():
-        assert not any("domainPrefix" in v for v in route.integration_request_parameters.values())
+        values = route.integration_request_parameters.values()
+        assert not any("domainPrefix" in v or "domainName" in v for v in values)
 
 
 def test_every_service_route_maps_all_three_tenant_headers() -> None:

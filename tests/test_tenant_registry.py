@@ -306,3 +306,43 @@ def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_res
             assert now.inputs == old
         # Prod now protects plan keys too (whitelabel/protection.py); nothing else changes its protection.
         assert now.protect == (row["protect"] or (stack == "prod" and "usagePlanKey" in now.type))
+
+
+# -- mutual TLS: the items of an mTLS customer carry its accepted certificates ----------------------------
+STARK_CA = "CN=Stark Client CA,O=Stark Industries,C=US"
+STARK_SUBJECT = "CN=billing.stark.example,O=Stark Industries,C=US"
+MTLS_CUSTOMERS: list[dict[str, Any]] = [
+    {"name": "acme"},
+    {
+        "name": "stark",
+        "dedicatedDomain": True,
+        "customDomain": "api.stark.test",
+        "customDomainValidated": True,
+        "mtlsTruststore": "s3://stark-trust/ca.pem",
+        "mtlsIssuers": [STARK_CA],
+        "mtlsSubjects": [STARK_SUBJECT],
+    },
+]
+
+
+def test_registry_item_records_mtls_only_when_required() -> None:
+    plain = registry_item("acme.dev.example.com", "acme", "gold", False, "k3y")
+    required = registry_item("stark.dev.example.com", "stark", "gold", False, "k3y", mtls_issuers=(STARK_CA,))
+    assert "mtlsIssuers" not in plain and "mtlsSubjects" not in plain
+    assert required["mtlsIssuers"] == {"L": [{"S": STARK_CA}]}
+    assert "mtlsSubjects" not in required
+
+
+def test_every_hostname_of_an_mtls_customer_requires_its_certificate_and_no_other_item_changes() -> None:
+    run = run_program("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0}))
+    keys = {k.name: k.outputs["value"] for k in run.of_type("aws:apigateway/apiKey:ApiKey")}
+    for hostname in ("stark.dev.example.com", "api.stark.test"):
+        item = _item(run, hostname)
+        assert item["mtlsIssuers"] == {"L": [{"S": STARK_CA}]}
+        assert item["mtlsSubjects"] == {"L": [{"S": STARK_SUBJECT}]}
+    # acme has no truststore: its item is the five attributes it always had, byte for byte.
+    acme = run.named("tenant-keys-acme.dev.example.com-item").inputs["item"]["value"]
+    expected = registry_item(
+        "acme.dev.example.com", "acme", "standard", False, keys["tenant-keys-acme.standard-api-key"]
+    )
+    assert acme == json.dumps(expected, sort_keys=True)

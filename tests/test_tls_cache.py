@@ -31,15 +31,19 @@ RESOURCE = "aws:apigateway/resource:Resource"
 METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 
 TRUSTSTORE = "s3://globex-trust/ca-bundle.pem"
+GLOBEX_CA = "CN=Globex Client CA,O=Globex,C=US"
+# Mutual TLS needs the authorizer's decisions uncached (README "Mutual TLS").
+NO_DECISION_CACHE = {"cacheTtlSeconds": 0}
 MTLS_CUSTOMERS = [
     {"name": "acme"},
-    {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": TRUSTSTORE},
+    {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": TRUSTSTORE, "mtlsIssuers": [GLOBEX_CA]},
     {
         "name": "initech",
         "dedicatedDomain": True,
         "customDomain": "api.initech.com",
         "customDomainValidated": True,
         "mtlsTruststore": "s3://initech-trust/ca.pem",
+        "mtlsIssuers": ["CN=Initech Client CA,O=Initech,C=US"],
     },
     {"name": "umbrella", "dedicatedDomain": True},
 ]
@@ -107,7 +111,7 @@ def mtls() -> StackRun:
     from whitelabel.offline import run_program
 
     # Mutual TLS requires tlsPolicy TLS_1_2 (the API's policy negotiates the handshake of its domains).
-    return run_program("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2"))
+    return run_program("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer=NO_DECISION_CACHE))
 
 
 def test_an_mtls_customer_domain_has_its_truststore_and_tls_1_2(mtls: StackRun) -> None:
@@ -139,7 +143,7 @@ def test_domains_without_mtls_use_tls_1_2_without_a_truststore(mtls: StackRun) -
 
 @pytest.mark.parametrize("policy", ENHANCED_TLS_POLICIES)
 def test_mtls_with_an_enhanced_policy_is_refused(policy: str) -> None:
-    customers = [{"name": "acme"}, {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": TRUSTSTORE}]
+    customers = [{"name": "acme"}, MTLS_CUSTOMERS[1]]
     with pytest.raises(ConfigError) as caught:
         parse_settings({"baseDomain": "example.com", "customers": customers, "tlsPolicy": policy}, root=ROOT)
     assert caught.value.key == "customers[1].mtlsTruststore"
@@ -152,21 +156,35 @@ def test_mtls_with_an_enhanced_policy_is_refused(policy: str) -> None:
 def test_mtls_with_tls_1_2_logs_no_warning(monkeypatch: pytest.MonkeyPatch, run_with: Callable[..., StackRun]) -> None:
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
-    run_with([{"name": "globex", "dedicatedDomain": True, "mtlsTruststore": TRUSTSTORE}], tlsPolicy="TLS_1_2")
+    run_with([MTLS_CUSTOMERS[1]], tlsPolicy="TLS_1_2", authorizer=NO_DECISION_CACHE)
     assert warnings == []
 
 
 @pytest.mark.parametrize(
     ("customer", "key", "words"),
     [
-        ({"name": "globex", "mtlsTruststore": TRUSTSTORE}, "customers[0].mtlsTruststore", "dedicatedDomain is not"),
         (
-            {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": "https://x.example/ca.pem"},
+            {"name": "globex", "mtlsTruststore": TRUSTSTORE, "mtlsIssuers": [GLOBEX_CA]},
+            "customers[0].mtlsTruststore",
+            "dedicatedDomain is not",
+        ),
+        (
+            {
+                "name": "globex",
+                "dedicatedDomain": True,
+                "mtlsTruststore": "https://x.example/ca.pem",
+                "mtlsIssuers": [GLOBEX_CA],
+            },
             "customers[0].mtlsTruststore",
             "S3 URI",
         ),
         (
-            {"name": "globex", "dedicatedDomain": True, "mtlsTruststore": "s3://bucket-only"},
+            {
+                "name": "globex",
+                "dedicatedDomain": True,
+                "mtlsTruststore": "s3://bucket-only",
+                "mtlsIssuers": [GLOBEX_CA],
+            },
             "customers[0].mtlsTruststore",
             "S3 URI",
         ),

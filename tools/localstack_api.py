@@ -112,7 +112,15 @@ def create_api_keys(apigateway: Any, prefix: str, tenants: Sequence[Tenant]) -> 
 def registry_items(tenants: Sequence[Tenant], keys: Mapping[str, ApiKey]) -> list[dict[str, Any]]:
     """Every registry item (DynamoDB JSON), one per hostname, exactly as `TenantKeys` writes them."""
     return [
-        registry_item(hostname, tenant.name, tenant.tier, tenant.suspended, keys[tenant.name].value)
+        registry_item(
+            hostname,
+            tenant.name,
+            tenant.tier,
+            tenant.suspended,
+            keys[tenant.name].value,
+            mtls_issuers=tenant.mtls_issuers,
+            mtls_subjects=tenant.mtls_subjects,
+        )
         for tenant in tenants
         for hostname in tenant.hostnames
     ]

@@ -17,14 +17,16 @@ BackendKind = Literal["http_proxy", "s3"]
 
 # API Gateway sets these on every service integration from the request context; a value the
 # client sent in the same header is overwritten, so a caller cannot pose as another tenant.
-# Tenant and tier come from the tenant authorizer's `context` map (`context.authorizer.<key>`, the
-# stringified value the Lambda authorizer returned), never from the host's first label:
+# Tenant, tier and domain come from the tenant authorizer's `context` map (`context.authorizer.<key>`, the
+# stringified value the Lambda authorizer returned), never from the host's first label. The domain is the
+# normalised hostname the registry matched (`acme.dev.example.com`), not `context.domainName`, which is the
+# Host header as the client wrote it (`ACME.DEV.EXAMPLE.COM:443`, a trailing dot):
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html
 TENANT_HEADERS = {
     "integration.request.header.X-Tenant-Id": "context.authorizer.tenantId",
     "integration.request.header.X-Tenant-Tier": "context.authorizer.tier",
-    "integration.request.header.X-Tenant-Domain": "context.domainName",
+    "integration.request.header.X-Tenant-Domain": "context.authorizer.hostname",
 }
 
 # The tenant authorizer (a REQUEST Lambda authorizer) runs on every method. Its identity source is the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 import json
 import math
 import re
@@ -145,6 +146,9 @@ def endpoint_access_mode(policy: str) -> str | None:
 # https://docs.aws.amazon.com/apigateway/latest/api/API_MutualTlsAuthentication.html); bucket names follow
 # S3's rules: 3 to 63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit.
 TRUSTSTORE_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+\Z")
+
+# Our own bound on a distinguished name in `mtlsIssuers`/`mtlsSubjects` (real ones are far shorter).
+DN_MAX = 1024
 
 # Cache sizes a stage's cache cluster may have, in GB (Stage.cacheClusterSize,
 # https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html).
@@ -288,6 +292,24 @@ class Customer(_Model):
     previous_tier: str | None = Field(default=None, alias="previousTier")
     suspended: CliBool = False
     mtls_truststore: str | None = Field(default=None, alias="mtlsTruststore")
+    # The client-certificate issuer DNs (and optionally subject DNs) this customer's hostnames accept, as API
+    # Gateway writes `clientCert.issuerDN`/`subjectDN`: the tenant authorizer checks them (README "Mutual TLS").
+    mtls_issuers: tuple[str, ...] = Field(default=(), alias="mtlsIssuers")
+    mtls_subjects: tuple[str, ...] = Field(default=(), alias="mtlsSubjects")
+
+    @field_validator("mtls_issuers", "mtls_subjects")
+    @classmethod
+    def _distinguished_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for dn in value:
+            if not dn.strip() or not dn.isprintable() or len(dn) > DN_MAX:
+                raise ValueError(
+                    f"{show(dn)} must be a distinguished name as API Gateway writes it (such as"
+                    f" 'CN=Acme Client CA,O=Acme,C=US'): printable, not blank, at most {DN_MAX} characters"
+                )
+        duplicates = sorted({dn for dn in value if value.count(dn) > 1})
+        if duplicates:
+            raise ValueError(f"{show(duplicates[0])} is listed more than once")
+        return value
 
     @field_validator("mtls_truststore")
     @classmethod
@@ -337,6 +359,27 @@ class Customer(_Model):
             raise FieldRuleError(
                 "mtlsTruststore",
                 "is set but dedicatedDomain is not: mutual TLS needs the customer's own custom domain",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _mtls_needs_issuers(self) -> Customer:
+        # API Gateway checks a certificate against the truststore of the domain the handshake came in on,
+        # and the Host header may name any other customer: the authorizer must know whose certificates this
+        # customer's hostnames accept.
+        if self.mtls_truststore is not None and not self.mtls_issuers:
+            raise FieldRuleError(
+                "mtlsIssuers",
+                "is required with mtlsTruststore: list the issuer DNs of this customer's client certificates;"
+                " without it a request with no certificate, or with one issued for another customer's"
+                " truststore, would be accepted for this customer's hostnames",
+            )
+        if self.mtls_truststore is None and (self.mtls_issuers or self.mtls_subjects):
+            field = "mtlsIssuers" if self.mtls_issuers else "mtlsSubjects"
+            raise FieldRuleError(
+                field,
+                "is set but mtlsTruststore is not: without a truststore no client certificate reaches the"
+                " authorizer, so every request to this customer would be refused",
             )
         return self
 
@@ -936,6 +979,7 @@ def _check_customers(settings: Settings) -> None:
                 f" the API's policy (now {show(settings.tls_policy)}) negotiates the handshake of every domain"
                 " mapped to it",
             )
+    _check_mutual_tls(settings)
     wildcard = f"*.{settings.base_domain}"
     if len(wildcard) > CERTIFICATE_NAME_MAX:
         raise ConfigError(
@@ -945,6 +989,34 @@ def _check_customers(settings: Settings) -> None:
     zone = settings.hosted_zone
     if settings.base_domain != zone and not settings.base_domain.endswith("." + zone):
         raise ConfigError("hostedZone", f"{zone!r} must be baseDomain {settings.base_domain!r} or a parent of it")
+
+
+def _check_mutual_tls(settings: Settings) -> None:
+    """Rules across customers with mutual TLS: certificates that tell them apart, decisions never cached."""
+    accepted: dict[str, list[int]] = {}
+    for index, customer in enumerate(settings.customers):
+        for dn in customer.mtls_issuers:
+            accepted.setdefault(dn, []).append(index)
+    for dn, indices in accepted.items():
+        for earlier, later in itertools.combinations(indices, 2):  # every pair, not only neighbours
+            first, second = settings.customers[earlier], settings.customers[later]
+            # One issuer for two customers is safe only when subject DNs tell their certificates apart.
+            if not (first.mtls_subjects and second.mtls_subjects) or set(first.mtls_subjects) & set(
+                second.mtls_subjects
+            ):
+                raise ConfigError(
+                    f"customers[{later}].mtlsIssuers",
+                    f"{show(dn)} is also accepted for customers[{earlier}]: a certificate issued for one would be"
+                    " accepted for the other; give each customer its own issuer, or disjoint mtlsSubjects to both",
+                )
+    mtls = [index for index, customer in enumerate(settings.customers) if customer.mtls_truststore is not None]
+    if mtls and settings.authorizer.cache_ttl_seconds != 0:
+        raise ConfigError(
+            "authorizer.cacheTtlSeconds",
+            f"must be 0 while customers[{mtls[0]}] has mtlsTruststore: API Gateway caches one decision per Host"
+            " header, so an Allow earned with a client certificate would be reused for requests without one"
+            " (and a Deny would lock the certificate's holder out) for that many seconds",
+        )
 
 
 def read_raw_config(values: Mapping[str, str]) -> dict[str, Any]:

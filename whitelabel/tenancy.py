@@ -6,6 +6,7 @@ tests all build items here, so what is tested is what is written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,18 +32,37 @@ def tenant_hostnames(settings: Settings) -> list[tuple[Customer, str]]:
     return sorted(pairs, key=lambda pair: (pair[0].name, pair[1]))
 
 
-def registry_item(hostname: str, tenant_id: str, tier: str, suspended: bool, api_key: str) -> dict[str, Any]:
+def registry_item(
+    hostname: str,
+    tenant_id: str,
+    tier: str,
+    suspended: bool,
+    api_key: str,
+    *,
+    mtls_issuers: Sequence[str] = (),
+    mtls_subjects: Sequence[str] = (),
+) -> dict[str, Any]:
     """One registry item in DynamoDB JSON (attribute name → {type: value}), exactly as Pulumi writes it.
 
     The authorizer reads `tenantId`, `tier`, `status` and `apiKey` by `hostname` (the partition key).
+    mtls_issuers, mtls_subjects: a mutual-TLS customer's accepted client-certificate issuer (and subject) DNs;
+    the authorizer then admits a request only with such a certificate. Empty (every other customer): the
+    attributes are left out, so the item is the same as before mutual TLS was checked.
     """
-    return {
+    item: dict[str, Any] = {
         "hostname": {"S": hostname},
         "tenantId": {"S": tenant_id},
         "tier": {"S": tier},
         "status": {"S": SUSPENDED if suspended else ACTIVE},
         "apiKey": {"S": api_key},
     }
+    # Lists (L), not string sets (SS): a list keeps the order written, so the item Pulumi reads back is
+    # the item it wrote and a refresh shows no diff.
+    if mtls_issuers:
+        item["mtlsIssuers"] = {"L": [{"S": dn} for dn in mtls_issuers]}
+    if mtls_subjects:
+        item["mtlsSubjects"] = {"L": [{"S": dn} for dn in mtls_subjects]}
+    return item
 
 
 def api_key_name(prefix: str, customer_name: str) -> str:
@@ -63,6 +83,9 @@ class Tenant:
     hostnames: tuple[str, ...]
     # `previousTier`: the tier being left, whose key stays in its plan until the config drops it.
     previous_tier: str | None = None
+    # Mutual TLS (`mtlsIssuers`, `mtlsSubjects`): empty for a customer without a truststore.
+    mtls_issuers: tuple[str, ...] = ()
+    mtls_subjects: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -83,6 +106,8 @@ def tenants(settings: Settings) -> list[Tenant]:
             suspended=customer.suspended,
             hostnames=tuple(sorted(hostnames(settings, customer))),
             previous_tier=customer.previous_tier,
+            mtls_issuers=customer.mtls_issuers,
+            mtls_subjects=customer.mtls_subjects,
         )
         for customer in sorted(settings.customers, key=lambda c: c.name)
     ]

@@ -8,6 +8,10 @@ normalises the host, reads the tenant registry (DynamoDB, key `hostname`) and an
   = the tenant's API key (so the tenant's usage plan meters it);
 - unknown, malformed or not servable → Deny (403), context `reason` = `unknown-host`;
 - suspended → Deny (403), context `reason` = `suspended`;
+- a host whose item requires mutual TLS (`mtlsIssuers`) without a client certificate that customer's
+  truststore issued (none, another issuer or subject, outside its validity) → Deny (403) exactly as an
+  unknown host, the precise reason in the log line only (a decision that depends on the certificate must
+  not be cached per Host by API Gateway: the config requires `authorizer.cacheTtlSeconds: 0` then);
 - the registry errs or cannot be reached → the exception propagates (API Gateway answers 500): fail closed.
 
 Why here and not from the host's first label: a prefix is neither unique (own domains) nor unforgeable.
@@ -25,6 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -134,6 +139,10 @@ class Tenant:
     tier: str
     status: str  # "active" or "suspended"
     api_key: str
+    # Mutual TLS: empty for a customer without a truststore; else the issuer DNs (and, when given, the
+    # subject DNs) a request's client certificate must have.
+    mtls_issuers: tuple[str, ...] = ()
+    mtls_subjects: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # the API key must never reach a log line through a repr
         return f"Tenant({self.hostname!r}, {self.tenant_id!r}, {self.tier!r}, {self.status!r})"
@@ -155,6 +164,22 @@ def parse_item(hostname: str, item: Mapping[str, Any]) -> Tenant:
             raise InvalidItemError(f"{name} is not a non-empty string")
         return str(value["S"])
 
+    def names(name: str) -> tuple[str, ...]:
+        # Absent: no requirement. Present: a non-empty list of non-empty strings, or the item is invalid
+        # (denied): a malformed requirement must never read as "no requirement".
+        if name not in item:
+            return ()
+        value = item[name]
+        listed = value.get("L") if isinstance(value, Mapping) else None
+        if not isinstance(listed, list) or not listed:
+            raise InvalidItemError(f"{name} is not a non-empty list")
+        found = []
+        for entry in listed:
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("S"), str) or not entry["S"]:
+                raise InvalidItemError(f"{name} holds something other than non-empty strings")
+            found.append(str(entry["S"]))
+        return tuple(found)
+
     tenant = Tenant(text("hostname"), text("tenantId"), text("tier"), text("status"), "")
     if tenant.hostname != hostname:
         raise InvalidItemError("hostname does not match the key it was read under")
@@ -162,7 +187,11 @@ def parse_item(hostname: str, item: Mapping[str, Any]) -> Tenant:
         raise InvalidItemError(f"status {tenant.status[:32]!r} is neither active nor suspended")
     # A suspended tenant's key is never used; an active one without a key cannot be metered.
     api_key = text("apiKey") if tenant.status == "active" else ""
-    return Tenant(tenant.hostname, tenant.tenant_id, tenant.tier, tenant.status, api_key)
+    issuers = names("mtlsIssuers")
+    subjects = names("mtlsSubjects")
+    if subjects and not issuers:
+        raise InvalidItemError("mtlsSubjects is set without mtlsIssuers")
+    return Tenant(tenant.hostname, tenant.tenant_id, tenant.tier, tenant.status, api_key, issuers, subjects)
 
 
 @dataclass(frozen=True)
@@ -250,6 +279,70 @@ def registry() -> Registry:
     return _registry
 
 
+# -- mutual TLS ----------------------------------------------------------------------------------
+
+# With a truststore on a custom domain, API Gateway validates the client certificate in the handshake
+# and forwards it to Lambda authorizers as `requestContext.identity.clientCert` (`clientCertPem`,
+# `subjectDN`, `issuerDN`, `serialNumber`, `validity.notBefore`/`notAfter`); a request that came in
+# through a domain without a truststore has none.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
+# Nothing ties the handshake's domain to the Host header on a TLS_1_2 stack (no endpoint access mode),
+# so the Host alone proves nothing: a client could shake hands on another domain (with no certificate,
+# or with a certificate another customer's truststore accepts) and name this customer's host.
+_MONTHS = {
+    m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])
+}
+# OpenSSL's notBefore/notAfter form, which AWS's example shows: "May 28 12:30:02 2019 GMT" (the day may be
+# padded with a space: "Aug  5 09:36:04 2021 GMT").
+_CERT_TIME = re.compile(r"([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{4}) GMT")
+
+
+def certificate_time(text: object) -> float | None:
+    """Seconds since the epoch of a certificate validity time as API Gateway writes it, None if unreadable."""
+    if not isinstance(text, str):
+        return None
+    match = _CERT_TIME.fullmatch(text.strip())
+    if match is None or match[1] not in _MONTHS:
+        return None
+    day, hour, minute, second, year = (int(match[i]) for i in (2, 3, 4, 5, 6))
+    try:  # datetime refuses a day or an hour that does not exist (Feb 30, 24:00:00)
+        return datetime(year, _MONTHS[match[1]] + 1, day, hour, minute, second, tzinfo=UTC).timestamp()
+    except (ValueError, OverflowError):
+        return None
+
+
+def client_certificate(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """`requestContext.identity.clientCert` of the event, or None when the handshake presented none."""
+    request_context = event.get("requestContext")
+    identity = request_context.get("identity") if isinstance(request_context, Mapping) else None
+    cert = identity.get("clientCert") if isinstance(identity, Mapping) else None
+    return cert if isinstance(cert, Mapping) else None
+
+
+def certificate_refusal(tenant: Tenant, cert: Mapping[str, Any] | None, now: float) -> str | None:
+    """Why the request's client certificate does not admit it to `tenant` (a log reason), or None if it does.
+
+    A tenant without `mtls_issuers` needs no certificate. Otherwise the certificate must be present, its
+    issuerDN one of the tenant's issuers (an exact match, as API Gateway formats it), its subjectDN one of
+    the tenant's subjects when any are listed, and `now` inside its validity.
+    """
+    if not tenant.mtls_issuers:
+        return None
+    if cert is None:
+        return "mtls-no-certificate"
+    if cert.get("issuerDN") not in tenant.mtls_issuers:
+        return "mtls-issuer-not-accepted"
+    if tenant.mtls_subjects and cert.get("subjectDN") not in tenant.mtls_subjects:
+        return "mtls-subject-not-accepted"
+    validity = cert.get("validity")
+    not_before = certificate_time(validity.get("notBefore")) if isinstance(validity, Mapping) else None
+    not_after = certificate_time(validity.get("notAfter")) if isinstance(validity, Mapping) else None
+    if not_before is None or not_after is None or not not_before <= now <= not_after:
+        return "mtls-certificate-not-valid-now"
+    return None
+
+
 # -- decisions -----------------------------------------------------------------------------------
 
 UNKNOWN_HOST_MESSAGE = "No tenant is served at this host"
@@ -274,8 +367,11 @@ def log(record: Mapping[str, Any]) -> None:
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
-def decide(event: Mapping[str, Any], registry: Registry) -> dict[str, Any]:
-    """The authorizer's answer for one REQUEST event; raises when the registry cannot answer."""
+def decide(event: Mapping[str, Any], registry: Registry, now: Callable[[], float] = time.time) -> dict[str, Any]:
+    """The authorizer's answer for one REQUEST event; raises when the registry cannot answer.
+
+    now: wall-clock seconds since the epoch (a client certificate's validity is checked against it).
+    """
     resource = stage_resource(event.get("methodArn"))
     request_context = event.get("requestContext")
     request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
@@ -303,6 +399,17 @@ def decide(event: Mapping[str, Any], registry: Registry) -> dict[str, Any]:
         log(record)
         return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
     record["tenantId"] = tenant.tenant_id
+    cert = client_certificate(event)
+    refusal = certificate_refusal(tenant, cert, now()) if tenant.mtls_issuers else None
+    if refusal is not None:
+        # Answered as an unknown host: the 403 says nothing about which check failed. The log says it,
+        # with the certificate's names (never its PEM) so an operator can compare them with the config.
+        # Checked before suspension, so a client without the certificate cannot tell a suspended host either.
+        if cert is not None:
+            record.update(issuerDN=str(cert.get("issuerDN"))[:200], subjectDN=str(cert.get("subjectDN"))[:200])
+        record.update(decision="deny", reason=refusal)
+        log(record)
+        return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
     if tenant.status == "suspended":
         record.update(decision="deny", reason="suspended")
         log(record)

@@ -87,13 +87,33 @@ TIERS = {
 }
 
 
-def contract_stack() -> Settings:
-    """The contract stack's validated settings (`EXTRA_CUSTOMERS`, `TIERS` on top of the dev stack file)."""
+def contract_stack(extra: list[dict[str, Any]] | None = None, **keys: Any) -> Settings:
+    """The contract stack's validated settings (`EXTRA_CUSTOMERS`, `TIERS` on top of the dev stack file).
+
+    extra: more customers; keys: more project keys (`tlsPolicy="TLS_1_2"`).
+    """
     config = yaml.safe_load(STACK_FILE.read_text())["config"]
-    config[f"{PROJECT}:customers"] = [*config[f"{PROJECT}:customers"], *EXTRA_CUSTOMERS]
+    config[f"{PROJECT}:customers"] = [*config[f"{PROJECT}:customers"], *EXTRA_CUSTOMERS, *(extra or [])]
     config[f"{PROJECT}:tiers"] = TIERS
+    for key, value in keys.items():
+        config[f"{PROJECT}:{key}"] = value
     flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
     return parse_settings(read_raw_config(flat))
+
+
+# The mutual-TLS contract stack: two dedicated customers, each with its own truststore and client-certificate
+# issuer, on TLS_1_2 with the authorizer's decisions uncached (what the config requires with mutual TLS).
+STARK_CA = "CN=Stark Client CA,O=Stark Industries,C=US"
+WAYNE_CA = "CN=Wayne Client CA,O=Wayne Enterprises,C=US"
+MTLS_CUSTOMERS = [
+    {"name": "stark", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/stark.pem", "mtlsIssuers": [STARK_CA]},
+    {"name": "wayne", "dedicatedDomain": True, "mtlsTruststore": "s3://trust/wayne.pem", "mtlsIssuers": [WAYNE_CA]},
+]
+
+
+def mtls_contract_stack() -> Settings:
+    """The contract stack plus `MTLS_CUSTOMERS`, `tlsPolicy: TLS_1_2`, `authorizer.cacheTtlSeconds: 0`."""
+    return contract_stack(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0})
 
 
 # --- LocalStack -------------------------------------------------------------------------------------
@@ -502,9 +522,11 @@ def deploy(
     name: str,
     function: AuthorizerFunction,
     registry: Registry,
+    settings: Settings | None = None,
 ) -> str:
+    """Import the API (the contract stack's, or `settings`' authorizer TTL and tiers) and deploy it; its id."""
     _, region = dev_stack()
-    settings = contract_stack()
+    settings = settings or contract_stack()
     origins = {**service_origins, "docs": s3_origin(region, DOCS_BUCKET)}
     api_id, _ = import_api(
         aws("apigateway"),

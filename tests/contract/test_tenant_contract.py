@@ -14,6 +14,10 @@ What is emulated, and so proven only as far as the emulation is faithful (see `e
   into `$context.authorizer.*`, `usageIdentifierKey` as the request's API key). Every test here checks the
   emulator's record of that step, so a blanket 403 or 200 cannot pass: the function really ran (or, for a
   missing route, really did not).
+- Mutual TLS: LocalStack has no TLS client certificates; the emulated authorizer step turns a test-only
+  header into `requestContext.identity.clientCert` (standing for a certificate the handshake presented and
+  the domain's truststore accepted). What is proven is the authorizer's decision on AWS's event shape, not
+  the handshake.
 - Lambda: LocalStack's executor needs Docker; `emulator_site/local_process_executor.py` runs the function
   in a local Python process (LocalStack's Python 3.11 with boto3, not the deployed runtime's version).
 - Gateway responses: LocalStack ignores their templates and header mappings; `emulator_site/gateway_responses.py`
@@ -36,13 +40,25 @@ from typing import Any
 import boto3
 import pytest
 
-from tools.localstack_api import create_authorizer_function
+from tools.localstack_api import create_api_keys, create_authorizer_function, registry_items
 from whitelabel.api_definition import http_origin
 from whitelabel.config import resource_prefix
 from whitelabel.policies import assume_role_policy
-from whitelabel.tenancy import registry_item
+from whitelabel.tenancy import registry_item, tenants
 
-from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, create_function, deploy, dev_stack
+from .conftest import (
+    CREDENTIALS,
+    PROJECT,
+    STAGE,
+    STARK_CA,
+    WAYNE_CA,
+    Registry,
+    contract_stack,
+    create_function,
+    deploy,
+    dev_stack,
+    mtls_contract_stack,
+)
 
 pytestmark = pytest.mark.contract
 
@@ -330,3 +346,110 @@ def test_authorizer_timeout_fails_closed_promptly(call, aws, backends, docs_role
     assert no_backend_hit(backends)
     [decision] = decisions.invoked(api_id)
     assert (decision["outcome"], decision["error"].split(":")[0]) == ("function-error", "Sandbox.Timedout")
+
+
+# --- X-Tenant-Domain is the hostname the registry matched, not the Host as sent --------------------------
+
+
+@pytest.mark.parametrize("sent", ["ACME.DEV.EXAMPLE.COM:443", "acme.dev.example.com.", "Acme.Dev.Example.Com."])
+def test_tenant_domain_is_the_normalised_hostname_not_the_host_as_sent(call, api, backends, decisions, sent):
+    response = call(api, "GET", "/service1/orders", sent)
+
+    assert response.status == 200, response.body
+    [record] = backends["service1"].received
+    assert header_values(record, "X-Tenant-Domain") == ["acme.dev.example.com"]
+    assert header_values(record, "X-Tenant-Id") == ["acme"]
+    [decision] = decisions.invoked(api, sent)  # the function really ran on the Host as sent
+    assert decision["outcome"] == "allow"
+
+
+# --- Mutual TLS: an mTLS customer's hostnames need that customer's client certificate ---------------------
+# LocalStack has no TLS client certificates: the emulator's authorizer step turns the test-only header
+# `X-Emulator-Client-Cert` into `requestContext.identity.clientCert`, as API Gateway forwards a certificate the
+# domain's truststore accepted (emulator_site/lambda_authorizer.py). Its shape is AWS's:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
+MTLS_SETTINGS = mtls_contract_stack()
+STARK_HOST = "stark.dev.example.com"
+CLIENT_CERT_HEADER = "X-Emulator-Client-Cert"
+
+
+def presented(issuer: str, subject: str) -> dict[str, str]:
+    """Headers for a request whose TLS handshake presented a certificate from `issuer` (emulated)."""
+    cert = {
+        "clientCertPem": "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n",
+        "subjectDN": subject,
+        "issuerDN": issuer,
+        "serialNumber": "a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1:a1",
+        "validity": {"notBefore": "May 28 12:30:02 2025 GMT", "notAfter": "Aug  5 09:36:04 2035 GMT"},
+    }
+    return {CLIENT_CERT_HEADER: json.dumps(cert)}
+
+
+@pytest.fixture(scope="module")
+def mtls_api(aws, backends, docs_role_arn, authorizer_function, registry: Registry, dynamodb_endpoint) -> str:
+    """An API deployed from the mutual-TLS contract stack (authorizer TTL 0), its mTLS customers' keys in their
+    plans and their registry items (as `TenantKeys` writes them) in the registry table; returns its id."""
+    _, region = dev_stack()
+    seeded = tuple(t for t in tenants(MTLS_SETTINGS) if t.mtls_issuers)
+    assert [t.name for t in seeded] == ["stark", "wayne"]
+    keys = create_api_keys(aws("apigateway"), resource_prefix(MTLS_SETTINGS, PROJECT, STAGE), seeded)
+    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
+    for item in registry_items(seeded, keys):
+        dynamodb.put_item(TableName=registry.table, Item=item)
+    mtls_registry = Registry(registry.endpoint, registry.table, seeded, keys)
+    origins = {service: http_origin("127.0.0.1", stand_in.port) for service, stand_in in backends.items()}
+    return deploy(
+        aws, origins, docs_role_arn, "whitelabel-gateway-mtls", authorizer_function, mtls_registry, MTLS_SETTINGS
+    )
+
+
+def test_mtls_customer_with_its_certificate_reaches_the_backend(call, mtls_api, backends, decisions):
+    headers = presented(STARK_CA, "CN=billing.stark.example,O=Stark Industries,C=US")
+
+    response = call(mtls_api, "GET", "/service1/orders", STARK_HOST, headers=headers)
+
+    assert response.status == 200, response.body
+    [record] = backends["service1"].received
+    assert header_values(record, "X-Tenant-Id") == ["stark"]
+    assert header_values(record, CLIENT_CERT_HEADER) == []  # the stand-in header never leaves the emulator
+    assert [d["outcome"] for d in decisions.invoked(mtls_api, STARK_HOST)] == ["allow"]
+
+
+def test_mtls_host_without_a_certificate_is_refused_and_reaches_no_backend(call, mtls_api, backends, decisions):
+    # Attack 1: a plain handshake on another domain (the wildcard: no truststore, so no clientCert), then
+    # `Host: <the mTLS customer's hostname>`.
+    response = call(mtls_api, "GET", "/service1/orders", STARK_HOST)
+
+    assert response.status == 403, response.body
+    assert_our_body(response, "forbidden", reason="unknown-host")
+    assert no_backend_hit(backends)
+    assert [d["outcome"] for d in decisions.invoked(mtls_api, STARK_HOST)] == ["deny"]
+
+
+def test_mtls_host_with_another_customers_certificate_is_refused(call, mtls_api, backends, decisions):
+    # Attack 2: a certificate Wayne's truststore accepts (handshake on Wayne's domain), then `Host: stark...`.
+    headers = presented(WAYNE_CA, "CN=ops.wayne.example,O=Wayne Enterprises,C=US")
+
+    refused = call(mtls_api, "GET", "/service1/orders", STARK_HOST, headers=headers)
+    own = call(mtls_api, "GET", "/service1/orders", "wayne.dev.example.com", headers=headers)
+
+    assert refused.status == 403, refused.body
+    assert_our_body(refused, "forbidden", reason="unknown-host")
+    assert own.status == 200, own.body  # the same certificate is good for Wayne's own hostname
+    [record] = backends["service1"].received
+    assert header_values(record, "X-Tenant-Id") == ["wayne"]
+    assert [d["outcome"] for d in decisions.invoked(mtls_api, STARK_HOST)] == ["deny"]
+
+
+def test_an_allowed_mtls_request_is_not_reused_for_one_without_a_certificate(call, mtls_api, backends, decisions):
+    # With API Gateway's per-Host decision cache on, the first Allow would serve the second request: the
+    # config requires authorizer.cacheTtlSeconds 0 with mutual TLS, and this API is deployed with it.
+    assert MTLS_SETTINGS.authorizer.cache_ttl_seconds == 0
+    headers = presented(STARK_CA, "CN=billing.stark.example,O=Stark Industries,C=US")
+
+    allowed = call(mtls_api, "GET", "/service1/orders", STARK_HOST, headers=headers)
+    replayed = call(mtls_api, "GET", "/service1/orders", STARK_HOST)
+
+    assert (allowed.status, replayed.status) == (200, 403), (allowed.body, replayed.body)
+    assert len(backends["service1"].received) == 1
+    assert [d["outcome"] for d in decisions.invoked(mtls_api, STARK_HOST)] == ["allow", "deny"]

@@ -37,6 +37,17 @@ integration) stays LocalStack's. How AWS does it, and what this emulation does:
   (`$context.identity.apiKey`) for LocalStack's own API-key and usage-plan check (`apiKeySource:
   AUTHORIZER`). https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html
 
+- Mutual TLS: on a custom domain with a truststore, API Gateway validates the client's certificate in the
+  TLS handshake and forwards it to the authorizer as `requestContext.identity.clientCert` (clientCertPem,
+  subjectDN, issuerDN, serialNumber, validity.notBefore/notAfter); without one there is no `clientCert`.
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html
+  LocalStack terminates no TLS with client certificates, so here a TEST-ONLY request header,
+  `X-Emulator-Client-Cert` (the clientCert object as JSON), stands for "the TLS handshake presented this
+  certificate and the domain's truststore accepted it": this step removes the header from the request
+  (neither the function's headers nor the backend see it) and puts its object at
+  `requestContext.identity.clientCert`. Nothing outside the emulator knows this header; the handler reads
+  only what AWS sends.
+
 Not emulated: TOKEN and Cognito authorizers (a method using one gets a 500), authorizer credentials
 (an invoke role), and AWS's own limit on the authorizer's run time (the function's timeout, enforced by
 the local-process executor, bounds it here).
@@ -74,6 +85,8 @@ from localstack.utils.aws.client_types import ServicePrincipal
 LOG = logging.getLogger(__name__)
 
 DEFAULT_TTL_S = 300
+# Test-only stand-in for a client certificate presented in the TLS handshake (see the module docstring).
+CLIENT_CERT_HEADER = "X-Emulator-Client-Cert"
 DECISIONS_PATH = "/_emulator/authorizer/decisions"
 EXPLICIT_DENY = "User is not authorized to access this resource with an explicit deny"
 IMPLICIT_DENY = "User is not authorized to access this resource"
@@ -224,6 +237,17 @@ def _stringify(value) -> str:
     return str(value)
 
 
+def _present_client_certificate(context) -> None:
+    """Move the test-only client-certificate header into `identity.clientCert`, where AWS puts a certificate
+    that a truststore accepted in the handshake (see the module docstring)."""
+    headers = context.invocation_request["headers"]
+    value = headers.get(CLIENT_CERT_HEADER)
+    if value is None:
+        return
+    headers.pop(CLIENT_CERT_HEADER, None)
+    context.context_variables.setdefault("identity", {})["clientCert"] = json.loads(value)
+
+
 class LambdaAuthorizerStep(RestApiGatewayHandler):
     """The authorizer step of a REST API method request (see the module docstring: an emulation)."""
 
@@ -235,6 +259,7 @@ class LambdaAuthorizerStep(RestApiGatewayHandler):
         if authorizer.get("type") != "REQUEST":
             LOG.warning("authorizer emulation: only REQUEST Lambda authorizers are emulated, not %s", authorizer)
             raise AuthorizerConfigurationError()
+        _present_client_certificate(context)
         method_arn = _method_arn(context)
         identity = _identity_values(authorizer.get("identitySource") or "", context)
         if identity is None:
