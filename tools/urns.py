@@ -139,12 +139,10 @@ class Resolver:
         if alias.get("urn"):
             return str(alias["urn"])
         spec = alias["spec"]
-        alias_parent = spec.get("parentUrn") or ""
-        if not alias_parent:
-            alias_parent = parent
-        else:
-            # A parent that was itself found through an alias: its old URN is this resource's old parent.
-            alias_parent = self.via_alias.get(alias_parent, alias_parent)
+        # No parent given means the current one; a given parent that was itself found through an alias
+        # stands for its old URN, which is this resource's old parent.
+        given = spec.get("parentUrn") or ""
+        alias_parent = self.via_alias.get(given, given) if given else parent
         if spec.get("noParent") or (alias_parent and urn_parts(alias_parent)[0] == STACK_TYPE):
             alias_parent = ""
         return create_urn(
@@ -308,12 +306,12 @@ def check(
     created: list[str] = []
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for new in current["resources"]:
-        old = resolver.register(new["urn"], new["type"], new["name"], new["parent"], new.get("aliases", ()))
-        if old is None:
+        taken = resolver.register(new["urn"], new["type"], new["name"], new["parent"], new.get("aliases", ()))
+        if taken is None:
             created.append(new["urn"])
             continue
-        claimed_by.setdefault(old, []).append(new["urn"])
-        pairs.append((olds[old], new))
+        claimed_by.setdefault(taken, []).append(new["urn"])
+        pairs.append((olds[taken], new))
     changed: dict[tuple[str, str], tuple[Any, Any]] = {}
     retyped: dict[str, tuple[str, str]] = {}
     seen_allowed: set[tuple[str, str]] = set()
