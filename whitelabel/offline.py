@@ -55,6 +55,9 @@ class Registered:
     # order and the properties that force a replacement.
     delete_before_replace: bool = False
     replace_on_changes: tuple[str, ...] = ()
+    # The same aliases as the request carried them, `{"urn": ...}` or `{"spec": {...}}` (name, type, stack,
+    # project, parentUrn, noParent): what the engine resolves (tools/urns.py), parents' aliases not multiplied in.
+    alias_specs: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -141,6 +144,7 @@ class AwsMocks(pulumi.runtime.Mocks):
                 id=resource_id if args.custom else "",
                 delete_before_replace=bool(meta.get("delete_before_replace", False)),
                 replace_on_changes=tuple(meta.get("replace_on_changes", ())),
+                alias_specs=tuple(meta.get("alias_specs", ())),
             )
         )
         return (resource_id if args.custom else None), outputs
@@ -290,6 +294,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 "delete_before_replace": request.deleteBeforeReplace,
                 "replace_on_changes": list(request.replaceOnChanges),
                 "aliases": self._alias_urns(request),
+                "alias_specs": _alias_specs(request),
             }
         return super().RegisterResource(request)
 
@@ -305,6 +310,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             parent = "" if spec.noParent else (spec.parentUrn or request.parent)
             urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
         return urns
+
+
+def _alias_specs(request: Any) -> list[dict[str, Any]]:
+    """The request's aliases as sent: specs (the SDK sends them when the monitor supports them) or URNs."""
+    found: list[dict[str, Any]] = []
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "urn":
+            found.append({"urn": alias.urn})
+            continue
+        spec = alias.spec
+        fields = ("name", "type", "stack", "project", "parentUrn", "noParent")
+        found.append({"spec": {key: getattr(spec, key) for key in fields}})
+    # Older engines get full URNs the SDK computed itself, parents' aliases already multiplied in.
+    found.extend({"urn": urn} for urn in request.aliasURNs)
+    return found
 
 
 def stack_file_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any]:
