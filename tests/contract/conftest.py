@@ -47,7 +47,7 @@ from tools.localstack_api import (  # noqa: E402
     registry_items,
 )
 from whitelabel.api_definition import build_routes, http_origin, s3_origin  # noqa: E402
-from whitelabel.config import Settings, parse_settings, read_raw_config, resource_prefix  # noqa: E402
+from whitelabel.config import Settings, customer_entries, parse_settings, read_raw_config, resource_prefix  # noqa: E402
 from whitelabel.policies import assume_role_policy  # noqa: E402
 from whitelabel.tenancy import Tenant, tenants  # noqa: E402
 
@@ -90,7 +90,7 @@ TIERS = {
 def contract_stack() -> Settings:
     """The contract stack's validated settings (`EXTRA_CUSTOMERS`, `TIERS` on top of the dev stack file)."""
     config = yaml.safe_load(STACK_FILE.read_text())["config"]
-    config[f"{PROJECT}:customers"] = [*config[f"{PROJECT}:customers"], *EXTRA_CUSTOMERS]
+    config[f"{PROJECT}:customers"] = [*customer_entries(config[f"{PROJECT}:customers"]), *EXTRA_CUSTOMERS]
     config[f"{PROJECT}:tiers"] = TIERS
     flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
     return parse_settings(read_raw_config(flat))
