@@ -807,7 +807,8 @@ def known_keys(parent: tuple[int | str, ...]) -> tuple[str, ...]:
         inner = _model_of(field.annotation) if field is not None else None
         if field is None or inner is None:
             return ()
-        mapping_key_next = get_origin(field.annotation) is dict
+        # A tier's name, or a customer's (customers in the name form): the entry's own key.
+        mapping_key_next = get_origin(field.annotation) in (dict, list)
         model = inner
     return tuple((f.alias or n) for n, f in model.model_fields.items())
 
