@@ -67,9 +67,7 @@ gateway = Gateway(
 waf = (
     Waf(
         "waf",
-        WafArgs(
-            prefix, gateway.stage_arn, settings.waf, settings.log_retention_days, protect=settings.protect_resources
-        ),
+        WafArgs.from_settings(settings, prefix, gateway.stage_arn),
     )
     if settings.waf.enabled
     else None
@@ -115,4 +113,4 @@ pulumi.export("operationsDashboard", operations.dashboard_name)
 pulumi.export("alarmTopicArn", operations.alarm_topic_arn)
 if waf is not None:
     pulumi.export("webAclArn", waf.web_acl_arn)
-    pulumi.export("wafCapacity", waf.capacity)  # WCU; 1,500 are in the web ACL's base price
+    pulumi.export("wafCapacity", waf.capacity)  # WCU as AWS counts them; 1,500 are in the web ACL's base price

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import customers_config
 from tools import openapi as openapi_tool
 from tools import plan
+from whitelabel.access_log import ACCESS_LOG_FORMAT
 from whitelabel.api_definition import BINARY_MEDIA_TYPES, TENANT_HEADERS, build_routes, resource_paths
 from whitelabel.offline import Registered, StackRun, run_program
 from whitelabel.openapi import ANY_METHOD, TARGET_FIELD
@@ -200,8 +201,12 @@ def test_stage_is_named_after_the_stack_and_points_at_the_deployment(dev: StackR
         assert stage.inputs["deployment"] == _one(run, "aws:apigateway/deployment:Deployment").id
         assert run.outputs["stageName"] == name
         access = stage.inputs["accessLogSettings"]
-        # One JSON object per request, traceable by request id (its fields: `whitelabel.access_log`, issue 10).
-        assert json.loads(access["format"])["requestId"] == "$context.requestId"
+        # One JSON object per request, traceable by API Gateway's request id (its fields, and why no client
+        # text is among them: `whitelabel.access_log`, issues 10 and 14).
+        assert (
+            access["format"] == ACCESS_LOG_FORMAT
+            and '"extendedRequestId":"$context.extendedRequestId"' in access["format"]
+        )
         assert access["destinationArn"] == run.named("gateway-access-logs").outputs["arn"]
 
 

@@ -82,6 +82,7 @@ def test_every_refusal_has_our_own_response_with_its_status() -> None:
         "AUTHORIZER_CONFIGURATION_ERROR": "500",
         "INVALID_API_KEY": "403",
         "THROTTLED": "429",
+        "WAF_FILTERED": "403",
         "QUOTA_EXCEEDED": "429",
         "MISSING_AUTHENTICATION_TOKEN": "404",
         "RESOURCE_NOT_FOUND": "404",

@@ -1,4 +1,4 @@
-"""The web ACL in front of the stage (issue 9 §2), on the real program under the mock engine."""
+"""The web ACL in front of the stage (issue 9 §2, issue 14 §1 and §6), on the real program under the mock engine."""
 
 from __future__ import annotations
 
@@ -9,21 +9,26 @@ from typing import Any
 
 import pytest
 
-from components.waf import (
+from whitelabel.api_definition import GATEWAY_RESPONSES, build_routes, definition_hash
+from whitelabel.config import ConfigError, parse_settings
+from whitelabel.offline import Registered, StackRun
+from whitelabel.waf import (
     CUSTOM_KEY_WCU,
+    FLOOD_MARGIN,
     MANAGED_GROUPS,
     RATE_RULE_WCU,
     WCU_INCLUDED,
+    tier_window_ceiling,
+    waf_limits,
     web_acl_capacity,
 )
-from whitelabel.config import ConfigError, parse_settings
-from whitelabel.offline import Registered, StackRun
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 STAGE = "aws:apigateway/stage:Stage"
 REST_API = "aws:apigateway/restApi:RestApi"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
@@ -55,7 +60,8 @@ def counting() -> StackRun:
     from whitelabel.offline import run_program
 
     config = customers_config([{"name": "acme"}], "prod")
-    config["whitelabel-gateway:waf"] = {"mode": "count", "perTenantLimit": 500, "perIpLimit": 100}
+    # prod's highest tier (premium) floors perTenantLimit at 302,000; perIpLimit may go lower.
+    config["whitelabel-gateway:waf"] = {"mode": "count", "perTenantLimit": 400_000, "perIpLimit": 100}
     return run_program("prod", config)
 
 
@@ -109,18 +115,22 @@ def test_rules_in_order_with_block_mode_actions(prod: StackRun) -> None:
     # It matches hosting providers' addresses, which server-to-server tenants use: it only counts.
     assert by_name["AWSManagedRulesAnonymousIpList"]["overrideAction"] == {"count": {}}
     for name in ("per-ip-rate", "per-tenant-rate"):
-        assert by_name[name]["action"] == {"block": {"customResponse": {"responseCode": 429}}}
+        assert by_name[name]["action"] == {
+            "block": {"customResponse": {"responseCode": 429, "customResponseBodyKey": "rate-limited"}}
+        }
 
 
-def test_rate_rules_key_on_ip_and_on_the_host_header_over_five_minutes(prod: StackRun) -> None:
+def test_rate_rules_key_on_ip_and_on_the_lowercased_host_over_five_minutes(prod: StackRun) -> None:
     rules = _rules(prod)
+    # prod's premium tier: 500/s x 300 s + burst 1,000 = 151,000 in a window; twice that is the default.
     per_ip = rules["per-ip-rate"]["statement"]["rateBasedStatement"]
-    assert per_ip == {"aggregateKeyType": "IP", "limit": 1000, "evaluationWindowSec": 300}
+    assert per_ip == {"aggregateKeyType": "IP", "limit": 302_000, "evaluationWindowSec": 300}
     per_tenant = rules["per-tenant-rate"]["statement"]["rateBasedStatement"]
     assert per_tenant == {
         "aggregateKeyType": "CUSTOM_KEYS",
-        "customKeys": [{"header": {"name": "Host", "textTransformations": [{"priority": 0, "type": "NONE"}]}}],
-        "limit": 2000,
+        # `ACME.example.com` and `acme.example.com` are one tenant, so one counter.
+        "customKeys": [{"header": {"name": "Host", "textTransformations": [{"priority": 0, "type": "LOWERCASE"}]}}],
+        "limit": 302_000,
         "evaluationWindowSec": 300,
     }
 
@@ -130,7 +140,7 @@ def test_count_mode_only_counts_and_takes_the_configured_limits(counting: StackR
     for group in MANAGED_GROUPS:
         assert rules[group.name]["overrideAction"] == {"count": {}}, group.name
         assert "action" not in rules[group.name]
-    for name, limit in (("per-ip-rate", 100), ("per-tenant-rate", 500)):
+    for name, limit in (("per-ip-rate", 100), ("per-tenant-rate", 400_000)):
         assert rules[name]["action"] == {"count": {}}
         assert rules[name]["statement"]["rateBasedStatement"]["limit"] == limit
 
@@ -163,8 +173,24 @@ def test_wcu_of_the_deployed_rules_fits_the_base_price(prod: StackRun) -> None:
     # Common 700 + KnownBadInputs 200 + AmazonIpReputationList 25 + AnonymousIpList 50
     # + per-IP rate rule 2 + per-Host rate rule 2 + 30 (one custom key).
     assert deployed == web_acl_capacity() == 1009
-    assert prod.outputs["wafCapacity"] == 1009
     assert deployed <= WCU_INCLUDED
+
+
+def test_waf_capacity_is_the_web_acls_computed_capacity_and_agrees_with_ours(prod: StackRun) -> None:
+    acl = _acl(prod)
+    # The export is the provider's computed attribute (the mocks count the registered rules as AWS would)...
+    assert "capacity" not in acl.inputs
+    assert prod.outputs["wafCapacity"] == acl.outputs["capacity"]
+    # ...and our own figure, which the offline plan shows, is the same number.
+    assert acl.outputs["capacity"] == web_acl_capacity()
+
+
+def test_waf_capacity_follows_what_aws_reports_not_our_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import whitelabel.offline as offline
+
+    # Should AWS count differently from us (say, text transformations on a custom key), the export says AWS's.
+    monkeypatch.setattr(offline, "rules_capacity", lambda rules: 1234)
+    assert offline.run_program("prod").outputs["wafCapacity"] == 1234 != web_acl_capacity()
 
 
 def test_the_operations_dashboard_shows_the_web_acls_blocked_requests(prod: StackRun) -> None:
@@ -191,6 +217,7 @@ def test_the_waf_can_be_turned_on_in_dev_and_off_in_prod(run_with: Callable[...,
     [
         ({"mode": "deny"}, "waf.mode"),
         ({"perTenantLimit": 5}, "waf.perTenantLimit"),
+        ({"perTenantLimit": 2000}, "waf.perTenantLimit"),
         ({"perIpLimit": 2_000_000_001}, "waf.perIpLimit"),
         ({"enabled": "yes"}, "waf.enabled"),
         ({"perIpLimt": 10}, "waf.perIpLimt"),
@@ -201,3 +228,122 @@ def test_waf_settings_aws_would_refuse_stop_in_one_line(waf: dict[str, Any], key
         parse_settings({"baseDomain": "example.com", "customers": [], "waf": waf}, root=ROOT)
     assert caught.value.key == key
     assert "\n" not in str(caught.value)
+
+
+# -- limits derived from the tiers (issue 14 §1) ------------------------------------------------------------------
+
+PREMIUM = {"standard": {"rateLimit": 50, "burstLimit": 100}, "premium": {"rateLimit": 500, "burstLimit": 1000}}
+
+
+def _settings(waf: dict[str, Any], tiers: dict[str, Any] | None = None) -> Any:
+    raw: dict[str, Any] = {"baseDomain": "example.com", "customers": [], "waf": waf}
+    if tiers is not None:
+        raw["tiers"] = tiers
+    return parse_settings(raw, root=ROOT)
+
+
+def test_default_limits_follow_the_highest_tier_with_the_margin() -> None:
+    assert tier_window_ceiling(500, 1000) == 151_000
+    limits = waf_limits(_settings({}, PREMIUM))
+    assert (limits.per_host, limits.per_ip, limits.highest_tier) == (302_000, 302_000, "premium")
+    assert FLOOD_MARGIN == 2
+    # The default tier alone (50/s, burst 100): 2 x (15,000 + 100).
+    assert waf_limits(_settings({})).per_host == 30_200
+    # A faster tier raises both defaults with it.
+    faster = waf_limits(_settings({}, {**PREMIUM, "platinum": {"rateLimit": 2000, "burstLimit": 4000}}))
+    assert (faster.per_host, faster.per_ip, faster.highest_tier) == (1_208_000, 1_208_000, "platinum")
+
+
+def test_a_per_host_limit_that_would_refuse_a_tenant_within_its_tier_is_refused_in_one_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        _settings({"perTenantLimit": 301_999}, PREMIUM)
+    line = str(caught.value)
+    assert caught.value.key == "waf.perTenantLimit"
+    assert "\n" not in line and "302,000" in line and "'premium'" in line
+    # At the floor, above it, and in count mode the same rule holds; a disabled WAF's leftover key is ignored.
+    assert _settings({"perTenantLimit": 302_000}, PREMIUM).waf.per_tenant_limit == 302_000
+    with pytest.raises(ConfigError):
+        _settings({"mode": "count", "perTenantLimit": 2000}, PREMIUM)
+    assert _settings({"enabled": False, "perTenantLimit": 2000}, PREMIUM).waf.per_tenant_limit == 2000
+
+
+def test_an_explicit_lower_per_ip_limit_is_the_operators_choice(run_with: Callable[..., StackRun]) -> None:
+    limits = waf_limits(_settings({"perIpLimit": 1000}, PREMIUM))
+    assert (limits.per_host, limits.per_ip) == (302_000, 1000)
+    run = run_with([{"name": "acme"}], stack="prod", waf={"perIpLimit": 1000, "perTenantLimit": 500_000})
+    rules = _rules(run)
+    assert rules["per-ip-rate"]["statement"]["rateBasedStatement"]["limit"] == 1000
+    assert rules["per-tenant-rate"]["statement"]["rateBasedStatement"]["limit"] == 500_000
+
+
+# -- responses (issue 14 §6) -----------------------------------------------------------------------------------
+
+
+def test_rate_rule_blocks_answer_our_json_body(prod: StackRun) -> None:
+    bodies = {b["key"]: b for b in _acl(prod).inputs["customResponseBodies"]}
+    assert set(bodies) == {"rate-limited"}
+    assert bodies["rate-limited"]["contentType"] == "APPLICATION_JSON"
+    body = json.loads(bodies["rate-limited"]["content"])
+    # Same `error` as API Gateway's THROTTLED response, so clients back off alike; `reason` tells them apart.
+    assert body == {"error": "throttled", "reason": "rate-limit", "message": "Too many requests; slow down and retry"}
+    referenced = {
+        rule["action"]["block"]["customResponse"]["customResponseBodyKey"]
+        for rule in _acl(prod).inputs["rules"]
+        if "block" in rule.get("action", {})
+    }
+    assert referenced == set(bodies)
+
+
+def test_managed_rule_blocks_get_the_waf_filtered_gateway_response_and_it_redeploys(prod: StackRun) -> None:
+    (filtered,) = [r for r in GATEWAY_RESPONSES if r.response_type == "WAF_FILTERED"]
+    assert filtered.status_code == "403"
+    template = filtered.response_templates["application/json"]
+    body = json.loads(template.replace("$context.requestId", "r-1"))
+    assert body == {
+        "error": "forbidden",
+        "reason": "firewall",
+        "message": "The firewall refused this request",
+        "requestId": "r-1",
+    }
+    responses = prod.of_type("aws:apigateway/response:Response")
+    deployed = [r for r in responses if r.inputs["responseType"] == "WAF_FILTERED"]
+    assert len(deployed) == 1 and deployed[0].inputs["responseTemplates"] == filtered.response_templates
+    # The deployment trigger covers it: the definition without it hashes differently.
+    without = tuple(r for r in GATEWAY_RESPONSES if r.response_type != "WAF_FILTERED")
+    assert definition_hash(build_routes(), {}) != definition_hash(build_routes(), {}, without)
+
+
+# -- logging resource policy (issue 14 §6) ---------------------------------------------------------------------
+
+
+def test_logging_waits_for_our_own_resource_policy_scoped_to_the_waf_log_group(prod: StackRun) -> None:
+    (group,) = [g for g in prod.of_type(LOG_GROUP) if str(g.inputs.get("name", "")).startswith("aws-waf-logs-")]
+    (policy,) = prod.of_type(LOG_POLICY)
+    (acl,) = prod.of_type(WEB_ACL)
+    assert policy.parent == acl.parent  # a child of the Waf component
+    assert policy.inputs["policyName"] == "aws-waf-logs-whitelabel-gateway-prod"
+    document = json.loads(policy.inputs["policyDocument"])
+    (statement,) = document["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == f"{group.outputs['arn']}:log-stream:*"
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:logs:eu-west-1:123456789012:*"},
+    }
+    (logging,) = prod.of_type(LOGGING)
+    assert policy.urn in logging.dependencies
+
+
+def test_dev_without_waf_has_no_log_resource_policy(dev: StackRun) -> None:
+    assert dev.of_type(LOG_POLICY) == []
+
+
+def test_the_offline_plan_shows_the_rate_limits_and_the_capacity(prod: StackRun, dev: StackRun) -> None:
+    from tools import plan
+
+    text = plan.render(prod)
+    assert "WAF: per Host 302,000 and per IP 302,000 requests per 5 minutes;" in text
+    assert "; 1,009 WCU (1,500 in the base price)" in text
+    assert "WAF:" not in plan.render(dev)

@@ -17,6 +17,7 @@ from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
 from whitelabel.offline import Registered, StackRun, run_program
+from whitelabel.waf import PER_IP_RULE, PER_TENANT_RULE, WCU_INCLUDED
 
 DEPLOYMENT_TYPE = "aws:apigateway/deployment:Deployment"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -61,6 +62,48 @@ def route_removal_command(run: StackRun) -> str:
     return f"pulumi up --stack {run.stack} --replace '{engine_urn(run, deployment)}'"
 
 
+REST_API_TYPE = "aws:apigateway/restApi:RestApi"
+WEB_ACL_TYPE = "aws:wafv2/webAcl:WebAcl"
+
+
+def _posture(run: StackRun) -> list[str]:
+    """Tenants' tier and status, TLS, WAF, what is protected or retained, and the own domains' handoff records."""
+    lines: list[str] = []
+    tenants = run.outputs.get("tenants") or {}
+    lines.append(f"\nTenants ({len(tenants)}):")
+    width = max((len(n) for n in tenants), default=8)
+    for name in sorted(tenants):
+        tenant = tenants[name]
+        hosts = ", ".join(tenant.get("hostnames") or [])
+        lines.append(f"  {name:<{width}}  tier {tenant['tier']:<10} {tenant['status']:<9}  {hosts}")
+
+    # What the API itself is given (the custom domains get the same policy and mode: components/tenant_domains.py).
+    (api,) = run.of_type(REST_API_TYPE)
+    mode = api.inputs.get("endpointAccessMode") or "none (legacy policy)"
+    lines.append(f"\nTLS policy: {api.inputs.get('securityPolicy')}   endpoint access mode: {mode}")
+    acls = run.of_type(WEB_ACL_TYPE)
+    waf = f"on ({', '.join(str(a.inputs.get('name') or a.name) for a in acls)})" if acls else "off"
+    lines.append(f"WAF: {waf}")
+
+    protected = sorted(r.name for r in run.custom if r.protect)
+    retained = sorted(r.name for r in run.custom if r.retain_on_delete)
+    lines.append(f"\nProtected ({len(protected)}): `pulumi up` refuses to delete or replace them")
+    lines.extend(f"  {name}" for name in protected or ["(none)"])
+    lines.append(f"Retained on delete ({len(retained)}): removing them from the program leaves them in AWS")
+    lines.extend(f"  {name}" for name in retained or ["(none)"])
+
+    handoff = run.outputs.get("customDomainHandoff") or {}
+    if handoff:
+        lines.append("\nOwn domains: records to hand each customer (`pulumi stack output customDomainHandoff`):")
+    for name in sorted(handoff):
+        entry = handoff[name]
+        lines.append(f"  {name}: {entry['domain']} ({entry['status']})")
+        for record in entry.get("validationRecords") or []:
+            lines.append(f"    {record['name']} {record['type']} {record['value']}   (ACM validation)")
+        lines.append(f"    {entry['domain']} CNAME {entry['pointAt']}")
+    return lines
+
+
 def render(run: StackRun) -> str:
     """The plan as text for a person."""
     lines: list[str] = []
@@ -88,10 +131,14 @@ def render(run: StackRun) -> str:
             extra = f"; own domain {handoff[name]['domain']} ({handoff[name]['status']})"
         lines.append(f"  {name:<{width}}  {endpoints[name]:<45} {kind}{extra}")
 
+    lines.extend(_posture(run))
+
     lines.append("\nRoutes (every customer subdomain):")
     for method, path, target in route_table(build_routes()):
         lines.append(f"  {method:<4} {path:<22} → {target}")
     lines.append(f"\nStage: {run.outputs.get('stageName')}   Docs bucket: {run.outputs.get('docsBucket')}")
+    if "wafCapacity" in run.outputs:
+        lines.append(waf_summary(run))
     lines.append(
         "\nRemoving a route takes two runs: the `pulumi up` that removes it deletes its method and resource, "
         "but the\ndeployment created in that same run still serves it. Then replace the deployment:"
@@ -100,6 +147,20 @@ def render(run: StackRun) -> str:
     # The operator's view (components/operations.py): what the dashboard shows, when alarms fire.
     lines.append("\n" + operations_summary(run))
     return "\n".join(lines)
+
+
+def waf_summary(run: StackRun) -> str:
+    """The web ACL's rate limits and capacity (our count, which the mocks report as AWS's `capacity`)."""
+    (acl,) = run.of_type("aws:wafv2/webAcl:WebAcl")
+    limits = {
+        rule["name"]: int(rule["statement"]["rateBasedStatement"]["limit"])
+        for rule in acl.inputs["rules"]
+        if "rateBasedStatement" in rule["statement"]
+    }
+    return (
+        f"WAF: per Host {limits[PER_TENANT_RULE]:,} and per IP {limits[PER_IP_RULE]:,} requests per 5 minutes;"
+        f" {int(run.outputs['wafCapacity']):,} WCU ({WCU_INCLUDED:,} in the base price)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -583,9 +583,12 @@ class WafSettings(_Model):
     enabled: CliBool = True
     # block: the managed rule groups and rate rules block; count: they only count (tuning).
     mode: Literal["block", "count"] = "block"
-    # Requests per 5 minutes: per Host header (one tenant's hostname) and per client IP.
-    per_tenant_limit: Int = Field(default=2000, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perTenantLimit")
-    per_ip_limit: Int = Field(default=1000, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perIpLimit")
+    # Requests per 5 minutes: per Host header (one tenant's hostname) and per client IP. Unset: derived from the
+    # tiers, and a per-Host limit below that is refused (whitelabel/waf.py, README "WAF").
+    per_tenant_limit: Int | None = Field(
+        default=None, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perTenantLimit"
+    )
+    per_ip_limit: Int | None = Field(default=None, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perIpLimit")
 
 
 class CacheSettings(_Model):
@@ -988,6 +991,9 @@ def _validate(raw: Mapping[str, Any], root: Path | None) -> Settings:
     from whitelabel.quotas import check_quotas
 
     check_quotas(settings)
+    from whitelabel.waf import check_waf
+
+    check_waf(settings)
     return settings
 
 

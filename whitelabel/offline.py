@@ -25,6 +25,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 from whitelabel.config import PROJECT
+from whitelabel.waf import rules_capacity
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -48,6 +49,11 @@ class Registered:
     retain_on_delete: bool = False
     protect: bool = False
     id: str = ""
+    # What the engine needs to diff a resource against its last state (tools/preview.py): a replacement
+    # order, properties that force a replacement, and the URNs the resource was known by before (aliases).
+    delete_before_replace: bool = False
+    replace_on_changes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -131,6 +137,9 @@ class AwsMocks(pulumi.runtime.Mocks):
                 retain_on_delete=bool(meta.get("retain_on_delete", False)),
                 protect=bool(meta.get("protect", False)),
                 id=resource_id if args.custom else "",
+                delete_before_replace=bool(meta.get("delete_before_replace", False)),
+                replace_on_changes=tuple(meta.get("replace_on_changes", ())),
+                aliases=tuple(meta.get("aliases", ())),
             )
         )
         return (resource_id if args.custom else None), outputs
@@ -214,6 +223,8 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:wafv2/webAcl:WebAcl":
             acl = inputs.get("name") or name
             out.update(id=h, arn=f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:regional/webacl/{acl}/{h}")
+            # AWS computes the web ACL's WCU from its rules; so do we, from what was registered.
+            out["capacity"] = rules_capacity(inputs.get("rules") or [])
         elif typ == "aws:ecs/cluster:Cluster":
             out["arn"] = f"arn:aws:ecs:{region}:{ACCOUNT_ID}:cluster/{name}"
             out["name"] = inputs.get("name") or name
@@ -275,8 +286,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 "dependencies": list(request.dependencies),
                 "retain_on_delete": request.retainOnDelete,
                 "protect": request.protect,
+                "delete_before_replace": request.deleteBeforeReplace,
+                "replace_on_changes": list(request.replaceOnChanges),
+                "aliases": self._alias_urns(request),
             }
         return super().RegisterResource(request)
+
+    def _alias_urns(self, request: Any) -> list[str]:
+        """The URNs (as this monitor makes them) that `aliases=` says the resource had before."""
+        urns: list[str] = []
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            # An unset field of a spec means "the same as now" (pulumi/pulumi, sdk/proto/alias.proto).
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return urns
 
 
 class StackFileError(pulumi.RunError):

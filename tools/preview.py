@@ -1,0 +1,134 @@
+"""Offline preview: what `pulumi up --stack <stack>` would change, shown without a cloud or the Pulumi CLI.
+
+Runs the real `__main__.py` under the mock engine twice: with `Pulumi.<stack>.yaml` as committed
+(`git show HEAD:Pulumi.<stack>.yaml`, or the file given with --base) standing for the stack's last state,
+and with the file as it is now. Prints each create, update (changed properties, secrets masked), replace
+and delete, grouped by tenant and component, with what is protected or retained.
+
+    python -m tools.preview --stack dev [--base path/to/Pulumi.dev.yaml]
+
+Exit status, as `terraform plan -detailed-exitcode`: 0 no change, 2 changes, 1 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from whitelabel import diff
+from whitelabel.config import ConfigError, check_stack_name, parse_settings, read_raw_config
+from whitelabel.offline import ROOT, StackRun, run_program, stack_file_config
+
+NO_CHANGES, ERROR, CHANGES = 0, 1, 2
+
+
+class PreviewError(Exception):
+    """The preview could not be made; the message is its one line."""
+
+
+def committed_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any] | None:
+    """The `config:` block of `Pulumi.<stack>.yaml` at HEAD, or None when HEAD has no such file (a new stack)."""
+    path = f"Pulumi.{stack}.yaml"
+    shown = subprocess.run(
+        ["git", "show", f"HEAD:{path}"], cwd=project_dir, capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0:
+        listed = subprocess.run(
+            ["git", "ls-tree", "--name-only", "HEAD", path],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if listed.returncode == 0 and not listed.stdout.strip():
+            return None
+        raise PreviewError(f"git show HEAD:{path}: {shown.stderr.strip() or 'failed'}")
+    return dict((yaml.safe_load(shown.stdout) or {}).get("config") or {})
+
+
+def file_config(path: Path) -> dict[str, Any]:
+    """The `config:` block of a stack file given by path."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise PreviewError(f"no base stack file: {path}") from None
+    return dict((document or {}).get("config") or {})
+
+
+def tenant_tokens(runs: Sequence[StackRun]) -> dict[str, list[str]]:
+    """Tenant → the names its resources carry (its name, its hostnames, its own domain), over every run."""
+    tokens: dict[str, list[str]] = {}
+    for run in runs:
+        settings = parse_settings(read_raw_config(run.config), root=ROOT)
+        for customer in settings.customers:
+            names = tokens.setdefault(customer.name, [])
+            for token in (customer.name, settings.fqdn(customer), customer.custom_domain):
+                if token and token not in names:
+                    names.append(token)
+    return tokens
+
+
+def _run(stack: str, config: Mapping[str, Any], which: str) -> StackRun:
+    try:
+        return run_program(stack, config=config)
+    except (pulumi.RunError, ConfigError) as error:
+        raise PreviewError(f"{which}: {error}") from None
+
+
+def preview(stack: str, base: Path | None = None) -> tuple[diff.Preview, str]:
+    """The steps from the base config to the working tree's, and the title naming both."""
+    check_stack_name(stack)
+    current_path = ROOT / f"Pulumi.{stack}.yaml"
+    try:
+        current = stack_file_config(stack)
+    except FileNotFoundError:
+        raise PreviewError(f"no stack file: {current_path}") from None
+    if base is not None:
+        base_config: dict[str, Any] | None = file_config(base)
+        base_name = str(base)
+    else:
+        base_config = committed_config(stack)
+        base_name = f"HEAD:Pulumi.{stack}.yaml"
+    new = _run(stack, current, f"Pulumi.{stack}.yaml")
+    runs = [new]
+    old_resources: list[Any] = []
+    if base_config is None:
+        base_name = "nothing (the stack file is not in HEAD: a new stack)"
+    else:
+        old = _run(stack, base_config, base_name)
+        runs.append(old)
+        old_resources = old.resources
+    title = f"Preview of stack {stack}: Pulumi.{stack}.yaml (working tree) against {base_name}"
+    return diff.diff(old_resources, new.resources, tenant_tokens(runs)), title
+
+
+def compare(old: StackRun, new: StackRun) -> diff.Preview:
+    """The steps from one run of the program (the last state) to another."""
+    return diff.diff(old.resources, new.resources, tenant_tokens([new, old]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to preview (default: dev)")
+    parser.add_argument(
+        "--base", type=Path, default=None, help="stack file standing for the last state (default: the one at HEAD)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        result, title = preview(args.stack, args.base)
+    except (PreviewError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return ERROR
+    print(diff.render(result, title))
+    return CHANGES if result.changes else NO_CHANGES
+
+
+if __name__ == "__main__":
+    sys.exit(main())
