@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -976,3 +977,21 @@ def test_a_stack_file_that_is_no_mapping_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.dev.yaml").write_text("- config\n")
     with pytest.raises(StackFileError, match=r"^Pulumi\.dev\.yaml: must be a mapping whose config: holds"):
         stack_file_config("dev", tmp_path)
+
+
+def test_make_preview_reports_a_yaml_error_in_either_stack_file_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools import preview
+
+    base = tmp_path / "base.yaml"
+    base.write_text("config:\n  whitelabel-gateway:customers:\n    acme: {\n")
+    assert preview.main(["--stack", "dev", "--base", str(base)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {base}:4: expected the node content, but found '<stream end>' (while parsing a flow node)\n"
+    # The working tree's stack file, named as the operator knows it.
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n   baseDomain: x\n")
+    monkeypatch.setattr(preview, "stack_file_config", functools.partial(stack_file_config, project_dir=tmp_path))
+    assert preview.main(["--stack", "dev", "--base", str(base)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Pulumi.dev.yaml:3: mapping values are not allowed here") and err.count("\n") == 1

@@ -316,13 +316,17 @@ class StackFileError(pulumi.RunError):
 def stack_file_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any]:
     """The `config:` block of `Pulumi.<stack>.yaml`, values as YAML gives them."""
     path = project_dir / f"Pulumi.{stack}.yaml"
-    text = path.read_text()
+    return stack_file_text_config(path.read_text(), path.name)
+
+
+def stack_file_text_config(text: str, name: str) -> dict[str, Any]:
+    """The `config:` block of a stack file's text, or `StackFileError` naming `name` (and the line)."""
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        raise StackFileError(_yaml_error_line(path.name, error)) from None
+        raise StackFileError(_yaml_error_line(name, error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
-        raise StackFileError(f"{path.name}: must be a mapping whose config: holds `namespace:key: value` lines")
+        raise StackFileError(f"{name}: must be a mapping whose config: holds `namespace:key: value` lines")
     return dict(document.get("config") or {})
 
 
