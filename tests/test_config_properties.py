@@ -558,8 +558,8 @@ def mistaken_configs(draw: st.DrawFn) -> tuple[str, str | None, dict[str, Any]]:
             first = copy.deepcopy(customers[0]) if customers else {"name": "acme"}
             if isinstance(raw["customers"], dict):
                 # Keys cannot repeat: the name form's duplicate is an entry naming another customer.
-                raw["customers"]["zz-other"] = first if customers else None
-                raw["customers"].setdefault("acme", {})
+                raw["customers"].setdefault(first["name"], {})
+                raw["customers"]["zz-other"] = first
             else:
                 raw["customers"] += [first, copy.deepcopy(first)]
         elif choice == "subdomain":
