@@ -535,7 +535,8 @@ def mistaken_configs(draw: st.DrawFn) -> tuple[str, str | None, dict[str, Any]]:
         _set(raw, path, value)
         touched = _readme_key(path)
     elif kind in ("unknown key", "misspelt key"):
-        parents = [()] + [p for p in paths if isinstance(_get(raw, p), dict)]
+        # Not `customers` itself: in the name form any key there is a customer's name, not an unknown key.
+        parents = [()] + [p for p in paths if isinstance(_get(raw, p), dict) and p != ("customers",)]
         parents += [p for p in _entries(raw) if isinstance(_get(raw, p), dict)]
         parent = pick.choice(parents)
         node = _get(raw, parent)
