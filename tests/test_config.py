@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
-from tests.conftest import customers_config
+from tests.conftest import customers_config, inputs_by_urn
 from whitelabel.config import (
+    AWS_CONFIG_KEYS,
     ConfigError,
+    check_provider_keys,
     check_stack_name,
+    customer_entries,
     parse_settings,
     read_raw_config,
     resource_prefix,
 )
-from whitelabel.offline import ROOT, AwsMocks, engine_config, run_program, stack_file_config
+from whitelabel.offline import ROOT, AwsMocks, StackFileError, engine_config, run_program, stack_file_config
 
 BASE = {"baseDomain": "example.com", "customers": [{"name": "acme"}]}
 
@@ -69,8 +74,8 @@ INVALID = [
     (with_(baseDomain="localhost"), "baseDomain", "lowercase DNS name"),
     (with_(hostedZone="other.org"), "hostedZone", "must be baseDomain"),
     ({"baseDomain": "example.com"}, "customers", "is required"),
-    (with_(customers="acme"), "customers", "must be a list"),
-    (with_(customers={"name": "acme"}), "customers", "must be a list"),
+    (with_(customers="acme"), "customers", "must be a mapping from customer name to its keys, or a list"),
+    (with_(customers={"name": "acme"}), "customers.name", "must be a mapping of the customer's keys"),
     (with_(customers=[{"name": "acme"}, "globex"]), "customers[1]", "must be a mapping"),
     (with_(customers=[{"subdomain": "acme"}]), "customers[0].name", "is required"),
     (with_(customers=[{"name": "Acme"}]), "customers[0].name", "lowercase DNS label"),
@@ -90,7 +95,11 @@ INVALID = [
     (with_(customers=[{"name": "wildcard", "subdomain": "wild"}]), "customers[0].name", "is reserved"),
     (with_(customers=[{"name": "acme", "subdomain": "api"}]), "customers[0].subdomain", "reserved by the platform"),
     (with_(customers=[{"name": "acme", "subdomain": "status"}]), "customers[0].subdomain", "reserved"),
-    (with_(customers=[{"name": "acme", "dedicatedDomain": "yes"}]), "customers[0].dedicatedDomain", "boolean"),
+    (
+        with_(customers=[{"name": "acme", "dedicatedDomain": "yes"}]),
+        "customers[0].dedicatedDomain",
+        "must be true or false (not 'yes')",
+    ),
     (with_(customers=[{"name": "acme", "dedicated": True}]), "customers[0].dedicated", "not a known key"),
     (
         with_(
@@ -123,47 +132,51 @@ INVALID = [
     (with_(network={"natGateways": 3}), "network.natGateways", "3 must not exceed availabilityZones (2)"),
     (with_(network={"cidr": "10.0.0.0/8"}), "network.cidr", "prefix between /16 and /20"),
     (with_(network={"cidr": "banana"}), "network.cidr", "IPv4 CIDR"),
-    (with_(network={"availabilityZones": 1}), "network.availabilityZones", "greater than or equal to 2"),
+    (with_(network={"availabilityZones": 1}), "network.availabilityZones", "must be at least 2 (not 1)"),
     (with_(service1={"cpu": 256, "memory": 4096}), "service1.memory", "4096 does not fit cpu 256"),
     (with_(service1={"cpu": 300}), "service1.cpu", "300 is not a Fargate size"),
     (with_(service1={"image": "x", "prot": 80}), "service1.prot", "not a known key"),
     (with_(service2={"minSize": 3, "maxSize": 2}), "service2.minSize", "3 must not exceed maxSize (2)"),
     (with_(service2={"desiredCapacity": 9}), "service2.desiredCapacity", "9 must lie between minSize (1)"),
-    (with_(throttle={"rateLimit": 0}), "throttle.rateLimit", "greater than 0"),
-    (with_(quotas={"customDomains": 0}), "quotas.customDomains", "greater than or equal to 1"),
-    (with_(manageAccountLogging="maybe"), "manageAccountLogging", "boolean"),
-    (with_(protectResources=1), "protectResources", "boolean"),
+    (with_(throttle={"rateLimit": 0}), "throttle.rateLimit", "must be greater than 0 (not 0)"),
+    (with_(quotas={"customDomains": 0}), "quotas.customDomains", "must be at least 1 (not 0)"),
+    (with_(manageAccountLogging="maybe"), "manageAccountLogging", "must be true or false (not 'maybe')"),
+    (with_(protectResources=1), "protectResources", "must be true or false (not 1)"),
     (with_(namePrefix="Acme"), "namePrefix", "lowercase DNS label of at most 24"),
     (with_(namePrefix="a" * 25), "namePrefix", "at most 24"),
     (with_(namePrefix="-acme"), "namePrefix", "lowercase DNS label"),
-    (with_(tenantDns="perTenant"), "tenantDns", "'perCustomer' or 'wildcard'"),
+    (with_(tenantDns="perTenant"), "tenantDns", "must be 'perCustomer' or 'wildcard' (not 'perTenant')"),
     (with_(tiers={"Gold": {"rateLimit": 1, "burstLimit": 1}}), "tiers.Gold", "must be a tier name"),
     (with_(tiers={"gold": {"rateLimit": 1, "burstLimit": 1}}), "defaultTier", "one of gold"),
     (with_(tiers={}), "tiers", "at least one tier"),
-    (with_(tiers={"gold": {"rateLimit": 0, "burstLimit": 1}}), "tiers.gold.rateLimit", "greater than 0"),
-    (with_(tiers={"gold": {"rateLimit": 1, "burstLimit": -1}}), "tiers.gold.burstLimit", "greater than or equal"),
+    (with_(tiers={"gold": {"rateLimit": 0, "burstLimit": 1}}), "tiers.gold.rateLimit", "must be greater than 0"),
+    (with_(tiers={"gold": {"rateLimit": 1, "burstLimit": -1}}), "tiers.gold.burstLimit", "must be at least 0 (not -1)"),
     (with_(tiers={"gold": {"rateLimit": 1}}), "tiers.gold.burstLimit", "is required"),
     (with_(tiers={"gold": {"rateLimit": 1, "burstLimit": 1, "qouta": {}}}), "tiers.gold.qouta", "not a known"),
     (
         with_(tiers={"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": 0, "period": "DAY"}}}),
         "tiers.standard.quota.limit",
-        "greater than or equal to 1",
+        "must be at least 1 (not 0)",
     ),
     (
         with_(tiers={"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": 5, "period": "YEAR"}}}),
         "tiers.standard.quota.period",
-        "'DAY', 'WEEK' or 'MONTH'",
+        "must be 'DAY', 'WEEK' or 'MONTH' (not 'YEAR')",
     ),
     (with_(defaultTier="gold"), "defaultTier", "is not a configured tier: one of standard"),
     (with_(customers=[{"name": "acme", "tier": "gold"}]), "customers[0].tier", "not a configured tier: one of"),
     (with_(customers=[{"name": "acme", "tier": "Gold"}]), "customers[0].tier", "must be a tier name"),
-    (with_(customers=[{"name": "acme", "suspended": "yes"}]), "customers[0].suspended", "boolean"),
-    (with_(authorizer={"cacheTtlSeconds": 3601}), "authorizer.cacheTtlSeconds", "less than or equal to 3600"),
-    (with_(authorizer={"cacheTtlSeconds": -1}), "authorizer.cacheTtlSeconds", "greater than or equal to 0"),
-    (with_(authorizer={"registryCacheSeconds": 301}), "authorizer.registryCacheSeconds", "less than or equal"),
+    (
+        with_(customers=[{"name": "acme", "suspended": "yes"}]),
+        "customers[0].suspended",
+        "must be true or false (not 'yes')",
+    ),
+    (with_(authorizer={"cacheTtlSeconds": 3601}), "authorizer.cacheTtlSeconds", "must be at most 3600 (not 3601)"),
+    (with_(authorizer={"cacheTtlSeconds": -1}), "authorizer.cacheTtlSeconds", "must be at least 0 (not -1)"),
+    (with_(authorizer={"registryCacheSeconds": 301}), "authorizer.registryCacheSeconds", "must be at most 300"),
     (with_(quotas={"apiKeys": 10_001}), "quotas.apiKeys", "AWS does not raise"),
-    (with_(quotas={"apiKeys": 0}), "quotas.apiKeys", "greater than or equal to 1"),
-    (with_(quotas={"usagePlans": 0}), "quotas.usagePlans", "greater than or equal to 1"),
+    (with_(quotas={"apiKeys": 0}), "quotas.apiKeys", "must be at least 1 (not 0)"),
+    (with_(quotas={"usagePlans": 0}), "quotas.usagePlans", "must be at least 1 (not 0)"),
     (with_(network={"zoneIds": ["euw1-az1", "eu-west-1a"]}), "network.zoneIds", "'eu-west-1a' is not an"),
     (with_(network={"zoneIds": ["euw1-az1", "euw1-az1"]}), "network.zoneIds", "euw1-az1 listed more than once"),
     (
@@ -190,7 +203,7 @@ def test_each_broken_rule_names_key_entry_and_rule(raw: dict[str, Any], key: str
     [
         ([{"name": "acme"}, {"name": "Bad Name"}], "whitelabel-gateway:customers[1].name: 'Bad Name' must be"),
         ([{"name": "acme", "dedicatedDomian": True}], "whitelabel-gateway:customers[0].dedicatedDomian: is not"),
-        ("acme", "whitelabel-gateway:customers: must be a list"),
+        ("acme", "whitelabel-gateway:customers: must be a mapping from customer name to its keys, or a list"),
         (
             [
                 {
@@ -658,9 +671,9 @@ def test_a_trailing_newline_is_not_part_of_a_valid_value(raw: dict[str, Any], ke
 @pytest.mark.parametrize(
     ("section", "key", "value", "rule"),
     [
-        ("throttle", "burstLimit", 2**31, "less than or equal to 2147483647"),
-        ("alarms", "authorizerErrors", 10**100, "less than or equal to 2147483647"),
-        ("quotas", "recordsPerZone", 2**63, "less than or equal to 2147483647"),
+        ("throttle", "burstLimit", 2**31, "must be at most 2147483647"),
+        ("alarms", "authorizerErrors", 10**100, "must be at most 2147483647"),
+        ("quotas", "recordsPerZone", 2**63, "must be at most 2147483647"),
         ("throttle", "rateLimit", float("inf"), "finite number"),
         ("throttle", "rateLimit", "inf", "finite number"),
         ("throttle", "rateLimit", float("nan"), "finite number"),
@@ -675,7 +688,10 @@ def test_numbers_are_finite_and_fit_awss_32_bit_integers(section: str, key: str,
 
 def test_a_tier_quota_limit_beyond_32_bits_is_refused() -> None:
     tiers = {"standard": {"rateLimit": 1, "burstLimit": 1, "quota": {"limit": 2**31, "period": "DAY"}}}
-    with pytest.raises(ConfigError, match=r"^whitelabel-gateway:tiers\.standard\.quota\.limit: .* 2147483647$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^whitelabel-gateway:tiers\.standard\.quota\.limit: must be at most 2147483647 \(not 2147483648\)$",
+    ):
         parse_settings(with_(tiers=tiers))
 
 
@@ -793,3 +809,297 @@ def test_an_issuer_shared_by_three_customers_is_checked_for_every_pair() -> None
         parse_settings(raw)
     assert caught.value.key == "customers[2].mtlsIssuers"
     assert "is also accepted for customers[0]" in caught.value.rule
+
+
+# -- issue 15: customers by name; errors a person can act on -------------------------------------------
+
+CUSTOMERS_KEY = "whitelabel-gateway:customers"
+
+
+def test_the_committed_stack_files_name_their_customers() -> None:
+    for stack, names in (("dev", ["acme", "globex"]), ("prod", ["acme", "globex", "initech"])):
+        customers = stack_file_config(stack)[CUSTOMERS_KEY]
+        assert isinstance(customers, dict) and list(customers) == names, stack
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_forms_of_customers_give_the_same_resources_under_the_same_urns(stack: str) -> None:
+    by_name = stack_file_config(stack)
+    as_list = {**by_name, CUSTOMERS_KEY: customer_entries(by_name[CUSTOMERS_KEY])}
+    assert isinstance(as_list[CUSTOMERS_KEY], list) and as_list[CUSTOMERS_KEY][0] == {"name": "acme"}
+    named, listed = run_program(stack, by_name), run_program(stack, as_list)
+    # Every URN, its parent, its inputs, dependencies (registered concurrently: compared as sets) and options;
+    # and the stack's outputs.
+    shape = {
+        r.urn: (r.type, r.parent, r.inputs, sorted(r.dependencies), r.protect, r.retain_on_delete)
+        for r in named.resources
+    }
+    assert len(shape) == len(named.resources) > 100
+    assert shape == {
+        r.urn: (r.type, r.parent, r.inputs, sorted(r.dependencies), r.protect, r.retain_on_delete)
+        for r in listed.resources
+    }
+    assert named.outputs == listed.outputs and set(named.outputs["customerEndpoints"]) == set(by_name[CUSTOMERS_KEY])
+
+
+def test_the_order_of_named_customers_changes_no_resource() -> None:
+    # The engine hands an object over as JSON text; the order of its keys is not the operator's.
+    values = stack_file_config("prod")
+    reversed_ = {**values, CUSTOMERS_KEY: dict(reversed(values[CUSTOMERS_KEY].items()))}
+    assert inputs_by_urn(run_program("prod", values)) == inputs_by_urn(run_program("prod", reversed_))
+
+
+def test_a_named_customer_takes_its_name_from_its_key_and_an_empty_entry_is_all_defaults() -> None:
+    # `pulumi config set --path 'customers.acme.tier' gold` (and an `acme: null` left by an edit), as the
+    # engine hands them over: JSON text.
+    customers = {"acme": {"tier": "gold"}, "globex": None, "initech": {}, "hooli": {"name": "hooli"}}
+    raw = read_raw_config(
+        engine_config(
+            {
+                **BASE,
+                "customers": customers,
+                "tiers": {"standard": {"rateLimit": 1, "burstLimit": 1}, "gold": {"rateLimit": 2, "burstLimit": 2}},
+            }
+        )
+    )
+    settings = parse_settings(raw)
+    assert [(c.name, c.subdomain, c.tier, c.dedicated_domain) for c in settings.customers] == [
+        ("acme", "acme", "gold", False),
+        ("globex", "globex", None, False),
+        ("initech", "initech", None, False),
+        ("hooli", "hooli", None, False),
+    ]
+    assert parse_settings(with_(customers={})).customers == []
+
+
+BY_NAME_INVALID = [
+    ({"acme": {"tier": "gold"}}, "customers.acme.tier", "'gold' is not a configured tier: one of standard"),
+    ({"acme": {"dedicatedDomain": "yes"}}, "customers.acme.dedicatedDomain", "must be true or false (not 'yes')"),
+    ({"acme": {"dedicatedDomian": True}}, "customers.acme.dedicatedDomian", "did you mean `dedicatedDomain`?"),
+    ({"acme": {"name": "globex"}}, "customers.acme.name", "'globex' differs from the entry's key 'acme'"),
+    ({"acme": "dedicated"}, "customers.acme", "must be a mapping of the customer's keys (it may be empty: {})"),
+    ({"acme": [], "globex": {}}, "customers.acme", "must be a mapping of the customer's keys"),
+    ({"Acme": {}}, "customers.Acme", "'Acme' must be a lowercase DNS label"),
+    ({"bad name": {}}, 'customers["bad name"]', "'bad name' must be a lowercase DNS label"),
+    ({"www": {}}, "customers.www", "'www' is reserved by the platform"),
+    ({"wildcard": {"subdomain": "wild"}}, "customers.wildcard", "'wildcard' is reserved"),
+    ({"acme": {"subdomain": "api"}}, "customers.acme.subdomain", "'api' is reserved by the platform"),
+    (
+        {"acme": {}, "globex": {"subdomain": "acme"}},
+        "customers.globex.subdomain",
+        "subdomain 'acme' is already used by customers.acme; subdomains must be unique",
+    ),
+    (
+        {"acme": {"customDomain": "api.acme.org"}, "globex": {"customDomain": "api.acme.org"}},
+        "customers.globex.customDomain",
+        "'api.acme.org' is already used by customers.acme",
+    ),
+    ({"acme": {"customDomainValidated": True}}, "customers.acme.customDomainValidated", "customDomain is not"),
+    (
+        {"acme": {"dedicatedDomain": True, "mtlsTruststore": "s3://trust/ca.pem", "mtlsIssuers": ["CN=Acme CA"]}},
+        "customers.acme.mtlsTruststore",
+        "needs tlsPolicy TLS_1_2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("customers", "key", "rule"), BY_NAME_INVALID, ids=[k for _, k, _ in BY_NAME_INVALID])
+def test_errors_in_the_name_form_name_the_customer(customers: dict[str, Any], key: str, rule: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(customers=customers))
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"whitelabel-gateway:{key}: ") and rule in caught.value.rule
+    assert not re.search(r"customers\[\d", str(caught.value)), "an index where the operator wrote a name"
+
+
+def test_errors_in_the_list_form_keep_the_index() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(customers=[{"name": "acme"}, {"name": "globex", "subdomain": "acme"}]))
+    assert str(caught.value) == (
+        "whitelabel-gateway:customers[1].subdomain: subdomain 'acme' is already used by customers[0];"
+        " subdomains must be unique"
+    )
+
+
+def test_a_named_customers_error_stops_the_real_program_before_any_resource() -> None:
+    mocks = AwsMocks("eu-west-1")
+    values = stack_file_config("dev")
+    values[CUSTOMERS_KEY]["initech"] = {"tier": "premium"}
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", values, mocks=mocks)
+    assert (
+        str(caught.value)
+        == "whitelabel-gateway:customers.initech.tier: 'premium' is not a configured tier: one of standard"
+    )
+    assert mocks.registered == []
+
+
+# Wrong types, in our words: never pydantic's "Input should be a valid boolean".
+WRONG_TYPES = [
+    (with_(dualStack="maybe"), "dualStack", "must be true or false (not 'maybe')"),
+    (with_(waf={"enabled": 1}), "waf.enabled", "must be true or false (not 1)"),
+    (with_(tracing=None), "tracing", "must be true or false (it is empty)"),
+    (with_(service1={"port": "eighty"}), "service1.port", "must be a whole number (not 'eighty')"),
+    (with_(service1={"port": 80.5}), "service1.port", "must be a whole number (not 80.5)"),
+    (with_(logRetentionDays="two weeks"), "logRetentionDays", "must be a whole number (not 'two weeks')"),
+    (with_(throttle={"rateLimit": "fast"}), "throttle.rateLimit", "must be a number (not 'fast')"),
+    (with_(cache={"sizeGb": [1]}), "cache.sizeGb", "must be a number (not [1])"),
+    (with_(baseDomain=5), "baseDomain", "must be text (not 5)"),
+    (with_(customers=[{"name": "acme", "tier": 3}]), "customers[0].tier", "must be text (not 3)"),
+    (with_(customers={"acme": {"subdomain": True}}), "customers.acme.subdomain", "must be text (not True)"),
+    (with_(alarms={"email": "ops@example.com"}), "alarms.email", "must be a list (not 'ops@example.com')"),
+    (with_(network={"zoneIds": "euw1-az1"}), "network.zoneIds", "must be a list (not 'euw1-az1')"),
+    (with_(network="big"), "network", "must be a mapping of keys to values"),
+    (with_(waf={"mode": "deny"}), "waf.mode", "must be 'block' or 'count' (not 'deny')"),
+    (with_(service1={"port": 0}), "service1.port", "must be at least 1 (not 0)"),
+    (with_(service1={"port": 70000}), "service1.port", "must be at most 65535 (not 70000)"),
+    (with_(alarms={"serverErrorRatePercent": 0}), "alarms.serverErrorRatePercent", "must be greater than 0 (not 0)"),
+    (
+        with_(service2={"instanceType": "t3"}),
+        "service2.instanceType",
+        "'t3' must be an EC2 instance type such as t3.micro or m7i.large",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "key", "rule"), WRONG_TYPES, ids=[f"{k}:{r}" for _, k, r in WRONG_TYPES])
+def test_a_wrong_type_is_refused_in_our_words(raw: dict[str, Any], key: str, rule: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert (caught.value.key, caught.value.rule) == (key, rule)
+    assert "should" not in str(caught.value) and "Input" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("customers[4].name", "customers[4].name"),
+        ("customers.acme.tier", "customers.acme.tier"),
+        ("waf.enabled", "waf.enabled"),
+        ("tiers.gold.quota.limit", "tiers.gold.quota.limit"),
+    ],
+)
+def test_a_key_set_without_path_says_to_use_path(key: str, shown: str) -> None:
+    # `pulumi config set 'waf.enabled' false` (no --path) stores a key literally named `waf.enabled`.
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(read_raw_config(engine_config({**BASE, key: "x"})))
+    assert str(caught.value) == (
+        f"whitelabel-gateway:{shown}: is not a known key; it looks like a path: use pulumi config set --path"
+        f" '{key}' <value> (and remove this one: pulumi config rm '{key}')"
+    )
+
+
+def test_a_dotted_key_that_is_no_path_into_our_keys_is_only_unknown() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(**{"wafs.enabled": False}))
+    assert caught.value.key == '["wafs.enabled"]' and "looks like a path" not in caught.value.rule
+
+
+def test_a_forgotten_path_stops_the_real_program_before_any_resource() -> None:
+    mocks = AwsMocks("eu-west-1")
+    values = {**stack_file_config("dev"), "whitelabel-gateway:customers[2].name": "initech"}
+    with pytest.raises(
+        pulumi.RunError, match=r"^whitelabel-gateway:customers\[2\]\.name: is not a known key; it looks"
+    ):
+        run_program("dev", values, mocks=mocks)
+    assert mocks.registered == []
+
+
+def installed_aws_config_keys() -> set[str]:
+    """The `aws:` keys the installed pulumi-aws SDK reads (`__config__.get…('<key>')` in config/vars.py)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pulumi_aws.config.vars")
+    assert spec is not None and spec.origin is not None
+    return set(re.findall(r"__config__\.get\w*\('(\w+)'\)", Path(spec.origin).read_text()))
+
+
+def test_the_aws_key_list_is_the_installed_providers() -> None:
+    # If this fails after a pulumi-aws upgrade, copy the new key list into AWS_CONFIG_KEYS.
+    assert set(AWS_CONFIG_KEYS) == installed_aws_config_keys()
+    assert {"region", "profile", "accessKey", "secretKey", "token", "assumeRoles", "defaultTags"} <= set(
+        AWS_CONFIG_KEYS
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [("regoin", "region"), ("Region", "region"), ("profle", "profile"), ("defaultTag", "defaultTags")],
+)
+def test_a_misspelt_aws_key_stops_the_real_program_with_did_you_mean(key: str, meant: str) -> None:
+    mocks = AwsMocks("eu-west-1")
+    values = {**stack_file_config("dev"), f"aws:{key}": "x"}
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", values, mocks=mocks)
+    assert str(caught.value) == f"aws:{key}: is not a key of the aws provider; did you mean `aws:{meant}`?"
+    assert mocks.registered == []
+
+
+def test_known_aws_keys_and_unrelated_ones_are_left_to_the_provider() -> None:
+    check_provider_keys(f"aws:{key}" for key in AWS_CONFIG_KEYS)
+    # Far from every key we know: a newer provider's key, which the provider itself judges.
+    check_provider_keys(["aws:somethingQuiteNew", "whitelabel-gateway:regoin", "other:profle"])
+    with pytest.raises(ConfigError, match=r"^aws:defaultTags\.tags\.team: is not a known key; it looks like a path"):
+        check_provider_keys(["aws:defaultTags.tags.team"])
+
+
+def test_a_yaml_syntax_error_in_a_stack_file_is_one_line_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import functools
+
+    from tools import plan
+
+    lines = (ROOT / "Pulumi.dev.yaml").read_text().splitlines()
+    broken = next(i for i, line in enumerate(lines) if line.strip() == "dedicatedDomain: true")
+    lines[broken] = lines[broken] + ": yes"  # a colon too many
+    (tmp_path / "Pulumi.dev.yaml").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(plan, "run_program", functools.partial(run_program, project_dir=tmp_path))
+    assert plan.main(["--stack", "dev"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"error: Pulumi.dev.yaml:{broken + 1}: mapping values are not allowed here\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (
+            'config:\n  aws:region: "eu-west-1\n',
+            3,
+            "found unexpected end of stream (while scanning a quoted scalar from line 2)",
+        ),
+        ("config:\n  whitelabel-gateway:customers: [acme\n  aws:region: x\n", 3, "expected ',' or ']'"),
+        ("config:\n\taws:region: x\n", 2, "found character '\\t' that cannot start any token"),
+    ],
+)
+def test_yaml_errors_name_the_line_yaml_stopped_at(tmp_path: Path, text: str, line: int, words: str) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    with pytest.raises(StackFileError) as caught:
+        stack_file_config("dev", tmp_path)
+    assert str(caught.value).startswith(f"Pulumi.dev.yaml:{line}: {words}")
+    assert "\n" not in str(caught.value) and str(tmp_path) not in str(caught.value)
+
+
+def test_a_stack_file_that_is_no_mapping_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text("- config\n")
+    with pytest.raises(StackFileError, match=r"^Pulumi\.dev\.yaml: must be a mapping whose config: holds"):
+        stack_file_config("dev", tmp_path)
+
+
+def test_make_preview_reports_a_yaml_error_in_either_stack_file_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools import preview
+
+    base = tmp_path / "base.yaml"
+    base.write_text("config:\n  whitelabel-gateway:customers:\n    acme: {\n")
+    assert preview.main(["--stack", "dev", "--base", str(base)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {base}:4: expected the node content, but found '<stream end>' (while parsing a flow node)\n"
+    # The working tree's stack file, named as the operator knows it.
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n   baseDomain: x\n")
+    monkeypatch.setattr(preview, "stack_file_config", functools.partial(stack_file_config, project_dir=tmp_path))
+    assert preview.main(["--stack", "dev", "--base", str(base)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Pulumi.dev.yaml:3: mapping values are not allowed here") and err.count("\n") == 1

@@ -35,6 +35,7 @@ from whitelabel.config import (
     RESERVED_SUBDOMAINS,
     ConfigError,
     Settings,
+    customer_entries,
     known_keys,
     parse_settings,
     read_raw_config,
@@ -98,16 +99,20 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def model_fields(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, Any, bool]]:
-    """Every key of the model as README spells it (`customers[i].tier`, `tiers.<name>.rateLimit`), with
+    """Every key of the model as README spells it (`customers.<name>.tier`, `tiers.<name>.rateLimit`), with
     its field and whether it holds further keys."""
     for name, field in model.model_fields.items():
         key = prefix + (field.alias or name)
+        if key == "customers.<name>.name":
+            continue  # README's form: the name is the entry's key (`customers.<name>`)
         inner = _model_in(field.annotation)
         yield key, field, inner is not None
         if inner is None:
             continue
         if get_origin(field.annotation) is list:
-            yield from model_fields(inner, f"{key}[i].")
+            # Customers: a mapping name → entry in README (a list of entries with `name` works too).
+            yield f"{key}.<name>", field, True
+            yield from model_fields(inner, f"{key}.<name>.")
         elif get_origin(field.annotation) is dict:
             yield from model_fields(inner, f"{key}.<name>.")
         else:
@@ -136,7 +141,11 @@ QUOTED = r'\["(?:[^"\\]|\\.)*"\]'
 
 
 def normalise(key: str) -> str:
-    """`customers[3].tier` → `customers[i].tier`; `tiers.gold.rateLimit` → `tiers.<name>.rateLimit`."""
+    """`customers[3].tier` and `customers.acme.tier` → `customers.<name>.tier` (`customers[3].name` →
+    `customers.<name>`: README's key for the name); `tiers.gold.rateLimit` → `tiers.<name>.rateLimit`."""
+    entry = rf"^customers(?:\[\d+\]|\.[A-Za-z0-9_-]+|{QUOTED})"
+    key = re.sub(rf"{entry}\.name\Z", "customers.<name>", key)
+    key = re.sub(entry, "customers.<name>", key)
     key = re.sub(r"\[\d+\]", "[i]", key)
     return re.sub(rf"^tiers(?:\.[A-Za-z0-9_-]+|{QUOTED})", "tiers.<name>", key)
 
@@ -177,7 +186,11 @@ def check_contract(raw: dict[str, Any]) -> Settings | None:
         assert len(message) <= 1_000, f"a {len(message)}-character error line"
         assert error.rule and not error.rule.startswith(" ")
         assert str(ROOT) not in message, "no path of this machine in an error"
-        if error.rule.startswith("is not a known key"):
+        assert "should be" not in error.rule and "should match" not in error.rule, "pydantic's words, not ours"
+        if "looks like a path" in error.rule:
+            assert re.split(r"[.\[]", error.key)[0] in REFERENCE, f"a path into no key: {error.key!r}"
+            CASES["refused: forgotten --path"] += 1
+        elif error.rule.startswith("is not a known key"):
             assert unknown_key_under_reference(error.key), f"unknown key reported at {error.key!r}"
             CASES["refused: unknown key"] += 1
         else:
@@ -268,6 +281,7 @@ def valid_configs(draw: st.DrawFn, for_program: bool = False) -> dict[str, Any]:
 
     names = draw(st.lists(LABEL, max_size=5, unique=True))
     subdomains = draw(st.lists(LABEL, min_size=len(names), max_size=len(names), unique=True))
+    by_name = draw(st.booleans())  # README's form, `customers.<name>.<key>`, or the list of entries
     customers = []
     for index, name in enumerate(names):
         customer: dict[str, Any] = {"name": name}
@@ -287,6 +301,13 @@ def valid_configs(draw: st.DrawFn, for_program: bool = False) -> dict[str, Any]:
     used = [c.get("subdomain", c["name"]) for c in customers]
     assume(len(set(used)) == len(used))
     raw["customers"] = customers
+    if by_name:
+        # The name is the key; an entry may repeat it, and an entry with no keys may be `null`.
+        entries = {}
+        for c in customers:
+            entry = {k: v for k, v in c.items() if k != "name" or draw(st.booleans())}
+            entries[c["name"]] = entry or draw(st.sampled_from([{}, None]))
+        raw["customers"] = entries
 
     zones = draw(st.integers(2, 3 if for_program else 6))
     network: dict[str, Any] = {
@@ -380,11 +401,32 @@ def concrete_paths(raw: dict[str, Any]) -> list[tuple[str, ...]]:
             if part == "[i]":
                 expanded = [(*p, i) for p in expanded for i in range(len(_get(raw, p) or []))]
             elif part == "<name>":
-                expanded = [(*p, name) for p in expanded for name in (_get(raw, p) or {"standard": 0})]
+                expanded = [(*p, name) for p in expanded for name in _names(_get(raw, p))]
             else:
                 expanded = [(*p, part) for p in expanded]
         paths.extend(expanded)
     return paths
+
+
+def _names(node: Any) -> Iterator[Any]:
+    """The entries of a `<name>` part: a mapping's keys, a list's indexes (customers' list form); an unset
+    `tiers` stands for its default tier."""
+    if isinstance(node, list):
+        return iter(range(len(node)))
+    return iter(node or {"standard": 0})
+
+
+def _entries(raw: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The path of each customer entry, in either form."""
+    return [("customers", name) for name in _names(raw["customers"])] if raw["customers"] else []
+
+
+def _add_customer(raw: dict[str, Any], entry: dict[str, Any]) -> None:
+    """Add a customer in the form the config already uses (a mapping keeps `name` only as its key)."""
+    if isinstance(raw["customers"], dict):
+        raw["customers"][entry["name"]] = {k: v for k, v in entry.items() if k != "name"}
+    else:
+        raw["customers"].append(entry)
 
 
 def _get(raw: Any, path: tuple[Any, ...]) -> Any:
@@ -493,8 +535,9 @@ def mistaken_configs(draw: st.DrawFn) -> tuple[str, str | None, dict[str, Any]]:
         _set(raw, path, value)
         touched = _readme_key(path)
     elif kind in ("unknown key", "misspelt key"):
-        parents = [()] + [p for p in paths if isinstance(_get(raw, p), dict)]
-        parents += [("customers", i) for i in range(len(raw["customers"]))]
+        # Not `customers` itself: in the name form any key there is a customer's name, not an unknown key.
+        parents = [()] + [p for p in paths if isinstance(_get(raw, p), dict) and p != ("customers",)]
+        parents += [p for p in _entries(raw) if isinstance(_get(raw, p), dict)]
         parent = pick.choice(parents)
         node = _get(raw, parent)
         known = known_keys(parent)
@@ -511,22 +554,28 @@ def mistaken_configs(draw: st.DrawFn) -> tuple[str, str | None, dict[str, Any]]:
         touched = section
     elif kind == "duplicate":
         choice = draw(st.sampled_from(["customer", "subdomain", "customDomain", "zoneIds", "email"]))
-        customers = raw["customers"]
+        customers = customer_entries(raw["customers"])
         if choice == "customer" or not customers:
-            customers.append(copy.deepcopy(customers[0]) if customers else {"name": "acme"})
-            customers.append(copy.deepcopy(customers[-1]))
+            first = copy.deepcopy(customers[0]) if customers else {"name": "acme"}
+            if isinstance(raw["customers"], dict):
+                # Keys cannot repeat: the name form's duplicate is an entry naming another customer.
+                raw["customers"].setdefault(first["name"], {})
+                raw["customers"]["zz-other"] = first
+            else:
+                raw["customers"] += [first, copy.deepcopy(first)]
         elif choice == "subdomain":
-            customers.append({"name": "zz-other", "subdomain": customers[0].get("subdomain", customers[0]["name"])})
+            _add_customer(raw, {"name": "zz-other", "subdomain": customers[0].get("subdomain", customers[0]["name"])})
         elif choice == "customDomain":
-            customers.append({"name": "zz-other", "customDomain": "api.shared-own.net"})
-            customers.append({"name": "zz-other2", "customDomain": "api.shared-own.net"})
+            _add_customer(raw, {"name": "zz-other", "customDomain": "api.shared-own.net"})
+            _add_customer(raw, {"name": "zz-other2", "customDomain": "api.shared-own.net"})
         elif choice == "zoneIds":
             raw["network"]["zoneIds"] = ["euw1-az1"] * int(raw["network"]["availabilityZones"])
         else:
             raw["alarms"] = {"email": ["ops@example.com", "ops@example.com"]}
         touched = None
     else:  # missing
-        names = [("customers", i, "name") for i in range(len(raw["customers"]))]
+        # In the name form the name is the entry's key: nothing to leave out.
+        names = [(*p, "name") for p in _entries(raw) if isinstance(_get(raw, p), dict) and "name" in _get(raw, p)]
         path = pick.choice([("baseDomain",), ("customers",), *names])
         parent = _get(raw, path[:-1])
         if path[-1] in parent:
@@ -566,7 +615,7 @@ def _report_cases(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def test_readme_reference_and_model_name_the_same_keys() -> None:
     # Every key an error can name: the leaves and the sections and lists holding them.
-    described = set(LEAVES) | SECTIONS | {"customers", "tiers", "tiers.<name>.quota"}
+    described = set(LEAVES) | SECTIONS | {"customers", "customers.<name>", "tiers", "tiers.<name>.quota"}
     assert described - set(REFERENCE) == set(), "keys of the model missing from README's config reference"
     assert set(REFERENCE) - set(LEAVES) - CONTAINERS == set(), "README lists keys the model does not have"
 
@@ -625,6 +674,9 @@ def place(raw: dict[str, Any], key: str, seed: int) -> tuple[Any, ...] | None:
                 return None
             path += (rnd.randrange(len(node)),)
         elif part == "<name>":
+            if isinstance(node, list) and node:  # customers in the list form
+                path += (rnd.randrange(len(node)),)
+                continue
             if not isinstance(node, dict) or not node:
                 return None
             path += (rnd.choice(sorted(node)),)

@@ -241,7 +241,7 @@ def test_redeploys_when_an_integration_changes_but_not_otherwise(dev: StackRun) 
     assert _trigger(changed) != _trigger(dev)
 
     def add_customer(values: dict) -> None:
-        values["whitelabel-gateway:customers"].append({"name": "initech"})
+        values["whitelabel-gateway:customers"]["initech"] = {}
 
     assert _trigger(run_program("dev", edit=add_customer)) == _trigger(dev)
 

@@ -35,7 +35,7 @@ from whitelabel.access_log import (
     query_problems,
     referenced_fields,
 )
-from whitelabel.config import AlarmSettings, parse_settings
+from whitelabel.config import AlarmSettings, customer_entries, parse_settings
 from whitelabel.offline import StackRun, run_program, stack_file_config
 
 QUERY_TYPE = "aws:cloudwatch/queryDefinition:QueryDefinition"
@@ -572,7 +572,7 @@ def test_waf_widget_only_when_waf_is_on() -> None:
 
 # -- onboarding changes nothing here ----------------------------------------------------------------
 def test_adding_a_customer_changes_nothing_in_operations(dev: StackRun) -> None:
-    customers = stack_file_config("dev")["whitelabel-gateway:customers"]
+    customers = customer_entries(stack_file_config("dev")["whitelabel-gateway:customers"])
     after = run_program("dev", customers_config([*customers, {"name": "initech"}]))
     before_ops = {r.urn: r.inputs for r in operations_resources(dev)}
     after_ops = {r.urn: r.inputs for r in operations_resources(after)}

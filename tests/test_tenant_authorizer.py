@@ -27,6 +27,7 @@ from whitelabel.api_definition import (
     definition_document,
     definition_hash,
 )
+from whitelabel.config import customer_entries
 from whitelabel.offline import ACCOUNT_ID, Registered, StackRun, stack_file_config
 
 # Every variable a gateway response template may substitute; anything else would be echoed
@@ -179,7 +180,7 @@ def _customer_words(stack: str = "dev") -> set[str]:
     """Every customer name and hostname label the stack file holds."""
     config = stack_file_config(stack)
     base = config["whitelabel-gateway:baseDomain"]
-    names = {c["name"] for c in config["whitelabel-gateway:customers"]}
+    names = {c["name"] for c in customer_entries(config["whitelabel-gateway:customers"])}
     return names | {f"{n}.{base}" for n in names}
 
 

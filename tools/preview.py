@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 
 from whitelabel import diff
 from whitelabel.config import ConfigError, check_stack_name, parse_settings, read_raw_config
-from whitelabel.offline import ROOT, StackRun, run_program, stack_file_config
+from whitelabel.offline import ROOT, StackFileError, StackRun, run_program, stack_file_config, stack_file_text_config
 
 NO_CHANGES, ERROR, CHANGES = 0, 1, 2
 
@@ -50,16 +49,16 @@ def committed_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any] | N
         if listed.returncode == 0 and not listed.stdout.strip():
             return None
         raise PreviewError(f"git show HEAD:{path}: {shown.stderr.strip() or 'failed'}")
-    return dict((yaml.safe_load(shown.stdout) or {}).get("config") or {})
+    return stack_file_text_config(shown.stdout, f"HEAD:{path}")
 
 
 def file_config(path: Path) -> dict[str, Any]:
     """The `config:` block of a stack file given by path."""
     try:
-        document = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise PreviewError(f"no base stack file: {path}") from None
-    return dict((document or {}).get("config") or {})
+    return stack_file_text_config(text, str(path))
 
 
 def tenant_tokens(runs: Sequence[StackRun]) -> dict[str, list[str]]:
@@ -123,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result, title = preview(args.stack, args.base)
-    except (PreviewError, ConfigError) as error:
+    except (PreviewError, ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR
     print(diff.render(result, title))

@@ -12,7 +12,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -472,10 +472,14 @@ class Service1Settings(_Model):
         return self
 
 
+# An EC2 instance type: family, generation and options, a dot, then the size (t3.micro, m7i-flex.large).
+INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+\Z")
+
+
 class Service2Settings(_Model):
     """The EC2 web app (Auto Scaling group) behind `/service2`."""
 
-    instance_type: str = Field(default="t3.micro", pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", alias="instanceType")
+    instance_type: str = Field(default="t3.micro", alias="instanceType")
     port: Int = Field(default=80, ge=1, le=65535)
     min_size: Int = Field(default=1, ge=0, le=100, alias="minSize")
     max_size: Int = Field(default=2, ge=1, le=100, alias="maxSize")
@@ -486,6 +490,14 @@ class Service2Settings(_Model):
     @classmethod
     def _health_check_path(cls, value: str) -> str:
         return check_health_check_path(value)
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        # A pattern in the field would be refused in pydantic's words ("String should match pattern").
+        if not INSTANCE_TYPE_RE.match(value):
+            raise ValueError(f"{show(value)} must be an EC2 instance type such as t3.micro or m7i.large")
+        return value
 
     @model_validator(mode="after")
     def _sizes(self) -> Service2Settings:
@@ -855,7 +867,8 @@ def known_keys(parent: tuple[int | str, ...]) -> tuple[str, ...]:
         inner = _model_of(field.annotation) if field is not None else None
         if field is None or inner is None:
             return ()
-        mapping_key_next = get_origin(field.annotation) is dict
+        # A tier's name, or a customer's (customers in the name form): the entry's own key.
+        mapping_key_next = get_origin(field.annotation) in (dict, list)
         model = inner
     return tuple((f.alias or n) for n, f in model.model_fields.items())
 
@@ -868,19 +881,123 @@ def unknown_key_rule(key: str, known: tuple[str, ...]) -> str:
     return UNKNOWN_KEY_RULE
 
 
+def _given(value: Any) -> str:
+    """The value a type rule refused, for the end of its line: `(not 'yes')`, `(it is empty)`."""
+    return "(it is empty)" if value is None else f"(not {show(value)})"
+
+
+# Pydantic's type errors in our words: "must be true or false", not "Input should be a valid boolean".
+TYPE_RULES = {
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_parsing_size": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+}
+# Bounds, with the pydantic context key holding the bound.
+BOUND_RULES = {
+    "greater_than": ("gt", "must be greater than {}"),
+    "greater_than_equal": ("ge", "must be at least {}"),
+    "less_than": ("lt", "must be less than {}"),
+    "less_than_equal": ("le", "must be at most {}"),
+}
+
+
 def _rule(error: Mapping[str, Any]) -> str:
     kind = error["type"]
+    ctx = error.get("ctx") or {}
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
         loc = tuple(error["loc"])
         return unknown_key_rule(str(loc[-1]), known_keys(loc[:-1]))
-    if kind == "list_type":
-        return "must be a list of customer entries (it may be empty: [])"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a mapping of keys to values"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+    if kind in TYPE_RULES:
+        return f"{TYPE_RULES[kind]} {_given(error.get('input'))}"
+    if kind in BOUND_RULES:
+        bound, rule = BOUND_RULES[kind]
+        limit = ctx.get(bound)
+        shown = f"{limit:g}" if isinstance(limit, float) else limit  # 0, not 0.0
+        return f"{rule.format(shown)} {_given(error.get('input'))}"
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')} {_given(error.get('input'))}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    # Any other pydantic rule (a new one after an upgrade) still reads as a rule of ours.
+    return message.replace("Input should be", "must be").replace("should be", "must be")
+
+
+CUSTOMERS_RULE = (
+    "must be a mapping from customer name to its keys, or a list of customer entries (either may be empty: {} or [])"
+)
+
+
+def customer_entries(customers: Any) -> list[Any]:
+    """`customers` in the list form: in the mapping form each entry's `name` is its key, and an empty entry
+    (`acme: {}`, or `acme: null` as `pulumi config set --path 'customers.acme.<key>'` may leave it) is a
+    customer with every default."""
+    if not isinstance(customers, Mapping):
+        return list(customers)
+    return [
+        {**(entry or {}), "name": str(name)} if entry is None or isinstance(entry, Mapping) else entry
+        for name, entry in customers.items()
+    ]
+
+
+def _customer_entry_keys(customers: Mapping[Any, Any]) -> list[str]:
+    """The error key of each entry of the mapping form (`customers.acme`), checking each entry's shape."""
+    keys = []
+    for name, entry in customers.items():
+        key = f"customers{key_part(str(name))}"
+        if entry is not None and not isinstance(entry, Mapping):
+            raise ConfigError(key, "must be a mapping of the customer's keys (it may be empty: {})")
+        if entry and "name" in entry and entry["name"] != str(name):
+            raise ConfigError(
+                f"{key}.name",
+                f"{show(entry['name'])} differs from the entry's key {show(str(name))}: in the mapping form the key"
+                " is the name (leave name out)",
+            )
+        keys.append(key)
+    return keys
+
+
+_ENTRY_RE = re.compile(r"\bcustomers\[(\d+)\]")
+
+
+def _by_name(error: ConfigError, entry_keys: list[str]) -> ConfigError:
+    """The error with `customers[i]` said as the mapping form's `customers.<name>`: the entry the operator
+    wrote. The name is the entry's key there, so `customers[i].name` is the entry itself."""
+
+    def entry(match: re.Match[str]) -> str:
+        return entry_keys[int(match[1])]
+
+    key = _ENTRY_RE.sub(entry, re.sub(r"^(customers\[\d+\])\.name\Z", r"\1", error.key), count=1)
+    return ConfigError(key, _ENTRY_RE.sub(entry, error.rule))
+
+
+# A key such as `customers[4].name` or `waf.enabled`: what `pulumi config set` without `--path` stores.
+PATH_LIKE_RE = re.compile(r"^([A-Za-z0-9_-]+)[.\[][A-Za-z0-9_.\[\]-]{1,120}\Z")
+
+
+def forgotten_path_rule(key: str, known: tuple[str, ...], namespace: str = "") -> str | None:
+    """The rule for a key that is a path into a known key, set without `--path`; None for any other key.
+
+    namespace: written before the key in the commands (`aws:`); our own keys need none.
+    """
+    match = PATH_LIKE_RE.match(key)
+    if match is None or match[1] not in known:
+        return None
+    return (
+        f"is not a known key; it looks like a path: use pulumi config set --path '{namespace}{key}' <value>"
+        f" (and remove this one: pulumi config rm '{namespace}{key}')"
+    )
 
 
 def parse_settings(raw: Mapping[str, Any], *, root: Path | None = None) -> Settings:
@@ -891,12 +1008,30 @@ def parse_settings(raw: Mapping[str, Any], *, root: Path | None = None) -> Setti
     """
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
-            raise ConfigError(key_part(key, first=True), unknown_key_rule(key, TOP_LEVEL_KEYS))
-    if "customers" in raw and not isinstance(raw["customers"], list):
-        raise ConfigError("customers", "must be a list of customer entries (it may be empty: [])")
-    for index, entry in enumerate(raw.get("customers") or []):
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"customers[{index}]", "must be a mapping with at least a name")
+            rule = forgotten_path_rule(key, TOP_LEVEL_KEYS)
+            shown = key if rule is not None else key_part(key, first=True)
+            raise ConfigError(shown, rule or unknown_key_rule(key, TOP_LEVEL_KEYS))
+    customers = raw.get("customers")
+    entry_keys: list[str] | None = None  # the mapping form's entry keys, in the list form's order
+    if isinstance(customers, Mapping):
+        entry_keys = _customer_entry_keys(customers)
+        raw = {**raw, "customers": customer_entries(customers)}
+    elif "customers" in raw and not isinstance(customers, list):
+        raise ConfigError("customers", CUSTOMERS_RULE)
+    else:
+        for index, entry in enumerate(customers or []):
+            if not isinstance(entry, Mapping):
+                raise ConfigError(f"customers[{index}]", "must be a mapping with at least a name")
+    try:
+        return _validate(raw, root)
+    except ConfigError as error:
+        if entry_keys is None:
+            raise
+        raise _by_name(error, entry_keys) from None
+
+
+def _validate(raw: Mapping[str, Any], root: Path | None) -> Settings:
+    """`parse_settings` once `customers` is in the list form."""
     try:
         settings = Settings.model_validate(raw, context={"project_dir": root})
     except ValidationError as exc:
@@ -1078,6 +1213,70 @@ def engine_config_keys() -> set[str]:
     return set(runtime_config.get_config_env()) | set(current)
 
 
+# The aws provider's own config keys (`aws:<key>`), as pulumi-aws 7.51 reads them
+# (`pulumi_aws/config/vars.py`; "Configuration options",
+# https://www.pulumi.com/registry/packages/aws/installation-configuration/).
+# tests/test_config.py compares this with the installed provider SDK.
+AWS_CONFIG_KEYS = (
+    "accessKey",
+    "allowedAccountIds",
+    "assumeRoleWithWebIdentity",
+    "assumeRoles",
+    "customCaBundle",
+    "defaultTags",
+    "ec2MetadataServiceEndpoint",
+    "ec2MetadataServiceEndpointMode",
+    "endpoints",
+    "forbiddenAccountIds",
+    "httpProxy",
+    "httpsProxy",
+    "ignoreTags",
+    "insecure",
+    "maxRetries",
+    "noProxy",
+    "profile",
+    "region",
+    "retryMode",
+    "s3UsEast1RegionalEndpoint",
+    "s3UsePathStyle",
+    "secretKey",
+    "sharedConfigFiles",
+    "sharedCredentialsFiles",
+    "skipCredentialsValidation",
+    "skipMetadataApiCheck",
+    "skipRegionValidation",
+    "skipRequestingAccountId",
+    "stsRegion",
+    "tagPolicyCompliance",
+    "token",
+    "tokenBucketRateLimiterCapacity",
+    "useDualstackEndpoint",
+    "useFipsEndpoint",
+    "userAgents",
+)
+
+
+def check_provider_keys(full_keys: Iterable[str]) -> None:
+    """Refuse an `aws:` key that is a typo of a provider key (`aws:regoin`) or a path set without `--path`.
+
+    An unknown key close to none is left to the provider: a newer pulumi-aws may read keys this list lacks.
+    """
+    for full_key in sorted(full_keys):
+        namespace, _, key = full_key.partition(":")
+        if namespace != "aws" or key in AWS_CONFIG_KEYS:
+            continue
+        rule = forgotten_path_rule(key, AWS_CONFIG_KEYS, namespace="aws:")
+        if rule is not None:
+            raise ConfigError(key, rule, namespace="aws")
+        close = difflib.get_close_matches(key, AWS_CONFIG_KEYS, n=1, cutoff=0.6) if len(key) <= 100 else []
+        if close:
+            raise ConfigError(
+                key_part(key, first=True),
+                f"is not a key of the aws provider; did you mean `aws:{close[0]}`?",
+                namespace="aws",
+            )
+
+
 def load_settings() -> Settings:
     """Read this stack's config from the Pulumi runtime and validate it (and the stack name)."""
     import pulumi
@@ -1085,7 +1284,8 @@ def load_settings() -> Settings:
     # Names from the one private listing; every value through the public `pulumi.Config`.
     project_config = pulumi.Config(PROJECT)
     values: dict[str, str] = {}
-    for full_key in engine_config_keys():
+    keys = engine_config_keys()
+    for full_key in keys:
         namespace, _, key = full_key.partition(":")
         value = project_config.get(key) if namespace == PROJECT else None
         if value is not None:
@@ -1095,6 +1295,7 @@ def load_settings() -> Settings:
 
     try:
         check_stack_name(pulumi.get_stack())
+        check_provider_keys(keys)
         settings = parse_settings(read_raw_config(values))
         # Every name built from the stack name and namePrefix fits AWS's limit for its kind (issue 14).
         check_names(settings, pulumi.get_project(), pulumi.get_stack())

@@ -327,11 +327,43 @@ def _alias_specs(request: Any) -> list[dict[str, Any]]:
     return found
 
 
+class StackFileError(pulumi.RunError):
+    """A stack file that is not YAML: one line `Pulumi.<stack>.yaml:<line>: <problem>`, no traceback.
+
+    A RunError, so the offline commands report it as they report a refused config (tools/cli.py).
+    """
+
+
 def stack_file_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any]:
     """The `config:` block of `Pulumi.<stack>.yaml`, values as YAML gives them."""
     path = project_dir / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
+    return stack_file_text_config(path.read_text(), path.name)
+
+
+def stack_file_text_config(text: str, name: str) -> dict[str, Any]:
+    """The `config:` block of a stack file's text, or `StackFileError` naming `name` (and the line)."""
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise StackFileError(_yaml_error_line(name, error)) from None
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
+        raise StackFileError(f"{name}: must be a mapping whose config: holds `namespace:key: value` lines")
     return dict(document.get("config") or {})
+
+
+def _yaml_error_line(name: str, error: yaml.YAMLError) -> str:
+    """`Pulumi.dev.yaml:7: mapping values are not allowed here`: the file's name (never a path of this
+    machine), the 1-based line YAML stopped at, and its words for the problem."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
+        # An unclosed quote or bracket: YAML notices at the end, the mistake is where it opened.
+        context = f"{context} from line {context_mark.line + 1}"
+    where = f"{name}:{mark.line + 1}" if mark is not None else name
+    text = f"{where}: {problem}" + (f" ({context})" if context else "")
+    return " ".join(text.split())
 
 
 def engine_config(values: Mapping[str, Any]) -> dict[str, str]:

@@ -47,7 +47,7 @@ from tools.localstack_api import (  # noqa: E402
     registry_items,
 )
 from whitelabel.api_definition import build_routes, http_origin, s3_origin  # noqa: E402
-from whitelabel.config import Settings, parse_settings, read_raw_config, resource_prefix  # noqa: E402
+from whitelabel.config import Settings, customer_entries, parse_settings, read_raw_config, resource_prefix  # noqa: E402
 from whitelabel.policies import assume_role_policy  # noqa: E402
 from whitelabel.tenancy import Tenant, tenants  # noqa: E402
 
@@ -93,7 +93,11 @@ def contract_stack(extra: list[dict[str, Any]] | None = None, **keys: Any) -> Se
     extra: more customers; keys: more project keys (`tlsPolicy="TLS_1_2"`).
     """
     config = yaml.safe_load(STACK_FILE.read_text())["config"]
-    config[f"{PROJECT}:customers"] = [*config[f"{PROJECT}:customers"], *EXTRA_CUSTOMERS, *(extra or [])]
+    config[f"{PROJECT}:customers"] = [
+        *customer_entries(config[f"{PROJECT}:customers"]),
+        *EXTRA_CUSTOMERS,
+        *(extra or []),
+    ]
     config[f"{PROJECT}:tiers"] = TIERS
     for key, value in keys.items():
         config[f"{PROJECT}:{key}"] = value

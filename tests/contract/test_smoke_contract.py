@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tools import smoke
+from whitelabel.config import customer_entries
 
 from .conftest import EXTRA_CUSTOMERS, PROJECT, STACK_FILE, STAGE, TIERS, Registry, contract_stack
 
@@ -33,7 +34,7 @@ def _fresh_authorizer(decisions: Any) -> None:
 def write_stack(tmp_path: Path, api: str, registry: Registry) -> tuple[Path, Path]:
     """The contract stack as a stack file, and the outputs `pulumi stack output --json` would print."""
     config = yaml.safe_load(STACK_FILE.read_text())["config"]
-    config[f"{PROJECT}:customers"] = [*config[f"{PROJECT}:customers"], *EXTRA_CUSTOMERS]
+    config[f"{PROJECT}:customers"] = [*customer_entries(config[f"{PROJECT}:customers"]), *EXTRA_CUSTOMERS]
     config[f"{PROJECT}:tiers"] = TIERS
     stack_file = tmp_path / f"Pulumi.{STAGE}.yaml"
     stack_file.write_text(yaml.safe_dump({"config": config}))
