@@ -14,11 +14,11 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 
-class BackendKind(str, Enum):
+class BackendKind(StrEnum):
     """What a backend is, which decides its integration.
 
     ALB, NLB: an internal load balancer reached through the API's VPC link v2 (HTTP_PROXY, private).
