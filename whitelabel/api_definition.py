@@ -174,15 +174,17 @@ def backend_problems(backends: Sequence[Backend]) -> list[str]:
                 "with no '/' at either end and no '.' or '..'"
             )
     if not problems:
-        keys: dict[str, str] = {}
+        # Resource names come from the path with `/` and `_` as `-` (`Route.key`): `a_b` and `a/b` would
+        # take the names of `a-b`'s resources.
+        keys: dict[str, Backend] = {}
         for backend in backends:
-            for route in _routes_of(backend):
-                if route.key in keys and keys[route.key] != backend.name:
-                    problems.append(
-                        f"backends.{backend.name}: route {route.path} gets the resource key {route.key!r} "
-                        f"of a route of backends.{keys[route.key]}"
-                    )
-                keys.setdefault(route.key, backend.name)
+            key = backend.prefix.replace("/", "-").replace("_", "-")
+            if key in keys:
+                problems.append(
+                    f"backends.{backend.name}: prefix {backend.prefix!r} gives the resource names of prefix "
+                    f"{keys[key].prefix!r} of backends.{keys[key].name}"
+                )
+            keys.setdefault(key, backend)
     return problems
 
 
