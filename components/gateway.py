@@ -651,7 +651,9 @@ def gateway_problems(args: GatewayArgs) -> list[str]:
 def _origin(target: BackendTarget, region: pulumi.Output[str]) -> pulumi.Output[str]:
     """The integration URI prefix of a backend (`whitelabel.api_definition`: URI = origin + route's path)."""
     if target.kind in (BackendKind.ALB, BackendKind.NLB):
-        return pulumi.Output.from_input(target.dns_name).apply(functools.partial(http_origin, port=target.port))
+        return pulumi.Output.from_input(target.dns_name).apply(
+            functools.partial(http_origin, port=cast(int, target.port))
+        )
     if target.kind is BackendKind.HTTP:
         return pulumi.Output.from_input(target.url).apply(lambda url: url_origin(cast(str, url)))
     if target.kind is BackendKind.LAMBDA:
