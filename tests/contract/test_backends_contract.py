@@ -34,6 +34,7 @@ BACKENDS = (
 
 # The function echoes what API Gateway gave it: where the tenant reaches a Lambda backend.
 ECHO = """
+import json
 
 
 def handler(event, context):
