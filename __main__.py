@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.gateway import Gateway, GatewayArgs
+from components.gateway import BackendTarget, Gateway, GatewayArgs
 from components.network import Network, NetworkArgs
 from components.operations import Operations, OperationsArgs
 from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
@@ -47,9 +47,12 @@ gateway = Gateway(
         resource_prefix=prefix,
         vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
-        services={"service1": service1.load_balancer, "service2": service2.load_balancer},
-        docs_bucket_name=docs.bucket_name,
-        docs_read_role_arn=docs.read_role_arn,
+        # In the order and with the prefixes of `whitelabel.api_definition.BACKENDS` (what the plan shows).
+        backends={
+            "service1": BackendTarget.load_balancer(service1.load_balancer),
+            "service2": BackendTarget.load_balancer(service2.load_balancer),
+            "docs": BackendTarget.bucket(docs.bucket_name, docs.read_role_arn),
+        },
         authorizer=authorizer,
         authorizer_cache_ttl_seconds=settings.authorizer.cache_ttl_seconds,
         throttle=settings.throttle,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -14,15 +14,18 @@ from whitelabel.access_log import ACCESS_LOG_FORMAT
 from whitelabel.api_definition import (
     API_KEY_SOURCE,
     AUTHORIZER_IDENTITY_SOURCE,
-    BACKENDS,
     BINARY_MEDIA_TYPES,
     GATEWAY_RESPONSES,
+    Backend,
+    BackendKind,
     Route,
+    backend_problems,
     build_routes,
     definition_hash,
     http_origin,
     resource_paths,
     s3_origin,
+    url_origin,
 )
 from whitelabel.config import DEFAULT_TLS_POLICY, CacheSettings, ThrottleSettings, endpoint_access_mode
 from whitelabel.policies import assume_role_policy
@@ -42,6 +45,105 @@ class LoadBalancerTarget(Protocol):
     def port(self) -> int: ...
 
 
+@dataclass(frozen=True)
+class BackendTarget:
+    """One backend of the gateway: its kind, where its routes sit, and what its integration reaches.
+
+    One type with a kind (not one class per kind), as a component package's schema needs. Build it with
+    the class methods (`load_balancer`, `http`, `function`, `bucket`); `problems` names a missing field.
+    prefix: the path prefix (default: the backend's name). description: for people (the plan).
+    arn, dns_name, port: ALB/NLB: the internal load balancer and its listener's port.
+    url: HTTP: the public base URL (`https://api.example.net/v1`).
+    function_name, invoke_arn: LAMBDA: the function (name or ARN) and its invoke ARN.
+    bucket_name, read_role_arn, key_prefix: S3: the bucket, the role API Gateway reads it with (None: the
+        gateway makes one with s3:GetObject on the key prefix and s3:ListBucket), and the folder read.
+    """
+
+    kind: BackendKind
+    prefix: str | None = None
+    description: str = ""
+    arn: pulumi.Input[str] | None = None
+    dns_name: pulumi.Input[str] | None = None
+    port: int | None = None
+    url: pulumi.Input[str] | None = None
+    function_name: pulumi.Input[str] | None = None
+    invoke_arn: pulumi.Input[str] | None = None
+    bucket_name: pulumi.Input[str] | None = None
+    read_role_arn: pulumi.Input[str] | None = None
+    key_prefix: str = ""
+
+    @classmethod
+    def load_balancer(
+        cls,
+        target: LoadBalancerTarget,
+        kind: BackendKind = BackendKind.ALB,
+        *,
+        prefix: str | None = None,
+        description: str = "",
+    ) -> BackendTarget:
+        """An internal ALB (default) or NLB, reached through the API's VPC link v2."""
+        return cls(kind, prefix, description, arn=target.arn, dns_name=target.dns_name, port=target.port)
+
+    @classmethod
+    def http(cls, url: pulumi.Input[str], *, prefix: str | None = None, description: str = "") -> BackendTarget:
+        """A public HTTP(S) URL, reached without a VPC link."""
+        return cls(BackendKind.HTTP, prefix, description, url=url)
+
+    @classmethod
+    def function(
+        cls,
+        function_name: pulumi.Input[str],
+        invoke_arn: pulumi.Input[str],
+        *,
+        prefix: str | None = None,
+        description: str = "",
+    ) -> BackendTarget:
+        """A Lambda function behind a proxy integration; the gateway grants API Gateway its invoke permission."""
+        return cls(BackendKind.LAMBDA, prefix, description, function_name=function_name, invoke_arn=invoke_arn)
+
+    @classmethod
+    def bucket(
+        cls,
+        bucket_name: pulumi.Input[str],
+        read_role_arn: pulumi.Input[str] | None = None,
+        *,
+        key_prefix: str = "",
+        prefix: str | None = None,
+        description: str = "",
+    ) -> BackendTarget:
+        """An S3 bucket (or one folder of it) served with GET."""
+        return cls(
+            BackendKind.S3,
+            prefix,
+            description,
+            bucket_name=bucket_name,
+            read_role_arn=read_role_arn,
+            key_prefix=key_prefix,
+        )
+
+    def backend(self, name: str) -> Backend:
+        """The route-table entry of this target under `name`."""
+        return Backend(name, self.prefix or name, self.kind, self.description or self.kind.value, self.key_prefix)
+
+    def problems(self, name: str) -> list[str]:
+        """What this target lacks for its kind, one line each."""
+        needed = {
+            BackendKind.ALB: ("arn", "dns_name", "port"),
+            BackendKind.NLB: ("arn", "dns_name", "port"),
+            BackendKind.HTTP: ("url",),
+            BackendKind.LAMBDA: ("function_name", "invoke_arn"),
+            BackendKind.S3: ("bucket_name",),
+        }[self.kind]
+        problems = [
+            f"backends.{name}: a {self.kind.value} backend needs {field}"
+            for field in needed
+            if getattr(self, field) is None
+        ]
+        if isinstance(self.url, str) and not self.url.startswith(("http://", "https://")):
+            problems.append(f"backends.{name}: url {self.url!r} must start with http:// or https://")
+        return problems
+
+
 class AuthorizerFunction(Protocol):
     """What the gateway needs of the tenant authorizer's Lambda function (`TenantAuthorizer`)."""
 
@@ -59,8 +161,9 @@ class GatewayArgs:
     resource_prefix: `<namePrefix or project>-<stack>` (`whitelabel.config.resource_prefix`): the names that
         must be unique per account and region (REST API, VPC link, access-log group) start with it, so two
         projects or forks with the same stack name do not collide.
-    services: backend name (`service1`, `service2`) → its internal load balancer.
-    docs_read_role_arn: the role API Gateway assumes to read the docs bucket.
+    backends: backend name → its target (`BackendTarget`), routed in this order.
+    vpc_link_subnet_ids, vpc_link_security_group_id: where the VPC link v2 sits; needed only with an
+        ALB or NLB backend (the link is made only then, once, and shared by every private backend).
     authorizer: the tenant authorizer's function, a REQUEST authorizer on every method.
     authorizer_cache_ttl_seconds: how long API Gateway reuses one host's decision (config
         `authorizer.cacheTtlSeconds`; 0 turns the cache off).
@@ -76,15 +179,13 @@ class GatewayArgs:
 
     stage_name: str
     resource_prefix: str
-    vpc_link_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    vpc_link_security_group_id: pulumi.Input[str]
-    services: Mapping[str, LoadBalancerTarget]
-    docs_bucket_name: pulumi.Input[str]
-    docs_read_role_arn: pulumi.Input[str]
+    backends: Mapping[str, BackendTarget]
     throttle: ThrottleSettings
     log_retention_days: int
     authorizer: AuthorizerFunction
     authorizer_cache_ttl_seconds: int
+    vpc_link_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    vpc_link_security_group_id: pulumi.Input[str] | None = None
     manage_account_logging: bool = True
     tracing: bool = False
     tls_policy: str = DEFAULT_TLS_POLICY
@@ -97,19 +198,28 @@ class Gateway(pulumi.ComponentResource):
     """A regional REST API with the route table of `whitelabel.api_definition`, deployed to one stage."""
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Refused before anything is registered, in one line.
+        backends = tuple(target.backend(backend) for backend, target in args.backends.items())
+        problems = gateway_problems(args)
+        if problems:
+            raise ValueError(f"Gateway {name}: " + "; ".join(problems))
         super().__init__("whitelabel:gateway:Gateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        routes = build_routes()
+        routes = build_routes(backends)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
-        # VPC link v2 reaches internal ALBs directly (REST APIs since November 2025); v1 would need an NLB.
-        self.vpc_link = aws.apigatewayv2.VpcLink(
-            f"{name}-vpc-link",
-            name=f"{args.resource_prefix}-vpc-link",
-            subnet_ids=args.vpc_link_subnet_ids,
-            security_group_ids=[args.vpc_link_security_group_id],
-            opts=child,
-        )
+        # One VPC link v2 for the whole API, made only when a backend is private and shared by all of them
+        # (as CDK's AlbIntegration does). For REST APIs it reaches an ALB or an NLB directly; v1 would need an
+        # NLB and is legacy (https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html).
+        self.vpc_link: aws.apigatewayv2.VpcLink | None = None
+        if any(backend.private for backend in backends):
+            self.vpc_link = aws.apigatewayv2.VpcLink(
+                f"{name}-vpc-link",
+                name=f"{args.resource_prefix}-vpc-link",
+                subnet_ids=cast(pulumi.Input[Sequence[pulumi.Input[str]]], args.vpc_link_subnet_ids),
+                security_group_ids=[cast(pulumi.Input[str], args.vpc_link_security_group_id)],
+                opts=child,
+            )
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-api",
             name=args.resource_prefix,
@@ -147,31 +257,46 @@ class Gateway(pulumi.ComponentResource):
             for response in GATEWAY_RESPONSES
         ]
 
-        origins: dict[str, pulumi.Output[str]] = {
-            backend: target.dns_name.apply(functools.partial(http_origin, port=target.port))
-            for backend, target in args.services.items()
+        origins = {backend: _origin(target, region) for backend, target in args.backends.items()}
+        # S3 backends without a role get one made here, readable only where the backend reads.
+        self.read_roles: dict[str, pulumi.Output[str]] = {
+            backend: pulumi.Output.from_input(target.read_role_arn)
+            if target.read_role_arn is not None
+            else self._read_role(name, backend, target)
+            for backend, target in args.backends.items()
+            if target.kind is BackendKind.S3
         }
-        origins["docs"] = pulumi.Output.all(region, args.docs_bucket_name).apply(lambda v: s3_origin(v[0], v[1]))
-        missing = {b.name for b in BACKENDS} - set(origins)
-        if missing:
-            raise ValueError(f"Gateway needs a target for every backend; missing: {sorted(missing)}")
+        # API Gateway's right to invoke each Lambda backend; the deployment waits for it.
+        self.invoke_permissions = {
+            backend.name: self._invoke_permission(name, backend, args.backends[backend.name])
+            for backend in backends
+            if backend.kind is BackendKind.LAMBDA
+        }
 
         resource_ids = self._resources(name, routes)
         integrated: list[pulumi.Resource] = []
         for route in routes:
             integrated += self._route(name, route, resource_ids[route.path], origins[route.backend], args)
 
-        deployed = {
-            "origins": origins,
-            "vpcLink": self.vpc_link.id,
-            "targets": {b: t.arn for b, t in args.services.items()},
-            "docsRole": args.docs_read_role_arn,
-            "authorizer": {"uri": args.authorizer.invoke_arn, "ttl": args.authorizer_cache_ttl_seconds},
-            # A changed security policy or access mode takes effect on the API only with a new deployment
-            # ("Redeploy your API for the changes to take effect", How to change a security policy:
-            # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-update.html).
-            "tls": {"securityPolicy": args.tls_policy, "endpointAccessMode": endpoint_access_mode(args.tls_policy)},
-        }
+        deployed: dict[str, Any] = {"origins": origins}
+        if self.vpc_link is not None:
+            deployed["vpcLink"] = self.vpc_link.id
+            deployed["targets"] = {b.name: args.backends[b.name].arn for b in backends if b.private}
+        # One read role sits under the key the first release hashed (it had the one docs bucket), so a
+        # deployed stack's trigger, and with it its deployment, stays as it is; more go under `readRoles`.
+        if len(self.read_roles) == 1:
+            deployed["docsRole"] = next(iter(self.read_roles.values()))
+        elif self.read_roles:
+            deployed["readRoles"] = self.read_roles
+        deployed.update(
+            {
+                "authorizer": {"uri": args.authorizer.invoke_arn, "ttl": args.authorizer_cache_ttl_seconds},
+                # A changed security policy or access mode takes effect on the API only with a new deployment
+                # ("Redeploy your API for the changes to take effect", How to change a security policy:
+                # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-update.html).
+                "tls": {"securityPolicy": args.tls_policy, "endpointAccessMode": endpoint_access_mode(args.tls_policy)},
+            }
+        )
         # Everything deployed into the route table, resolved: the trigger hashes it, and `make openapi`
         # writes the API's OpenAPI document from it (`whitelabel.openapi`).
         self.definition_values: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(deployed)
@@ -186,7 +311,13 @@ class Gateway(pulumi.ComponentResource):
             # permission must be there before the first request reaches the authorizer.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*integrated, *self.gateway_responses, self.authorizer, self.authorizer_permission],
+                depends_on=[
+                    *integrated,
+                    *self.gateway_responses,
+                    self.authorizer,
+                    self.authorizer_permission,
+                    *self.invoke_permissions.values(),
+                ],
             ),
         )
 
@@ -247,13 +378,14 @@ class Gateway(pulumi.ComponentResource):
         if args.cache is not None and caching:
             self.cache_settings = self._cached_methods(name, routes, args.cache, stage_settings)
 
+        self.routes = routes
         self.rest_api_name = args.resource_prefix
         self.rest_api_id = self.rest_api.id
         self.authorizer_id = self.authorizer.id
         self.stage_name = self.stage.stage_name
         # `arn:aws:apigateway:<region>::/restapis/<api id>/stages/<stage>`: what a web ACL is associated with.
         self.stage_arn = self.stage.arn
-        self.vpc_link_id = self.vpc_link.id
+        self.vpc_link_id: pulumi.Output[str] | None = self.vpc_link.id if self.vpc_link is not None else None
         self.register_outputs(
             {"restApiId": self.rest_api_id, "stageName": self.stage_name, "vpcLinkId": self.vpc_link_id}
         )
@@ -327,23 +459,27 @@ class Gateway(pulumi.ComponentResource):
             request_parameters=route.request_parameters or None,
             opts=child,
         )
+        target = args.backends[route.backend]
         connection: dict[str, pulumi.Input[str]] = {}
-        if route.kind == "http_proxy":
-            # Private integration through the VPC link v2: the URI's host names the ALB for the Host
-            # header, integration_target is the ALB that actually receives the request.
+        if self.vpc_link is not None and target.kind in (BackendKind.ALB, BackendKind.NLB):
+            # Private integration through the VPC link v2: the URI's host names the load balancer for the
+            # Host header, integration_target is the ALB or NLB that actually receives the request
+            # (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html).
             connection = {
                 "connection_type": "VPC_LINK",
                 "connection_id": self.vpc_link.id,
-                "integration_target": args.services[route.backend].arn,
+                "integration_target": cast(pulumi.Input[str], target.arn),
             }
-        else:
-            connection = {"credentials": args.docs_read_role_arn}
+        elif route.kind == "s3":
+            connection = {"credentials": self.read_roles[route.backend]}
+        # An HTTP backend is a public URL (connection type INTERNET, the default); a Lambda proxy
+        # integration needs no credentials, the function's resource policy admits API Gateway instead.
         integration = aws.apigateway.Integration(
             f"{name}-integration-{route.key}",
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=method.http_method,
-            type="HTTP_PROXY" if route.kind == "http_proxy" else "AWS",
+            type=INTEGRATION_TYPES[route.kind],
             integration_http_method=route.integration_http_method,
             uri=pulumi.Output.concat(origin, route.uri_path),
             request_parameters=route.integration_request_parameters or None,
@@ -382,6 +518,58 @@ class Gateway(pulumi.ComponentResource):
             )
         created += method_responses.values()
         return created
+
+    def _read_role(self, name: str, backend: str, target: BackendTarget) -> pulumi.Output[str]:
+        """A role API Gateway assumes to read one S3 backend: s3:GetObject on its key prefix only, and
+        s3:ListBucket (limited to that prefix) so a missing key is S3's 404, not 403, as
+        `services/docs_bucket.py` grants for the program's own bucket."""
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        bucket_arn = pulumi.Output.concat("arn:", partition, ":s3:::", cast(pulumi.Input[str], target.bucket_name))
+        folder = f"{target.key_prefix}/" if target.key_prefix else ""
+        listing: dict[str, Any] = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn}
+        if folder:
+            listing["Condition"] = {"StringLike": {"s3:prefix": f"{folder}*"}}
+        role = aws.iam.Role(
+            f"{name}-{backend}-read-role",
+            description=f"API Gateway reads the /{target.prefix or backend} documents",
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-{backend}-read-policy",
+            role=role.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": pulumi.Output.concat(bucket_arn, "/", folder, "*"),
+                        },
+                        listing,
+                    ],
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role.arn
+
+    def _invoke_permission(self, name: str, backend: Backend, target: BackendTarget) -> aws.lambda_.Permission:
+        """API Gateway may invoke a Lambda backend's function, from this API's routes under its prefix only.
+
+        A method's source ARN is `<execution ARN>/<stage>/<METHOD>/<resource path>`; `*` in it matches any
+        characters, `/` included, so `/*/*/<prefix>*` covers `/<prefix>` and everything below it
+        (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integration-using-cli.html).
+        """
+        return aws.lambda_.Permission(
+            f"{name}-{backend.name}-invoke-permission",
+            action="lambda:InvokeFunction",
+            function=cast(pulumi.Input[str], target.function_name),
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(self.rest_api.execution_arn, "/*/*/", backend.prefix, "*"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _tenant_authorizer(self, name: str, args: GatewayArgs) -> None:
         """The REQUEST authorizer every method uses, and API Gateway's right to invoke its function.
@@ -438,6 +626,39 @@ class Gateway(pulumi.ComponentResource):
             cloudwatch_role_arn=role.arn,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[attachment]),
         )
+
+
+# API Gateway's integration type of each route kind (`Route.kind`).
+INTEGRATION_TYPES = {"http_proxy": "HTTP_PROXY", "s3": "AWS", "aws_proxy": "AWS_PROXY"}
+
+
+def gateway_problems(args: GatewayArgs) -> list[str]:
+    """Why the gateway cannot be built from `args`, one line each (empty: it can)."""
+    if not args.backends:
+        return ["backends: give at least one backend"]
+    problems = [line for backend, target in args.backends.items() for line in target.problems(backend)]
+    backends = [target.backend(backend) for backend, target in args.backends.items()]
+    problems += backend_problems(backends)
+    private = [b.name for b in backends if b.private]
+    if private and (args.vpc_link_subnet_ids is None or args.vpc_link_security_group_id is None):
+        problems.append(
+            f"backends {', '.join(private)} are reached through a VPC link: give vpc_link_subnet_ids and "
+            "vpc_link_security_group_id"
+        )
+    return problems
+
+
+def _origin(target: BackendTarget, region: pulumi.Output[str]) -> pulumi.Output[str]:
+    """The integration URI prefix of a backend (`whitelabel.api_definition`: URI = origin + route's path)."""
+    if target.kind in (BackendKind.ALB, BackendKind.NLB):
+        return pulumi.Output.from_input(target.dns_name).apply(
+            functools.partial(http_origin, port=cast(int, target.port))
+        )
+    if target.kind is BackendKind.HTTP:
+        return pulumi.Output.from_input(target.url).apply(lambda url: url_origin(cast(str, url)))
+    if target.kind is BackendKind.LAMBDA:
+        return cast(pulumi.Output[str], pulumi.Output.from_input(target.invoke_arn))
+    return pulumi.Output.all(region, target.bucket_name).apply(lambda v: s3_origin(v[0], v[1]))
 
 
 def _slug(path: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from whitelabel.api_definition import BACKENDS, build_routes
+from whitelabel.api_definition import BACKENDS, BackendKind, build_routes
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 QUERY_SUFFIX = ".logsinsights"
@@ -148,7 +148,7 @@ def _metric(
 
 def docs_resources() -> tuple[tuple[str, str], ...]:
     """(resource path, method) of every docs route: the S3 integration has no load balancer to measure."""
-    docs = {b.name for b in BACKENDS if b.kind == "s3"}
+    docs = {b.name for b in BACKENDS if b.kind is BackendKind.S3}
     return tuple((r.path, r.http_method) for r in build_routes() if r.backend in docs)
 
 

@@ -29,7 +29,7 @@ from whitelabel.api_definition import (
 from whitelabel.config import TierSettings
 from whitelabel.tenancy import Tenant, api_key_name, registry_item
 
-INTEGRATION_TYPES = {"http_proxy": "HTTP_PROXY", "s3": "AWS"}
+INTEGRATION_TYPES = {"http_proxy": "HTTP_PROXY", "s3": "AWS", "aws_proxy": "AWS_PROXY"}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
 from tools import cli
-from whitelabel.api_definition import build_routes, definition_hash
+from whitelabel.api_definition import definition_hash
 from whitelabel.offline import ROOT, AwsMocks, engine_config, run_function, stack_file_config
 from whitelabel.openapi import DeployedValues, build_document, render
 
@@ -45,7 +45,8 @@ def openapi_document(stack: str, config: Mapping[str, Any] | None = None) -> dic
 
     gateway, _ = run_function(program, stack, engine_config(values), mocks)
     resolved = _resolve(gateway.definition_values)
-    routes = build_routes()
+    # The routes the gateway built from its backends, not the default table: the document is that API.
+    routes = gateway.routes
     return build_document(
         routes,
         DeployedValues.from_gateway(resolved),

@@ -3,17 +3,50 @@ create resources) and for the contract tests (to import into an emulator), so wh
 is deployed.
 
 A route's integration URI is `origin + uri_path`: the origin is the only per-deployment part
-(`http://<internal ALB>:<port>` for services, `arn:aws:apigateway:<region>:s3:path/<bucket>` for docs).
+(`http://<internal ALB>:<port>` for load balancers, the URL of an HTTP backend, a function's invoke ARN,
+`arn:aws:apigateway:<region>:s3:path/<bucket>` for S3).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from typing import Literal
 
-BackendKind = Literal["http_proxy", "s3"]
+
+class BackendKind(StrEnum):
+    """What a backend is, which decides its integration.
+
+    ALB, NLB: an internal load balancer reached through the API's VPC link v2 (HTTP_PROXY, private).
+    HTTP: a public URL (HTTP_PROXY, no VPC link). LAMBDA: a function (AWS_PROXY). S3: a bucket (AWS
+    service integration with a read role, GET only).
+    """
+
+    ALB = "ALB"
+    NLB = "NLB"
+    HTTP = "HTTP"
+    LAMBDA = "LAMBDA"
+    S3 = "S3"
+
+
+# Reached through a VPC link v2: for REST APIs it targets an Application or a Network Load Balancer
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html).
+PRIVATE_KINDS = frozenset({BackendKind.ALB, BackendKind.NLB})
+
+# How a route is integrated (`Route.kind`). The words of the first release are kept (`http_proxy`, `s3`):
+# the route data is hashed into the deployment trigger, so a deployed stack keeps its deployment.
+IntegrationKind = Literal["http_proxy", "s3", "aws_proxy"]
+INTEGRATION_KINDS: dict[BackendKind, IntegrationKind] = {
+    BackendKind.ALB: "http_proxy",
+    BackendKind.NLB: "http_proxy",
+    BackendKind.HTTP: "http_proxy",
+    BackendKind.LAMBDA: "aws_proxy",
+    BackendKind.S3: "s3",
+}
 
 # API Gateway sets these on every service integration from the request context; a value the
 # client sent in the same header is overwritten, so a caller cannot pose as another tenant.
@@ -61,19 +94,100 @@ DOCS_HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified")
 
 @dataclass(frozen=True)
 class Backend:
-    """Where a prefix goes: `service1` and `service2` are load balancers, `docs` is the bucket."""
+    """Where a path prefix goes: routed at `/<prefix>` and `/<prefix>/{proxy+}` (`{key+}` for S3).
+
+    prefix: one or more path segments without slashes at either end (`service1`, `api/v2`).
+    key_prefix: S3 only: the folder of the bucket the documents are read from (`site/v1`), prepended to
+        every object key; empty: the bucket's root.
+    """
 
     name: str
     prefix: str
     kind: BackendKind
     description: str
+    key_prefix: str = ""
+
+    @property
+    def private(self) -> bool:
+        """Whether the backend is reached through the API's VPC link."""
+        return self.kind in PRIVATE_KINDS
 
 
+# The reference program's backends (`__main__.py`); their routes are the deployed stacks' routes.
 BACKENDS: tuple[Backend, ...] = (
-    Backend("service1", "service1", "http_proxy", "ECS Fargate microservice (internal ALB, VPC link v2)"),
-    Backend("service2", "service2", "http_proxy", "EC2 Auto Scaling web app (internal ALB, VPC link v2)"),
-    Backend("docs", "docs", "s3", "private S3 bucket (AWS integration, IAM role)"),
+    Backend("service1", "service1", BackendKind.ALB, "ECS Fargate microservice (internal ALB, VPC link v2)"),
+    Backend("service2", "service2", BackendKind.ALB, "EC2 Auto Scaling web app (internal ALB, VPC link v2)"),
+    Backend("docs", "docs", BackendKind.S3, "private S3 bucket (AWS integration, IAM role)"),
 )
+
+# A backend name goes into resource names (`<gateway>-<backend>-invoke-permission`).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+# A path part API Gateway accepts for a resource, without the `{...}` of a path parameter.
+SEGMENT_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+# `/ping` and `/sping` are reserved for API Gateway's health check: as root-level resources behind a
+# custom domain they "fail to produce the expected result"
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html).
+RESERVED_PREFIXES = frozenset({"ping", "sping"})
+
+
+def backend_problems(backends: Sequence[Backend]) -> list[str]:
+    """Why these backends cannot share one API, one line each (empty: they can).
+
+    Names and prefixes must be unique and valid; no prefix may lie under another (its routes would sit
+    under the other's `{proxy+}`); no two routes may get the same resource key; a key prefix is for S3.
+    """
+    problems: list[str] = []
+    names: set[str] = set()
+    prefixes: dict[str, str] = {}
+    for backend in backends:
+        where = f"backends.{backend.name}"
+        if not NAME_PATTERN.fullmatch(backend.name):
+            problems.append(
+                f"{where}: the name must be 1-63 letters, digits, '-' or '_', starting with a letter or digit"
+            )
+        elif backend.name in names:
+            problems.append(f"{where}: the name is given twice")
+        names.add(backend.name)
+        segments = backend.prefix.split("/")
+        if not all(SEGMENT_PATTERN.fullmatch(segment) for segment in segments):
+            problems.append(
+                f"{where}: prefix {backend.prefix!r} must be path segments of letters, digits, '.', '-' or '_', "
+                "joined by '/', with no '/' at either end"
+            )
+            continue
+        if segments[0].lower() in RESERVED_PREFIXES:
+            problems.append(f"{where}: prefix {backend.prefix!r} is reserved by API Gateway (/ping, /sping)")
+        if backend.prefix in prefixes:
+            problems.append(
+                f"{where}: prefix {backend.prefix!r} is also the prefix of backends.{prefixes[backend.prefix]}"
+            )
+            continue
+        for other, owner in prefixes.items():
+            if backend.prefix.startswith(other + "/") or other.startswith(backend.prefix + "/"):
+                problems.append(f"{where}: prefix {backend.prefix!r} nests with {other!r} of backends.{owner}")
+        prefixes[backend.prefix] = backend.name
+        if backend.key_prefix and backend.kind is not BackendKind.S3:
+            problems.append(f"{where}: a key prefix is for S3 backends only")
+        if backend.key_prefix and not all(
+            SEGMENT_PATTERN.fullmatch(part) and part not in (".", "..") for part in backend.key_prefix.split("/")
+        ):
+            problems.append(
+                f"{where}: key prefix {backend.key_prefix!r} must be folder names joined by '/', "
+                "with no '/' at either end and no '.' or '..'"
+            )
+    if not problems:
+        # Resource names come from the path with `/` and `_` as `-` (`Route.key`): `a_b` and `a/b` would
+        # take the names of `a-b`'s resources.
+        keys: dict[str, Backend] = {}
+        for backend in backends:
+            key = backend.prefix.replace("/", "-").replace("_", "-")
+            if key in keys:
+                problems.append(
+                    f"backends.{backend.name}: prefix {backend.prefix!r} gives the resource names of prefix "
+                    f"{keys[key].prefix!r} of backends.{keys[key].name}"
+                )
+            keys.setdefault(key, backend)
+    return problems
 
 
 @dataclass(frozen=True)
@@ -92,7 +206,7 @@ class Route:
     path: str
     http_method: str
     backend: str
-    kind: BackendKind
+    kind: IntegrationKind
     uri_path: str
     integration_http_method: str
     request_parameters: dict[str, bool] = field(default_factory=dict)
@@ -127,14 +241,16 @@ class Route:
 
 
 def _service_routes(backend: Backend) -> list[Route]:
+    """ANY on the prefix and below it, to a load balancer or URL (HTTP_PROXY), tenant headers set."""
     root = f"/{backend.prefix}"
+    kind = INTEGRATION_KINDS[backend.kind]
     return [
         # `/service1` alone reaches the backend's root.
         Route(
             path=root,
             http_method="ANY",
             backend=backend.name,
-            kind=backend.kind,
+            kind=kind,
             uri_path="/",
             integration_http_method="ANY",
             integration_request_parameters=dict(TENANT_HEADERS),
@@ -145,7 +261,7 @@ def _service_routes(backend: Backend) -> list[Route]:
             path=f"{root}/{{proxy+}}",
             http_method="ANY",
             backend=backend.name,
-            kind=backend.kind,
+            kind=kind,
             uri_path="/{proxy}",
             integration_http_method="ANY",
             request_parameters={"method.request.path.proxy": True},
@@ -155,6 +271,33 @@ def _service_routes(backend: Backend) -> list[Route]:
             },
         ),
     ]
+
+
+def _lambda_routes(backend: Backend) -> list[Route]:
+    """ANY on the prefix and below it, to a function through a Lambda proxy integration (AWS_PROXY).
+
+    The integration URI is the function's invoke ARN itself (no path: the function gets the request's
+    path, `pathParameters.proxy` and headers in its event) and API Gateway always invokes with POST
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integration-using-cli.html).
+    Where the tenant reaches the function: API Gateway puts the tenant authorizer's context into the event
+    as `requestContext.authorizer.tenantId` / `.tier`, and the host as `requestContext.domainName`; a client
+    cannot set those. The tenant headers are mapped as on every other service integration, since AWS allows
+    integration-request parameter mapping "for proxy and non-proxy integrations"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping.html), but a
+    function should read the tenant from `requestContext.authorizer`: the event's `headers` are the client's
+    request headers (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html).
+    """
+    root = f"/{backend.prefix}"
+    proxy = Route(
+        path=root,
+        http_method="ANY",
+        backend=backend.name,
+        kind=INTEGRATION_KINDS[backend.kind],
+        uri_path="",
+        integration_http_method="POST",
+        integration_request_parameters=dict(TENANT_HEADERS),
+    )
+    return [proxy, replace(proxy, path=f"{root}/{{proxy+}}", request_parameters={"method.request.path.proxy": True})]
 
 
 def _docs_error(status: str, pattern: str, message: str) -> IntegrationResponse:
@@ -188,12 +331,14 @@ def _docs_routes(backend: Backend) -> list[Route]:
         _docs_error("502", r"5\d{2}", "Bad Gateway"),
     )
     root = f"/{backend.prefix}"
+    # The bucket's folder, when the backend has one: `/docs/a.pdf` reads `<key prefix>/a.pdf`.
+    folder = f"/{backend.key_prefix}" if backend.key_prefix else ""
     index = Route(
         path=root,
         http_method="GET",
         backend=backend.name,
-        kind=backend.kind,
-        uri_path="/index.html",
+        kind=INTEGRATION_KINDS[backend.kind],
+        uri_path=f"{folder}/index.html",
         integration_http_method="GET",
         # Declared so it can key the cache: one entry per tenant hostname.
         request_parameters={CACHE_KEY_HOST: True},
@@ -204,7 +349,7 @@ def _docs_routes(backend: Backend) -> list[Route]:
     document = replace(
         index,
         path=f"{root}/{{key+}}",
-        uri_path="/{key}",
+        uri_path=f"{folder}/{{key}}",
         request_parameters={CACHE_KEY_HOST: True, "method.request.path.key": True},
         integration_request_parameters={"integration.request.path.key": "method.request.path.key"},
         # Per hostname and per document.
@@ -239,12 +384,23 @@ def cache_key_problems(routes: tuple[Route, ...]) -> list[str]:
     return problems
 
 
-def build_routes(backends: tuple[Backend, ...] = BACKENDS) -> tuple[Route, ...]:
-    """Every method of the API, in a stable order."""
-    routes: list[Route] = []
-    for backend in backends:
-        routes += _service_routes(backend) if backend.kind == "http_proxy" else _docs_routes(backend)
-    return tuple(routes)
+def _routes_of(backend: Backend) -> list[Route]:
+    if backend.kind is BackendKind.S3:
+        return _docs_routes(backend)
+    if backend.kind is BackendKind.LAMBDA:
+        return _lambda_routes(backend)
+    return _service_routes(backend)
+
+
+def build_routes(backends: Sequence[Backend] = BACKENDS) -> tuple[Route, ...]:
+    """Every method of the API, in a stable order: each backend's routes, in the order of `backends`.
+
+    Raises ValueError with `backend_problems` (one line) when the backends cannot share the API.
+    """
+    problems = backend_problems(backends)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(route for backend in backends for route in _routes_of(backend))
 
 
 def resource_paths(routes: tuple[Route, ...]) -> tuple[str, ...]:
@@ -348,6 +504,11 @@ def http_origin(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def url_origin(url: str) -> str:
+    """The origin of an HTTP backend's URL: its routes append `/` or `/{proxy}` to it."""
+    return url.rstrip("/")
+
+
 def definition_document(
     routes: tuple[Route, ...],
     deployed: dict[str, object],
@@ -382,7 +543,7 @@ def definition_hash(
     return hashlib.sha256(definition_document(routes, deployed, gateway_responses).encode()).hexdigest()
 
 
-def route_table(routes: tuple[Route, ...]) -> list[tuple[str, str, str]]:
+def route_table(routes: tuple[Route, ...], backends: Sequence[Backend] = BACKENDS) -> list[tuple[str, str, str]]:
     """(method, path, backend description) rows for people: the plan and README."""
-    described = {b.name: b.description for b in BACKENDS}
+    described = {b.name: b.description for b in backends}
     return [(r.http_method, r.path, f"{r.backend}: {described[r.backend]} → {r.uri_path}") for r in routes]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from whitelabel.api_definition import (
@@ -43,7 +43,7 @@ TARGET_FIELD = "x-whitelabel-integration-target"
 # `method.request.<location>.<name>` → the OpenAPI parameter's `in`.
 PARAMETER_LOCATIONS = {"path": "path", "querystring": "query", "header": "header"}
 
-INTEGRATION_TYPES = {"http_proxy": "http_proxy", "s3": "aws"}
+INTEGRATION_TYPES = {"http_proxy": "http_proxy", "s3": "aws", "aws_proxy": "aws_proxy"}
 
 # Security definition names: the tenant authorizer, and the API key a method requires (its value comes
 # from the authorizer, `x-amazon-apigateway-api-key-source: AUTHORIZER`, never from the client).
@@ -55,28 +55,37 @@ API_KEY = "api_key"
 class DeployedValues:
     """What one deployment puts into the route table (the gateway's `definition_values`).
 
-    origins: backend → integration origin (`http://<internal ALB>:<port>`, `arn:aws:apigateway:...:s3:path/<bucket>`).
-    targets: backend → the internal ALB's ARN (the integration target of its private routes).
+    origins: backend → integration origin (`http://<internal ALB>:<port>`, a URL, an invoke ARN,
+        `arn:aws:apigateway:...:s3:path/<bucket>`).
+    targets: private backend → its internal load balancer's ARN (the integration target of its routes).
+    vpc_link_id: the API's VPC link; None when no backend is private.
+    docs_role_arn: the read role when the API has one S3 backend; read_roles: S3 backend → role when more.
     """
 
     origins: Mapping[str, str]
-    vpc_link_id: str
+    vpc_link_id: str | None
     targets: Mapping[str, str]
-    docs_role_arn: str
+    docs_role_arn: str | None
     authorizer_uri: str
     authorizer_ttl_seconds: int
+    read_roles: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_gateway(cls, values: Mapping[str, Any]) -> DeployedValues:
         """From the resolved `Gateway.definition_values` mapping."""
         return cls(
             origins=dict(values["origins"]),
-            vpc_link_id=str(values["vpcLink"]),
-            targets=dict(values["targets"]),
-            docs_role_arn=str(values["docsRole"]),
+            vpc_link_id=None if values.get("vpcLink") is None else str(values["vpcLink"]),
+            targets=dict(values.get("targets", {})),
+            docs_role_arn=None if values.get("docsRole") is None else str(values["docsRole"]),
             authorizer_uri=str(values["authorizer"]["uri"]),
+            read_roles=dict(values.get("readRoles", {})),
             authorizer_ttl_seconds=int(values["authorizer"]["ttl"]),
         )
+
+    def read_role(self, backend: str) -> str | None:
+        """The role an S3 backend's integrations assume."""
+        return self.read_roles.get(backend, self.docs_role_arn)
 
 
 def method_key(route: Route) -> str:
@@ -125,11 +134,11 @@ def integration(route: Route, deployed: DeployedValues) -> dict[str, Any]:
         "uri": deployed.origins[route.backend] + route.uri_path,
         "timeoutInMillis": route.timeout_ms,
     }
-    if route.kind == "http_proxy":
+    if route.backend in deployed.targets:
         body["connectionType"] = "VPC_LINK"
         body["connectionId"] = deployed.vpc_link_id
-    else:
-        body["credentials"] = deployed.docs_role_arn
+    elif route.kind == "s3":
+        body["credentials"] = deployed.read_role(route.backend)
     if route.integration_request_parameters:
         body["requestParameters"] = dict(route.integration_request_parameters)
     if route.cache_key_parameters:
@@ -205,7 +214,7 @@ def operation(route: Route, deployed: DeployedValues) -> dict[str, Any]:
     if requirement:
         body["security"] = [requirement]
     body["x-amazon-apigateway-integration"] = integration(route, deployed)
-    if route.kind == "http_proxy":
+    if route.backend in deployed.targets:
         body[TARGET_FIELD] = deployed.targets[route.backend]
     return body
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,7 +46,7 @@ from tools.localstack_api import (  # noqa: E402
     import_api,
     registry_items,
 )
-from whitelabel.api_definition import build_routes, http_origin, s3_origin  # noqa: E402
+from whitelabel.api_definition import BACKENDS, Backend, build_routes, http_origin, s3_origin  # noqa: E402
 from whitelabel.config import Settings, customer_entries, parse_settings, read_raw_config, resource_prefix  # noqa: E402
 from whitelabel.policies import assume_role_policy  # noqa: E402
 from whitelabel.tenancy import Tenant, tenants  # noqa: E402
@@ -527,15 +527,20 @@ def deploy(
     function: AuthorizerFunction,
     registry: Registry,
     settings: Settings | None = None,
+    backends: Sequence[Backend] = BACKENDS,
 ) -> str:
-    """Import the API (the contract stack's, or `settings`' authorizer TTL and tiers) and deploy it; its id."""
+    """Import the API of `backends` (default: the program's) with the tenant authorizer (the contract stack's, or
+    `settings`' authorizer TTL and tiers) and deploy it; returns its id.
+
+    service_origins: backend name → origin for each non-S3 backend (stand-ins, functions' invoke ARNs).
+    """
     _, region = dev_stack()
     settings = settings or contract_stack()
     origins = {**service_origins, "docs": s3_origin(region, DOCS_BUCKET)}
     api_id, _ = import_api(
         aws("apigateway"),
         aws("lambda"),
-        build_routes(),
+        build_routes(backends),
         origins,
         docs_role_arn,
         authorizer_function=function,
