@@ -22,7 +22,6 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from components.operations import load_queries
-from components.waf import web_acl_rules
 from tools import smoke
 from whitelabel.config import LEGACY_TLS_POLICY, parse_settings, read_raw_config
 from whitelabel.offline import ROOT, engine_config, stack_file_config
@@ -37,7 +36,12 @@ CUSTOMERS = [
     {"name": "acme"},
     {"name": "globex", "dedicatedDomain": True},
     {"name": "umbrella", "suspended": True},
-    {"name": "vault", "dedicatedDomain": True, "mtlsTruststore": "s3://vault-trust/truststore.pem"},
+    {
+        "name": "vault",
+        "dedicatedDomain": True,
+        "mtlsTruststore": "s3://vault-trust/truststore.pem",
+        "mtlsIssuers": ["CN=Vault Client CA"],
+    },
 ]
 
 
@@ -45,6 +49,7 @@ def settings_with(customers: list[dict[str, Any]], **keys: Any) -> Any:
     config = stack_file_config("prod")
     config["whitelabel-gateway:customers"] = customers
     config["whitelabel-gateway:tlsPolicy"] = LEGACY_TLS_POLICY  # what a stack with an mTLS customer must use
+    config["whitelabel-gateway:authorizer"] = {"cacheTtlSeconds": 0}  # and its authorizer caches no decision
     for key, value in keys.items():
         config[f"whitelabel-gateway:{key}"] = value
     return parse_settings(read_raw_config(engine_config(config)), root=ROOT)
@@ -193,7 +198,7 @@ def web_acl(settings: Any, capacity: int = 1009, drop: str | None = None) -> dic
             "Statement": {},
             "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"},
         }
-        for rule in web_acl_rules(settings.waf, PREFIX)
+        for rule in smoke.expected_waf_rules(settings, PREFIX)
         if rule["name"] != drop
     ]
     return {

@@ -344,6 +344,7 @@ def test_the_offline_plan_shows_the_rate_limits_and_the_capacity(prod: StackRun,
     from tools import plan
 
     text = plan.render(prod)
-    assert "WAF: per Host 302,000 and per IP 302,000 requests per 5 minutes;" in text
+    assert "WAF rate limits: per Host 302,000 and per IP 302,000 requests per 5 minutes;" in text
     assert "; 1,009 WCU (1,500 in the base price)" in text
-    assert "WAF:" not in plan.render(dev)
+    dev_text = plan.render(dev)
+    assert "WAF: off" in dev_text and "WAF rate limits" not in dev_text

@@ -158,7 +158,8 @@ def waf_summary(run: StackRun) -> str:
         if "rateBasedStatement" in rule["statement"]
     }
     return (
-        f"WAF: per Host {limits[PER_TENANT_RULE]:,} and per IP {limits[PER_IP_RULE]:,} requests per 5 minutes;"
+        f"WAF rate limits: per Host {limits[PER_TENANT_RULE]:,} and per IP {limits[PER_IP_RULE]:,}"
+        " requests per 5 minutes;"
         f" {int(run.outputs['wafCapacity']):,} WCU ({WCU_INCLUDED:,} in the base price)"
     )
 

@@ -390,7 +390,7 @@ class Smoke:
     def check_waf(self) -> Result:
         if self.stack.web_acl_arn is None:
             return skipped("waf", "the stack has no webAclArn output (waf.enabled is false)")
-        from components.waf import WCU_INCLUDED, web_acl_rules
+        from whitelabel.waf import WCU_INCLUDED
 
         # arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>
         *_, name, acl_id = self.stack.web_acl_arn.split("/")
@@ -400,7 +400,7 @@ class Smoke:
         if not isinstance(capacity, int) or capacity > WCU_INCLUDED:
             problems.append(f"capacity {capacity} WCU, above the {WCU_INCLUDED} in the base price")
         present = {rule["Name"] for rule in acl.get("Rules", [])}
-        expected = {rule["name"] for rule in web_acl_rules(self.stack.settings.waf, self.stack.prefix)}
+        expected = {rule["name"] for rule in expected_waf_rules(self.stack.settings, self.stack.prefix)}
         if expected - present:
             problems.append(f"rules missing: {', '.join(sorted(expected - present))}")
         stage = self._aws("apigateway").get_stage(restApiId=self.stack.api_id, stageName=self.stack.stage)
@@ -663,3 +663,12 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def expected_waf_rules(settings: Any, prefix: str) -> list[Any]:
+    """The web ACL's rules as the program defines them for this stack's config (what `check_waf` expects)."""
+    from components.waf import web_acl_rules
+    from whitelabel.waf import waf_limits
+
+    limits = waf_limits(settings)
+    return web_acl_rules(settings.waf.mode == "block", limits.per_ip, limits.per_host, prefix)

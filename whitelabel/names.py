@@ -80,6 +80,12 @@ KINDS: dict[str, Kind] = {
     "vpc-link-v2": Kind(
         "VPC link (v2) name", 128, "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks.html"
     ),
+    # PutResourcePolicy documents no length constraint for `policyName` (only the document's 5,120 characters).
+    "logs-resource-policy": Kind(
+        "CloudWatch Logs resource policy name",
+        None,
+        "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html",
+    ),
     "log-group": Kind(
         "log group name",
         512,
@@ -278,6 +284,7 @@ def program_names(settings: Settings, project: str, stack: str) -> list[Name]:
             Name("waf-web-acl", prefix),
             Name("waf-metric", prefix),
             Name("log-group", f"aws-waf-logs-{prefix}"),
+            Name("logs-resource-policy", f"aws-waf-logs-{prefix}"),
             *(Name("waf-metric", f"{prefix}-{rule}") for rule in WAF_RULES),
         ]
     return names

@@ -84,7 +84,9 @@ def generic_api(aws, docs_role_arn, authorizer_function, registry, partner, orde
         "partner": url_origin(f"http://127.0.0.1:{partner.port}/base/"),
         "orders": orders_function.invoke_arn,
     }
-    return deploy(aws, origins, docs_role_arn, "whitelabel-generic-backends", authorizer_function, registry, BACKENDS)
+    return deploy(
+        aws, origins, docs_role_arn, "whitelabel-generic-backends", authorizer_function, registry, backends=BACKENDS
+    )
 
 
 @pytest.fixture(autouse=True)
