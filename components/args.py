@@ -1,0 +1,256 @@
+"""The component package's public types: the args of `WhiteLabelGateway` and `TenantSet`, and their enums.
+
+Typed dicts, not dataclasses: through Pulumi's component provider host a component receives its args as a
+plain dict with snake_case keys, so the Python API and every other language's see the same shape. Pulumi's
+schema inference (`pulumi.provider.experimental.analyzer`) refuses unions other than Optional and refuses
+`Literal`, so a backend is one type with a `kind` enum and every choice is an `Enum`. A bare `T` is plain
+(known when the component is constructed: tenants, tiers and backends' kinds fan out into resources);
+`pulumi.Input[T]` may be another resource's output (a load balancer's ARN, a subnet list).
+
+Defaults are the program's (README "Config reference"): an arg left out behaves as the config key left out.
+The component validates its args with the program's config model (`whitelabel.config`), so a bad arg stops
+before any child resource with the same one-line error shape, naming the arg path (`backends.orders.kind`).
+"""
+
+from enum import Enum
+from typing import NotRequired, TypedDict
+
+import pulumi
+
+
+class BackendKind(Enum):
+    """How the API reaches a backend."""
+
+    ALB = "ALB"
+    """An internal Application Load Balancer, through the API's VPC link v2 (private integration)."""
+    NLB = "NLB"
+    """An internal Network Load Balancer, through the API's VPC link v2 (private integration)."""
+    HTTP = "HTTP"
+    """A public HTTP(S) URL (HTTP_PROXY integration, no VPC link)."""
+    LAMBDA = "LAMBDA"
+    """A Lambda function (AWS_PROXY integration); the component grants API Gateway its invoke permission."""
+    S3 = "S3"
+    """Objects of an S3 bucket (AWS service integration, GET only) read with an IAM role."""
+
+
+class TenantDns(Enum):
+    """How tenants' subdomains resolve."""
+
+    PER_CUSTOMER = "perCustomer"
+    """One alias record per shared tenant: a subdomain that is not a tenant does not resolve."""
+    WILDCARD = "wildcard"
+    """One `*.<baseDomain>` alias record: onboarding makes no Route 53 change; unknown names resolve and the
+    tenant authorizer refuses them."""
+
+
+class WafMode(Enum):
+    """What the web ACL's managed rule groups and rate rules do with a match."""
+
+    BLOCK = "block"
+    """Block (managed groups as AWS ships them; rate rules answer 429)."""
+    COUNT = "count"
+    """Only count (tuning against real traffic)."""
+
+
+class QuotaPeriod(Enum):
+    """The period of a tier's request quota."""
+
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+
+class BackendArgs(TypedDict):
+    """One backend: its kind, its path prefix, and what its integration reaches (the fields of its kind)."""
+
+    kind: BackendKind
+    """ALB, NLB, HTTP, LAMBDA or S3."""
+    prefix: NotRequired[str]
+    """The path prefix its routes sit at (`/<prefix>` and `/<prefix>/{proxy+}`); default: the backend's name."""
+    description: NotRequired[str]
+    """For people: shown by the offline plan."""
+    load_balancer_arn: NotRequired[pulumi.Input[str]]
+    """ALB, NLB: the internal load balancer's ARN (the integration target)."""
+    load_balancer_dns_name: NotRequired[pulumi.Input[str]]
+    """ALB, NLB: its DNS name (the Host the integration sends)."""
+    port: NotRequired[int]
+    """ALB, NLB: the listener's port."""
+    url: NotRequired[pulumi.Input[str]]
+    """HTTP: the base URL (`https://api.example.net/v1`); the request's path after the prefix is appended."""
+    function_name: NotRequired[pulumi.Input[str]]
+    """LAMBDA: the function's name or ARN (for the invoke permission)."""
+    function_invoke_arn: NotRequired[pulumi.Input[str]]
+    """LAMBDA: the function's invoke ARN."""
+    bucket_name: NotRequired[pulumi.Input[str]]
+    """S3: the bucket."""
+    key_prefix: NotRequired[str]
+    """S3: the folder read (`docs/`); default: the whole bucket."""
+    read_role_arn: NotRequired[pulumi.Input[str]]
+    """S3: the role API Gateway reads the bucket with; default: one the component makes (s3:GetObject on the
+    key prefix, s3:ListBucket so a missing key is 404)."""
+
+
+class TierQuotaArgs(TypedDict):
+    """A usage plan's request quota: `limit` requests per `period`, per tenant."""
+
+    limit: int
+    period: QuotaPeriod
+
+
+class TierArgs(TypedDict):
+    """One tier: a usage plan whose throttle and quota apply to each tenant's API key."""
+
+    rate_limit: float
+    """Requests per second, per tenant."""
+    burst_limit: int
+    """Token-bucket burst, per tenant."""
+    quota: NotRequired[TierQuotaArgs]
+
+
+class TenantArgs(TypedDict):
+    """One tenant (customer): reached at `<subdomain>.<baseDomain>`, and at its own domain once validated."""
+
+    name: str
+    """A lowercase DNS label, unique: names the tenant's resources and its `X-Tenant-Id`."""
+    subdomain: NotRequired[str]
+    """Default: the name."""
+    dedicated_domain: NotRequired[bool]
+    """Its own custom domain `<subdomain>.<baseDomain>` instead of the shared wildcard domain."""
+    custom_domain: NotRequired[str]
+    """A domain the customer owns (`api.customer.com`): phase 1 issues its certificate."""
+    custom_domain_validated: NotRequired[bool]
+    """Phase 2 of `custom_domain`: the domain is served."""
+    tier: NotRequired[str]
+    """A tier of `tiers`; default: `default_tier`."""
+    previous_tier: NotRequired[str]
+    """The tier being left: its key stays metered until this is removed (a re-tier without 403s)."""
+    suspended: NotRequired[bool]
+    """The tenant authorizer refuses the tenant's hostnames (403)."""
+    mtls_truststore: NotRequired[str]
+    """`s3://<bucket>/<key>` of a PEM bundle: mutual TLS on the tenant's custom domains."""
+    mtls_issuers: NotRequired[list[str]]
+    """With `mtls_truststore`: the issuer DNs its client certificates must have."""
+    mtls_subjects: NotRequired[list[str]]
+    """With `mtls_truststore`: when set, the subject DNs its client certificates must have."""
+
+
+class ThrottleArgs(TypedDict):
+    """Stage-wide throttling: the ceiling over every tenant together."""
+
+    rate_limit: NotRequired[float]
+    burst_limit: NotRequired[int]
+
+
+class AuthorizerArgs(TypedDict):
+    """The tenant authorizer's caches: how long a suspension or tier change takes to bite."""
+
+    cache_ttl_seconds: NotRequired[int]
+    """API Gateway's cache of one decision per Host (0 to 3600; 0 with mutual TLS)."""
+    registry_cache_seconds: NotRequired[int]
+    """The function's own cache of registry items (0 to 300)."""
+
+
+class WafArgs(TypedDict):
+    """The web ACL in front of the stage."""
+
+    enabled: NotRequired[bool]
+    mode: NotRequired[WafMode]
+    per_tenant_limit: NotRequired[int]
+    """Requests per 5 minutes per Host; default and minimum: derived from the highest tier."""
+    per_ip_limit: NotRequired[int]
+    """Requests per 5 minutes per client IP; default: derived from the highest tier."""
+
+
+class CacheArgs(TypedDict):
+    """The stage's response cache (GET methods, keyed on Host)."""
+
+    enabled: NotRequired[bool]
+    size_gb: NotRequired[float]
+    ttl_seconds: NotRequired[int]
+
+
+class AlarmArgs(TypedDict):
+    """Alarm thresholds and who is mailed."""
+
+    server_error_rate_percent: NotRequired[float]
+    latency_p99_ms: NotRequired[int]
+    integration_latency_p99_ms: NotRequired[int]
+    authorizer_errors: NotRequired[int]
+    throttled_requests: NotRequired[int]
+    email: NotRequired[list[str]]
+
+
+class QuotaArgs(TypedDict):
+    """Account quotas checked before anything is created; raise them here after AWS does."""
+
+    custom_domains: NotRequired[int]
+    records_per_zone: NotRequired[int]
+    certificates: NotRequired[int]
+    api_keys: NotRequired[int]
+    usage_plans: NotRequired[int]
+
+
+class WhiteLabelGatewayArgs(TypedDict):
+    """The platform: one REST API in front of `backends`, every tenant on its own subdomain of `base_domain`."""
+
+    base_domain: str
+    """Tenants are reached at `<subdomain>.<base_domain>`."""
+    hosted_zone: NotRequired[str]
+    """The public Route 53 zone holding the records: `base_domain` or a parent of it; default `base_domain`."""
+    stage_name: str
+    """The API Gateway stage (the program uses its stack name)."""
+    name_prefix: str
+    """Names unique per account and region start with it (`<project>-<stack>` in the program)."""
+    backends: dict[str, BackendArgs]
+    """Backend name → backend; each is routed at its prefix behind the tenant authorizer."""
+    vpc_link_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    """Private subnets of the VPC link v2; required when an ALB or NLB backend exists."""
+    vpc_link_security_group_id: NotRequired[pulumi.Input[str]]
+    """The VPC link's security group (the load balancers admit it); required with an ALB or NLB backend."""
+    tenants: NotRequired[list[TenantArgs]]
+    """The tenants this component serves itself (a `TenantSet` of its own); more may live in other stacks."""
+    tiers: NotRequired[dict[str, TierArgs]]
+    """Tier name → its usage plan; default: `standard` at 50 requests/s, burst 100."""
+    default_tier: NotRequired[str]
+    tenant_dns: NotRequired[TenantDns]
+    tls_policy: NotRequired[str]
+    """The security policy of the API and its custom domains; default the enhanced TLS 1.3/1.2 PFS PQ policy."""
+    dual_stack: NotRequired[bool]
+    throttle: NotRequired[ThrottleArgs]
+    authorizer: NotRequired[AuthorizerArgs]
+    waf: NotRequired[WafArgs]
+    cache: NotRequired[CacheArgs]
+    alarms: NotRequired[AlarmArgs]
+    quotas: NotRequired[QuotaArgs]
+    tracing: NotRequired[bool]
+    log_retention_days: NotRequired[int]
+    manage_account_logging: NotRequired[bool]
+    """Whether this stack owns API Gateway's account-wide CloudWatch role setting (one stack per account)."""
+    protect_resources: NotRequired[bool]
+    """Protected production: stateful resources protected, log groups retained."""
+
+
+class TenantSetArgs(TypedDict):
+    """Per-tenant resources only, against a platform that exists (a `WhiteLabelGateway`'s outputs)."""
+
+    tenants: list[TenantArgs]
+    base_domain: str
+    hosted_zone: NotRequired[str]
+    name_prefix: str
+    """The platform's name prefix: API key names start with it."""
+    rest_api_id: pulumi.Input[str]
+    stage_name: pulumi.Input[str]
+    usage_plan_ids: pulumi.Input[dict[str, str]]
+    """Tier name → the platform's usage plan id."""
+    tiers: list[str]
+    """The platform's tier names (plain: each tenant's tier must be one of them)."""
+    default_tier: NotRequired[str]
+    registry_table_name: pulumi.Input[str]
+    wildcard_domain_name: pulumi.Input[str]
+    """The platform's wildcard custom domain's regional domain name (the alias target of shared tenants)."""
+    wildcard_domain_zone_id: pulumi.Input[str]
+    """Its regional hosted zone id."""
+    tenant_dns: NotRequired[TenantDns]
+    tls_policy: NotRequired[str]
+    dual_stack: NotRequired[bool]
+    protect_resources: NotRequired[bool]
