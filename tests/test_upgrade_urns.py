@@ -36,6 +36,7 @@ _QUERIES = (
 _OPS = "whitelabel:operations:Operations$aws:cloudwatch"
 _GATEWAY = "whitelabel:gateway:Gateway$aws:apigateway"
 _WEB_ACL = "whitelabel:waf:Waf$aws:wafv2/webAcl:WebAcl::waf-web-acl"
+_AUTHORIZER = "whitelabel:tenant_authorizer:TenantAuthorizer$aws:lambda"
 
 # (old URN, input) → why merged work changed it on purpose, from the commit that did. Each is an update in
 # place except the Deployment's triggers, which make the new deployment every API change makes (README).
@@ -69,6 +70,19 @@ ALLOWED: dict[tuple[str, str], str] = {
         "598e39e: WAF rate limits derived from the tiers, per-Host key lowercased, rate-rule 429s with our JSON body"
     ),
     (_urn("prod", _WEB_ACL), "customResponseBodies"): "598e39e: the rate rules' 429 answers carry our JSON body",
+    **{
+        (_urn(stack, f"{_GATEWAY}/integration:Integration::gateway-integration-{route}"), "requestParameters"): (
+            "e06f5f4: X-Tenant-Domain is the hostname the authorizer matched (context.authorizer.hostname)"
+        )
+        for stack in STACKS
+        for route in ("service1-any", "service1-proxy-any", "service2-any", "service2-proxy-any")
+    },
+    **{
+        (_urn(stack, f"{_AUTHORIZER}/function:Function::tenant-authorizer-function"), "code"): (
+            "e06f5f4: the tenant authorizer checks mutual-TLS certificates and returns the matched hostname"
+        )
+        for stack in STACKS
+    },
 }
 
 
