@@ -1,8 +1,10 @@
-"""README's commands work as written: the customer blocks on the dev stack, and the resource totals it states.
+"""README's commands work as written: the customer steps on the dev stack, and the resource totals it states.
 
 The onboard, suspend and re-tier blocks of README's "Customers" section are replayed the way a user runs them:
 each `pulumi config set --path` / `pulumi config rm --path` line changes the dev stack file's config as the
 Pulumi CLI would, and each `pulumi up` runs the real program under the mock engine on the config so far.
+The same steps as stack-file edits ("Try it offline") are applied in turn, and `make preview`'s comparison of
+each with the one before must show what README says it shows.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import shlex
 from typing import Any
 
 import pytest
+import yaml
 
+from tools import preview as preview_tool
 from whitelabel.config import PROJECT
 from whitelabel.offline import ROOT, StackRun, run_program, stack_file_config
 
@@ -173,6 +177,64 @@ def test_onboard_suspend_and_re_tier_blocks_run_on_the_dev_stack_as_written(type
     assert "tenant-keys-initech.premium-api-key" in after
     # The other customers keep the tier they had: adding a tier must not move them.
     assert {settled.outputs["tenants"][name]["tier"] for name in ("acme", "globex")} == {"standard"}
+
+
+# -- the same steps as edits of the stack file ("Try it offline") -----------------------------------------
+
+
+def offline_step(kind: str) -> dict[str, Any]:
+    """The ```yaml block of README's offline steps whose first line is `# <kind>…`, as config keys."""
+    section = README.split("\n### Onboard, suspend and re-tier a customer offline\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```yaml\n(.*?)^```", section, flags=re.M | re.S)
+    found = [block for block in blocks if block.lstrip().startswith(f"# {kind}")]
+    assert len(found) == 1, f"README's offline steps have {len(found)} yaml blocks starting `# {kind}`"
+    # Indented as under the stack file's `config:`: parse it there, as the file would be.
+    values = yaml.safe_load("config:\n" + found[0])["config"]
+    assert isinstance(values, dict) and values
+    return values
+
+
+def ops(old: StackRun, new: StackRun) -> dict[str, set[str]]:
+    """What `make preview` lists between two runs: op → resource names."""
+    listed: dict[str, set[str]] = {}
+    for step in preview_tool.compare(old, new).steps:
+        listed.setdefault(step.op, set()).add(step.name)
+    return listed
+
+
+def test_offline_stack_file_steps_preview_as_readme_says(dev: StackRun) -> None:
+    config = stack_file_config("dev")
+    config.update(offline_step("onboard"))
+    onboarded = run_program("dev", copy.deepcopy(config))
+    assert ops(dev, onboarded) == {
+        "create": {
+            "tenants-initech-a",
+            "tenant-keys-initech.standard-api-key",
+            "tenant-keys-initech.standard-plan-key",
+            "tenant-keys-initech.dev.example.com-item",
+        }
+    }
+
+    config.update(offline_step("suspend"))
+    suspended = run_program("dev", copy.deepcopy(config))
+    assert ops(onboarded, suspended) == {"update": {"tenant-keys-initech.dev.example.com-item"}}
+    assert suspended.outputs["tenants"]["initech"]["status"] == "suspended"
+
+    config.update(offline_step("re-tier"))
+    re_tiered = run_program("dev", copy.deepcopy(config))
+    listed = ops(suspended, re_tiered)
+    assert listed["delete"] == {"tenant-keys-initech.standard-api-key", "tenant-keys-initech.standard-plan-key"}
+    assert listed["update"] == {"tenant-keys-initech.dev.example.com-item"}
+    assert listed["create"] == {
+        "tenant-keys-premium-usage-plan",
+        "tenant-keys-initech.premium-api-key",
+        "tenant-keys-initech.premium-plan-key",
+    }
+    assert set(listed) == {"create", "update", "delete"}  # acme's and globex's resources unchanged
+    assert (re_tiered.outputs["tenants"]["initech"]["tier"], re_tiered.outputs["tenants"]["initech"]["status"]) == (
+        "premium",
+        "active",
+    )
 
 
 # -- the resource totals README states -------------------------------------------------------------------
