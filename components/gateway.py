@@ -198,7 +198,7 @@ class GatewayArgs:
 
 
 class Gateway(pulumi.ComponentResource):
-    """A REST API (Regional or edge-optimized) with the route table of `whitelabel.api_definition`, deployed to one stage."""
+    """A REST API (Regional or edge-optimized), routes from `whitelabel.api_definition`, deployed to one stage."""
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Refused before anything is registered, in one line.
