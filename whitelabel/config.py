@@ -756,7 +756,8 @@ class Settings(_Model):
             offered = ", ".join(self.endpoint.tls_policies)
             raise ConfigError(
                 "tlsPolicy",
-                f"{show(self.tls_policy)} is for {owner} endpoints but endpointType is {self.endpoint_type}: one of {offered}"
+                f"{show(self.tls_policy)} is for {owner} endpoints but endpointType is {self.endpoint_type}:"
+                f" one of {offered}"
                 ' (README "Edge-optimized endpoints")',
             )
         return self

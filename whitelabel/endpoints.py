@@ -14,8 +14,9 @@ Facts from AWS's documentation:
   "Amazon API Gateway now supports wildcard custom domain names"),
   so the shared `*.<baseDomain>` domain stays. CloudFront's rule: an alternate domain name belongs to one
   distribution ("Edge-optimized custom domain names are unique and can't be associated with more than one
-  CloudFront distribution", https://aws.amazon.com/premiumsupport/knowledge-center/custom-domain-name-amazon-api-gateway/). Each
-  edge domain here is its own distribution with its own name: `*.x`, a dedicated `acme.x` and an own domain
+  CloudFront distribution",
+  https://aws.amazon.com/premiumsupport/knowledge-center/custom-domain-name-amazon-api-gateway/). Each edge domain
+  here is its own distribution with its own name: `*.x`, a dedicated `acme.x` and an own domain
   never share one. A wildcard and a more specific name may sit on different distributions: CloudFront lists
   them as overlapping, not as the same name (ListConflictingAliases,
   https://docs.aws.amazon.com/goto/WebAPI/cloudfront-2020-05-31/ListConflictingAliases). Two stacks of

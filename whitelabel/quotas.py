@@ -91,8 +91,8 @@ def check_quotas(settings: Settings) -> None:
         raise ConfigError(
             "customers",
             f"needs {used.custom_domains} API Gateway custom domain names (1 wildcard + {used.dedicated} dedicated"
-            f" + {used.own_domains} own domains, {settings.endpoint_type}; edge-optimized and Regional count alike), over"
-            " the quota 'Custom domain names per account per Region'"
+            f" + {used.own_domains} own domains, {settings.endpoint_type}; edge-optimized and Regional count alike),"
+            " over the quota 'Custom domain names per account per Region'"
             f" of {quotas.custom_domains}; request an increase in Service Quotas (Amazon API Gateway), then set"
             " quotas.customDomains to the new value",
         )
@@ -107,7 +107,7 @@ def check_quotas(settings: Settings) -> None:
         where = f" in {used.certificate_region} (edge certificates live there)" if used.certificate_region else ""
         raise ConfigError(
             "customers",
-            f"needs {used.certificates} ACM certificates{where} (1 wildcard + {used.certificates - 1} own domains), over"
-            f" the quota 'Number of ACM certificates' of {quotas.certificates}; request an increase in Service"
+            f"needs {used.certificates} ACM certificates{where} (1 wildcard + {used.certificates - 1} own domains),"
+            f" over the quota 'Number of ACM certificates' of {quotas.certificates}; request an increase in Service"
             " Quotas (AWS Certificate Manager) in that region, then set quotas.certificates to the new value",
         )
