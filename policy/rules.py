@@ -205,7 +205,7 @@ def strict_tls(type_: str, props: Mapping[str, Any]) -> list[str]:
         (
             policy.startswith(ENHANCED_EDGE_PREFIX) and policy.endswith(EDGE_POLICY_SUFFIX)
             if edge
-            else policy.startswith(ENHANCED_POLICY_PREFIX)
+            else policy.startswith(ENHANCED_POLICY_PREFIX) and not policy.endswith(EDGE_POLICY_SUFFIX)
         )
         if isinstance(policy, str)
         else False
