@@ -265,7 +265,7 @@ class TenantDomains(pulumi.ComponentResource):
 
     def _target(self, domain: aws.apigateway.DomainName) -> pulumi.Output[str]:
         """What a name is aliased to: the regional endpoint, or the edge domain's CloudFront distribution."""
-        return getattr(domain, self._endpoint.alias_name_attr)  # type: ignore[no-any-return]
+        return getattr(domain, self._endpoint.alias_name_attr)
 
     def _alias_records(self, name: str, fqdn: str, domain: aws.apigateway.DomainName) -> None:
         """`fqdn` → the custom domain's endpoint (regional, or CloudFront for edge): A, and AAAA when dual-stack."""

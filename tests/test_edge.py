@@ -26,7 +26,7 @@ from whitelabel.offline import REGIONAL_ZONE_ID, StackRun, run_program
 from whitelabel.quotas import check_quotas, usage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
-import rules  # noqa: E402
+import rules
 
 REST_API = "aws:apigateway/restApi:RestApi"
 DOMAIN = "aws:apigateway/domainName:DomainName"

@@ -730,7 +730,7 @@ class Settings(_Model):
     waf: WafSettings = WafSettings()
     cache: CacheSettings = CacheSettings()
     # REGIONAL (default: what every stack before it built) or EDGE (README "Edge-optimized endpoints").
-    endpoint_type: Literal["REGIONAL", "EDGE"] = Field(default=REGIONAL, alias="endpointType")
+    endpoint_type: Literal["REGIONAL", "EDGE"] = Field(default="REGIONAL", alias="endpointType")
 
     @field_validator("tls_policy")
     @classmethod
