@@ -63,6 +63,7 @@ gateway = Gateway(
         cache=settings.cache,
         protect=settings.protect_resources,
         dual_stack=settings.dual_stack,
+        endpoint_type=settings.endpoint_type,
     ),
 )
 

@@ -12,12 +12,15 @@ import pulumi_aws as aws
 
 from whitelabel.config import (
     DEFAULT_TLS_POLICY,
+    EDGE_ENDPOINT,
     HANDOFF_LABEL,
     MTLS_TLS_POLICY,
+    REGIONAL_ENDPOINT,
     Customer,
     Settings,
     endpoint_access_mode,
 )
+from whitelabel.endpoints import EDGE
 from whitelabel.protection import resource_options
 
 
@@ -33,6 +36,8 @@ class TenantDomainsArgs:
         with an mTLS truststore, which use `TLS_1_2` (the only policy AWS allows with mutual TLS).
     protect: protected production (`protectResources`): certificates, custom domains, alias and validation
         records are protected.
+    endpoint_type: REGIONAL or EDGE (config `endpointType`): which certificate argument and region, and which
+        alias target, the custom domains use (`whitelabel.endpoints`).
     """
 
     base_domain: str
@@ -44,6 +49,7 @@ class TenantDomainsArgs:
     tenant_dns: str = "perCustomer"
     tls_policy: str = DEFAULT_TLS_POLICY
     protect: bool = False
+    endpoint_type: str = "REGIONAL"
 
     @classmethod
     def from_settings(cls, settings: Settings, gateway: Any) -> TenantDomainsArgs:
@@ -57,6 +63,7 @@ class TenantDomainsArgs:
             tenant_dns=settings.tenant_dns,
             tls_policy=settings.tls_policy,
             protect=settings.protect_resources,
+            endpoint_type=settings.endpoint_type,
         )
 
 
@@ -75,6 +82,7 @@ class TenantDomains(pulumi.ComponentResource):
         super().__init__("whitelabel:tenant_domains:TenantDomains", name, None, opts)
         self._name = name
         self._args = args
+        self._endpoint = EDGE_ENDPOINT if args.endpoint_type == EDGE else REGIONAL_ENDPOINT
         # CreateDomainName is limited to one call per 30 s per account, and the limit cannot be raised:
         # every custom domain this stack adds waits for the one before it, so one `pulumi up` with many
         # new domains makes its calls one after another instead of failing on throttling.
@@ -85,11 +93,13 @@ class TenantDomains(pulumi.ComponentResource):
         wildcard = f"*.{args.base_domain}"
 
         # One certificate covers the wildcard domain and every dedicated domain: `*.x` matches
-        # `acme.x` (one label only). It lives in the API's region: regional domains need that.
+        # `acme.x` (one label only). It lives in the API's region for regional domains, in us-east-1 for edge
+        # ones (pulumi-aws 7's per-resource `region`; None keeps a regional stack's inputs as they were).
         self.certificate = aws.acm.Certificate(
             f"{name}-certificate",
             domain_name=wildcard,
             validation_method="DNS",
+            region=self._endpoint.certificate_region,
             opts=resource_options("certificate", args.protect, parent=self),
         )
         self.validation = self._validate(f"{name}-certificate", self.certificate, [wildcard], zone_owned=True)
@@ -97,7 +107,7 @@ class TenantDomains(pulumi.ComponentResource):
 
         self.wildcard_domain = self._domain(f"{name}-wildcard", wildcard, self.certificate_arn)
         self.wildcard_domain_name = self.wildcard_domain.domain_name
-        self.wildcard_domain_target = self.wildcard_domain.regional_domain_name
+        self.wildcard_domain_target = self._target(self.wildcard_domain)
         wildcard_dns = args.tenant_dns == "wildcard"
         if wildcard_dns:
             # Route 53 takes `*` as the leftmost label as a wildcard matching any name below baseDomain
@@ -115,7 +125,7 @@ class TenantDomains(pulumi.ComponentResource):
             prefix = f"{name}-{customer.name}"
             if customer.dedicated_domain:
                 domain = self._domain(prefix, fqdn, self.certificate_arn, customer.mtls_truststore)
-                dedicated_targets[customer.name] = domain.regional_domain_name
+                dedicated_targets[customer.name] = self._target(domain)
                 self._alias_records(prefix, fqdn, domain)
             elif not wildcard_dns:
                 self._alias_records(prefix, fqdn, self.wildcard_domain)
@@ -157,13 +167,14 @@ class TenantDomains(pulumi.ComponentResource):
             f"{name}-validation",
             certificate_arn=certificate.arn,
             validation_record_fqdns=fqdns if zone_owned else None,
+            region=self._endpoint.certificate_region,  # where the certificate is
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _domain(
         self, name: str, domain_name: str, certificate_arn: pulumi.Input[str], truststore: str | None = None
     ) -> aws.apigateway.DomainName:
-        """A regional custom domain mapped (empty base path) to the stage, created after the previous one.
+        """A custom domain of the endpoint type mapped (empty base path) to the stage, created after the previous one.
 
         truststore: `s3://bucket/key` of a PEM bundle: clients must present a certificate it trusts (mutual
         TLS, on regional domains only), and the domain uses `TLS_1_2`, as AWS requires with mutual TLS:
@@ -173,13 +184,14 @@ class TenantDomains(pulumi.ComponentResource):
         # off must say "ipv4" (the default for public custom domains) to turn a domain back.
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html
         endpoint = aws.apigateway.DomainNameEndpointConfigurationArgs(
-            types="REGIONAL", ip_address_type="dualstack" if self._args.dual_stack else "ipv4"
+            types=self._endpoint.type, ip_address_type="dualstack" if self._args.dual_stack else "ipv4"
         )
+        # `regional_certificate_arn` or, for an edge domain, `certificate_arn` (whitelabel/endpoints.py).
+        certificate: dict[str, pulumi.Input[str]] = {self._endpoint.certificate_arg: certificate_arn}
         policy = MTLS_TLS_POLICY if truststore is not None else self._args.tls_policy
         domain = aws.apigateway.DomainName(
             f"{name}-domain",
             domain_name=domain_name,
-            regional_certificate_arn=certificate_arn,
             endpoint_configuration=endpoint,
             # tlsPolicy (an enhanced one with STRICT: SNI must match Host); a mutual-TLS domain uses TLS_1_2, which
             # the config then requires tlsPolicy to be (whitelabel/config.py: MTLS_TLS_POLICY).
@@ -192,6 +204,7 @@ class TenantDomains(pulumi.ComponentResource):
                 parent=self,
                 depends_on=[self._previous_domain] if self._previous_domain else None,
             ),
+            **certificate,  # type: ignore[arg-type]
         )
         self._previous_domain = domain
         aws.apigateway.BasePathMapping(
@@ -215,6 +228,7 @@ class TenantDomains(pulumi.ComponentResource):
             f"{name}-certificate",
             domain_name=domain_name,
             validation_method="DNS",
+            region=self._endpoint.certificate_region,
             opts=resource_options("certificate", self._args.protect, parent=self),
         )
         point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{self._args.base_domain}"
@@ -225,13 +239,14 @@ class TenantDomains(pulumi.ComponentResource):
             validation = aws.acm.CertificateValidation(
                 f"{name}-validation",
                 certificate_arn=certificate.arn,
+                region=self._endpoint.certificate_region,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             # The customer's own domain is one more way in: it gets the same truststore as its subdomain.
             domain = self._domain(name, domain_name, validation.certificate_arn, customer.mtls_truststore)
             self._alias_records(name, point_at, domain)
             status = "validated"
-            target = domain.regional_domain_name
+            target = self._target(domain)
         records = certificate.domain_validation_options.apply(
             lambda options: [
                 {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
@@ -248,12 +263,16 @@ class TenantDomains(pulumi.ComponentResource):
             }
         )
 
+    def _target(self, domain: aws.apigateway.DomainName) -> pulumi.Output[str]:
+        """What a name is aliased to: the regional endpoint, or the edge domain's CloudFront distribution."""
+        return getattr(domain, self._endpoint.alias_name_attr)
+
     def _alias_records(self, name: str, fqdn: str, domain: aws.apigateway.DomainName) -> None:
-        """`fqdn` → the custom domain's regional endpoint: A, and AAAA when dual-stack."""
+        """`fqdn` → the custom domain's endpoint (regional, or CloudFront for edge): A, and AAAA when dual-stack."""
         alias = [
             aws.route53.RecordAliasArgs(
-                name=domain.regional_domain_name,
-                zone_id=domain.regional_zone_id,
+                name=self._target(domain),
+                zone_id=getattr(domain, self._endpoint.alias_zone_attr),
                 evaluate_target_health=False,
             )
         ]
