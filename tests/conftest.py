@@ -39,6 +39,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+# Reports handed back by the workers of a parallel run (`make unit`), printed after the tests.
+_WORKER_REPORTS: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: a worker finished; keep the report lines it handed back (its own prints are not shown)."""
+    _WORKER_REPORTS.extend(getattr(node, "workeroutput", {}).get("reports", []))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in _WORKER_REPORTS:
+        terminalreporter.write_line(line)
+
+
 # One StackRun per (stack, config) for the whole session, filled by `shared_run`.
 _RUNS: dict[str, StackRun] = {}
 
