@@ -46,8 +46,10 @@ policy: $(VENV)/.installed  ## every rule of the policy pack (policy/) over the 
 test: $(VENV)/.installed $(LS_VENV)/.installed  ## every test: mock engine and LocalStack contract tests
 	$(VENV)/bin/python -m pytest
 
+# Two workers on a 2-core machine (-n auto: one per core), each test file on one worker, so a module's shared
+# runs are made once; the contract tests stay in one process (one LocalStack).
 unit: $(VENV)/.installed  ## the mock-engine tests only
-	$(VENV)/bin/python -m pytest --ignore=tests/contract
+	$(VENV)/bin/python -m pytest -n auto --dist loadfile --ignore=tests/contract
 
 contract: $(VENV)/.installed $(LS_VENV)/.installed  ## the LocalStack contract tests only
 	$(VENV)/bin/python -m pytest tests/contract

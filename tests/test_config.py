@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tests.conftest import customers_config, inputs_by_urn
+from tests.conftest import customers_config, inputs_by_urn, shared_run
 from whitelabel.config import (
     AWS_CONFIG_KEYS,
     ConfigError,
@@ -827,7 +827,7 @@ def test_both_forms_of_customers_give_the_same_resources_under_the_same_urns(sta
     by_name = stack_file_config(stack)
     as_list = {**by_name, CUSTOMERS_KEY: customer_entries(by_name[CUSTOMERS_KEY])}
     assert isinstance(as_list[CUSTOMERS_KEY], list) and as_list[CUSTOMERS_KEY][0] == {"name": "acme"}
-    named, listed = run_program(stack, by_name), run_program(stack, as_list)
+    named, listed = shared_run(stack, by_name), shared_run(stack, as_list)
     # Every URN, its parent, its inputs, dependencies (registered concurrently: compared as sets) and options;
     # and the stack's outputs.
     shape = {
@@ -846,7 +846,7 @@ def test_the_order_of_named_customers_changes_no_resource() -> None:
     # The engine hands an object over as JSON text; the order of its keys is not the operator's.
     values = stack_file_config("prod")
     reversed_ = {**values, CUSTOMERS_KEY: dict(reversed(values[CUSTOMERS_KEY].items()))}
-    assert inputs_by_urn(run_program("prod", values)) == inputs_by_urn(run_program("prod", reversed_))
+    assert inputs_by_urn(shared_run("prod", values)) == inputs_by_urn(shared_run("prod", reversed_))
 
 
 def test_a_named_customer_takes_its_name_from_its_key_and_an_empty_entry_is_all_defaults() -> None:

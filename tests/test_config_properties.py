@@ -606,7 +606,11 @@ def _report_cases(request: pytest.FixtureRequest) -> Iterator[None]:
     lines = [f"config properties: {total} generated configs ({CASES['valid']} valid, {CASES['refused']} refused)"]
     lines.append("  " + ", ".join(f"{k}={v}" for k, v in sorted(CASES.items()) if k not in ("valid", "refused")))
     capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if capture is not None:
+    worker_output = getattr(request.config, "workeroutput", None)
+    if worker_output is not None:
+        # A worker of `make unit` (pytest-xdist): its output is not shown; tests/conftest.py prints it at the end.
+        worker_output.setdefault("reports", []).extend(lines)
+    elif capture is not None:
         with capture.global_and_fixture_disabled():
             print("\n" + "\n".join(lines))
     else:

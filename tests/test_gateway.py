@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import customers_config
+from tests.conftest import customers_config, shared_run
 from tools import openapi as openapi_tool
 from tools import plan
 from whitelabel.access_log import ACCESS_LOG_FORMAT
@@ -46,7 +46,7 @@ def test_rest_api_is_regional_with_execute_api_disabled_and_binary_passthrough(d
 
 
 def test_with_dual_stack_the_api_accepts_ipv6_like_its_domains() -> None:
-    run = run_program("dev", customers_config([{"name": "acme"}], dualStack=True))
+    run = shared_run("dev", customers_config([{"name": "acme"}], dualStack=True))
     api = _one(run, "aws:apigateway/restApi:RestApi")
     assert api.inputs["endpointConfiguration"] == {"types": "REGIONAL", "ipAddressType": "dualstack"}
     domains = run.of_type("aws:apigateway/domainName:DomainName")
@@ -266,7 +266,7 @@ def test_account_logging_setting_waits_for_the_role_policy(dev: StackRun) -> Non
 @pytest.fixture(scope="module")
 def variant() -> StackRun:
     """dev with the two keys a second project in the same account sets: its own prefix, no account logging."""
-    return run_program("dev", customers_config([{"name": "acme"}], namePrefix="forkco", manageAccountLogging=False))
+    return shared_run("dev", customers_config([{"name": "acme"}], namePrefix="forkco", manageAccountLogging=False))
 
 
 def test_a_stack_that_does_not_manage_account_logging_creates_no_role_and_no_account_setting(

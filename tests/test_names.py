@@ -20,6 +20,7 @@ from hypothesis import given, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests.conftest import shared_run
 from tests.test_config_properties import PROFILE
 from whitelabel.config import NAME_PREFIX_MAX, ConfigError, parse_settings, read_raw_config
 from whitelabel.names import AUTONAME_SUFFIX, KINDS, REST_API_ID_STAND_IN, check_names, program_names
@@ -252,7 +253,7 @@ CASES = [
 def case(request: pytest.FixtureRequest) -> tuple[StackRun, Any]:
     stack_file, stack, keys = request.param
     values, settings = _settings(stack_file, **keys)
-    return run_program(stack, values), settings
+    return shared_run(stack, values), settings
 
 
 def test_every_name_of_every_resource_fits_its_kind(case: tuple[StackRun, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tests.conftest import customers_config, inputs_by_urn
+from tests.conftest import customers_config, inputs_by_urn, shared_run
 from whitelabel.config import DEFAULT_TLS_POLICY, ConfigError, parse_settings
 from whitelabel.offline import AwsMocks, StackRun, run_program
 from whitelabel.quotas import usage
@@ -50,7 +50,8 @@ TIERS = {
 
 
 def _run(customers: list[dict[str, Any]], **keys: Any) -> StackRun:
-    return run_program("dev", customers_config(customers, tiers=TIERS, **keys))
+    # Shared: a tier change's run is also the second `up` after a previousTier one.
+    return shared_run("dev", customers_config(customers, tiers=TIERS, **keys))
 
 
 def _keys(customer: str, tier: str = "standard") -> list[str]:
@@ -279,12 +280,12 @@ OWN = {"name": "umbrella", "customDomain": "api.umbrella.com"}
 
 @pytest.fixture(scope="module")
 def phase1() -> StackRun:
-    return run_program("dev", customers_config([{"name": "acme"}, OWN]))
+    return shared_run("dev", customers_config([{"name": "acme"}, OWN]))
 
 
 @pytest.fixture(scope="module")
 def phase2() -> StackRun:
-    return run_program("dev", customers_config([{"name": "acme"}, {**OWN, "customDomainValidated": True}]))
+    return shared_run("dev", customers_config([{"name": "acme"}, {**OWN, "customDomainValidated": True}]))
 
 
 def test_phase1_requests_the_certificate_and_hands_off_records_without_a_domain(phase1: StackRun) -> None:
@@ -349,7 +350,7 @@ def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: Stack
 
 
 def test_adding_an_own_domain_customer_costs_one_certificate_first(phase1: StackRun) -> None:
-    before = run_program("dev", customers_config([{"name": "acme"}]))
+    before = shared_run("dev", customers_config([{"name": "acme"}]))
     assert _diff(before, phase1) == (
         sorted([*_own("umbrella"), "tenants-umbrella-a", "tenants-umbrella-own-certificate"]),
         [],

@@ -21,7 +21,7 @@ from components.operations import (
     load_queries,
     query_body,
 )
-from tests.conftest import customers_config, deploy, inputs_by_urn
+from tests.conftest import customers_config, deploy, inputs_by_urn, shared_run
 from tests.test_access_log import render
 from tools import dashboard as dashboard_tool
 from whitelabel.access_log import (
@@ -36,7 +36,7 @@ from whitelabel.access_log import (
     referenced_fields,
 )
 from whitelabel.config import AlarmSettings, customer_entries, parse_settings
-from whitelabel.offline import StackRun, run_program, stack_file_config
+from whitelabel.offline import StackRun, stack_file_config
 
 QUERY_TYPE = "aws:cloudwatch/queryDefinition:QueryDefinition"
 RULE_TYPE = "aws:cloudwatch/contributorInsightRule:ContributorInsightRule"
@@ -573,7 +573,7 @@ def test_waf_widget_only_when_waf_is_on() -> None:
 # -- onboarding changes nothing here ----------------------------------------------------------------
 def test_adding_a_customer_changes_nothing_in_operations(dev: StackRun) -> None:
     customers = customer_entries(stack_file_config("dev")["whitelabel-gateway:customers"])
-    after = run_program("dev", customers_config([*customers, {"name": "initech"}]))
+    after = shared_run("dev", customers_config([*customers, {"name": "initech"}]))
     before_ops = {r.urn: r.inputs for r in operations_resources(dev)}
     after_ops = {r.urn: r.inputs for r in operations_resources(after)}
     assert before_ops and before_ops == after_ops

@@ -16,8 +16,8 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from tests.conftest import customers_config
-from whitelabel.offline import StackRun, run_program, stack_file_config
+from tests.conftest import customers_config, shared_run
+from whitelabel.offline import StackRun, stack_file_config
 
 # The pack's modules import each other by plain name, as the Pulumi CLI runs them from their folder.
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
@@ -431,7 +431,7 @@ def test_the_whole_graph_check_is_not_vacuous(dev: StackRun, prod: StackRun) -> 
 def test_a_cached_prod_stack_keys_every_cached_method_on_host() -> None:
     config = stack_file_config("prod")
     config["whitelabel-gateway:cache"] = {"enabled": True, "sizeGb": 0.5, "ttlSeconds": 300}
-    cached_graph = graph(run_program("prod", config))
+    cached_graph = graph(shared_run("prod", config))
     assert rules.check_graph(cached_graph) == []
     assert any(
         r.props.get("settings", {}).get("cachingEnabled") for r in rules._of(cached_graph, rules.METHOD_SETTINGS)
@@ -460,7 +460,7 @@ def test_an_onboarded_dev_stack_with_every_domain_shape_passes() -> None:
         {"name": "initech", "customDomain": "api.initech.test", "customDomainValidated": True},
     ]
     config = customers_config(customers, dualStack=True, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0})
-    run = run_program("dev", config)
+    run = shared_run("dev", config)
     assert rules.check_graph(graph(run)) == []
     # The TLS_1_2 API passes only because globex's domain does mutual TLS.
     without_mtls = [

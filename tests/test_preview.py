@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import customers_config
+from tests.conftest import customers_config, shared_run
 from tools import preview as preview_tool
 from whitelabel import diff
-from whitelabel.offline import ROOT, StackRun, run_program
+from whitelabel.offline import ROOT, StackRun
 
 DEV_CUSTOMERS: list[dict[str, Any]] = [{"name": "acme"}, {"name": "globex", "dedicatedDomain": True}]
 TIERS = {"standard": {"rateLimit": 50, "burstLimit": 100}, "premium": {"rateLimit": 500, "burstLimit": 1000}}
@@ -37,13 +37,13 @@ def shown(preview: diff.Preview, name: str) -> list[str]:
 
 
 def compare(old: StackRun, customers: list[dict[str, Any]], stack: str = "dev", **keys: Any) -> diff.Preview:
-    return preview_tool.compare(old, run_program(stack, customers_config(customers, stack, **keys)))
+    return preview_tool.compare(old, shared_run(stack, customers_config(customers, stack, **keys)))
 
 
 @pytest.fixture(scope="module")
 def tiered() -> StackRun:
     """dev with a second tier, so a customer can move between tiers."""
-    return run_program("dev", customers_config(DEV_CUSTOMERS, tiers=TIERS))
+    return shared_run("dev", customers_config(DEV_CUSTOMERS, tiers=TIERS))
 
 
 def test_onboarding_a_customer_creates_only_its_four_resources(dev: StackRun) -> None:
@@ -113,7 +113,7 @@ def test_dedicated_domain_creates_domain_and_mapping_and_repoints_the_record(dev
 
 def test_own_domain_phase_2_creates_validation_domain_mapping_record_and_item() -> None:
     phase_1 = [{"name": "acme", "customDomain": "api.acme.com"}, DEV_CUSTOMERS[1]]
-    before = run_program("dev", customers_config(phase_1))
+    before = shared_run("dev", customers_config(phase_1))
     result = compare(before, [{**phase_1[0], "customDomainValidated": True}, DEV_CUSTOMERS[1]])
     assert steps(result) == {
         "create": {

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import customers_config, inputs_by_urn
+from tests.conftest import customers_config, inputs_by_urn, shared_run
 from tools import plan
-from whitelabel.offline import StackRun, run_program
+from whitelabel.offline import StackRun
 
 STACK_URN_SUFFIX = "::pulumi:pulumi:Stack::whitelabel-gateway-"
 
@@ -75,7 +75,7 @@ BASE_CUSTOMERS: list[dict[str, Any]] = [{"name": "acme"}, {"name": "globex", "de
 
 @pytest.fixture(scope="module")
 def base() -> StackRun:
-    return run_program("dev", customers_config(BASE_CUSTOMERS))
+    return shared_run("dev", customers_config(BASE_CUSTOMERS))
 
 
 def _keys(customer: str) -> list[str]:
@@ -90,14 +90,14 @@ def _keys(customer: str) -> list[str]:
 
 
 def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(base: StackRun) -> None:
-    after = run_program("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech"}]))
+    after = shared_run("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech"}]))
     added, removed, changed = _diff(base, after)
     assert _names(added) == [*_keys("initech"), "tenants-initech-a"]
     assert removed == set() and changed == []
 
 
 def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_record(base: StackRun) -> None:
-    after = run_program("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech", "dedicatedDomain": True}]))
+    after = shared_run("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech", "dedicatedDomain": True}]))
     added, removed, changed = _diff(base, after)
     assert _names(added) == [
         *_keys("initech"),
@@ -109,14 +109,14 @@ def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_record(
 
 
 def test_removing_a_customer_deletes_only_its_own_resources(base: StackRun) -> None:
-    after = run_program("dev", customers_config([{"name": "acme"}]))
+    after = shared_run("dev", customers_config([{"name": "acme"}]))
     added, removed, changed = _diff(base, after)
     assert _names(removed) == [*_keys("globex"), "tenants-globex-a", "tenants-globex-domain", "tenants-globex-mapping"]
     assert added == set() and changed == []
 
 
 def test_reordering_customers_changes_nothing(base: StackRun) -> None:
-    after = run_program("dev", customers_config(list(reversed(BASE_CUSTOMERS))))
+    after = shared_run("dev", customers_config(list(reversed(BASE_CUSTOMERS))))
     assert _diff(base, after) == (set(), set(), [])
 
 

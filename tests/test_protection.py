@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tests.conftest import customers_config
+from tests.conftest import customers_config, shared_run
 from whitelabel.offline import StackRun, run_program
 from whitelabel.protection import ROLES, resource_options
 
@@ -101,10 +101,10 @@ def test_prod_docs_bucket_is_versioned(prod: StackRun) -> None:
 
 def test_protect_turns_versioning_on_even_when_docs_versioning_is_off() -> None:
     config = customers_config([{"name": "acme"}], protectResources=True, docs={"versioning": False})
-    run = run_program("dev", config)
+    run = shared_run("dev", config)
     (versioning,) = run.of_type(VERSIONING)
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
-    unprotected = run_program("dev", customers_config([{"name": "acme"}], docs={"versioning": False}))
+    unprotected = shared_run("dev", customers_config([{"name": "acme"}], docs={"versioning": False}))
     assert unprotected.of_type(VERSIONING) == []
 
 
@@ -115,7 +115,7 @@ def test_every_domain_shape_is_protected_own_domains_dual_stack_and_wildcard_dns
         {"name": "initech", "customDomain": "api.initech.test", "customDomainValidated": True},
         {"name": "hooli", "customDomain": "api.hooli.test"},  # phase 1: certificate only
     ]
-    run = run_program("dev", customers_config(customers, protectResources=True, dualStack=True))
+    run = shared_run("dev", customers_config(customers, protectResources=True, dualStack=True))
     names = {name for _, name in protected(run)}
     assert {
         "tenants-initech-own-certificate",
@@ -129,7 +129,7 @@ def test_every_domain_shape_is_protected_own_domains_dual_stack_and_wildcard_dns
     # Every certificate, custom domain and DNS record of the stack, and nothing of those kinds left out.
     for kind in (CERTIFICATE, DOMAIN, RECORD, API_KEY, PLAN_KEY):
         assert all(r.protect for r in run.of_type(kind)), kind
-    wildcard = run_program("dev", customers_config(customers[:2], protectResources=True, tenantDns="wildcard"))
+    wildcard = shared_run("dev", customers_config(customers[:2], protectResources=True, tenantDns="wildcard"))
     assert wildcard.named("tenants-wildcard-a").protect
 
 

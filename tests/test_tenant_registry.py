@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import customers_config
+from tests.conftest import customers_config, shared_run
 from whitelabel import offline
 from whitelabel.config import Settings, parse_settings
 from whitelabel.offline import StackRun, run_program
@@ -99,7 +99,7 @@ CUSTOMERS = [
 
 @pytest.fixture(scope="module")
 def tiered() -> StackRun:
-    return run_program("dev", customers_config(CUSTOMERS, tiers=TIERS))
+    return shared_run("dev", customers_config(CUSTOMERS, tiers=TIERS))
 
 
 def _item(run: StackRun, hostname: str) -> dict[str, Any]:
@@ -183,7 +183,7 @@ def test_keys_are_named_after_project_stack_and_customer_and_stay_enabled(tiered
 
 
 def test_name_prefix_replaces_the_project_in_key_plan_and_table_names() -> None:
-    run = run_program("dev", customers_config([{"name": "acme"}], namePrefix="shop"))
+    run = shared_run("dev", customers_config([{"name": "acme"}], namePrefix="shop"))
     assert run.named("tenant-keys-acme.standard-api-key").inputs["name"] == "shop-dev-acme"
     assert run.named("tenant-keys-standard-usage-plan").inputs["name"] == "shop-dev-standard"
     assert run.named("tenant-registry-table").inputs["name"] == "shop-dev-tenants"
@@ -279,7 +279,7 @@ BEFORE = json.loads((Path(__file__).parent / "data" / "tenant_keys_before.json")
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_resource(stack: str) -> None:
-    run = run_program(stack)
+    run = shared_run(stack)
     before: dict[str, dict[str, Any]] = BEFORE[stack]
     adopter = {}
     for urn in before:
@@ -334,7 +334,7 @@ def test_registry_item_records_mtls_only_when_required() -> None:
 
 
 def test_every_hostname_of_an_mtls_customer_requires_its_certificate_and_no_other_item_changes() -> None:
-    run = run_program("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0}))
+    run = shared_run("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0}))
     keys = {k.name: k.outputs["value"] for k in run.of_type("aws:apigateway/apiKey:ApiKey")}
     for hostname in ("stark.dev.example.com", "api.stark.test"):
         item = _item(run, hostname)

@@ -107,11 +107,10 @@ def test_an_unknown_or_unsuitable_policy_is_refused_in_one_line_listing_the_allo
 # -- §1 mutual TLS ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def mtls() -> StackRun:
-    from tests.conftest import customers_config
-    from whitelabel.offline import run_program
+    from tests.conftest import customers_config, shared_run
 
     # Mutual TLS requires tlsPolicy TLS_1_2 (the API's policy negotiates the handshake of its domains).
-    return run_program("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer=NO_DECISION_CACHE))
+    return shared_run("dev", customers_config(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer=NO_DECISION_CACHE))
 
 
 def test_an_mtls_customer_domain_has_its_truststore_and_tls_1_2(mtls: StackRun) -> None:
@@ -273,12 +272,11 @@ def host_key_violations(run: StackRun) -> list[str]:
 
 @pytest.fixture(scope="module")
 def cached() -> StackRun:
-    from tests.conftest import customers_config
-    from whitelabel.offline import run_program
+    from tests.conftest import customers_config, shared_run
 
     config = customers_config([{"name": "acme"}, {"name": "globex"}], "prod")
     config["whitelabel-gateway:cache"] = {"enabled": True, "sizeGb": 1.6, "ttlSeconds": 120}
-    return run_program("prod", config)
+    return shared_run("prod", config)
 
 
 def test_no_cache_by_default(dev: StackRun, prod: StackRun) -> None:

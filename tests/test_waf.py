@@ -56,13 +56,12 @@ def _wcu_of(rule: dict[str, Any]) -> int:
 
 @pytest.fixture(scope="module")
 def counting() -> StackRun:
-    from tests.conftest import customers_config
-    from whitelabel.offline import run_program
+    from tests.conftest import customers_config, shared_run
 
     config = customers_config([{"name": "acme"}], "prod")
     # prod's highest tier (premium) floors perTenantLimit at 302,000; perIpLimit may go lower.
     config["whitelabel-gateway:waf"] = {"mode": "count", "perTenantLimit": 400_000, "perIpLimit": 100}
-    return run_program("prod", config)
+    return shared_run("prod", config)
 
 
 def test_dev_has_no_firewall(dev: StackRun) -> None:

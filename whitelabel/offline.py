@@ -21,7 +21,9 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 from whitelabel.config import PROJECT
@@ -428,6 +430,22 @@ def run_function(
 
     _sync_await(pulumi.runtime.stack.run_pulumi_func(run))
     return result[0], dict(getattr(root, "outputs", {}))
+
+
+_SDK_STACK_TRACE = getattr(pulumi_resource, "_get_stack_trace", None)
+
+
+def record_source_positions(enabled: bool) -> None:
+    """Whether the SDK walks the Python stack at every registration to send its source position.
+
+    The SDK sends it for the engine's diagnostics (`sourcePosition`, `stackTrace` of RegisterResource); the mock
+    monitor and `Registered` keep neither, so turning it off changes nothing that is recorded. The tests turn it
+    off: the walk was 17% of a prod run's CPU under the profiler. The plan and the benchmark leave it on, as
+    `pulumi up` runs it.
+    """
+    if _SDK_STACK_TRACE is None:
+        return  # an SDK without the walk: nothing to skip
+    pulumi_resource._get_stack_trace = _SDK_STACK_TRACE if enabled else source_pb2.StackTrace
 
 
 def _comparable(value: Any) -> Any:

@@ -1,0 +1,75 @@
+"""The offline engine's speed switches change how a run is made, never what it records."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+
+from tests.conftest import deploy, shared_run
+from whitelabel import offline
+from whitelabel.offline import StackRun, record_source_positions, run_program
+
+
+def _recorded(run: StackRun) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Everything a run recorded, comparable across runs: registered concurrently, so dependencies as sets;
+    archives in outputs by what they hold."""
+    resources = [
+        {**dataclasses.asdict(r), "dependencies": sorted(r.dependencies), "outputs": offline._comparable(r.outputs)}
+        for r in run.resources
+    ]
+    return sorted(resources, key=lambda r: r["urn"]), run.outputs
+
+
+@pytest.fixture
+def source_positions() -> Iterator[None]:
+    """The SDK's stack walk on for one test; the suite runs with it off (tests/conftest.py)."""
+    record_source_positions(True)
+    try:
+        yield
+    finally:
+        record_source_positions(False)
+
+
+def test_a_run_without_source_positions_records_what_a_run_with_them_records(source_positions: None) -> None:
+    with_positions = run_program("dev")
+    record_source_positions(False)
+    assert _recorded(run_program("dev")) == _recorded(with_positions)
+
+
+def test_without_source_positions_the_sdk_sends_none(source_positions: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: dict[str, int] = {}
+    register = offline.RecordingMonitor.RegisterResource
+
+    def spy(self: offline.RecordingMonitor, request: Any) -> Any:
+        sent[request.type] = len(request.stackTrace.frames)
+        return register(self, request)
+
+    monkeypatch.setattr(offline.RecordingMonitor, "RegisterResource", spy)
+
+    class Thing(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            # The SDK points at the frame below the third __init__: a component class's caller.
+            super().__init__("test:index:Thing", name)
+
+    def build() -> None:
+        Thing("thing")
+
+    deploy(build)
+    assert sent["test:index:Thing"] > 0, "with positions on, the SDK sends the caller's frames"
+    sent.clear()
+    record_source_positions(False)
+    deploy(build)
+    assert sent == {"pulumi:pulumi:Stack": 0, "test:index:Thing": 0}
+
+
+def test_shared_runs_are_one_run_per_stack_and_config() -> None:
+    first = shared_run("dev")
+    assert shared_run("dev") is first
+    reordered = dict(reversed(list(offline.stack_file_config("dev").items())))
+    # The order of the config's keys is part of it (the order of named customers is a test of its own).
+    assert shared_run("dev", reordered) is not first
+    assert shared_run("prod") is not first
