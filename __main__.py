@@ -1,6 +1,6 @@
 """whitelabel-gateway's reference stack: the example backends in `services/`, one `WhiteLabelGateway` in front."""
 
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -21,7 +21,7 @@ def tenant_args(customer: Customer) -> TenantArgs:
     for key in ("mtls_issuers", "mtls_subjects"):
         if getattr(customer, key):
             values[key] = list(getattr(customer, key))
-    return TenantArgs(**values)
+    return cast(TenantArgs, values)
 
 
 def gateway_args(
@@ -41,7 +41,7 @@ def gateway_args(
         stage_name=stage,
         name_prefix=prefix,
         backends=backends,
-        vpc_link_subnet_ids=network.private_subnet_ids,
+        vpc_link_subnet_ids=cast(Any, network.private_subnet_ids),
         vpc_link_security_group_id=network.vpc_link_security_group_id,
         tenants=[tenant_args(customer) for customer in settings.customers],
         tiers={tier: dump(values) for tier, values in settings.tiers.items()},

@@ -3,7 +3,7 @@ registry items) against a platform that exists: a `WhiteLabelGateway` of this st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -106,7 +106,8 @@ class TenantSet(pulumi.ComponentResource):
 
         self.endpoints = pulumi.Output.from_input(domains.endpoints)
         self.tenants = pulumi.Output.from_input(keys.tenants)
-        self.dedicated_domain_targets = pulumi.Output.from_input(domains.dedicated_domain_targets)
+        # Dicts of outputs: `from_input` resolves them to one plain dict.
+        self.dedicated_domain_targets = cast(Any, pulumi.Output.from_input(cast(Any, domains.dedicated_domain_targets)))
         self.custom_domain_handoff = pulumi.Output.from_input(domains.custom_domain_handoff)
         self.register_outputs(
             {

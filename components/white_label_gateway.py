@@ -4,11 +4,11 @@ wildcard certificate and domain, WAF, operations) in front of the caller's backe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import pulumi
 
-from components.args import BackendArgs, WhiteLabelGatewayArgs
+from components.args import BackendArgs, TenantDns, WhiteLabelGatewayArgs
 from components.gateway import BackendTarget, Gateway, GatewayArgs
 from components.operations import Operations, OperationsArgs
 from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
@@ -239,14 +239,14 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 "name_prefix": prefix,
                 "rest_api_id": gateway.rest_api_id,
                 "stage_name": gateway.stage_name,
-                "usage_plan_ids": plan_ids,
+                "usage_plan_ids": cast(Any, plan_ids),
                 "tiers": sorted(settings.tiers),
                 "default_tier": settings.default_tier,
                 "registry_table_name": registry.table_name,
                 "wildcard_domain_name": wildcard.regional_domain_name,
                 "wildcard_domain_zone_id": wildcard.regional_zone_id,
                 "certificate_arn": validation.certificate_arn,
-                "tenant_dns": settings.tenant_dns,
+                "tenant_dns": TenantDns(settings.tenant_dns),
                 "tls_policy": settings.tls_policy,
                 "dual_stack": settings.dual_stack,
                 "protect_resources": settings.protect_resources,
@@ -259,7 +259,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         self.stage_name = gateway.stage_name
         self.stage_arn = gateway.stage_arn
         self.vpc_link_id = pulumi.Output.from_input(gateway.vpc_link_id)
-        self.usage_plan_ids = pulumi.Output.from_input(plan_ids)
+        self.usage_plan_ids = pulumi.Output.from_input(cast(Any, plan_ids))
         self.registry_table_name = registry.table_name
         self.certificate_arn = validation.certificate_arn
         self.wildcard_domain_name = wildcard.domain_name
