@@ -23,12 +23,12 @@ def test_every_aws_resource_belongs_to_a_component(dev: StackRun, prod: StackRun
         top_level = {r.name for r in run.resources if not r.custom and STACK_URN_SUFFIX in r.parent}
         assert top_level >= {
             "docs",
-            "gateway",
+            "whitelabel-gateway",
             "network",
             "service1",
             "service2",
-            "tenant-keys",
-            "tenant-registry",
+            "whitelabel-tenants-keys",
+            "whitelabel-registry",
             "tenants",
         }
 
@@ -82,9 +82,9 @@ def _keys(customer: str) -> list[str]:
     # Sorted as `_names` sorts: keys and plan keys are per customer and tier (`<customer>.<tier>`).
     return sorted(
         [
-            f"tenant-keys-{customer}.standard-api-key",
-            f"tenant-keys-{customer}.standard-plan-key",
-            f"tenant-keys-{customer}.dev.example.com-item",
+            f"whitelabel-tenants-keys-{customer}.standard-api-key",
+            f"whitelabel-tenants-keys-{customer}.standard-plan-key",
+            f"whitelabel-tenants-keys-{customer}.dev.example.com-item",
         ]
     )
 
@@ -92,7 +92,7 @@ def _keys(customer: str) -> list[str]:
 def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(base: StackRun) -> None:
     after = run_program("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech"}]))
     added, removed, changed = _diff(base, after)
-    assert _names(added) == [*_keys("initech"), "tenants-initech-a"]
+    assert _names(added) == [*_keys("initech"), "whitelabel-tenants-domains-initech-a"]
     assert removed == set() and changed == []
 
 
@@ -101,9 +101,9 @@ def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_record(
     added, removed, changed = _diff(base, after)
     assert _names(added) == [
         *_keys("initech"),
-        "tenants-initech-a",
-        "tenants-initech-domain",
-        "tenants-initech-mapping",
+        "whitelabel-tenants-domains-initech-a",
+        "whitelabel-tenants-domains-initech-domain",
+        "whitelabel-tenants-domains-initech-mapping",
     ]
     assert removed == set() and changed == []
 
@@ -111,7 +111,12 @@ def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_record(
 def test_removing_a_customer_deletes_only_its_own_resources(base: StackRun) -> None:
     after = run_program("dev", customers_config([{"name": "acme"}]))
     added, removed, changed = _diff(base, after)
-    assert _names(removed) == [*_keys("globex"), "tenants-globex-a", "tenants-globex-domain", "tenants-globex-mapping"]
+    assert _names(removed) == [
+        *_keys("globex"),
+        "whitelabel-tenants-domains-globex-a",
+        "whitelabel-tenants-domains-globex-domain",
+        "whitelabel-tenants-domains-globex-mapping",
+    ]
     assert added == set() and changed == []
 
 
