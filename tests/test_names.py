@@ -74,18 +74,15 @@ NAMED_INPUTS: dict[tuple[str, str], str] = {
     ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "bucket"): "s3-bucket",
     ("aws:s3/bucketVersioning:BucketVersioning", "bucket"): "s3-bucket",
     ("aws:sns/topic:Topic", "name"): "sns-topic",
-    ("aws:wafv2/webAcl:WebAcl", "name"): "whitelabel-waf-web-acl",
-    ("aws:wafv2/webAcl:WebAcl", "visibilityConfig.metricName"): "whitelabel-waf-metric",
-    ("aws:wafv2/webAcl:WebAcl", "rules[].name"): "whitelabel-waf-rule",
-    ("aws:wafv2/webAcl:WebAcl", "rules[].visibilityConfig.metricName"): "whitelabel-waf-metric",
-    ("aws:wafv2/webAcl:WebAcl", "rules[].statement.managedRuleGroupStatement.name"): "whitelabel-waf-rule-group",
-    ("aws:wafv2/webAcl:WebAcl", "rules[].statement.managedRuleGroupStatement.vendorName"): "whitelabel-waf-rule-group",
-    (
-        "aws:wafv2/webAcl:WebAcl",
-        "rules[].statement.rateBasedStatement.customKeys[].header.name",
-    ): "whitelabel-waf-header",
+    ("aws:wafv2/webAcl:WebAcl", "name"): "waf-web-acl",
+    ("aws:wafv2/webAcl:WebAcl", "visibilityConfig.metricName"): "waf-metric",
+    ("aws:wafv2/webAcl:WebAcl", "rules[].name"): "waf-rule",
+    ("aws:wafv2/webAcl:WebAcl", "rules[].visibilityConfig.metricName"): "waf-metric",
+    ("aws:wafv2/webAcl:WebAcl", "rules[].statement.managedRuleGroupStatement.name"): "waf-rule-group",
+    ("aws:wafv2/webAcl:WebAcl", "rules[].statement.managedRuleGroupStatement.vendorName"): "waf-rule-group",
+    ("aws:wafv2/webAcl:WebAcl", "rules[].statement.rateBasedStatement.customKeys[].header.name"): "waf-header",
     ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "redactedFields[].singleHeader.name"): (
-        "whitelabel-waf-header"
+        "waf-header"
     ),
 }
 # Values AWS defines (not names we choose): the ECS cluster setting `containerInsights`, the OS family.
@@ -116,7 +113,7 @@ AUTONAMED: dict[str, tuple[str, str]] = {
     "aws:lb/targetGroup:TargetGroup": ("name", "target-group"),
     "aws:s3/bucket:Bucket": ("bucket", "s3-bucket"),
     "aws:sns/topic:Topic": ("name", "sns-topic"),
-    "aws:wafv2/webAcl:WebAcl": ("name", "whitelabel-waf-web-acl"),
+    "aws:wafv2/webAcl:WebAcl": ("name", "waf-web-acl"),
 }
 # Types with no name of their own (ids, attachments, records of another resource), or a name always given.
 UNNAMED = {

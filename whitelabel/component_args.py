@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from whitelabel.api_definition import PRIVATE_KINDS, Backend, BackendKind, backend_problems
-from whitelabel.config import LABEL_RE, ConfigError, Settings, parse_settings
+from whitelabel.config import ConfigError, Settings, parse_settings
 
 # Args that are not config keys: what the component wires to resources itself (or checks below).
 NOT_CONFIG = frozenset(
@@ -123,10 +123,16 @@ def settings_of(args: Mapping[str, Any], extra: Mapping[str, Any] | None = None)
         raise ArgError(arg_path(error.key, names), error.rule) from None
 
 
+# `<project>-<stack>` in the program: a stack name may hold capitals and '_' (it is the stage name, STAGE_NAME_RE).
+NAME_PREFIX_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})\Z")
+
+
 def check_name_prefix(value: Any) -> None:
-    """A name prefix starts names unique per account and region: a lowercase DNS label."""
-    if not isinstance(value, str) or not LABEL_RE.match(value):
-        raise ArgError("name_prefix", f"{value!r} must be a lowercase DNS label: 1 to 63 of a-z, 0-9, '-'")
+    """A name prefix starts names unique per account and region: letters, digits, '-' and '_', at most 63."""
+    if not isinstance(value, str) or not NAME_PREFIX_RE.match(value):
+        raise ArgError(
+            "name_prefix", f"{value!r} must be 1 to 63 letters, digits, '-' or '_', starting with a letter or digit"
+        )
 
 
 def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
