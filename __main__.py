@@ -4,7 +4,15 @@ from typing import Any, cast
 
 import pulumi
 
-from components.args import BackendArgs, BackendKind, TenantArgs, TenantDns, WafMode, WhiteLabelGatewayArgs
+from components.args import (
+    BackendArgs,
+    BackendKind,
+    EndpointType,
+    TenantArgs,
+    TenantDns,
+    WafMode,
+    WhiteLabelGatewayArgs,
+)
 from components.network import Network, NetworkArgs
 from components.white_label_gateway import WhiteLabelGateway
 from services.container_service import ContainerService, ContainerServiceArgs
@@ -47,6 +55,7 @@ def gateway_args(
         tiers={tier: dump(values) for tier, values in settings.tiers.items()},
         default_tier=settings.default_tier,
         tenant_dns=TenantDns(settings.tenant_dns),
+        endpoint_type=EndpointType(settings.endpoint_type),
         tls_policy=settings.tls_policy,
         dual_stack=settings.dual_stack,
         throttle=dump(settings.throttle),

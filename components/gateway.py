@@ -175,6 +175,8 @@ class GatewayArgs:
     cache: the stage cache (config `cache`); None or disabled: no cache cluster, no method cached.
     protect: protected production (`protectResources`): the REST API is protected, its log groups retained.
     dual_stack: the API's endpoint accepts IPv6 too (config `dualStack`), like its custom domains.
+    endpoint_type: REGIONAL or EDGE (config `endpointType`, `whitelabel.endpoints`); `tls_policy` must be one of
+        that type's policies.
     """
 
     stage_name: str
@@ -192,10 +194,11 @@ class GatewayArgs:
     cache: CacheSettings | None = None
     protect: bool = False
     dual_stack: bool = False
+    endpoint_type: str = "REGIONAL"
 
 
 class Gateway(pulumi.ComponentResource):
-    """A regional REST API with the route table of `whitelabel.api_definition`, deployed to one stage."""
+    """A REST API (Regional or edge-optimized), routes from `whitelabel.api_definition`, deployed to one stage."""
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Refused before anything is registered, in one line.
@@ -229,7 +232,11 @@ class Gateway(pulumi.ComponentResource):
             # default endpoint disabled a mismatch "might affect how callers can invoke your domain"
             # (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html).
             # Explicit also for ipv4: the provider detects drift only when the value is set.
-            endpoint_configuration={"types": "REGIONAL", "ip_address_type": "dualstack" if args.dual_stack else "ipv4"},
+            # EDGE puts API Gateway's own CloudFront distribution in front (whitelabel/endpoints.py).
+            endpoint_configuration={
+                "types": args.endpoint_type,
+                "ip_address_type": "dualstack" if args.dual_stack else "ipv4",
+            },
             # Customers reach the API only through their custom domains: one way in. (The execute-api
             # host is in no tenant's registry item, so the tenant authorizer would refuse it anyway.)
             disable_execute_api_endpoint=True,

@@ -18,9 +18,11 @@ from whitelabel.config import (
     DEFAULT_TLS_POLICY,
     HANDOFF_LABEL,
     MTLS_TLS_POLICY,
+    REGIONAL_ENDPOINT,
     Customer,
     endpoint_access_mode,
 )
+from whitelabel.endpoints import Endpoint
 from whitelabel.protection import resource_options
 
 # (resource type token, logical name) → aliases of a resource that moved here from another component.
@@ -40,6 +42,8 @@ class DomainSettings:
     tls_policy: the security policy of every custom domain, except mutual-TLS ones, which use `TLS_1_2` (the only
         policy AWS allows with mutual TLS).
     protect: protected production: certificates, custom domains, alias and validation records are protected.
+    endpoint: REGIONAL or EDGE (config `endpointType`): which certificate argument and region, and which alias
+        target, the custom domains use (`whitelabel.endpoints`).
     """
 
     zone_id: pulumi.Input[str]
@@ -48,6 +52,13 @@ class DomainSettings:
     dual_stack: bool = False
     tls_policy: str = DEFAULT_TLS_POLICY
     protect: bool = False
+    endpoint: Endpoint = REGIONAL_ENDPOINT
+
+
+def alias_target(domain: aws.apigateway.DomainName, endpoint: Endpoint) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """What a name is aliased to (name, hosted zone id): the regional endpoint, or the edge domain's CloudFront
+    distribution (whitelabel/endpoints.py)."""
+    return getattr(domain, endpoint.alias_name_attr), getattr(domain, endpoint.alias_zone_attr)
 
 
 def zone_id_of(hosted_zone: str, parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -67,13 +78,15 @@ def wildcard_certificate(
     """The `*.<base_domain>` certificate, DNS-validated through our zone; its validation's `certificate_arn`.
 
     One certificate covers the wildcard domain and every dedicated domain: `*.x` matches `acme.x` (one label
-    only). It lives in the API's region: regional domains need that.
+    only). It lives in the API's region for regional domains, in us-east-1 for edge ones (pulumi-aws 7's
+    per-resource `region`; None keeps a regional stack's inputs as they were).
     """
     wildcard = f"*.{base_domain}"
     certificate = aws.acm.Certificate(
         f"{name}-certificate",
         domain_name=wildcard,
         validation_method="DNS",
+        region=settings.endpoint.certificate_region,
         opts=resource_options(
             "certificate",
             settings.protect,
@@ -104,6 +117,7 @@ def wildcard_certificate(
         f"{name}-certificate-validation",
         certificate_arn=certificate.arn,
         validation_record_fqdns=[record.fqdn],
+        region=settings.endpoint.certificate_region,  # where the certificate is
         opts=pulumi.ResourceOptions(
             parent=parent,
             aliases=list(
@@ -113,7 +127,7 @@ def wildcard_certificate(
     )
 
 
-def regional_domain(
+def custom_domain(
     name: str,
     domain_name: str,
     certificate_arn: pulumi.Input[str],
@@ -124,7 +138,7 @@ def regional_domain(
     after: pulumi.Resource | None = None,
     aliases: AliasesFor = _no_aliases,
 ) -> aws.apigateway.DomainName:
-    """A regional custom domain `<name>-domain` mapped (empty base path) to the stage (`<name>-mapping`).
+    """A custom domain `<name>-domain` of the endpoint type mapped (empty base path) to the stage (`<name>-mapping`).
 
     truststore: `s3://bucket/key` of a PEM bundle: clients must present a certificate it trusts (mutual
     TLS, on regional domains only), and the domain uses `TLS_1_2`, as AWS requires with mutual TLS:
@@ -135,13 +149,14 @@ def regional_domain(
     # off must say "ipv4" (the default for public custom domains) to turn a domain back.
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html
     endpoint = aws.apigateway.DomainNameEndpointConfigurationArgs(
-        types="REGIONAL", ip_address_type="dualstack" if settings.dual_stack else "ipv4"
+        types=settings.endpoint.type, ip_address_type="dualstack" if settings.dual_stack else "ipv4"
     )
+    # `regional_certificate_arn` or, for an edge domain, `certificate_arn` (whitelabel/endpoints.py).
+    certificate: dict[str, pulumi.Input[str]] = {settings.endpoint.certificate_arg: certificate_arn}
     policy = MTLS_TLS_POLICY if truststore is not None else settings.tls_policy
     domain = aws.apigateway.DomainName(
         f"{name}-domain",
         domain_name=domain_name,
-        regional_certificate_arn=certificate_arn,
         endpoint_configuration=endpoint,
         # tlsPolicy (an enhanced one with STRICT: SNI must match Host); a mutual-TLS domain uses TLS_1_2, which
         # the config then requires tlsPolicy to be (whitelabel/config.py: MTLS_TLS_POLICY).
@@ -155,6 +170,7 @@ def regional_domain(
             depends_on=[after] if after is not None else None,
             aliases=list(aliases("aws:apigateway/domainName:DomainName", f"{name}-domain")),
         ),
+        **certificate,  # type: ignore[arg-type]
     )
     aws.apigateway.BasePathMapping(
         f"{name}-mapping",
@@ -177,7 +193,8 @@ def alias_records(
     parent: pulumi.Resource,
     aliases: AliasesFor = _no_aliases,
 ) -> None:
-    """`fqdn` → a custom domain's regional endpoint: A, and AAAA when dual-stack (`<name>-a`, `<name>-aaaa`)."""
+    """`fqdn` → a custom domain's endpoint (regional, or CloudFront for edge): A, and AAAA when dual-stack
+    (`<name>-a`, `<name>-aaaa`)."""
     alias = [aws.route53.RecordAliasArgs(name=target_name, zone_id=target_zone_id, evaluate_target_health=False)]
     for record_type in ("A", "AAAA") if settings.dual_stack else ("A",):
         record_name = f"{name}-{record_type.lower()}"
@@ -202,8 +219,8 @@ class TenantDomainsArgs:
 
     customers: the validated tenants (`whitelabel.config.Customer`), in any order.
     certificate_arn: the platform's validated `*.<baseDomain>` certificate; dedicated domains use it.
-    wildcard_target_name, wildcard_target_zone_id: the platform's wildcard custom domain's regional endpoint,
-        the alias target of shared tenants' records.
+    wildcard_target_name, wildcard_target_zone_id: the platform's wildcard custom domain's endpoint (regional,
+        or its CloudFront distribution for edge), the alias target of shared tenants' records.
     tenant_dns: `perCustomer` (one alias record per shared customer; unknown names do not resolve) or
         `wildcard` (the platform's one `*.<baseDomain>` record serves them; onboarding makes no Route 53 change).
     """
@@ -255,8 +272,9 @@ class TenantDomains(pulumi.ComponentResource):
                 if self._certificate_arn is None:
                     raise ValueError(f"{prefix}: a dedicated domain needs the platform's certificate_arn")
                 domain = self._domain(prefix, fqdn, self._certificate_arn, customer.mtls_truststore)
-                dedicated_targets[customer.name] = domain.regional_domain_name
-                self._records(prefix, fqdn, domain.regional_domain_name, domain.regional_zone_id)
+                target, zone = alias_target(domain, args.domains.endpoint)
+                dedicated_targets[customer.name] = target
+                self._records(prefix, fqdn, target, zone)
             elif args.tenant_dns != "wildcard":
                 self._records(prefix, fqdn, args.wildcard_target_name, args.wildcard_target_zone_id)
             if customer.custom_domain is not None:
@@ -270,8 +288,8 @@ class TenantDomains(pulumi.ComponentResource):
     def _domain(
         self, name: str, domain_name: str, certificate_arn: pulumi.Input[str], truststore: str | None = None
     ) -> aws.apigateway.DomainName:
-        """A regional custom domain mapped to the stage, created after the previous one."""
-        domain = regional_domain(
+        """A custom domain mapped to the stage, created after the previous one."""
+        domain = custom_domain(
             name,
             domain_name,
             certificate_arn,
@@ -298,6 +316,7 @@ class TenantDomains(pulumi.ComponentResource):
             f"{name}-certificate",
             domain_name=domain_name,
             validation_method="DNS",
+            region=self._args.domains.endpoint.certificate_region,
             opts=resource_options("certificate", self._args.domains.protect, parent=self),
         )
         point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{self._args.base_domain}"
@@ -308,13 +327,14 @@ class TenantDomains(pulumi.ComponentResource):
             validation = aws.acm.CertificateValidation(
                 f"{name}-validation",
                 certificate_arn=certificate.arn,
+                region=self._args.domains.endpoint.certificate_region,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             # The customer's own domain is one more way in: it gets the same truststore as its subdomain.
             domain = self._domain(name, domain_name, validation.certificate_arn, customer.mtls_truststore)
-            self._records(name, point_at, domain.regional_domain_name, domain.regional_zone_id)
+            target, zone = alias_target(domain, self._args.domains.endpoint)
+            self._records(name, point_at, target, zone)
             status = "validated"
-            target = domain.regional_domain_name
         records = certificate.domain_validation_options.apply(
             lambda options: [
                 {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}

@@ -42,7 +42,7 @@ class TenantSet(pulumi.ComponentResource):
     tenants: pulumi.Output[dict[str, Any]]
     """Tenant name → its hostnames, tier, status and API key id (never the key's value)."""
     dedicated_domain_targets: pulumi.Output[dict[str, str]]
-    """Tenant name → the regional domain name of its dedicated custom domain."""
+    """Tenant name → the regional (EDGE: CloudFront) domain name of its dedicated custom domain."""
     custom_domain_handoff: pulumi.Output[dict[str, Any]]
     """Tenant name → what its own domain needs from the customer (validation records, the name to point at)."""
 
@@ -84,6 +84,7 @@ class TenantSet(pulumi.ComponentResource):
                     dual_stack=settings.dual_stack,
                     tls_policy=settings.tls_policy,
                     protect=settings.protect_resources,
+                    endpoint=settings.endpoint,
                 ),
                 wildcard_target_name=args["wildcard_domain_name"],
                 wildcard_target_zone_id=args["wildcard_domain_zone_id"],

@@ -8,14 +8,15 @@ from typing import Any, Optional, cast
 
 import pulumi
 
-from components.args import BackendArgs, TenantDns, WhiteLabelGatewayArgs
+from components.args import BackendArgs, EndpointType, TenantDns, WhiteLabelGatewayArgs
 from components.gateway import BackendTarget, Gateway, GatewayArgs
 from components.operations import Operations, OperationsArgs
 from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
 from components.tenant_domains import (
     DomainSettings,
     alias_records,
-    regional_domain,
+    alias_target,
+    custom_domain,
     wildcard_certificate,
     zone_id_of,
 )
@@ -88,15 +89,16 @@ class WhiteLabelGateway(pulumi.ComponentResource):
     wildcard_domain_name: pulumi.Output[str]
     """`*.<base_domain>`, the shared custom domain."""
     wildcard_domain_target: pulumi.Output[str]
-    """The wildcard custom domain's regional domain name (the alias target of shared tenants)."""
+    """The wildcard custom domain's regional domain name, or with EDGE its CloudFront domain name (the alias target
+    of shared tenants)."""
     wildcard_domain_zone_id: pulumi.Output[str]
-    """Its regional hosted zone id."""
+    """The hosted zone id of that target."""
     endpoints: pulumi.Output[dict[str, str]]
     """Tenant name → `https://<subdomain>.<base_domain>` (the tenants of `args.tenants`)."""
     tenants: pulumi.Output[dict[str, Any]]
     """Tenant name → its hostnames, tier, status and API key id (never the key's value)."""
     dedicated_domain_targets: pulumi.Output[dict[str, str]]
-    """Tenant name → the regional domain name of its dedicated custom domain."""
+    """Tenant name → the regional (EDGE: CloudFront) domain name of its dedicated custom domain."""
     custom_domain_handoff: pulumi.Output[dict[str, Any]]
     """Tenant name → what its own domain needs from the customer (validation records, the name to point at)."""
     dashboard_name: pulumi.Output[str]
@@ -154,6 +156,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 cache=settings.cache,
                 protect=settings.protect_resources,
                 dual_stack=settings.dual_stack,
+                endpoint_type=settings.endpoint_type,
             ),
             pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "gateway")),
         )
@@ -197,13 +200,15 @@ class WhiteLabelGateway(pulumi.ComponentResource):
             dual_stack=settings.dual_stack,
             tls_policy=settings.tls_policy,
             protect=settings.protect_resources,
+            endpoint=settings.endpoint,
         )
         from_tenants = moved_from("whitelabel:tenant_domains:TenantDomains", "tenants", name, adopt)
         validation = wildcard_certificate(name, settings.base_domain, domains, self, from_tenants)
         wildcard_name = f"*.{settings.base_domain}"
-        wildcard = regional_domain(
+        wildcard = custom_domain(
             f"{name}-wildcard", wildcard_name, validation.certificate_arn, domains, self, aliases=from_tenants
         )
+        wildcard_target, wildcard_zone_id = alias_target(wildcard, settings.endpoint)
         if settings.tenant_dns == "wildcard":
             # Route 53 takes `*` as the leftmost label as a wildcard matching any name below baseDomain
             # that has no records of its own ("Using an asterisk (*) in the names of hosted zones and
@@ -211,8 +216,8 @@ class WhiteLabelGateway(pulumi.ComponentResource):
             alias_records(
                 f"{name}-wildcard",
                 wildcard_name,
-                wildcard.regional_domain_name,
-                wildcard.regional_zone_id,
+                wildcard_target,
+                wildcard_zone_id,
                 domains,
                 self,
                 from_tenants,
@@ -243,10 +248,11 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 "tiers": sorted(settings.tiers),
                 "default_tier": settings.default_tier,
                 "registry_table_name": registry.table_name,
-                "wildcard_domain_name": wildcard.regional_domain_name,
-                "wildcard_domain_zone_id": wildcard.regional_zone_id,
+                "wildcard_domain_name": wildcard_target,
+                "wildcard_domain_zone_id": wildcard_zone_id,
                 "certificate_arn": validation.certificate_arn,
                 "tenant_dns": TenantDns(settings.tenant_dns),
+                "endpoint_type": EndpointType(settings.endpoint_type),
                 "tls_policy": settings.tls_policy,
                 "dual_stack": settings.dual_stack,
                 "protect_resources": settings.protect_resources,
@@ -263,8 +269,8 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         self.registry_table_name = registry.table_name
         self.certificate_arn = validation.certificate_arn
         self.wildcard_domain_name = wildcard.domain_name
-        self.wildcard_domain_target = wildcard.regional_domain_name
-        self.wildcard_domain_zone_id = wildcard.regional_zone_id
+        self.wildcard_domain_target = wildcard_target
+        self.wildcard_domain_zone_id = wildcard_zone_id
         self.endpoints = tenant_set.endpoints
         self.tenants = tenant_set.tenants
         self.dedicated_domain_targets = tenant_set.dedicated_domain_targets

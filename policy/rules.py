@@ -50,6 +50,10 @@ STATEFUL = (*BUCKETS, TABLE, CERTIFICATE, DOMAIN_NAME, REST_API, API_KEY, RECORD
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies.html).
 ENHANCED_POLICY_PREFIX = "SecurityPolicy_TLS13_"
 MTLS_POLICY = "TLS_1_2"
+# Edge-optimized APIs and domains take the enhanced `SecurityPolicy_*_EDGE` policies instead
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-list.html).
+ENHANCED_EDGE_PREFIX = "SecurityPolicy_"
+EDGE_POLICY_SUFFIX = "_EDGE"
 HOST_HEADER = "method.request.header.Host"
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
@@ -175,22 +179,45 @@ def execute_api_disabled(type_: str, props: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def _is_edge(props: Mapping[str, Any]) -> bool:
+    """Whether a REST API or custom domain is edge-optimized (`endpointConfiguration.types` EDGE)."""
+    endpoint = props.get("endpointConfiguration")
+    types = endpoint.get("types") if isinstance(endpoint, Mapping) else None
+    return types == "EDGE" or (isinstance(types, list) and "EDGE" in types)
+
+
 def strict_tls(type_: str, props: Mapping[str, Any]) -> list[str]:
     """Custom domains and the REST API use an enhanced TLS 1.3 policy with endpoint access mode STRICT (SNI must
     match Host), or TLS_1_2: AWS allows mutual TLS only with it
     (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html).
-    Whether a TLS_1_2 resource may be so needs the graph: `tls_1_2_only_with_mutual_tls`."""
+    Whether a TLS_1_2 resource may be so needs the graph: `tls_1_2_only_with_mutual_tls`.
+
+    Edge-optimized ones use an enhanced `SecurityPolicy_*_EDGE` policy with STRICT (there it means CloudFront's
+    domain-fronting protection) and never a truststore: mutual TLS is Regional only (whitelabel/endpoints.py)."""
     if type_ not in (DOMAIN_NAME, REST_API):
         return []
     policy = props.get("securityPolicy")
     what = "custom domain" if type_ == DOMAIN_NAME else "REST API"
-    if isinstance(policy, str) and policy.startswith(ENHANCED_POLICY_PREFIX):
+    edge = _is_edge(props)
+    if edge and _has_truststore(props):
+        return [f"the edge-optimized {what} has a mutual-TLS truststore: API Gateway does mutual TLS on Regional only"]
+    enhanced = (
+        (
+            policy.startswith(ENHANCED_EDGE_PREFIX) and policy.endswith(EDGE_POLICY_SUFFIX)
+            if edge
+            else policy.startswith(ENHANCED_POLICY_PREFIX) and not policy.endswith(EDGE_POLICY_SUFFIX)
+        )
+        if isinstance(policy, str)
+        else False
+    )
+    if enhanced:
         if props.get("endpointAccessMode") != "STRICT":
             return [f"the {what} uses {policy} without endpoint access mode STRICT"]
         return []
     if policy == MTLS_POLICY:
         return []
-    return [f"the {what} uses security policy {policy!r}: use an enhanced {ENHANCED_POLICY_PREFIX}* policy with STRICT"]
+    wanted = f"{ENHANCED_EDGE_PREFIX}*{EDGE_POLICY_SUFFIX}" if edge else f"{ENHANCED_POLICY_PREFIX}*"
+    return [f"the {what} uses security policy {policy!r}: use an enhanced {wanted} policy with STRICT"]
 
 
 def _has_truststore(props: Mapping[str, Any]) -> bool:
@@ -446,7 +473,8 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "strict-tls",
-        "Custom domains and the REST API use an enhanced TLS policy with STRICT, or TLS_1_2 (for mutual TLS).",
+        "Custom domains and the REST API use an enhanced TLS policy (the _EDGE ones on edge) with STRICT, or TLS_1_2"
+        " (for mutual TLS, Regional only).",
         strict_tls,
     ),
 )

@@ -24,6 +24,7 @@ def test_dev_plan_shows_tenants_tls_no_waf_and_only_the_account_settings_retaine
         "  acme    tier standard   active     acme.dev.example.com",
         "  globex  tier standard   active     globex.dev.example.com",
         "",
+        "Endpoint type: REGIONAL (certificates in eu-west-1)",
         "TLS policy: SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09   endpoint access mode: STRICT",
         "WAF: off",
         "",

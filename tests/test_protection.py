@@ -172,9 +172,8 @@ def test_prod_releases_the_key_and_plan_key_of_a_tier_a_customer_is_leaving(prod
     delete them; the new tier's are protected like every key in service."""
 
     def retier_acme(values: dict[str, Any]) -> None:
-        for customer in values["whitelabel-gateway:customers"]:
-            if customer["name"] == "acme":
-                customer.update(tier="premium", previousTier="standard")
+        # The committed stack file names its customers (`customers.acme`).
+        values["whitelabel-gateway:customers"]["acme"] = {"tier": "premium", "previousTier": "standard"}
 
     run = run_program("prod", edit=retier_acme)
     acme = {r.name: r.protect for r in run.resources if r.name.startswith("whitelabel-tenants-keys-acme.")}

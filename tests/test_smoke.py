@@ -629,3 +629,19 @@ def test_the_command_needs_outputs_or_the_pulumi_cli(tmp_path, capsys, monkeypat
 def test_the_command_refuses_an_unknown_check(capsys):
     assert smoke.main(["--only", "forged-header,delete-everything"]) == 2
     assert "delete-everything" in capsys.readouterr().err
+
+
+def test_api_check_expects_the_configured_endpoint_type_of_an_edge_stack():
+    edge_policy = "SecurityPolicy_TLS12_PFS_2025_EDGE"
+    customers = [c for c in CUSTOMERS if "mtlsTruststore" not in c]  # mutual TLS is Regional only
+    settings = settings_with(customers, endpointType="EDGE", tlsPolicy=edge_policy, authorizer={})
+    edge_stack = smoke.stack_from(outputs(), settings, STAGE)
+    for types, outcome in ((["EDGE"], "PASS"), (["REGIONAL"], "FAIL")):
+        aws = Aws()
+        aws.add(
+            "apigateway",
+            "get_rest_api",
+            rest_api(endpointConfiguration={"types": types}, securityPolicy=edge_policy, endpointAccessMode="STRICT"),
+        )
+        [result] = make(edge_stack, "http://127.0.0.1:9", aws).run(["api"])
+        assert result.outcome == outcome, result.detail

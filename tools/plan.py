@@ -80,7 +80,8 @@ def _posture(run: StackRun) -> list[str]:
     # What the API itself is given (the custom domains get the same policy and mode: components/tenant_domains.py).
     (api,) = run.of_type(REST_API_TYPE)
     mode = api.inputs.get("endpointAccessMode") or "none (legacy policy)"
-    lines.append(f"\nTLS policy: {api.inputs.get('securityPolicy')}   endpoint access mode: {mode}")
+    lines.append(f"\nEndpoint type: {endpoint_type(run)}")
+    lines.append(f"TLS policy: {api.inputs.get('securityPolicy')}   endpoint access mode: {mode}")
     acls = run.of_type(WEB_ACL_TYPE)
     waf = f"on ({', '.join(str(a.inputs.get('name') or a.name) for a in acls)})" if acls else "off"
     lines.append(f"WAF: {waf}")
@@ -102,6 +103,19 @@ def _posture(run: StackRun) -> list[str]:
             lines.append(f"    {record['name']} {record['type']} {record['value']}   (ACM validation)")
         lines.append(f"    {entry['domain']} CNAME {entry['pointAt']}")
     return lines
+
+
+def endpoint_type(run: StackRun) -> str:
+    """The API's endpoint type as registered, and where its custom domains' certificates live."""
+    (api,) = run.of_type(REST_API_TYPE)
+    kind = str((api.inputs.get("endpointConfiguration") or {}).get("types"))
+    regions = sorted(
+        {str(c.outputs.get("arn", "")).split(":")[3] for c in run.of_type("aws:acm/certificate:Certificate")}
+    )
+    where = f"certificates in {', '.join(regions)}" if regions else "no certificates"
+    if kind == "EDGE":
+        return f"EDGE (edge-optimized: API Gateway's CloudFront distribution in front; {where})"
+    return f"{kind} ({where})"
 
 
 def render(run: StackRun) -> str:

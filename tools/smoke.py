@@ -363,8 +363,9 @@ class Smoke:
         problems, seen = [], []
         types = (api.get("endpointConfiguration") or {}).get("types")
         seen.append(f"endpoint {types}")
-        if types != ["REGIONAL"]:
-            problems.append(f"endpoint type {types}, expected ['REGIONAL']")
+        expected_types = [self.stack.settings.endpoint_type]  # config `endpointType`: REGIONAL or EDGE
+        if types != expected_types:
+            problems.append(f"endpoint type {types}, expected {expected_types}")
         if api.get("disableExecuteApiEndpoint") is not True:
             policy = "a resource policy" if api.get("policy") else "no resource policy"
             problems.append(f"the execute-api endpoint is enabled ({policy}); the program disables it")

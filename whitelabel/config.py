@@ -30,6 +30,16 @@ from pydantic import (
     model_validator,
 )
 
+from whitelabel.endpoints import (
+    EDGE,
+    EDGE_TLS_POLICIES,
+    ENDPOINT_TYPES,
+    REGIONAL,
+    Endpoint,
+    endpoint,
+    tls_policy_endpoint_type,
+)
+
 PROJECT = "whitelabel-gateway"
 
 # A DNS label as RFC 1123 allows it, lowercased: what a customer's subdomain may be.
@@ -128,6 +138,11 @@ TLS_POLICIES = (*ENHANCED_TLS_POLICIES, LEGACY_TLS_POLICY)
 # Gateway uses the API's security policy to negotiate the TLS handshake" (same page): so mutual TLS needs
 # `tlsPolicy` TLS_1_2 too, or the API's enhanced policy would negotiate the mTLS domains' handshakes.
 MTLS_TLS_POLICY = LEGACY_TLS_POLICY
+
+# The two endpoint types' build decisions (whitelabel/endpoints.py), with the regional policies above.
+REGIONAL_ENDPOINT = endpoint(REGIONAL, regional_tls_policies=ENHANCED_TLS_POLICIES, regional_default=DEFAULT_TLS_POLICY)
+EDGE_ENDPOINT = endpoint(EDGE, regional_tls_policies=ENHANCED_TLS_POLICIES, regional_default=DEFAULT_TLS_POLICY)
+assert tuple(e.type for e in (REGIONAL_ENDPOINT, EDGE_ENDPOINT)) == ENDPOINT_TYPES
 
 
 def endpoint_access_mode(policy: str) -> str | None:
@@ -714,13 +729,43 @@ class Settings(_Model):
     tls_policy: str = Field(default=DEFAULT_TLS_POLICY, alias="tlsPolicy")
     waf: WafSettings = WafSettings()
     cache: CacheSettings = CacheSettings()
+    # REGIONAL (default: what every stack before it built) or EDGE (README "Edge-optimized endpoints").
+    endpoint_type: Literal["REGIONAL", "EDGE"] = Field(default="REGIONAL", alias="endpointType")
 
     @field_validator("tls_policy")
     @classmethod
     def _tls_policy(cls, value: str) -> str:
-        if value not in TLS_POLICIES:
-            raise ValueError(f"{show(value)} is not a security policy offered here: one of {', '.join(TLS_POLICIES)}")
+        offered = (*TLS_POLICIES, *EDGE_TLS_POLICIES)
+        if value not in offered:
+            raise ValueError(f"{show(value)} is not a security policy offered here: one of {', '.join(offered)}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _edge_default_tls_policy(cls, data: Any) -> Any:
+        # An edge stack that names no policy gets the edge default: the regional default does not exist for
+        # edge endpoints (whitelabel/endpoints.py), and an unset tlsPolicy must not become a refusal.
+        if isinstance(data, Mapping) and data.get("endpointType") == EDGE and data.get("tlsPolicy") is None:
+            return {**data, "tlsPolicy": EDGE_ENDPOINT.default_tls_policy}
+        return data
+
+    @model_validator(mode="after")
+    def _tls_policy_fits_endpoint(self) -> Settings:
+        owner = tls_policy_endpoint_type(self.tls_policy)
+        if owner is not None and owner != self.endpoint_type:
+            offered = ", ".join(self.endpoint.tls_policies)
+            raise ConfigError(
+                "tlsPolicy",
+                f"{show(self.tls_policy)} is for {owner} endpoints but endpointType is {self.endpoint_type}:"
+                f" one of {offered}"
+                ' (README "Edge-optimized endpoints")',
+            )
+        return self
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """What the endpoint type decides: certificate argument and region, alias target, TLS policies."""
+        return EDGE_ENDPOINT if self.endpoint_type == EDGE else REGIONAL_ENDPOINT
 
     @field_validator("base_domain", "hosted_zone_")
     @classmethod
@@ -1107,6 +1152,12 @@ def _check_customers(settings: Settings) -> None:
                     f"{where}.customDomain", f"{domain!r} is already used by customers[{custom_domains[domain]}]"
                 )
             custom_domains[domain] = index
+        if customer.mtls_truststore is not None and not settings.endpoint.mutual_tls:
+            raise ConfigError(
+                f"{where}.mtlsTruststore",
+                f"is not possible with endpointType {settings.endpoint_type}: API Gateway does mutual TLS on Regional"
+                " custom domains only; use endpointType REGIONAL for a mutual-TLS customer",
+            )
         if customer.mtls_truststore is not None and settings.tls_policy != MTLS_TLS_POLICY:
             raise ConfigError(
                 f"{where}.mtlsTruststore",

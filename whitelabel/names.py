@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whitelabel.config import ConfigError, Settings, resource_prefix
+from whitelabel.waf import MANAGED_GROUPS, PER_IP_RULE, PER_TENANT_RULE
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 
@@ -217,15 +218,8 @@ ALARM_KEYS = (
     "throttled",
 )
 CONTRIBUTOR_RULE_KINDS = ("requests", "5xx")
-# Web ACL rule metric names are `<prefix>-<rule>` (components/waf.py).
-WAF_RULES = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "per-ip-rate",
-    "per-tenant-rate",
-    "AWSManagedRulesAnonymousIpList",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesCommonRuleSet",
-)
+# Web ACL rule metric names are `<prefix>-<rule>` (components/waf.py): the managed groups and the two rate rules.
+WAF_RULES = (*(group.name for group in MANAGED_GROUPS), PER_IP_RULE, PER_TENANT_RULE)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 from whitelabel.config import PROJECT
+from whitelabel.endpoints import CLOUDFRONT_ZONE_ID, EDGE
 from whitelabel.waf import rules_capacity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,12 +159,15 @@ class AwsMocks(pulumi.runtime.Mocks):
                 id=h, rootResourceId=f"root{h[:6]}", executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{h}"
             )
         elif typ == "aws:apigateway/domainName:DomainName":
-            out.update(
-                regionalDomainName=f"d-{h}.execute-api.{region}.amazonaws.com",
-                regionalZoneId=REGIONAL_ZONE_ID,
-                domainNameId=h,
-                arn=f"arn:aws:apigateway:{region}::/domainnames/{inputs.get('domainName')}",
-            )
+            out.update(domainNameId=h, arn=f"arn:aws:apigateway:{region}::/domainnames/{inputs.get('domainName')}")
+            # AWS fills the attributes of the domain's own type only: a regional endpoint, or the CloudFront
+            # distribution API Gateway puts in front of an edge domain (whitelabel/endpoints.py).
+            if (inputs.get("endpointConfiguration") or {}).get("types") == EDGE:
+                out.update(cloudfrontDomainName=f"d{h[:13]}.cloudfront.net", cloudfrontZoneId=CLOUDFRONT_ZONE_ID)
+            else:
+                out.update(
+                    regionalDomainName=f"d-{h}.execute-api.{region}.amazonaws.com", regionalZoneId=REGIONAL_ZONE_ID
+                )
         elif typ == "aws:acm/certificate:Certificate":
             domain = str(inputs.get("domainName", ""))
             names = [domain, *inputs.get("subjectAlternativeNames", [])]

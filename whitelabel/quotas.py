@@ -25,6 +25,9 @@ class Usage:
     own_domains: int
     api_keys: int
     usage_plans: int
+    # Where the certificates count against ACM's per-region quota: the API's region (None) or, for edge
+    # endpoints, us-east-1 (whitelabel/endpoints.py), shared with every edge or CloudFront certificate there.
+    certificate_region: str | None = None
 
 
 def usage(settings: Settings) -> Usage:
@@ -52,6 +55,7 @@ def usage(settings: Settings) -> Usage:
         # leaving a tier (`previousTier`): both keys exist until the config drops it.
         api_keys=len(settings.customers) + sum(1 for c in settings.customers if c.previous_tier is not None),
         usage_plans=len(settings.tiers),  # one per configured tier
+        certificate_region=settings.endpoint.certificate_region,
     )
 
 
@@ -87,7 +91,8 @@ def check_quotas(settings: Settings) -> None:
         raise ConfigError(
             "customers",
             f"needs {used.custom_domains} API Gateway custom domain names (1 wildcard + {used.dedicated} dedicated"
-            f" + {used.own_domains} own domains), over the quota 'Custom domain names per account per Region'"
+            f" + {used.own_domains} own domains, {settings.endpoint_type}; edge-optimized and Regional count alike),"
+            " over the quota 'Custom domain names per account per Region'"
             f" of {quotas.custom_domains}; request an increase in Service Quotas (Amazon API Gateway), then set"
             " quotas.customDomains to the new value",
         )
@@ -99,9 +104,10 @@ def check_quotas(settings: Settings) -> None:
             " then set quotas.recordsPerZone to the new value",
         )
     if used.certificates > quotas.certificates:
+        where = f" in {used.certificate_region} (edge certificates live there)" if used.certificate_region else ""
         raise ConfigError(
             "customers",
-            f"needs {used.certificates} ACM certificates (1 wildcard + {used.certificates - 1} own domains), over"
-            f" the quota 'Number of ACM certificates' of {quotas.certificates}; request an increase in Service"
-            " Quotas (AWS Certificate Manager), then set quotas.certificates to the new value",
+            f"needs {used.certificates} ACM certificates{where} (1 wildcard + {used.certificates - 1} own domains),"
+            f" over the quota 'Number of ACM certificates' of {quotas.certificates}; request an increase in Service"
+            " Quotas (AWS Certificate Manager) in that region, then set quotas.certificates to the new value",
         )
