@@ -25,7 +25,14 @@ from components.tenant_registry import TenantRegistry, TenantRegistryArgs
 from components.tenant_set import TenantSet, legacy_alias, refuse
 from components.waf import Waf, WafArgs
 from whitelabel.api_definition import BackendKind
-from whitelabel.component_args import ArgError, backend_entries, check_name_prefix, check_vpc_link, plain, settings_of
+from whitelabel.component_args import (
+    ArgError,
+    backend_entries,
+    check_name_prefix,
+    check_vpc_link,
+    plain,
+    settings_of,
+)
 from whitelabel.config import STAGE_NAME_RE
 
 
@@ -261,6 +268,9 @@ class WhiteLabelGateway(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
+        # Not an output: the Gateway component itself (its routes and deployed values), for Python callers and the
+        # offline tools (tools/openapi.py); through the provider host only the outputs below cross.
+        self.gateway = gateway
         self.api_id = gateway.rest_api_id
         self.stage_name = gateway.stage_name
         self.stage_arn = gateway.stage_arn

@@ -400,9 +400,9 @@ def test_openapi_integrations_are_the_deployed_integrations(document: dict[str, 
 def test_plan_shows_the_command_that_replaces_the_deployment_after_a_route_removal(dev: StackRun) -> None:
     deployment = _one(dev, "aws:apigateway/deployment:Deployment")
     text = plan.render(dev)
-    # The engine's URN: the component's type, then the deployment's; no stack type in the chain.
+    # The engine's URN: every component's type (WhiteLabelGateway, Gateway), then the deployment's; no stack type.
     urn = (
-        "urn:pulumi:dev::whitelabel-gateway::whitelabel:gateway:Gateway"
+        "urn:pulumi:dev::whitelabel-gateway::whitelabel:index:WhiteLabelGateway$whitelabel:gateway:Gateway"
         f"$aws:apigateway/deployment:Deployment::{deployment.name}"
     )
     assert f"  pulumi up --stack dev --replace '{urn}'" in text.splitlines()
