@@ -62,6 +62,8 @@ class TenantSet(pulumi.ComponentResource):
                     "authorizer": {"cacheTtlSeconds": 0},
                 },
             )
+            # No `check_names` here: the only name built from the prefix is the API key's, for which AWS documents
+            # no length limit (whitelabel/names.py); the platform checks its own names.
             dedicated = [i for i, c in enumerate(settings.customers) if c.dedicated_domain]
             if dedicated and args.get("certificate_arn") is None:
                 raise ArgError(

@@ -29,6 +29,7 @@ from whitelabel.component_args import (
     ArgError,
     backend_entries,
     check_name_prefix,
+    check_names,
     check_vpc_link,
     plain,
     settings_of,
@@ -125,6 +126,8 @@ class WhiteLabelGateway(pulumi.ComponentResource):
             if not isinstance(stage, str) or not STAGE_NAME_RE.match(stage):
                 raise ArgError("stage_name", f"{stage!r} must be 1 to 128 letters, digits, '-' or '_' (API Gateway)")
             settings = settings_of(args, None if "tenants" in args else {"customers": []})
+            # The names AWS would refuse (function, table, log groups, keys, plans, ...), before any child exists.
+            check_names(settings, args["name_prefix"], stage)
             backends = backend_entries(args.get("backends") or {})
             check_vpc_link(backends, args)
         except ArgError as error:

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from components.args import BackendArgs, BackendKind, WhiteLabelGatewayArgs
+from components.args import BackendArgs, BackendKind, EndpointType, WhiteLabelGatewayArgs
 from components.white_label_gateway import WhiteLabelGateway
 from tests.conftest import Deployed, deploy, resolve
+from whitelabel.endpoints import CLOUDFRONT_ZONE_ID, DEFAULT_EDGE_TLS_POLICY, EDGE_CERTIFICATE_REGION
 
 LB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/orders/abc"
 NLB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/stock/def"
@@ -187,6 +188,34 @@ def test_outputs_never_hold_an_api_key_value(every_kind: Deployed) -> None:
             "WhiteLabelGateway wl: tenants[0].mtls_",
         ),
         ({"name_prefix": "Acme Test"}, "WhiteLabelGateway wl: name_prefix: "),
+        # 50 + "-tenant-authorizer" is 68 characters: the names table refuses it, naming the arg.
+        (
+            {"name_prefix": "a" * 50},
+            "WhiteLabelGateway wl: name_prefix: Lambda function name '" + "a" * 50 + "-tenant-authorizer' is 68"
+            " characters, AWS allows 64 (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html):"
+            " use a name_prefix of at most 46 characters",
+        ),
+        (
+            {"endpoint_type": EndpointType.EDGE, "tls_policy": "SecurityPolicy_TLS13_1_3_2025_09"},
+            "WhiteLabelGateway wl: tls_policy: 'SecurityPolicy_TLS13_1_3_2025_09' is for REGIONAL endpoints but"
+            " endpointType is EDGE",
+        ),
+        (
+            {
+                "endpoint_type": EndpointType.EDGE,
+                "tls_policy": "TLS_1_2",
+                "authorizer": {"cache_ttl_seconds": 0},
+                "tenants": [
+                    {
+                        "name": "acme",
+                        "dedicated_domain": True,
+                        "mtls_truststore": "s3://trust-bucket/acme.pem",
+                        "mtls_issuers": ["CN=Acme CA"],
+                    }
+                ],
+            },
+            "WhiteLabelGateway wl: tenants[0].mtls_truststore: is not possible with endpointType EDGE",
+        ),
     ],
 )
 def test_bad_args_are_refused_in_one_line_naming_the_arg_before_any_resource(
@@ -197,3 +226,39 @@ def test_bad_args_are_refused_in_one_line_naming_the_arg_before_any_resource(
         registered = build(args(**changes)).resources
     assert str(error.value).startswith(message), str(error.value)
     assert "\n" not in str(error.value) and registered == []
+
+
+def test_edge_puts_the_api_and_every_domain_behind_cloudfront_with_us_east_1_certificates() -> None:
+    # endpoint_type EDGE as main's program builds it (tests/test_edge.py): edge REST API and custom domains,
+    # `certificate_arn` from a us-east-1 certificate, records aliasing the CloudFront distributions.
+    edge = build(args(endpoint_type=EndpointType.EDGE))
+    (api,) = edge.of_type("aws:apigateway/restApi:RestApi")
+    assert api.inputs["endpointConfiguration"]["types"] == "EDGE"
+    assert api.inputs["securityPolicy"] == DEFAULT_EDGE_TLS_POLICY
+    domains = edge.of_type("aws:apigateway/domainName:DomainName")
+    assert [d.name for d in domains] == ["wl-tenants-domains-globex-domain", "wl-wildcard-domain"]
+    for domain in domains:
+        assert domain.inputs["endpointConfiguration"]["types"] == "EDGE"
+        assert "regionalCertificateArn" not in domain.inputs
+        assert domain.inputs["certificateArn"].split(":")[3] == EDGE_CERTIFICATE_REGION
+    assert {c.inputs.get("region") for c in edge.of_type("aws:acm/certificate:Certificate")} == {"us-east-1"}
+    assert {v.inputs.get("region") for v in edge.of_type("aws:acm/certificateValidation:CertificateValidation")} == {
+        "us-east-1"
+    }
+    cloudfront = {d.outputs["cloudfrontDomainName"] for d in domains}
+    aliases = {
+        r.name: r.inputs["aliases"][0] for r in edge.of_type("aws:route53/record:Record") if r.inputs.get("aliases")
+    }
+    assert sorted(aliases) == ["wl-tenants-domains-acme-a", "wl-tenants-domains-globex-a"]
+    for alias in aliases.values():
+        assert alias["name"] in cloudfront and alias["zoneId"] == CLOUDFRONT_ZONE_ID
+    outputs = resolve(edge.value.wildcard_domain_target), resolve(edge.value.dedicated_domain_targets)
+    assert outputs[0] in cloudfront and outputs[1]["globex"] in cloudfront
+
+
+def test_regional_is_the_default_endpoint_type() -> None:
+    regional = build(args())
+    assert {
+        d.inputs["endpointConfiguration"]["types"] for d in regional.of_type("aws:apigateway/domainName:DomainName")
+    } == {"REGIONAL"}
+    assert {c.inputs.get("region") for c in regional.of_type("aws:acm/certificate:Certificate")} == {None}

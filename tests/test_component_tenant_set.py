@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.args import TenantSetArgs
+from components.args import EndpointType, TenantSetArgs
 from components.tenant_set import TenantSet
 from tests.conftest import Deployed, deploy, resolve
 
@@ -94,3 +94,25 @@ def test_bad_args_are_refused_before_any_resource(
     with pytest.raises(ValueError) as error:
         tenant_set(tenants, **more)
     assert str(error.value).startswith(message), str(error.value)
+
+
+def test_edge_dedicated_domains_take_the_edge_certificate_and_alias_cloudfront() -> None:
+    edge = tenant_set(
+        [{"name": "hooli", "dedicated_domain": True}, {"name": "initech"}],
+        endpoint_type=EndpointType.EDGE,
+        tls_policy="SecurityPolicy_TLS13_2025_EDGE",
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/wild",
+        wildcard_domain_name="d111111abcdef8.cloudfront.net",
+        wildcard_domain_zone_id="Z2FDTNDATAQYW2",
+    )
+    (domain,) = edge.of_type("aws:apigateway/domainName:DomainName")
+    assert domain.inputs["endpointConfiguration"]["types"] == "EDGE"
+    assert domain.inputs["certificateArn"] == "arn:aws:acm:us-east-1:123456789012:certificate/wild"
+    assert domain.inputs["securityPolicy"] == "SecurityPolicy_TLS13_2025_EDGE"
+    records = {r.name: r.inputs["aliases"][0] for r in edge.of_type("aws:route53/record:Record")}
+    assert records["more-domains-initech-a"] == {
+        "name": "d111111abcdef8.cloudfront.net",
+        "zoneId": "Z2FDTNDATAQYW2",
+        "evaluateTargetHealth": False,
+    }
+    assert records["more-domains-hooli-a"]["name"] == domain.outputs["cloudfrontDomainName"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from whitelabel.api_definition import PRIVATE_KINDS, Backend, BackendKind, backend_problems
 from whitelabel.config import ConfigError, Settings, parse_settings
+from whitelabel.names import KINDS, gateway_names
 
 # Args that are not config keys: what the component wires to resources itself (or checks below).
 NOT_CONFIG = frozenset(
@@ -133,6 +134,23 @@ def check_name_prefix(value: Any) -> None:
         raise ArgError(
             "name_prefix", f"{value!r} must be 1 to 63 letters, digits, '-' or '_', starting with a letter or digit"
         )
+
+
+def check_names(settings: Settings, prefix: str, stage: str) -> None:
+    """Refuse, as ArgError naming `name_prefix` (or `stage_name` when the prefix is not the part too long), a name
+    the component would build that AWS refuses (`whitelabel.names`: the program's table of limits).
+    """
+    for name in gateway_names(settings, prefix, stage):
+        if name.fits:
+            continue
+        limit = name.limit
+        assert limit is not None  # a name that does not fit has a limit
+        over = len(name.value) - limit
+        kind = KINDS[name.kind]
+        head = f"{kind.what} {name.value!r} is {len(name.value)} characters, AWS allows {limit} ({kind.source})"
+        if prefix in name.value and len(prefix) > over:
+            raise ArgError("name_prefix", f"{head}: use a name_prefix of at most {len(prefix) - over} characters")
+        raise ArgError("stage_name", f"{head}: use a stage_name of at most {max(len(stage) - over, 1)} characters")
 
 
 def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
