@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import customers_config
+from tools.urns import AliasAwareMocks, Resolver, snapshot
 from whitelabel import offline
-from whitelabel.config import Settings, parse_settings
-from whitelabel.offline import StackRun, run_program
+from whitelabel.config import PROJECT, Settings, parse_settings
+from whitelabel.offline import Registered, StackRun, run_program, stack_file_config
 from whitelabel.tenancy import api_key_name, registry_item, tenant_hostnames, tenants
 
 
@@ -191,7 +192,7 @@ def test_name_prefix_replaces_the_project_in_key_plan_and_table_names() -> None:
 
 def test_each_plan_key_attaches_its_customers_key_to_its_tiers_plan(tiered: StackRun) -> None:
     plans = {
-        p.name.removeprefix("whitelabel-tenants-keys-").removesuffix("-usage-plan"): p.id
+        p.name.removeprefix("whitelabel-").removesuffix("-usage-plan"): p.id
         for p in tiered.of_type("aws:apigateway/usagePlan:UsagePlan")
     }
     keys = {k.name: k.id for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
@@ -243,13 +244,17 @@ def test_registry_and_keys_are_components_of_their_own(tiered: StackRun) -> None
     keys = tiered.named("whitelabel-tenants-keys")
     assert keys.type == "whitelabel:tenant_keys:TenantKeys"
     assert tiered.named("whitelabel-registry").type == "whitelabel:tenant_registry:TenantRegistry"
+    # The keys component holds what each tenant adds; the tiers' usage plans are the platform's (a TenantSet in
+    # another stack joins them).
     owned = {r.type for r in tiered.children_of(keys)}
     assert owned == {
-        "aws:apigateway/usagePlan:UsagePlan",
         "aws:apigateway/apiKey:ApiKey",
         "aws:apigateway/usagePlanKey:UsagePlanKey",
         "aws:dynamodb/tableItem:TableItem",
     }
+    platform = tiered.named("whitelabel")
+    assert platform.type == "whitelabel:index:WhiteLabelGateway"
+    assert {p.parent for p in tiered.of_type("aws:apigateway/usagePlan:UsagePlan")} == {platform.urn}
 
 
 def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,16 +282,49 @@ def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: py
 BEFORE = json.loads((Path(__file__).parent / "data" / "tenant_keys_before.json").read_text())
 
 
+def _adopted(stack: str) -> tuple[StackRun, dict[str, list[Registered]]]:
+    """The program run against the deployed state of tests/fixtures/urns-<stack>.json (06dc122, which holds every
+    URN of BEFORE), and old URN → the new resources that take it over, resolved as the engine resolves aliases
+    (tools/urns.py): the keys and items through the alias `whitelabel-tenants-keys` inherits from its own
+    (`tenant-keys` at the top), the per-tier keys through their alias to the old per-tenant name, the usage plan
+    through its URN alias."""
+    state = json.loads((Path(__file__).parent / "fixtures" / f"urns-{stack}.json").read_text())
+    olds = {r["urn"] for r in state["resources"]}
+    assert set(BEFORE[stack]) <= olds
+    config = stack_file_config(stack)
+    # Answers an adopted resource under its old name, so ids and key values are the ones in the state.
+    mocks = AliasAwareMocks(str(config.get("aws:region", "eu-west-1")), stack, olds)
+    run = run_program(stack, config, mocks=mocks)
+    resolver = Resolver(stack, olds)
+    adopters: dict[str, list[Registered]] = {}
+    for registered, new in zip(run.resources, snapshot(stack, config, run.resources)["resources"], strict=True):
+        taken = resolver.register(new["urn"], new["type"], new["name"], new["parent"], new["aliases"])
+        if taken is not None:
+            adopters.setdefault(taken, []).append(registered)
+    return run, adopters
+
+
+OLD_KEYS = "whitelabel:tenant_keys:TenantKeys::tenant-keys"
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_resource(stack: str) -> None:
-    run = run_program(stack)
+    run, adopters = _adopted(stack)
     before: dict[str, dict[str, Any]] = BEFORE[stack]
     adopter = {}
     for urn in before:
-        (found,) = [r for r in run.resources if r.urn == urn or urn in r.aliases]
+        (found,) = adopters.get(urn, [])
         adopter[urn] = found
-    # Nothing new either: the upgrade creates and deletes nothing under tenant-keys.
-    assert {r.urn for r in run.children_of(run.named("whitelabel-tenants-keys"))} == {r.urn for r in adopter.values()}
+    keys = run.named("whitelabel-tenants-keys")
+    # The old component itself is taken over by the one that holds the keys now.
+    assert [
+        r.urn for r in adopters[f"urn:pulumi:{stack}::{PROJECT}::whitelabel:tenant_keys:TenantKeys::tenant-keys"]
+    ] == [keys.urn]
+    # Nothing new either: the upgrade creates and deletes nothing under the keys component; the tier's usage plan
+    # moved to the platform (WhiteLabelGateway `whitelabel`), still the same plan.
+    moved = {r.urn for r in adopter.values() if r.type == "aws:apigateway/usagePlan:UsagePlan"}
+    assert {r.urn for r in run.children_of(keys)} == {r.urn for r in adopter.values()} - moved
+    assert {run.by_urn()[urn].parent for urn in moved} == {run.named("whitelabel").urn}
     by_old_id = {row["id"]: adopter[urn] for urn, row in before.items()}
     for urn, row in before.items():
         now, old = adopter[urn], row["inputs"]
@@ -295,7 +333,8 @@ def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_res
             assert now.inputs == {**old, "keyId": by_old_id[old["keyId"]].id}
             assert by_old_id[old["usagePlanId"]].id == old["usagePlanId"]
         elif now.type == "aws:dynamodb/tableItem:TableItem":
-            assert now.urn == urn
+            # Same name below the renamed component: adopted through the inherited alias alone.
+            assert now.name == "whitelabel-" + urn.rsplit("::", 1)[1].replace("tenant-keys-", "tenants-keys-", 1)
             item, was = _item(run, now.name.removeprefix("whitelabel-tenants-keys-").removesuffix("-item")), old["item"]
             # Same attributes (others may be added), and the value of the key that adopted the tenant's key.
             assert {k: item[k] for k in was if k != "apiKey"} == {k: v for k, v in was.items() if k != "apiKey"}
@@ -306,6 +345,20 @@ def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_res
             assert now.inputs == old
         # Prod now protects plan keys too (whitelabel/protection.py); nothing else changes its protection.
         assert now.protect == (row["protect"] or (stack == "prod" and "usagePlanKey" in now.type))
+
+
+def test_without_the_inherited_alias_the_old_keys_would_be_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The adoption above rests on the keys component's alias: dropped, no old key, plan key or item is claimed.
+    import components.tenant_set as tenant_set
+
+    monkeypatch.setattr(tenant_set, "legacy_alias", lambda adopt, old_name: None)
+    _, adopters = _adopted("dev")
+    lost = [urn for urn in BEFORE["dev"] if urn not in adopters]
+    assert lost and all("UsagePlan::" not in urn for urn in lost)
+    assert {urn.rsplit("::", 1)[1] for urn in lost} >= {
+        "tenant-keys-acme-api-key",
+        "tenant-keys-acme.dev.example.com-item",
+    }
 
 
 # -- mutual TLS: the items of an mTLS customer carry its accepted certificates ----------------------------
