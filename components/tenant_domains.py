@@ -55,7 +55,9 @@ class DomainSettings:
     endpoint: Endpoint = REGIONAL_ENDPOINT
 
 
-def alias_target(domain: aws.apigateway.DomainName, endpoint: Endpoint) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+def alias_target(
+    domain: aws.apigateway.DomainName, endpoint: Endpoint
+) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     """What a name is aliased to (name, hosted zone id): the regional endpoint, or the edge domain's CloudFront
     distribution (whitelabel/endpoints.py)."""
     return getattr(domain, endpoint.alias_name_attr), getattr(domain, endpoint.alias_zone_attr)

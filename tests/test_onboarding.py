@@ -345,13 +345,15 @@ def test_phase2_creates_the_validation_domain_mapping_and_the_handoff_record(pha
 def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: StackRun, phase2: StackRun) -> None:
     # The own domain is served from phase 2 on, so its registry item appears with the domain.
     assert _diff(phase1, phase2) == (
-        [
-            "whitelabel-tenants-keys-api.umbrella.com-item",
-            "whitelabel-tenants-domains-umbrella-own-a",
-            "whitelabel-tenants-domains-umbrella-own-domain",
-            "whitelabel-tenants-domains-umbrella-own-mapping",
-            "whitelabel-tenants-domains-umbrella-own-validation",
-        ],
+        sorted(
+            [
+                "whitelabel-tenants-keys-api.umbrella.com-item",
+                "whitelabel-tenants-domains-umbrella-own-a",
+                "whitelabel-tenants-domains-umbrella-own-domain",
+                "whitelabel-tenants-domains-umbrella-own-mapping",
+                "whitelabel-tenants-domains-umbrella-own-validation",
+            ]
+        ),
         [],
         [],
     )

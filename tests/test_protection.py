@@ -155,15 +155,15 @@ def test_offboarding_a_prod_customer_is_refused_until_its_resources_are_unprotec
     after = run_program("prod", edit=drop_globex)
     removed = {r.urn for r in prod.resources} - {r.urn for r in after.resources}
     assert sorted(r.name for r in prod.resources if r.urn in removed and r.protect) == [
-        "whitelabel-tenants-keys-globex.premium-api-key",
-        "whitelabel-tenants-keys-globex.premium-plan-key",
         "whitelabel-tenants-domains-globex-a",
         "whitelabel-tenants-domains-globex-domain",
+        "whitelabel-tenants-keys-globex.premium-api-key",
+        "whitelabel-tenants-keys-globex.premium-plan-key",
     ]
     # Everything else of globex goes without ceremony: its mapping and registry item.
     assert sorted(r.name for r in prod.resources if r.urn in removed and not r.protect) == [
-        "whitelabel-tenants-keys-globex.example.com-item",
         "whitelabel-tenants-domains-globex-mapping",
+        "whitelabel-tenants-keys-globex.example.com-item",
     ]
 
 
