@@ -43,6 +43,16 @@ class TenantDns(Enum):
     tenant authorizer refuses them."""
 
 
+class EndpointType(Enum):
+    """How clients reach the API and its custom domains (whitelabel/endpoints.py)."""
+
+    REGIONAL = "REGIONAL"
+    """In the API's region; certificates there; Route 53 aliases the domains' regional names."""
+    EDGE = "EDGE"
+    """Edge-optimized: API Gateway's CloudFront distribution in front; certificates in us-east-1; no mutual TLS;
+    `SecurityPolicy_*_EDGE` TLS policies."""
+
+
 class WafMode(Enum):
     """What the web ACL's managed rule groups and rate rules do with a match."""
 
@@ -213,8 +223,11 @@ class WhiteLabelGatewayArgs(TypedDict):
     """Tier name → its usage plan; default: `standard` at 50 requests/s, burst 100."""
     default_tier: NotRequired[str]
     tenant_dns: NotRequired[TenantDns]
+    endpoint_type: NotRequired[EndpointType]
+    """REGIONAL (default) or EDGE: the API's and its custom domains' endpoint type."""
     tls_policy: NotRequired[str]
-    """The security policy of the API and its custom domains; default the enhanced TLS 1.3/1.2 PFS PQ policy."""
+    """The security policy of the API and its custom domains; default the enhanced TLS 1.3/1.2 PFS PQ policy
+    (with EDGE: `SecurityPolicy_TLS12_PFS_2025_EDGE`)."""
     dual_stack: NotRequired[bool]
     throttle: NotRequired[ThrottleArgs]
     authorizer: NotRequired[AuthorizerArgs]
@@ -228,6 +241,10 @@ class WhiteLabelGatewayArgs(TypedDict):
     """Whether this stack owns API Gateway's account-wide CloudWatch role setting (one stack per account)."""
     protect_resources: NotRequired[bool]
     """Protected production: stateful resources protected, log groups retained."""
+    adopt_program_stack: NotRequired[bool]
+    """Only for a stack that this repository's program deployed before the component package existed: the
+    component's children take over that stack's resources through aliases to their old top-level URNs, so the
+    upgrade replaces nothing. At most one component in a stack may set it; default false."""
 
 
 class TenantSetArgs(TypedDict):
@@ -247,10 +264,19 @@ class TenantSetArgs(TypedDict):
     default_tier: NotRequired[str]
     registry_table_name: pulumi.Input[str]
     wildcard_domain_name: pulumi.Input[str]
-    """The platform's wildcard custom domain's regional domain name (the alias target of shared tenants)."""
+    """The platform's wildcard custom domain's regional domain name, or with EDGE its CloudFront domain name (the
+    alias target of shared tenants: the platform's `wildcard_domain_target`)."""
     wildcard_domain_zone_id: pulumi.Input[str]
-    """Its regional hosted zone id."""
+    """The hosted zone id of that target (the platform's `wildcard_domain_zone_id`)."""
+    certificate_arn: NotRequired[pulumi.Input[str]]
+    """The platform's validated `*.<base_domain>` certificate: dedicated domains use it (required with one)."""
     tenant_dns: NotRequired[TenantDns]
+    endpoint_type: NotRequired[EndpointType]
+    """The platform's endpoint type (REGIONAL by default): the tenants' custom domains and certificates follow it."""
     tls_policy: NotRequired[str]
     dual_stack: NotRequired[bool]
     protect_resources: NotRequired[bool]
+    adopt_program_stack: NotRequired[bool]
+    """Only for a stack that this repository's program deployed before the component package existed: the
+    component's children take over that stack's resources through aliases to their old top-level URNs, so the
+    upgrade replaces nothing. At most one component in a stack may set it; default false."""

@@ -214,10 +214,10 @@ def test_edge_records_alias_the_cloudfront_distribution(regional: StackRun, edge
         set(edge_aliases)
         == set(regional_aliases)
         == {
-            "tenants-acme-a",
-            "tenants-globex-a",
-            "tenants-initech-a",
-            "tenants-initech-own-a",
+            "whitelabel-tenants-domains-acme-a",
+            "whitelabel-tenants-domains-globex-a",
+            "whitelabel-tenants-domains-initech-a",
+            "whitelabel-tenants-domains-initech-own-a",
         }
     )
     domains = {d.urn: d for d in edge.of_type(DOMAIN)}

@@ -81,7 +81,8 @@ def test_every_route_of_the_definition_is_a_method_on_the_right_resource(dev: St
 
 def _integrations(run: StackRun) -> dict[str, Registered]:
     return {
-        i.name.removeprefix("gateway-integration-"): i for i in run.of_type("aws:apigateway/integration:Integration")
+        i.name.removeprefix("whitelabel-gateway-integration-"): i
+        for i in run.of_type("aws:apigateway/integration:Integration")
     }
 
 
@@ -153,7 +154,7 @@ def test_docs_routes_read_the_bucket_with_the_docs_role(dev: StackRun) -> None:
 
 def test_docs_responses_pass_content_type_and_turn_s3_errors_into_404(dev: StackRun) -> None:
     responses = {
-        r.name.removeprefix("gateway-integration-response-"): r
+        r.name.removeprefix("whitelabel-gateway-integration-response-"): r
         for r in dev.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
     }
     for key in ("docs-get", "docs-key-get"):
@@ -170,7 +171,7 @@ def test_docs_responses_pass_content_type_and_turn_s3_errors_into_404(dev: Stack
         assert json.loads(not_found.inputs["responseTemplates"]["application/json"]) == {"message": "Not Found"}
         assert responses[f"{key}-502"].inputs["selectionPattern"] == r"5\d{2}"
     method_responses = {
-        r.name.removeprefix("gateway-method-response-"): r
+        r.name.removeprefix("whitelabel-gateway-method-response-"): r
         for r in dev.of_type("aws:apigateway/methodResponse:MethodResponse")
     }
     assert (
@@ -207,7 +208,7 @@ def test_stage_is_named_after_the_stack_and_points_at_the_deployment(dev: StackR
             access["format"] == ACCESS_LOG_FORMAT
             and '"extendedRequestId":"$context.extendedRequestId"' in access["format"]
         )
-        assert access["destinationArn"] == run.named("gateway-access-logs").outputs["arn"]
+        assert access["destinationArn"] == run.named("whitelabel-gateway-access-logs").outputs["arn"]
 
 
 def test_stage_throttling_comes_from_config(dev: StackRun, prod: StackRun) -> None:
@@ -250,12 +251,16 @@ def test_redeploys_when_an_integration_changes_but_not_otherwise(dev: StackRun) 
 
 
 def _cloudwatch_role_resources(run: StackRun) -> list[Registered]:
-    return [r for r in run.custom if r.name in ("gateway-cloudwatch-role", "gateway-cloudwatch-role-policy")]
+    return [
+        r
+        for r in run.custom
+        if r.name in ("whitelabel-gateway-cloudwatch-role", "whitelabel-gateway-cloudwatch-role-policy")
+    ]
 
 
 def test_account_logging_setting_waits_for_the_role_policy(dev: StackRun) -> None:
     account = _one(dev, "aws:apigateway/account:Account")
-    attachment = dev.named("gateway-cloudwatch-role-policy")
+    attachment = dev.named("whitelabel-gateway-cloudwatch-role-policy")
     assert attachment.inputs["policyArn"].endswith("/AmazonAPIGatewayPushToCloudWatchLogs")
     assert attachment.urn in account.dependencies
     assert attachment.retain_on_delete is True
@@ -280,7 +285,7 @@ def test_a_stack_that_does_not_manage_account_logging_creates_no_role_and_no_acc
     stage = _one(run, "aws:apigateway/stage:Stage")
     urns = {r.urn for r in run.resources}
     assert set(stage.dependencies) <= urns
-    assert run.named("gateway-execution-logs").urn in stage.dependencies
+    assert run.named("whitelabel-gateway-execution-logs").urn in stage.dependencies
 
 
 def test_execution_log_group_exists_before_logging_is_switched_on_with_the_configured_retention(
@@ -288,7 +293,7 @@ def test_execution_log_group_exists_before_logging_is_switched_on_with_the_confi
 ) -> None:
     for run, stage_name, days in ((dev, "dev", 14), (prod, "prod", 90)):
         api = _one(run, "aws:apigateway/restApi:RestApi")
-        group = run.named("gateway-execution-logs")
+        group = run.named("whitelabel-gateway-execution-logs")
         # The name API Gateway gives the group it would otherwise create itself, without retention.
         assert group.inputs["name"] == f"API-Gateway-Execution-Logs_{api.id}/{stage_name}"
         assert group.inputs["retentionInDays"] == days
@@ -302,7 +307,7 @@ def _unique_names(run: StackRun) -> dict[str, str]:
     return {
         "restApi": _one(run, "aws:apigateway/restApi:RestApi").inputs["name"],
         "vpcLink": _one(run, "aws:apigatewayv2/vpcLink:VpcLink").inputs["name"],
-        "accessLogs": run.named("gateway-access-logs").inputs["name"],
+        "accessLogs": run.named("whitelabel-gateway-access-logs").inputs["name"],
         "taskFamily": _one(run, "aws:ecs/taskDefinition:TaskDefinition").inputs["family"],
     }
 
@@ -376,14 +381,14 @@ def test_openapi_integrations_are_the_deployed_integrations(document: dict[str, 
         written_responses = written.get("responses", {})
         assert len(written_responses) == len(route.integration_responses)
         for pattern, response in written_responses.items():
-            resource = responses[f"gateway-integration-response-{route.key}-{response['statusCode']}"].inputs
+            resource = responses[f"whitelabel-gateway-integration-response-{route.key}-{response['statusCode']}"].inputs
             assert resource.get("selectionPattern", "default") == pattern
             assert response.get("responseParameters") == resource.get("responseParameters")
             assert response.get("responseTemplates") == resource.get("responseTemplates")
             assert response.get("contentHandling") == resource.get("contentHandling")
         assert set(body["responses"]) == set(route.method_responses)
         for status, declared in body["responses"].items():
-            resource = method_responses[f"gateway-method-response-{route.key}-{status}"].inputs
+            resource = method_responses[f"whitelabel-gateway-method-response-{route.key}-{status}"].inputs
             headers = {f"method.response.header.{h}" for h in declared.get("headers", {})}
             assert headers == set(resource.get("responseParameters", {}))
         parameters = {
@@ -395,9 +400,9 @@ def test_openapi_integrations_are_the_deployed_integrations(document: dict[str, 
 def test_plan_shows_the_command_that_replaces_the_deployment_after_a_route_removal(dev: StackRun) -> None:
     deployment = _one(dev, "aws:apigateway/deployment:Deployment")
     text = plan.render(dev)
-    # The engine's URN: the component's type, then the deployment's; no stack type in the chain.
+    # The engine's URN: every component's type (WhiteLabelGateway, Gateway), then the deployment's; no stack type.
     urn = (
-        "urn:pulumi:dev::whitelabel-gateway::whitelabel:gateway:Gateway"
+        "urn:pulumi:dev::whitelabel-gateway::whitelabel:index:WhiteLabelGateway$whitelabel:gateway:Gateway"
         f"$aws:apigateway/deployment:Deployment::{deployment.name}"
     )
     assert f"  pulumi up --stack dev --replace '{urn}'" in text.splitlines()

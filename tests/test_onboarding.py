@@ -56,12 +56,12 @@ def _run(customers: list[dict[str, Any]], **keys: Any) -> StackRun:
 
 def _keys(customer: str, tier: str = "standard") -> list[str]:
     """The API key and plan key of one customer in one tier."""
-    return [f"tenant-keys-{customer}.{tier}-api-key", f"tenant-keys-{customer}.{tier}-plan-key"]
+    return [f"whitelabel-tenants-keys-{customer}.{tier}-api-key", f"whitelabel-tenants-keys-{customer}.{tier}-plan-key"]
 
 
 def _own(customer: str, hostname: str | None = None) -> list[str]:
     """The tenant resources one shared customer has: API key, plan key, registry item(s)."""
-    return [*_keys(customer), f"tenant-keys-{hostname or customer + '.dev.example.com'}-item"]
+    return [*_keys(customer), f"whitelabel-tenants-keys-{hostname or customer + '.dev.example.com'}-item"]
 
 
 @pytest.fixture(scope="module", params=[1, 10, 100], ids=lambda n: f"{n}-customers")
@@ -80,7 +80,7 @@ def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(
     stack: tuple[list, StackRun], with_newco: StackRun
 ) -> None:
     _, before = stack
-    assert _diff(before, with_newco) == (sorted([*_own("newco"), "tenants-newco-a"]), [], [])
+    assert _diff(before, with_newco) == (sorted([*_own("newco"), "whitelabel-tenants-domains-newco-a"]), [], [])
 
 
 def test_adding_a_dual_stack_shared_customer_creates_two_records() -> None:
@@ -88,7 +88,11 @@ def test_adding_a_dual_stack_shared_customer_creates_two_records() -> None:
     customers = _customers(10)
     before = _run(customers, dualStack=True)
     after = _run([*customers, {"name": "newco"}], dualStack=True)
-    assert _diff(before, after) == (sorted([*_own("newco"), "tenants-newco-a", "tenants-newco-aaaa"]), [], [])
+    assert _diff(before, after) == (
+        sorted([*_own("newco"), "whitelabel-tenants-domains-newco-a", "whitelabel-tenants-domains-newco-aaaa"]),
+        [],
+        [],
+    )
 
 
 def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_records_and_keys(
@@ -96,14 +100,19 @@ def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_records_and
 ) -> None:
     customers, before = stack
     after = _run([*customers, {"name": "newco", "dedicatedDomain": True}])
-    expected = [*_own("newco"), "tenants-newco-a", "tenants-newco-domain", "tenants-newco-mapping"]
+    expected = [
+        *_own("newco"),
+        "whitelabel-tenants-domains-newco-a",
+        "whitelabel-tenants-domains-newco-domain",
+        "whitelabel-tenants-domains-newco-mapping",
+    ]
     assert _diff(before, after) == (sorted(expected), [], [])
 
 
 def test_removing_a_customer_deletes_only_its_own_resources(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
     after = _run(customers[1:])
-    assert _diff(before, after) == ([], sorted([*_own("c0000"), "tenants-c0000-a"]), [])
+    assert _diff(before, after) == ([], sorted([*_own("c0000"), "whitelabel-tenants-domains-c0000-a"]), [])
 
 
 def test_reordering_the_list_changes_nothing(stack: tuple[list, StackRun]) -> None:
@@ -133,7 +142,7 @@ def test_a_tier_change_creates_the_new_tiers_key_first_and_switches_its_item(sta
     after = _run([{**customers[0], "tier": "gold"}, *customers[1:]])
     # Created: the gold key and plan key. Updated: the item (its key and tier). Gone from the program, so Pulumi
     # deletes them after every create and update: the standard key and plan key.
-    item_name = "tenant-keys-c0000.dev.example.com-item"
+    item_name = "whitelabel-tenants-keys-c0000.dev.example.com-item"
     assert _diff(before, after) == (_keys("c0000", "gold"), _keys("c0000", "standard"), [item_name])
     key, plan_key = (after.named(n) for n in _keys("c0000", "gold"))
     item = after.named(item_name)
@@ -141,8 +150,8 @@ def test_a_tier_change_creates_the_new_tiers_key_first_and_switches_its_item(sta
     assert json.loads(_secret(item.inputs["item"]))["tier"] == {"S": "gold"}
     # The item is written only once the new key is in the gold plan: no allowed request meets an unmetered key.
     assert plan_key.urn in item.dependencies and key.urn in plan_key.dependencies
-    assert after.named("tenant-keys-gold-usage-plan").urn in plan_key.dependencies
-    assert plan_key.inputs["usagePlanId"] == after.named("tenant-keys-gold-usage-plan").id
+    assert after.named("whitelabel-gold-usage-plan").urn in plan_key.dependencies
+    assert plan_key.inputs["usagePlanId"] == after.named("whitelabel-gold-usage-plan").id
 
 
 def test_previous_tier_keeps_the_old_key_metered_until_a_later_up_drops_it(stack: tuple[list, StackRun]) -> None:
@@ -150,11 +159,11 @@ def test_previous_tier_keeps_the_old_key_metered_until_a_later_up_drops_it(stack
     leaving = _run([{**customers[0], "tier": "gold", "previousTier": "standard"}, *customers[1:]])
     # First `pulumi up`: nothing is deleted; the standard key stays in the standard plan, unchanged, for the
     # decisions the authorizer cached with it.
-    item_name = "tenant-keys-c0000.dev.example.com-item"
+    item_name = "whitelabel-tenants-keys-c0000.dev.example.com-item"
     assert _diff(before, leaving) == (_keys("c0000", "gold"), [], [item_name])
-    old_plan_key = leaving.named("tenant-keys-c0000.standard-plan-key")
-    assert old_plan_key.inputs["usagePlanId"] == leaving.named("tenant-keys-standard-usage-plan").id
-    key = leaving.named("tenant-keys-c0000.gold-api-key")
+    old_plan_key = leaving.named("whitelabel-tenants-keys-c0000.standard-plan-key")
+    assert old_plan_key.inputs["usagePlanId"] == leaving.named("whitelabel-standard-usage-plan").id
+    key = leaving.named("whitelabel-tenants-keys-c0000.gold-api-key")
     assert json.loads(_secret(leaving.named(item_name).inputs["item"]))["apiKey"] == {"S": key.outputs["value"]}
     # Second `pulumi up`, previousTier removed: only the old key and plan key go; the item is not touched again.
     done = _run([{**customers[0], "tier": "gold"}, *customers[1:]])
@@ -178,25 +187,25 @@ def test_removing_a_customer_deletes_its_host_before_its_plan_key_before_its_key
     stack: tuple[list, StackRun],
 ) -> None:
     _, before = stack
-    names = ["tenant-keys-c0000.dev.example.com-item", *reversed(_keys("c0000"))]
+    names = ["whitelabel-tenants-keys-c0000.dev.example.com-item", *reversed(_keys("c0000"))]
     assert _deletion_order(before, names) == [[n] for n in names]
 
 
 def test_onboarding_writes_the_item_after_its_key_is_in_its_tiers_plan(with_newco: StackRun) -> None:
     key, plan_key = (with_newco.named(n) for n in _keys("newco"))
-    item = with_newco.named("tenant-keys-newco.dev.example.com-item")
+    item = with_newco.named("whitelabel-tenants-keys-newco.dev.example.com-item")
     assert {key.urn, plan_key.urn} <= set(item.dependencies)
-    assert {key.urn, with_newco.named("tenant-keys-standard-usage-plan").urn} <= set(plan_key.dependencies)
+    assert {key.urn, with_newco.named("whitelabel-standard-usage-plan").urn} <= set(plan_key.dependencies)
 
 
 def test_suspending_changes_only_its_registry_items(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
     after = _run([{**customers[0], "suspended": True}, *customers[1:]])
-    assert _diff(before, after) == ([], [], ["tenant-keys-c0000.dev.example.com-item"])
-    item = json.loads(_secret(after.named("tenant-keys-c0000.dev.example.com-item").inputs["item"]))
+    assert _diff(before, after) == ([], [], ["whitelabel-tenants-keys-c0000.dev.example.com-item"])
+    item = json.loads(_secret(after.named("whitelabel-tenants-keys-c0000.dev.example.com-item").inputs["item"]))
     assert item["status"] == {"S": "suspended"}
     # The key stays enabled and in its plan: resuming is the same one flag.
-    assert after.named("tenant-keys-c0000.standard-api-key").inputs["enabled"] is True
+    assert after.named("whitelabel-tenants-keys-c0000.standard-api-key").inputs["enabled"] is True
 
 
 def test_wildcard_dns_onboarding_creates_only_key_plan_key_and_item(stack: tuple[list, StackRun]) -> None:
@@ -289,14 +298,14 @@ def phase2() -> StackRun:
 
 
 def test_phase1_requests_the_certificate_and_hands_off_records_without_a_domain(phase1: StackRun) -> None:
-    certificate = phase1.named("tenants-umbrella-own-certificate")
+    certificate = phase1.named("whitelabel-tenants-domains-umbrella-own-certificate")
     assert certificate.inputs["domainName"] == "api.umbrella.com"
     assert certificate.inputs["validationMethod"] == "DNS"
     domains = [d.inputs["domainName"] for d in phase1.of_type("aws:apigateway/domainName:DomainName")]
     assert "api.umbrella.com" not in domains
     # Nothing waits on DNS we do not control: no validation resource for the customer's certificate.
     assert [v.name for v in phase1.of_type("aws:acm/certificateValidation:CertificateValidation")] == [
-        "tenants-certificate-validation"
+        "whitelabel-certificate-validation"
     ]
     option = certificate.outputs["domainValidationOptions"][0]
     assert phase1.outputs["customDomainHandoff"] == {
@@ -315,18 +324,18 @@ def test_phase1_requests_the_certificate_and_hands_off_records_without_a_domain(
 
 
 def test_phase2_creates_the_validation_domain_mapping_and_the_handoff_record(phase2: StackRun) -> None:
-    certificate = phase2.named("tenants-umbrella-own-certificate")
-    validation = phase2.named("tenants-umbrella-own-validation")
+    certificate = phase2.named("whitelabel-tenants-domains-umbrella-own-certificate")
+    validation = phase2.named("whitelabel-tenants-domains-umbrella-own-validation")
     assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
     assert not validation.inputs.get("validationRecordFqdns")
-    domain = phase2.named("tenants-umbrella-own-domain")
+    domain = phase2.named("whitelabel-tenants-domains-umbrella-own-domain")
     assert domain.inputs["domainName"] == "api.umbrella.com"
     assert domain.inputs["regionalCertificateArn"] == validation.outputs["certificateArn"]
     assert domain.inputs["securityPolicy"] == DEFAULT_TLS_POLICY
     assert domain.inputs["endpointAccessMode"] == "STRICT"
-    mapping = phase2.named("tenants-umbrella-own-mapping")
+    mapping = phase2.named("whitelabel-tenants-domains-umbrella-own-mapping")
     assert mapping.inputs["domainName"] == "api.umbrella.com" and mapping.inputs["stageName"] == "dev"
-    record = phase2.named("tenants-umbrella-own-a")
+    record = phase2.named("whitelabel-tenants-domains-umbrella-own-a")
     assert record.inputs["name"] == "umbrella.cname.dev.example.com"
     assert record.inputs["aliases"][0]["name"] == domain.outputs["regionalDomainName"]
     handoff = phase2.outputs["customDomainHandoff"]["umbrella"]
@@ -337,13 +346,15 @@ def test_phase2_creates_the_validation_domain_mapping_and_the_handoff_record(pha
 def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: StackRun, phase2: StackRun) -> None:
     # The own domain is served from phase 2 on, so its registry item appears with the domain.
     assert _diff(phase1, phase2) == (
-        [
-            "tenant-keys-api.umbrella.com-item",
-            "tenants-umbrella-own-a",
-            "tenants-umbrella-own-domain",
-            "tenants-umbrella-own-mapping",
-            "tenants-umbrella-own-validation",
-        ],
+        sorted(
+            [
+                "whitelabel-tenants-keys-api.umbrella.com-item",
+                "whitelabel-tenants-domains-umbrella-own-a",
+                "whitelabel-tenants-domains-umbrella-own-domain",
+                "whitelabel-tenants-domains-umbrella-own-mapping",
+                "whitelabel-tenants-domains-umbrella-own-validation",
+            ]
+        ),
         [],
         [],
     )
@@ -352,7 +363,13 @@ def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: Stack
 def test_adding_an_own_domain_customer_costs_one_certificate_first(phase1: StackRun) -> None:
     before = shared_run("dev", customers_config([{"name": "acme"}]))
     assert _diff(before, phase1) == (
-        sorted([*_own("umbrella"), "tenants-umbrella-a", "tenants-umbrella-own-certificate"]),
+        sorted(
+            [
+                *_own("umbrella"),
+                "whitelabel-tenants-domains-umbrella-a",
+                "whitelabel-tenants-domains-umbrella-own-certificate",
+            ]
+        ),
         [],
         [],
     )

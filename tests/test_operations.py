@@ -56,7 +56,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def operations_resources(run: StackRun) -> list[Any]:
-    component = run.named("operations")
+    component = run.named("whitelabel-operations")
     return run.children_of(component)
 
 
@@ -70,7 +70,7 @@ def dashboard_body(run: StackRun) -> dict[str, Any]:
 
 
 def access_log_group(run: StackRun) -> str:
-    return str(run.named("gateway-access-logs").inputs["name"])
+    return str(run.named("whitelabel-gateway-access-logs").inputs["name"])
 
 
 # -- the access log ---------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_the_stage_logs_in_this_format(dev: StackRun) -> None:
     (stage,) = dev.of_type("aws:apigateway/stage:Stage")
     settings = stage.inputs["accessLogSettings"]
     assert settings["format"] == ACCESS_LOG_FORMAT
-    assert settings["destinationArn"] == dev.named("gateway-access-logs").outputs["arn"]
+    assert settings["destinationArn"] == dev.named("whitelabel-gateway-access-logs").outputs["arn"]
 
 
 # -- saved queries ----------------------------------------------------------------------------------
@@ -204,9 +204,9 @@ def test_the_query_check_refuses_what_the_reference_does_not_list() -> None:
 def test_one_query_definition_per_file_on_the_access_log(dev: StackRun) -> None:
     queries = {q.slug: q for q in load_queries()}
     definitions = of_type(dev, QUERY_TYPE)
-    assert sorted(d.name for d in definitions) == sorted(f"operations-query-{slug}" for slug in queries)
+    assert sorted(d.name for d in definitions) == sorted(f"whitelabel-operations-query-{slug}" for slug in queries)
     for definition in definitions:
-        query = queries[definition.name.removeprefix("operations-query-")]
+        query = queries[definition.name.removeprefix("whitelabel-operations-query-")]
         assert definition.inputs["name"] == f"whitelabel-gateway-dev/{query.title}"
         assert definition.inputs["logGroupNames"] == [access_log_group(dev)]
         assert definition.inputs["queryString"] == query.query
@@ -221,7 +221,7 @@ def _json_fields(paths: list[str]) -> set[str]:
 
 def test_contributor_insights_rules_rank_tenants_by_requests_and_5xx(dev: StackRun) -> None:
     rules = {r.name: r for r in of_type(dev, RULE_TYPE)}
-    assert sorted(rules) == ["operations-top-tenants-5xx", "operations-top-tenants-requests"]
+    assert sorted(rules) == ["whitelabel-operations-top-tenants-5xx", "whitelabel-operations-top-tenants-requests"]
     for name, rule in rules.items():
         assert rule.inputs["ruleState"] == "ENABLED"
         assert rule.inputs["ruleName"] == f"whitelabel-gateway-dev-top-tenants-by-{name.rsplit('-', 1)[1]}"
@@ -235,9 +235,11 @@ def test_contributor_insights_rules_rank_tenants_by_requests_and_5xx(dev: StackR
         assert len(contribution["Filters"]) <= 4
         matched = _json_fields([f["Match"] for f in contribution["Filters"]])
         assert _json_fields(contribution["Keys"]) | matched <= set(FIELDS)
-    five = json.loads(rules["operations-top-tenants-5xx"].inputs["ruleDefinition"])["Contribution"]["Filters"]
+    five = json.loads(rules["whitelabel-operations-top-tenants-5xx"].inputs["ruleDefinition"])["Contribution"][
+        "Filters"
+    ]
     assert five == [{"Match": "$.status", "StartsWith": ["5"]}]
-    everyone = json.loads(rules["operations-top-tenants-requests"].inputs["ruleDefinition"])
+    everyone = json.loads(rules["whitelabel-operations-top-tenants-requests"].inputs["ruleDefinition"])
     assert everyone["Contribution"]["Filters"] == [{"Match": "$.tenantId", "NotIn": ["-"]}]
 
 
@@ -304,25 +306,25 @@ def test_the_rules_and_the_metric_filter_match_the_real_format(dev: StackRun) ->
 
 # -- alarms -----------------------------------------------------------------------------------------
 DEFAULT_ALARMS = {
-    "operations-alarm-5xx-rate": 5.0,
-    "operations-alarm-p99-latency": 3000.0,
-    "operations-alarm-integration-latency-service1": 2000.0,
-    "operations-alarm-integration-latency-service2": 2000.0,
-    "operations-alarm-integration-latency-docs": 2000.0,
-    "operations-alarm-throttled": 10.0,
+    "whitelabel-operations-alarm-5xx-rate": 5.0,
+    "whitelabel-operations-alarm-p99-latency": 3000.0,
+    "whitelabel-operations-alarm-integration-latency-service1": 2000.0,
+    "whitelabel-operations-alarm-integration-latency-service2": 2000.0,
+    "whitelabel-operations-alarm-integration-latency-docs": 2000.0,
+    "whitelabel-operations-alarm-throttled": 10.0,
 }
 
 
 def authorizer_function(run: StackRun) -> str | None:
     """The tenant authorizer's function name, when the program wires one."""
-    found = [f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("tenant-authorizer")]
+    found = [f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("whitelabel-authorizer")]
     return str(found[0].outputs["name"]) if found else None
 
 
 def expected_alarms(run: StackRun, thresholds: dict[str, float], authorizer_errors: float = 1.0) -> dict[str, float]:
     if authorizer_function(run) is None:
         return thresholds
-    return {**thresholds, "operations-alarm-authorizer-errors": authorizer_errors}
+    return {**thresholds, "whitelabel-operations-alarm-authorizer-errors": authorizer_errors}
 
 
 def test_alarms_have_the_documented_default_thresholds(dev: StackRun) -> None:
@@ -352,12 +354,12 @@ def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., St
     )
     alarms = {a.name: a.inputs["threshold"] for a in of_type(run, ALARM_TYPE)}
     configured = {
-        "operations-alarm-5xx-rate": 1.5,
-        "operations-alarm-p99-latency": 900.0,
-        "operations-alarm-integration-latency-service1": 700.0,
-        "operations-alarm-integration-latency-service2": 700.0,
-        "operations-alarm-integration-latency-docs": 700.0,
-        "operations-alarm-throttled": 50.0,
+        "whitelabel-operations-alarm-5xx-rate": 1.5,
+        "whitelabel-operations-alarm-p99-latency": 900.0,
+        "whitelabel-operations-alarm-integration-latency-service1": 700.0,
+        "whitelabel-operations-alarm-integration-latency-service2": 700.0,
+        "whitelabel-operations-alarm-integration-latency-docs": 700.0,
+        "whitelabel-operations-alarm-throttled": 50.0,
     }
     assert alarms == expected_alarms(run, configured, authorizer_errors=4.0)
     (topic,) = of_type(run, TOPIC_TYPE)
@@ -369,7 +371,7 @@ def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., St
 
 def test_5xx_rate_is_metric_math_over_the_apis_count(dev: StackRun) -> None:
     (api,) = dev.of_type("aws:apigateway/restApi:RestApi")
-    alarm = dev.named("operations-alarm-5xx-rate")
+    alarm = dev.named("whitelabel-operations-alarm-5xx-rate")
     queries = {q["id"]: q for q in alarm.inputs["metricQueries"]}
     assert queries["rate"]["expression"] == "100 * FILL(errors, 0) / requests"
     assert queries["rate"]["returnData"] is True
@@ -382,7 +384,7 @@ def test_5xx_rate_is_metric_math_over_the_apis_count(dev: StackRun) -> None:
 def test_integration_latency_is_alarmed_per_backend(dev: StackRun) -> None:
     albs = {r.name: r for r in dev.of_type("aws:lb/loadBalancer:LoadBalancer")}
     for backend in ("service1", "service2"):
-        alarm = dev.named(f"operations-alarm-integration-latency-{backend}")
+        alarm = dev.named(f"whitelabel-operations-alarm-integration-latency-{backend}")
         queries = {q["id"]: q for q in alarm.inputs["metricQueries"]}
         dimension = queries["seconds"]["metric"]["dimensions"]["LoadBalancer"]
         # The mock answers like AWS: arn_suffix is the LoadBalancer dimension CloudWatch uses.
@@ -390,7 +392,7 @@ def test_integration_latency_is_alarmed_per_backend(dev: StackRun) -> None:
         assert alb.name.startswith(backend)
         assert queries["seconds"]["metric"]["stat"] == "p99"
         assert queries["ms"]["expression"] == "1000 * seconds"
-    docs = dev.named("operations-alarm-integration-latency-docs")
+    docs = dev.named("whitelabel-operations-alarm-integration-latency-docs")
     (metric,) = [q["metric"] for q in docs.inputs["metricQueries"]]
     assert metric["metricName"] == "IntegrationLatency"
     assert metric["dimensions"]["Resource"] == "/docs/{key+}" and metric["dimensions"]["Method"] == "GET"
@@ -493,7 +495,7 @@ def test_dashboard_shows_what_the_operator_asked_for(dev: StackRun) -> None:
     else:
         (widget,) = authorizer
         assert widget["properties"]["metrics"][0] == ["AWS/Lambda", "Errors", "FunctionName", function]
-        alarm = dev.named("operations-alarm-authorizer-errors")
+        alarm = dev.named("whitelabel-operations-alarm-authorizer-errors")
         (query,) = alarm.inputs["metricQueries"]
         assert query["metric"]["dimensions"] == {"FunctionName": function}
 
@@ -636,7 +638,7 @@ def test_plan_shows_the_dashboard_widgets_and_the_alarm_thresholds(run_with: Cal
 
 def test_operations_resources_per_stack(dev: StackRun, prod: StackRun) -> None:
     for run in (dev, prod):
-        component = run.named("operations")
+        component = run.named("whitelabel-operations")
         assert component.type == "whitelabel:operations:Operations"
         children = operations_resources(run)
         assert all(child.custom for child in children)

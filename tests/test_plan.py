@@ -31,9 +31,9 @@ def test_dev_plan_shows_tenants_tls_no_waf_and_only_the_account_settings_retaine
         "Protected (0): `pulumi up` refuses to delete or replace them",
         "  (none)",
         "Retained on delete (3): removing them from the program leaves them in AWS",
-        "  gateway-account",
-        "  gateway-cloudwatch-role",
-        "  gateway-cloudwatch-role-policy",
+        "  whitelabel-gateway-account",
+        "  whitelabel-gateway-cloudwatch-role",
+        "  whitelabel-gateway-cloudwatch-role-policy",
         "",
     ]
 
@@ -45,9 +45,11 @@ def test_prod_plan_shows_tiers_waf_and_the_16_protected_and_9_retained(prod: Sta
     assert "WAF: on (whitelabel-gateway-prod)" in text
     protected = section(text, "Protected (16)", "Retained")
     assert protected[1:] == [f"  {r.name}" for r in sorted(prod.custom, key=lambda r: r.name) if r.protect]
-    assert "  tenants-wildcard-domain" in protected and "  tenant-keys-globex.premium-api-key" in protected
+    assert (
+        "  whitelabel-wildcard-domain" in protected and "  whitelabel-tenants-keys-globex.premium-api-key" in protected
+    )
     retained = section(text, "Retained on delete (9)", "Routes")
-    assert "  docs-bucket" in retained and "  waf-logs" in retained
+    assert "  docs-bucket" in retained and "  whitelabel-waf-logs" in retained
 
 
 def test_plan_shows_suspension_legacy_tls_and_the_own_domain_handoff_records(run_with: Callable[..., StackRun]) -> None:

@@ -115,10 +115,12 @@ def res(
 
 
 def without(graph: list[Resource], name: str) -> list[Resource]:
+    assert any(r.name == name for r in graph), f"no resource named {name!r} to drop"
     return [r for r in graph if r.name != name]
 
 
 def changed(graph: list[Resource], name: str, **props: Any) -> list[Resource]:
+    assert any(r.name == name for r in graph), f"no resource named {name!r} to change"
     return [dataclasses.replace(r, props={**r.props, **props}) if r.name == name else r for r in graph]
 
 
@@ -394,8 +396,10 @@ def stack_request(run: StackRun, drop: str | None = None) -> analyzer_pb2.Analyz
 def test_stack_policies_report_through_the_sdk_on_the_prod_graph(prod: StackRun) -> None:
     # Values travel as protobuf (numbers as floats, no ids): resources are linked by property dependencies.
     assert [d.message for d in analyzer().AnalyzeStack(stack_request(prod), None).diagnostics] == []
-    diagnostics = analyzer().AnalyzeStack(stack_request(prod, drop="waf-association"), None).diagnostics
-    assert [(d.policyName, d.urn) for d in diagnostics] == [("protected-production", prod.named("gateway-stage").urn)]
+    diagnostics = analyzer().AnalyzeStack(stack_request(prod, drop="whitelabel-waf-association"), None).diagnostics
+    assert [(d.policyName, d.urn) for d in diagnostics] == [
+        ("protected-production", prod.named("whitelabel-gateway-stage").urn)
+    ]
 
 
 # -- every rule over the whole graphs of the mock engine ----------------------------------------------------------
@@ -414,14 +418,14 @@ def test_the_whole_graph_check_is_not_vacuous(dev: StackRun, prod: StackRun) -> 
     assert len(prod.of_type(rules.METHOD)) == 6 and len(prod.of_type(rules.WAF_ASSOCIATION)) == 1
     broken = [
         dataclasses.replace(r, protect=False) if r.type == rules.API_KEY else r
-        for r in without(graph(prod), "waf-association")
+        for r in without(graph(prod), "whitelabel-waf-association")
     ]
-    broken = changed(broken, "gateway-method-docs-get", authorization="NONE")
+    broken = changed(broken, "whitelabel-gateway-method-docs-get", authorization="NONE")
     broken = changed(broken, "docs-public-access-block", blockPublicPolicy=False)
     broken = changed(broken, "service1-alb-lb", internal=False)
-    broken = changed(broken, "tenants-globex-domain", endpointAccessMode="BASIC")
-    broken = changed(broken, "gateway-api", disableExecuteApiEndpoint=False)
-    broken = changed(broken, "tenants-wildcard-domain", securityPolicy="TLS_1_2")
+    broken = changed(broken, "whitelabel-tenants-domains-globex-domain", endpointAccessMode="BASIC")
+    broken = changed(broken, "whitelabel-gateway-api", disableExecuteApiEndpoint=False)
+    broken = changed(broken, "whitelabel-wildcard-domain", securityPolicy="TLS_1_2")
     assert sorted({v.rule for v in rules.check_graph(broken)}) == sorted(
         [r.name for r in rules.RESOURCE_RULES]
         + [r.name for r in rules.STACK_RULES if r.name != "cached-methods-key-on-host"]

@@ -50,10 +50,10 @@ def test_onboarding_a_customer_creates_only_its_four_resources(dev: StackRun) ->
     result = compare(dev, [*DEV_CUSTOMERS, {"name": "initech"}])
     assert steps(result) == {
         "create": {
-            "tenants-initech-a",
-            "tenant-keys-initech.standard-api-key",
-            "tenant-keys-initech.standard-plan-key",
-            "tenant-keys-initech.dev.example.com-item",
+            "whitelabel-tenants-domains-initech-a",
+            "whitelabel-tenants-keys-initech.standard-api-key",
+            "whitelabel-tenants-keys-initech.standard-plan-key",
+            "whitelabel-tenants-keys-initech.dev.example.com-item",
         }
     }
     assert {s.tenant for s in result.steps} == {"initech"}
@@ -63,10 +63,10 @@ def test_onboarding_a_customer_creates_only_its_four_resources(dev: StackRun) ->
 
 def test_suspending_shows_the_registry_item_as_a_changed_secret_never_its_value(dev: StackRun) -> None:
     result = compare(dev, [{"name": "acme", "suspended": True}, DEV_CUSTOMERS[1]])
-    assert steps(result) == {"update": {"tenant-keys-acme.dev.example.com-item"}}
-    assert shown(result, "tenant-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
+    assert steps(result) == {"update": {"whitelabel-tenants-keys-acme.dev.example.com-item"}}
+    assert shown(result, "whitelabel-tenants-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
     text = diff.render(result, "t")
-    key_value = dev.named("tenant-keys-acme.standard-api-key").outputs["value"]
+    key_value = dev.named("whitelabel-tenants-keys-acme.standard-api-key").outputs["value"]
     assert key_value not in text and "suspended" not in text and "apiKey" not in text
 
 
@@ -75,39 +75,47 @@ def test_re_tiering_creates_the_new_tiers_key_switches_the_item_and_deletes_the_
     # A key per customer and tier (issue 14 §4): the premium key is created and metered, the item switches to
     # it, and only then are the standard key and its plan key deleted; nothing is replaced.
     assert steps(result) == {
-        "create": {"tenant-keys-acme.premium-api-key", "tenant-keys-acme.premium-plan-key"},
-        "update": {"tenant-keys-acme.dev.example.com-item"},
-        "delete": {"tenant-keys-acme.standard-api-key", "tenant-keys-acme.standard-plan-key"},
+        "create": {"whitelabel-tenants-keys-acme.premium-api-key", "whitelabel-tenants-keys-acme.premium-plan-key"},
+        "update": {"whitelabel-tenants-keys-acme.dev.example.com-item"},
+        "delete": {"whitelabel-tenants-keys-acme.standard-api-key", "whitelabel-tenants-keys-acme.standard-plan-key"},
     }
     assert not any(step.protect for step in result.steps)
-    assert shown(result, "tenant-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
+    assert shown(result, "whitelabel-tenants-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
 
 
 def test_tls_policy_change_updates_api_and_domains_and_redeploys_the_stage(dev: StackRun) -> None:
     result = compare(dev, DEV_CUSTOMERS, tlsPolicy="TLS_1_2")
     assert steps(result) == {
-        "update": {"gateway-api", "tenants-wildcard-domain", "tenants-globex-domain", "gateway-stage"},
-        "replace": {"gateway-deployment"},
+        "update": {
+            "whitelabel-gateway-api",
+            "whitelabel-wildcard-domain",
+            "whitelabel-tenants-domains-globex-domain",
+            "whitelabel-gateway-stage",
+        },
+        "replace": {"whitelabel-gateway-deployment"},
     }
-    for name in ("gateway-api", "tenants-wildcard-domain", "tenants-globex-domain"):
+    for name in ("whitelabel-gateway-api", "whitelabel-wildcard-domain", "whitelabel-tenants-domains-globex-domain"):
         assert shown(result, name) == [
             'endpointAccessMode: "STRICT" → (none)',
             f'securityPolicy: "{SECURE}" → "TLS_1_2"',
         ]
-    (trigger,) = shown(result, "gateway-deployment")
+    (trigger,) = shown(result, "whitelabel-gateway-deployment")
     assert trigger.startswith("triggers.definition: ") and trigger.endswith("(forces replacement)")
     # The stage takes the new deployment's id, which only AWS knows: shown as such, not as the mock's id.
-    deployment_id = dev.named("gateway-deployment").id
-    assert shown(result, "gateway-stage") == [f'deployment: "{deployment_id}" → (known after the apply)']
-    (stage,) = [s for s in result.steps if s.name == "gateway-stage"]
+    deployment_id = dev.named("whitelabel-gateway-deployment").id
+    assert shown(result, "whitelabel-gateway-stage") == [f'deployment: "{deployment_id}" → (known after the apply)']
+    (stage,) = [s for s in result.steps if s.name == "whitelabel-gateway-stage"]
     assert stage.cascaded and result.unchanged == len(dev.custom) - 5
 
 
 def test_dedicated_domain_creates_domain_and_mapping_and_repoints_the_record(dev: StackRun) -> None:
     result = compare(dev, [{"name": "acme", "dedicatedDomain": True}, DEV_CUSTOMERS[1]])
-    assert steps(result) == {"create": {"tenants-acme-domain", "tenants-acme-mapping"}, "update": {"tenants-acme-a"}}
-    wildcard = dev.named("tenants-wildcard-domain").outputs["regionalDomainName"]
-    (change,) = shown(result, "tenants-acme-a")
+    assert steps(result) == {
+        "create": {"whitelabel-tenants-domains-acme-domain", "whitelabel-tenants-domains-acme-mapping"},
+        "update": {"whitelabel-tenants-domains-acme-a"},
+    }
+    wildcard = dev.named("whitelabel-wildcard-domain").outputs["regionalDomainName"]
+    (change,) = shown(result, "whitelabel-tenants-domains-acme-a")
     assert change.startswith(f'aliases[0].name: "{wildcard}" → "d-') and "forces" not in change
 
 
@@ -117,11 +125,11 @@ def test_own_domain_phase_2_creates_validation_domain_mapping_record_and_item() 
     result = compare(before, [{**phase_1[0], "customDomainValidated": True}, DEV_CUSTOMERS[1]])
     assert steps(result) == {
         "create": {
-            "tenants-acme-own-validation",
-            "tenants-acme-own-domain",
-            "tenants-acme-own-mapping",
-            "tenants-acme-own-a",
-            "tenant-keys-api.acme.com-item",
+            "whitelabel-tenants-domains-acme-own-validation",
+            "whitelabel-tenants-domains-acme-own-domain",
+            "whitelabel-tenants-domains-acme-own-mapping",
+            "whitelabel-tenants-domains-acme-own-a",
+            "whitelabel-tenants-keys-api.acme.com-item",
         }
     }
     # The own domain's item is named by its hostname: still grouped under its customer.
@@ -132,12 +140,12 @@ def test_removing_a_customer_deletes_only_its_resources(dev: StackRun) -> None:
     result = compare(dev, DEV_CUSTOMERS[:1])
     assert steps(result) == {
         "delete": {
-            "tenants-globex-domain",
-            "tenants-globex-mapping",
-            "tenants-globex-a",
-            "tenant-keys-globex.standard-api-key",
-            "tenant-keys-globex.standard-plan-key",
-            "tenant-keys-globex.dev.example.com-item",
+            "whitelabel-tenants-domains-globex-domain",
+            "whitelabel-tenants-domains-globex-mapping",
+            "whitelabel-tenants-domains-globex-a",
+            "whitelabel-tenants-keys-globex.standard-api-key",
+            "whitelabel-tenants-keys-globex.standard-plan-key",
+            "whitelabel-tenants-keys-globex.dev.example.com-item",
         }
     }
 
@@ -147,19 +155,21 @@ def test_removing_a_protected_customer_says_pulumi_will_refuse(prod: StackRun) -
     result = compare(prod, customers, stack="prod")
     assert steps(result) == {
         "delete": {
-            "tenants-initech-a",
-            "tenant-keys-initech.standard-api-key",
-            "tenant-keys-initech.standard-plan-key",
-            "tenant-keys-initech-portal.example.com-item",
+            "whitelabel-tenants-domains-initech-a",
+            "whitelabel-tenants-keys-initech.standard-api-key",
+            "whitelabel-tenants-keys-initech.standard-plan-key",
+            "whitelabel-tenants-keys-initech-portal.example.com-item",
         }
     }
     refused = {s.name for s in result.steps if s.protect}
     assert refused == {
-        "tenants-initech-a",
-        "tenant-keys-initech.standard-api-key",
-        "tenant-keys-initech.standard-plan-key",
+        "whitelabel-tenants-domains-initech-a",
+        "whitelabel-tenants-keys-initech.standard-api-key",
+        "whitelabel-tenants-keys-initech.standard-plan-key",
     }
-    assert "tenant-keys-initech.standard-api-key  [protected: `pulumi up` refuses this" in diff.render(result, "t")
+    assert "whitelabel-tenants-keys-initech.standard-api-key  [protected: `pulumi up` refuses this" in diff.render(
+        result, "t"
+    )
 
 
 def test_reordering_customers_is_no_change(dev: StackRun) -> None:

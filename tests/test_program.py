@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,28 +10,37 @@ import pytest
 
 from tests.conftest import customers_config, inputs_by_urn, shared_run
 from tools import plan
-from whitelabel.offline import StackRun
+from whitelabel.offline import Registered, StackRun
 
 STACK_URN_SUFFIX = "::pulumi:pulumi:Stack::whitelabel-gateway-"
 
 
 def test_every_aws_resource_belongs_to_a_component(dev: StackRun, prod: StackRun) -> None:
     for run in (dev, prod):
-        components = {r.urn for r in run.resources if not r.custom}
+        components = {r.urn: r for r in run.resources if not r.custom}
         assert run.custom
         orphans = [r.name for r in run.custom if r.parent not in components]
         assert orphans == []
-        top_level = {r.name for r in run.resources if not r.custom and STACK_URN_SUFFIX in r.parent}
-        assert top_level >= {
-            "docs",
-            "gateway",
-            "network",
-            "service1",
-            "service2",
-            "tenant-keys",
-            "tenant-registry",
-            "tenants",
+
+        def children(parent: str, components: dict[str, Registered] = components) -> set[str]:
+            return {r.name for r in components.values() if r.parent == parent}
+
+        top_level = {r.name for r in components.values() if STACK_URN_SUFFIX in r.parent}
+        assert top_level == {"docs", "network", "service1", "service2", "whitelabel"}
+        (platform,) = [r for r in components.values() if r.name == "whitelabel"]
+        assert platform.type == "whitelabel:index:WhiteLabelGateway"
+        waf = {"whitelabel-waf"} if run is prod else set()
+        assert children(platform.urn) == {
+            "whitelabel-authorizer",
+            "whitelabel-gateway",
+            "whitelabel-operations",
+            "whitelabel-registry",
+            "whitelabel-tenants",
+            *waf,
         }
+        (tenant_set,) = [r for r in components.values() if r.name == "whitelabel-tenants"]
+        assert tenant_set.type == "whitelabel:index:TenantSet"
+        assert children(tenant_set.urn) == {"whitelabel-tenants-domains", "whitelabel-tenants-keys"}
 
 
 def test_outputs_an_operator_needs(dev: StackRun) -> None:
@@ -82,9 +92,9 @@ def _keys(customer: str) -> list[str]:
     # Sorted as `_names` sorts: keys and plan keys are per customer and tier (`<customer>.<tier>`).
     return sorted(
         [
-            f"tenant-keys-{customer}.standard-api-key",
-            f"tenant-keys-{customer}.standard-plan-key",
-            f"tenant-keys-{customer}.dev.example.com-item",
+            f"whitelabel-tenants-keys-{customer}.standard-api-key",
+            f"whitelabel-tenants-keys-{customer}.standard-plan-key",
+            f"whitelabel-tenants-keys-{customer}.dev.example.com-item",
         ]
     )
 
@@ -92,26 +102,35 @@ def _keys(customer: str) -> list[str]:
 def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(base: StackRun) -> None:
     after = shared_run("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech"}]))
     added, removed, changed = _diff(base, after)
-    assert _names(added) == [*_keys("initech"), "tenants-initech-a"]
+    assert _names(added) == sorted([*_keys("initech"), "whitelabel-tenants-domains-initech-a"])
     assert removed == set() and changed == []
 
 
 def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_and_record(base: StackRun) -> None:
     after = shared_run("dev", customers_config([*BASE_CUSTOMERS, {"name": "initech", "dedicatedDomain": True}]))
     added, removed, changed = _diff(base, after)
-    assert _names(added) == [
-        *_keys("initech"),
-        "tenants-initech-a",
-        "tenants-initech-domain",
-        "tenants-initech-mapping",
-    ]
+    assert _names(added) == sorted(
+        [
+            *_keys("initech"),
+            "whitelabel-tenants-domains-initech-a",
+            "whitelabel-tenants-domains-initech-domain",
+            "whitelabel-tenants-domains-initech-mapping",
+        ]
+    )
     assert removed == set() and changed == []
 
 
 def test_removing_a_customer_deletes_only_its_own_resources(base: StackRun) -> None:
     after = shared_run("dev", customers_config([{"name": "acme"}]))
     added, removed, changed = _diff(base, after)
-    assert _names(removed) == [*_keys("globex"), "tenants-globex-a", "tenants-globex-domain", "tenants-globex-mapping"]
+    assert _names(removed) == sorted(
+        [
+            *_keys("globex"),
+            "whitelabel-tenants-domains-globex-a",
+            "whitelabel-tenants-domains-globex-domain",
+            "whitelabel-tenants-domains-globex-mapping",
+        ]
+    )
     assert added == set() and changed == []
 
 
@@ -122,9 +141,26 @@ def test_reordering_customers_changes_nothing(base: StackRun) -> None:
 
 def test_plan_shows_components_endpoints_and_routes(dev: StackRun) -> None:
     text = plan.render(dev)
-    components = [r for r in dev.resources if not r.custom and STACK_URN_SUFFIX in r.parent]
-    assert text.startswith(f"Stack dev: {len(dev.custom)} AWS resources in {len(components)} components")
-    assert "gateway (whitelabel:gateway:Gateway): " in text
+    # One group per concern: the components below the package's WhiteLabelGateway and TenantSet (found by type),
+    # and the WhiteLabelGateway itself for its own children (wildcard certificate and domain, usage plans).
+    groups = {m[1]: (m[2], int(m[3])) for m in re.finditer(r"(?m)^  (\S+) \((\S+)\): (\d+)$", text)}
+    assert text.startswith(f"Stack dev: {len(dev.custom)} AWS resources in {len(groups)} components")
+    assert sum(count for _, count in groups.values()) == len(dev.custom)
+    assert sorted(groups) == [
+        "docs",
+        "network",
+        "service1",
+        "service2",
+        "whitelabel",
+        "whitelabel-authorizer",
+        "whitelabel-gateway",
+        "whitelabel-operations",
+        "whitelabel-registry",
+        "whitelabel-tenants-domains",
+        "whitelabel-tenants-keys",
+    ]
+    assert groups["whitelabel-gateway"] == ("whitelabel:gateway:Gateway", 56)
+    assert groups["whitelabel"] == ("whitelabel:index:WhiteLabelGateway", 6)
     assert "6  aws:apigateway/integration:Integration" in text
     assert "acme    https://acme.dev.example.com" in text and "shared wildcard domain" in text
     assert "globex  https://globex.dev.example.com" in text and "dedicated domain" in text

@@ -23,37 +23,37 @@ VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 # The account-wide CloudWatch role setting of API Gateway is retained in every stack, protected or not
 # (components/gateway.py: destroying one stack must not switch logging off for the others).
 ACCOUNT_LOGGING = {
-    ("aws:iam/role:Role", "gateway-cloudwatch-role"),
-    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "gateway-cloudwatch-role-policy"),
-    ("aws:apigateway/account:Account", "gateway-account"),
+    ("aws:iam/role:Role", "whitelabel-gateway-cloudwatch-role"),
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "whitelabel-gateway-cloudwatch-role-policy"),
+    ("aws:apigateway/account:Account", "whitelabel-gateway-account"),
 }
 
 PROD_PROTECTED = {
     ("aws:s3/bucket:Bucket", "docs-bucket"),
-    ("aws:dynamodb/table:Table", "tenant-registry-table"),
-    (CERTIFICATE, "tenants-certificate"),
-    (DOMAIN, "tenants-wildcard-domain"),
-    (DOMAIN, "tenants-globex-domain"),
-    (RECORD, "tenants-acme-a"),
-    (RECORD, "tenants-globex-a"),
-    (RECORD, "tenants-initech-a"),
-    (RECORD, "tenants-certificate-validation-example-com"),
-    (API_KEY, "tenant-keys-acme.standard-api-key"),
-    (API_KEY, "tenant-keys-globex.premium-api-key"),
-    (API_KEY, "tenant-keys-initech.standard-api-key"),
-    (PLAN_KEY, "tenant-keys-acme.standard-plan-key"),
-    (PLAN_KEY, "tenant-keys-globex.premium-plan-key"),
-    (PLAN_KEY, "tenant-keys-initech.standard-plan-key"),
-    ("aws:apigateway/restApi:RestApi", "gateway-api"),
+    ("aws:dynamodb/table:Table", "whitelabel-registry-table"),
+    (CERTIFICATE, "whitelabel-certificate"),
+    (DOMAIN, "whitelabel-wildcard-domain"),
+    (DOMAIN, "whitelabel-tenants-domains-globex-domain"),
+    (RECORD, "whitelabel-tenants-domains-acme-a"),
+    (RECORD, "whitelabel-tenants-domains-globex-a"),
+    (RECORD, "whitelabel-tenants-domains-initech-a"),
+    (RECORD, "whitelabel-certificate-validation-example-com"),
+    (API_KEY, "whitelabel-tenants-keys-acme.standard-api-key"),
+    (API_KEY, "whitelabel-tenants-keys-globex.premium-api-key"),
+    (API_KEY, "whitelabel-tenants-keys-initech.standard-api-key"),
+    (PLAN_KEY, "whitelabel-tenants-keys-acme.standard-plan-key"),
+    (PLAN_KEY, "whitelabel-tenants-keys-globex.premium-plan-key"),
+    (PLAN_KEY, "whitelabel-tenants-keys-initech.standard-plan-key"),
+    ("aws:apigateway/restApi:RestApi", "whitelabel-gateway-api"),
 }
 
 PROD_RETAINED = {
     ("aws:s3/bucket:Bucket", "docs-bucket"),
-    (LOG_GROUP, "gateway-access-logs"),
-    (LOG_GROUP, "gateway-execution-logs"),
-    (LOG_GROUP, "tenant-authorizer-logs"),
+    (LOG_GROUP, "whitelabel-gateway-access-logs"),
+    (LOG_GROUP, "whitelabel-gateway-execution-logs"),
+    (LOG_GROUP, "whitelabel-authorizer-logs"),
     (LOG_GROUP, "service1-logs"),
-    (LOG_GROUP, "waf-logs"),
+    (LOG_GROUP, "whitelabel-waf-logs"),
     *ACCOUNT_LOGGING,
 }
 
@@ -88,7 +88,7 @@ def test_no_component_is_protected_so_nothing_else_inherits_it(prod: StackRun) -
 
 
 def test_prod_registry_table_is_refused_by_dynamodb_and_restorable(prod: StackRun) -> None:
-    table = prod.named("tenant-registry-table")
+    table = prod.named("whitelabel-registry-table")
     assert table.inputs["deletionProtectionEnabled"] is True
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
 
@@ -118,19 +118,19 @@ def test_every_domain_shape_is_protected_own_domains_dual_stack_and_wildcard_dns
     run = shared_run("dev", customers_config(customers, protectResources=True, dualStack=True))
     names = {name for _, name in protected(run)}
     assert {
-        "tenants-initech-own-certificate",
-        "tenants-hooli-own-certificate",
-        "tenants-initech-own-domain",
-        "tenants-initech-own-a",
-        "tenants-initech-own-aaaa",
-        "tenants-acme-aaaa",
-        "tenants-globex-aaaa",
+        "whitelabel-tenants-domains-initech-own-certificate",
+        "whitelabel-tenants-domains-hooli-own-certificate",
+        "whitelabel-tenants-domains-initech-own-domain",
+        "whitelabel-tenants-domains-initech-own-a",
+        "whitelabel-tenants-domains-initech-own-aaaa",
+        "whitelabel-tenants-domains-acme-aaaa",
+        "whitelabel-tenants-domains-globex-aaaa",
     } <= names
     # Every certificate, custom domain and DNS record of the stack, and nothing of those kinds left out.
     for kind in (CERTIFICATE, DOMAIN, RECORD, API_KEY, PLAN_KEY):
         assert all(r.protect for r in run.of_type(kind)), kind
     wildcard = shared_run("dev", customers_config(customers[:2], protectResources=True, tenantDns="wildcard"))
-    assert wildcard.named("tenants-wildcard-a").protect
+    assert wildcard.named("whitelabel-wildcard-a").protect
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -155,15 +155,15 @@ def test_offboarding_a_prod_customer_is_refused_until_its_resources_are_unprotec
     after = run_program("prod", edit=drop_globex)
     removed = {r.urn for r in prod.resources} - {r.urn for r in after.resources}
     assert sorted(r.name for r in prod.resources if r.urn in removed and r.protect) == [
-        "tenant-keys-globex.premium-api-key",
-        "tenant-keys-globex.premium-plan-key",
-        "tenants-globex-a",
-        "tenants-globex-domain",
+        "whitelabel-tenants-domains-globex-a",
+        "whitelabel-tenants-domains-globex-domain",
+        "whitelabel-tenants-keys-globex.premium-api-key",
+        "whitelabel-tenants-keys-globex.premium-plan-key",
     ]
     # Everything else of globex goes without ceremony: its mapping and registry item.
     assert sorted(r.name for r in prod.resources if r.urn in removed and not r.protect) == [
-        "tenant-keys-globex.example.com-item",
-        "tenants-globex-mapping",
+        "whitelabel-tenants-domains-globex-mapping",
+        "whitelabel-tenants-keys-globex.example.com-item",
     ]
 
 
@@ -176,11 +176,11 @@ def test_prod_releases_the_key_and_plan_key_of_a_tier_a_customer_is_leaving(prod
         values["whitelabel-gateway:customers"]["acme"] = {"tier": "premium", "previousTier": "standard"}
 
     run = run_program("prod", edit=retier_acme)
-    acme = {r.name: r.protect for r in run.resources if r.name.startswith("tenant-keys-acme.")}
+    acme = {r.name: r.protect for r in run.resources if r.name.startswith("whitelabel-tenants-keys-acme.")}
     assert acme == {
-        "tenant-keys-acme.premium-api-key": True,
-        "tenant-keys-acme.premium-plan-key": True,
-        "tenant-keys-acme.standard-api-key": False,
-        "tenant-keys-acme.standard-plan-key": False,
-        "tenant-keys-acme.example.com-item": False,
+        "whitelabel-tenants-keys-acme.premium-api-key": True,
+        "whitelabel-tenants-keys-acme.premium-plan-key": True,
+        "whitelabel-tenants-keys-acme.standard-api-key": False,
+        "whitelabel-tenants-keys-acme.standard-plan-key": False,
+        "whitelabel-tenants-keys-acme.example.com-item": False,
     }

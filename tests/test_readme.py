@@ -171,10 +171,13 @@ def test_onboard_suspend_and_re_tier_blocks_run_on_the_dev_stack_as_written(type
     assert switched.outputs["tenants"]["initech"]["tier"] == "premium"
     names = {r.name for r in switched.custom}
     # Step 1 keeps the old tier's key in its plan, step 2 deletes it (README "Re-tiering without a 403").
-    assert {"tenant-keys-initech.premium-api-key", "tenant-keys-initech.standard-api-key"} <= names
+    assert {
+        "whitelabel-tenants-keys-initech.premium-api-key",
+        "whitelabel-tenants-keys-initech.standard-api-key",
+    } <= names
     after = {r.name for r in settled.custom}
-    assert "tenant-keys-initech.standard-api-key" not in after
-    assert "tenant-keys-initech.premium-api-key" in after
+    assert "whitelabel-tenants-keys-initech.standard-api-key" not in after
+    assert "whitelabel-tenants-keys-initech.premium-api-key" in after
     # The other customers keep the tier they had: adding a tier must not move them.
     assert {settled.outputs["tenants"][name]["tier"] for name in ("acme", "globex")} == {"standard"}
 
@@ -208,27 +211,30 @@ def test_offline_stack_file_steps_preview_as_readme_says(dev: StackRun) -> None:
     onboarded = run_program("dev", copy.deepcopy(config))
     assert ops(dev, onboarded) == {
         "create": {
-            "tenants-initech-a",
-            "tenant-keys-initech.standard-api-key",
-            "tenant-keys-initech.standard-plan-key",
-            "tenant-keys-initech.dev.example.com-item",
+            "whitelabel-tenants-domains-initech-a",
+            "whitelabel-tenants-keys-initech.standard-api-key",
+            "whitelabel-tenants-keys-initech.standard-plan-key",
+            "whitelabel-tenants-keys-initech.dev.example.com-item",
         }
     }
 
     config.update(offline_step("suspend"))
     suspended = run_program("dev", copy.deepcopy(config))
-    assert ops(onboarded, suspended) == {"update": {"tenant-keys-initech.dev.example.com-item"}}
+    assert ops(onboarded, suspended) == {"update": {"whitelabel-tenants-keys-initech.dev.example.com-item"}}
     assert suspended.outputs["tenants"]["initech"]["status"] == "suspended"
 
     config.update(offline_step("re-tier"))
     re_tiered = run_program("dev", copy.deepcopy(config))
     listed = ops(suspended, re_tiered)
-    assert listed["delete"] == {"tenant-keys-initech.standard-api-key", "tenant-keys-initech.standard-plan-key"}
-    assert listed["update"] == {"tenant-keys-initech.dev.example.com-item"}
+    assert listed["delete"] == {
+        "whitelabel-tenants-keys-initech.standard-api-key",
+        "whitelabel-tenants-keys-initech.standard-plan-key",
+    }
+    assert listed["update"] == {"whitelabel-tenants-keys-initech.dev.example.com-item"}
     assert listed["create"] == {
-        "tenant-keys-premium-usage-plan",
-        "tenant-keys-initech.premium-api-key",
-        "tenant-keys-initech.premium-plan-key",
+        "whitelabel-premium-usage-plan",
+        "whitelabel-tenants-keys-initech.premium-api-key",
+        "whitelabel-tenants-keys-initech.premium-plan-key",
     }
     assert set(listed) == {"create", "update", "delete"}  # acme's and globex's resources unchanged
     assert (re_tiered.outputs["tenants"]["initech"]["tier"], re_tiered.outputs["tenants"]["initech"]["status"]) == (

@@ -339,7 +339,7 @@ def test_function_reads_the_registry_table_and_nothing_else(dev: StackRun) -> No
     }
     assert function.inputs["runtime"] == "python3.14"
     assert function.inputs["architectures"] == ["arm64"]
-    role = dev.named("tenant-authorizer-role")
+    role = dev.named("whitelabel-authorizer-role")
     assert function.inputs["role"] == role.outputs["arn"]
     (policy,) = [p for p in dev.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
     statements = json.loads(policy.inputs["policy"])["Statement"]

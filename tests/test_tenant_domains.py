@@ -156,7 +156,7 @@ def test_wildcard_dns_is_one_star_record_and_no_shared_customer_record(run_with:
     wildcard = _domains(run)["*.dev.example.com"]
     records = _records(run)
     star = records[("*.dev.example.com", "A")]
-    assert star.name == "tenants-wildcard-a"
+    assert star.name == "whitelabel-wildcard-a"
     assert star.inputs["aliases"] == [
         {
             "name": wildcard.outputs["regionalDomainName"],

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import customers_config, shared_run
+from tools.urns import AliasAwareMocks, Resolver, snapshot
 from whitelabel import offline
-from whitelabel.config import Settings, parse_settings
-from whitelabel.offline import StackRun, run_program
+from whitelabel.config import PROJECT, Settings, parse_settings
+from whitelabel.offline import Registered, StackRun, run_program, stack_file_config
 from whitelabel.tenancy import api_key_name, registry_item, tenant_hostnames, tenants
 
 
@@ -103,14 +104,14 @@ def tiered() -> StackRun:
 
 
 def _item(run: StackRun, hostname: str) -> dict[str, Any]:
-    item = run.named(f"tenant-keys-{hostname}-item").inputs["item"]
+    item = run.named(f"whitelabel-tenants-keys-{hostname}-item").inputs["item"]
     assert item[SECRET_SIG] == SECRET_SIG_VALUE, "the item carries the API key: it must be secret"
     return dict(json.loads(item["value"]))
 
 
 def test_the_table_is_on_demand_encrypted_keyed_by_hostname_and_unprotected_in_dev(dev: StackRun) -> None:
-    table = dev.named("tenant-registry-table")
-    assert table.parent == dev.named("tenant-registry").urn
+    table = dev.named("whitelabel-registry-table")
+    assert table.parent == dev.named("whitelabel-registry").urn
     assert table.inputs == {
         "name": "whitelabel-gateway-dev-tenants",
         "billingMode": "PAY_PER_REQUEST",
@@ -124,7 +125,7 @@ def test_the_table_is_on_demand_encrypted_keyed_by_hostname_and_unprotected_in_d
 
 
 def test_prod_protects_the_table_with_pitr_and_deletion_protection(prod: StackRun) -> None:
-    table = prod.named("tenant-registry-table")
+    table = prod.named("whitelabel-registry-table")
     assert table.inputs["name"] == "whitelabel-gateway-prod-tenants"
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
     assert table.inputs["deletionProtectionEnabled"] is True
@@ -133,24 +134,24 @@ def test_prod_protects_the_table_with_pitr_and_deletion_protection(prod: StackRu
 def test_one_item_per_served_hostname_with_exact_attributes(tiered: StackRun) -> None:
     items = {r.name: r for r in tiered.of_type("aws:dynamodb/tableItem:TableItem")}
     assert sorted(items) == [
-        "tenant-keys-acme.dev.example.com-item",
-        "tenant-keys-api.umbrella.com-item",
-        "tenant-keys-globex.dev.example.com-item",
-        "tenant-keys-initech.dev.example.com-item",  # its own domain is not served yet: no item
-        "tenant-keys-umbrella.dev.example.com-item",
+        "whitelabel-tenants-keys-acme.dev.example.com-item",
+        "whitelabel-tenants-keys-api.umbrella.com-item",
+        "whitelabel-tenants-keys-globex.dev.example.com-item",
+        "whitelabel-tenants-keys-initech.dev.example.com-item",  # its own domain is not served yet: no item
+        "whitelabel-tenants-keys-umbrella.dev.example.com-item",
     ]
-    table = tiered.named("tenant-registry-table")
+    table = tiered.named("whitelabel-registry-table")
     keys = {k.name: k for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
     for item in items.values():
         assert item.inputs["tableName"] == table.outputs["name"]
         assert item.inputs["hashKey"] == "hostname"
-    acme_key = keys["tenant-keys-acme.gold-api-key"].outputs["value"]
+    acme_key = keys["whitelabel-tenants-keys-acme.gold-api-key"].outputs["value"]
     assert _item(tiered, "acme.dev.example.com") == registry_item(
         "acme.dev.example.com", "acme", "gold", False, acme_key
     )
     assert _item(tiered, "acme.dev.example.com")["apiKey"] == {"S": acme_key} and len(acme_key) == 40
     assert _item(tiered, "globex.dev.example.com")["status"] == {"S": "suspended"}
-    umbrella_key = keys["tenant-keys-umbrella.standard-api-key"].outputs["value"]
+    umbrella_key = keys["whitelabel-tenants-keys-umbrella.standard-api-key"].outputs["value"]
     for hostname in ("umbrella.dev.example.com", "api.umbrella.com"):
         assert _item(tiered, hostname) == registry_item(hostname, "umbrella", "standard", False, umbrella_key)
 
@@ -159,8 +160,8 @@ def test_one_usage_plan_per_tier_on_the_stage_with_throttle_and_quota(tiered: St
     api = tiered.of_type("aws:apigateway/restApi:RestApi")[0]
     stage = tiered.of_type("aws:apigateway/stage:Stage")[0]
     plans = {p.name: p for p in tiered.of_type("aws:apigateway/usagePlan:UsagePlan")}
-    assert sorted(plans) == ["tenant-keys-gold-usage-plan", "tenant-keys-standard-usage-plan"]
-    gold, standard = plans["tenant-keys-gold-usage-plan"], plans["tenant-keys-standard-usage-plan"]
+    assert sorted(plans) == ["whitelabel-gold-usage-plan", "whitelabel-standard-usage-plan"]
+    gold, standard = plans["whitelabel-gold-usage-plan"], plans["whitelabel-standard-usage-plan"]
     for plan in (gold, standard):
         assert plan.inputs["apiStages"] == [{"apiId": api.id, "stage": "dev"}]
         # The stage name comes from the Stage resource: the plan is created after the stage exists.
@@ -175,7 +176,7 @@ def test_one_usage_plan_per_tier_on_the_stage_with_throttle_and_quota(tiered: St
 def test_keys_are_named_after_project_stack_and_customer_and_stay_enabled(tiered: StackRun) -> None:
     keys = {k.name: k.inputs for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
     assert {name: inputs["name"] for name, inputs in keys.items()} == {
-        f"tenant-keys-{c}.{t}-api-key": f"whitelabel-gateway-dev-{c}"
+        f"whitelabel-tenants-keys-{c}.{t}-api-key": f"whitelabel-gateway-dev-{c}"
         for c, t in (("acme", "gold"), ("globex", "standard"), ("initech", "standard"), ("umbrella", "standard"))
     }
     # Suspended globex keeps an enabled key: suspension lives in the registry only.
@@ -184,24 +185,24 @@ def test_keys_are_named_after_project_stack_and_customer_and_stay_enabled(tiered
 
 def test_name_prefix_replaces_the_project_in_key_plan_and_table_names() -> None:
     run = shared_run("dev", customers_config([{"name": "acme"}], namePrefix="shop"))
-    assert run.named("tenant-keys-acme.standard-api-key").inputs["name"] == "shop-dev-acme"
-    assert run.named("tenant-keys-standard-usage-plan").inputs["name"] == "shop-dev-standard"
-    assert run.named("tenant-registry-table").inputs["name"] == "shop-dev-tenants"
+    assert run.named("whitelabel-tenants-keys-acme.standard-api-key").inputs["name"] == "shop-dev-acme"
+    assert run.named("whitelabel-standard-usage-plan").inputs["name"] == "shop-dev-standard"
+    assert run.named("whitelabel-registry-table").inputs["name"] == "shop-dev-tenants"
 
 
 def test_each_plan_key_attaches_its_customers_key_to_its_tiers_plan(tiered: StackRun) -> None:
     plans = {
-        p.name.removeprefix("tenant-keys-").removesuffix("-usage-plan"): p.id
+        p.name.removeprefix("whitelabel-").removesuffix("-usage-plan"): p.id
         for p in tiered.of_type("aws:apigateway/usagePlan:UsagePlan")
     }
     keys = {k.name: k.id for k in tiered.of_type("aws:apigateway/apiKey:ApiKey")}
     expected_tier = {"acme": "gold", "globex": "standard", "initech": "standard", "umbrella": "standard"}
     plan_keys = {k.name: k.inputs for k in tiered.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")}
-    assert sorted(plan_keys) == sorted(f"tenant-keys-{c}.{t}-plan-key" for c, t in expected_tier.items())
+    assert sorted(plan_keys) == sorted(f"whitelabel-tenants-keys-{c}.{t}-plan-key" for c, t in expected_tier.items())
     for customer, tier in expected_tier.items():
-        inputs = plan_keys[f"tenant-keys-{customer}.{tier}-plan-key"]
+        inputs = plan_keys[f"whitelabel-tenants-keys-{customer}.{tier}-plan-key"]
         assert inputs == {
-            "keyId": keys[f"tenant-keys-{customer}.{tier}-api-key"],
+            "keyId": keys[f"whitelabel-tenants-keys-{customer}.{tier}-api-key"],
             "keyType": "API_KEY",
             "usagePlanId": plans[tier],
         }
@@ -214,25 +215,25 @@ def test_tenants_output_lists_hostnames_tier_status_and_key_id_never_the_value(t
             "hostnames": ["acme.dev.example.com"],
             "tier": "gold",
             "status": "active",
-            "apiKeyId": keys["tenant-keys-acme.gold-api-key"].id,
+            "apiKeyId": keys["whitelabel-tenants-keys-acme.gold-api-key"].id,
         },
         "globex": {
             "hostnames": ["globex.dev.example.com"],
             "tier": "standard",
             "status": "suspended",
-            "apiKeyId": keys["tenant-keys-globex.standard-api-key"].id,
+            "apiKeyId": keys["whitelabel-tenants-keys-globex.standard-api-key"].id,
         },
         "initech": {
             "hostnames": ["initech.dev.example.com"],
             "tier": "standard",
             "status": "active",
-            "apiKeyId": keys["tenant-keys-initech.standard-api-key"].id,
+            "apiKeyId": keys["whitelabel-tenants-keys-initech.standard-api-key"].id,
         },
         "umbrella": {
             "hostnames": ["api.umbrella.com", "umbrella.dev.example.com"],
             "tier": "standard",
             "status": "active",
-            "apiKeyId": keys["tenant-keys-umbrella.standard-api-key"].id,
+            "apiKeyId": keys["whitelabel-tenants-keys-umbrella.standard-api-key"].id,
         },
     }
     values = [k.outputs["value"] for k in keys.values()]
@@ -240,16 +241,20 @@ def test_tenants_output_lists_hostnames_tier_status_and_key_id_never_the_value(t
 
 
 def test_registry_and_keys_are_components_of_their_own(tiered: StackRun) -> None:
-    keys = tiered.named("tenant-keys")
+    keys = tiered.named("whitelabel-tenants-keys")
     assert keys.type == "whitelabel:tenant_keys:TenantKeys"
-    assert tiered.named("tenant-registry").type == "whitelabel:tenant_registry:TenantRegistry"
+    assert tiered.named("whitelabel-registry").type == "whitelabel:tenant_registry:TenantRegistry"
+    # The keys component holds what each tenant adds; the tiers' usage plans are the platform's (a TenantSet in
+    # another stack joins them).
     owned = {r.type for r in tiered.children_of(keys)}
     assert owned == {
-        "aws:apigateway/usagePlan:UsagePlan",
         "aws:apigateway/apiKey:ApiKey",
         "aws:apigateway/usagePlanKey:UsagePlanKey",
         "aws:dynamodb/tableItem:TableItem",
     }
+    platform = tiered.named("whitelabel")
+    assert platform.type == "whitelabel:index:WhiteLabelGateway"
+    assert {p.parent for p in tiered.of_type("aws:apigateway/usagePlan:UsagePlan")} == {platform.urn}
 
 
 def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,10 +269,10 @@ def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: py
 
     monkeypatch.setattr(offline.RecordingMonitor, "RegisterResource", spy)
     run_program("dev", customers_config([{"name": "acme"}]))
-    assert requested["tenant-keys-acme.standard-plan-key"] is True
+    assert requested["whitelabel-tenants-keys-acme.standard-plan-key"] is True
     # Nothing else needs it: the key, the item and the plans are updated in place or created beside.
-    assert requested["tenant-keys-acme.standard-api-key"] is False
-    assert requested["tenant-keys-acme.dev.example.com-item"] is False
+    assert requested["whitelabel-tenants-keys-acme.standard-api-key"] is False
+    assert requested["whitelabel-tenants-keys-acme.dev.example.com-item"] is False
 
 
 # -- upgrading a stack deployed with one key per tenant ------------------------------------------------
@@ -277,16 +282,49 @@ def test_a_plan_key_is_deleted_before_its_replacement_is_created(monkeypatch: py
 BEFORE = json.loads((Path(__file__).parent / "data" / "tenant_keys_before.json").read_text())
 
 
+def _adopted(stack: str) -> tuple[StackRun, dict[str, list[Registered]]]:
+    """The program run against the deployed state of tests/fixtures/urns-<stack>.json (06dc122, which holds every
+    URN of BEFORE), and old URN → the new resources that take it over, resolved as the engine resolves aliases
+    (tools/urns.py): the keys and items through the alias `whitelabel-tenants-keys` inherits from its own
+    (`tenant-keys` at the top), the per-tier keys through their alias to the old per-tenant name, the usage plan
+    through its URN alias."""
+    state = json.loads((Path(__file__).parent / "fixtures" / f"urns-{stack}.json").read_text())
+    olds = {r["urn"] for r in state["resources"]}
+    assert set(BEFORE[stack]) <= olds
+    config = stack_file_config(stack)
+    # Answers an adopted resource under its old name, so ids and key values are the ones in the state.
+    mocks = AliasAwareMocks(str(config.get("aws:region", "eu-west-1")), stack, olds)
+    run = run_program(stack, config, mocks=mocks)
+    resolver = Resolver(stack, olds)
+    adopters: dict[str, list[Registered]] = {}
+    for registered, new in zip(run.resources, snapshot(stack, config, run.resources)["resources"], strict=True):
+        taken = resolver.register(new["urn"], new["type"], new["name"], new["parent"], new["aliases"])
+        if taken is not None:
+            adopters.setdefault(taken, []).append(registered)
+    return run, adopters
+
+
+OLD_KEYS = "whitelabel:tenant_keys:TenantKeys::tenant-keys"
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_resource(stack: str) -> None:
-    run = shared_run(stack)
+    run, adopters = _adopted(stack)
     before: dict[str, dict[str, Any]] = BEFORE[stack]
     adopter = {}
     for urn in before:
-        (found,) = [r for r in run.resources if r.urn == urn or urn in r.aliases]
+        (found,) = adopters.get(urn, [])
         adopter[urn] = found
-    # Nothing new either: the upgrade creates and deletes nothing under tenant-keys.
-    assert {r.urn for r in run.children_of(run.named("tenant-keys"))} == {r.urn for r in adopter.values()}
+    keys = run.named("whitelabel-tenants-keys")
+    # The old component itself is taken over by the one that holds the keys now.
+    assert [
+        r.urn for r in adopters[f"urn:pulumi:{stack}::{PROJECT}::whitelabel:tenant_keys:TenantKeys::tenant-keys"]
+    ] == [keys.urn]
+    # Nothing new either: the upgrade creates and deletes nothing under the keys component; the tier's usage plan
+    # moved to the platform (WhiteLabelGateway `whitelabel`), still the same plan.
+    moved = {r.urn for r in adopter.values() if r.type == "aws:apigateway/usagePlan:UsagePlan"}
+    assert {r.urn for r in run.children_of(keys)} == {r.urn for r in adopter.values()} - moved
+    assert {run.by_urn()[urn].parent for urn in moved} == {run.named("whitelabel").urn}
     by_old_id = {row["id"]: adopter[urn] for urn, row in before.items()}
     for urn, row in before.items():
         now, old = adopter[urn], row["inputs"]
@@ -295,8 +333,9 @@ def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_res
             assert now.inputs == {**old, "keyId": by_old_id[old["keyId"]].id}
             assert by_old_id[old["usagePlanId"]].id == old["usagePlanId"]
         elif now.type == "aws:dynamodb/tableItem:TableItem":
-            assert now.urn == urn
-            item, was = _item(run, now.name.removeprefix("tenant-keys-").removesuffix("-item")), old["item"]
+            # Same name below the renamed component: adopted through the inherited alias alone.
+            assert now.name == "whitelabel-" + urn.rsplit("::", 1)[1].replace("tenant-keys-", "tenants-keys-", 1)
+            item, was = _item(run, now.name.removeprefix("whitelabel-tenants-keys-").removesuffix("-item")), old["item"]
             # Same attributes (others may be added), and the value of the key that adopted the tenant's key.
             assert {k: item[k] for k in was if k != "apiKey"} == {k: v for k, v in was.items() if k != "apiKey"}
             tenant_key = f"{urn.split('$')[0]}$aws:apigateway/apiKey:ApiKey::tenant-keys-{was['tenantId']['S']}-api-key"
@@ -306,6 +345,20 @@ def test_every_deployed_key_plan_key_plan_and_item_is_adopted_by_exactly_one_res
             assert now.inputs == old
         # Prod now protects plan keys too (whitelabel/protection.py); nothing else changes its protection.
         assert now.protect == (row["protect"] or (stack == "prod" and "usagePlanKey" in now.type))
+
+
+def test_without_the_inherited_alias_the_old_keys_would_be_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The adoption above rests on the keys component's alias: dropped, no old key, plan key or item is claimed.
+    import components.tenant_set as tenant_set
+
+    monkeypatch.setattr(tenant_set, "legacy_alias", lambda adopt, old_name: None)
+    _, adopters = _adopted("dev")
+    lost = [urn for urn in BEFORE["dev"] if urn not in adopters]
+    assert lost and all("UsagePlan::" not in urn for urn in lost)
+    assert {urn.rsplit("::", 1)[1] for urn in lost} >= {
+        "tenant-keys-acme-api-key",
+        "tenant-keys-acme.dev.example.com-item",
+    }
 
 
 # -- mutual TLS: the items of an mTLS customer carry its accepted certificates ----------------------------
@@ -341,8 +394,8 @@ def test_every_hostname_of_an_mtls_customer_requires_its_certificate_and_no_othe
         assert item["mtlsIssuers"] == {"L": [{"S": STARK_CA}]}
         assert item["mtlsSubjects"] == {"L": [{"S": STARK_SUBJECT}]}
     # acme has no truststore: its item is the five attributes it always had, byte for byte.
-    acme = run.named("tenant-keys-acme.dev.example.com-item").inputs["item"]["value"]
+    acme = run.named("whitelabel-tenants-keys-acme.dev.example.com-item").inputs["item"]["value"]
     expected = registry_item(
-        "acme.dev.example.com", "acme", "standard", False, keys["tenant-keys-acme.standard-api-key"]
+        "acme.dev.example.com", "acme", "standard", False, keys["whitelabel-tenants-keys-acme.standard-api-key"]
     )
     assert acme == json.dumps(expected, sort_keys=True)

@@ -22,6 +22,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
+from components.gateway import Gateway
+from components.white_label_gateway import WhiteLabelGateway
 from tools import cli
 from whitelabel.api_definition import definition_hash
 from whitelabel.offline import ROOT, AwsMocks, engine_config, run_function, stack_file_config
@@ -40,8 +42,8 @@ def openapi_document(stack: str, config: Mapping[str, Any] | None = None) -> dic
         with contextlib.chdir(ROOT):
             if str(ROOT) not in sys.path:
                 sys.path.insert(0, str(ROOT))
-            # The program's own module namespace: its `gateway` is the component it created.
-            return runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")["gateway"]
+            # The program's own module namespace holds the components it created; the gateway is found by type.
+            return gateway_of(runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
 
     gateway, _ = run_function(program, stack, engine_config(values), mocks)
     resolved = _resolve(gateway.definition_values)
@@ -54,6 +56,15 @@ def openapi_document(stack: str, config: Mapping[str, Any] | None = None) -> dic
         # The deployment trigger's hash: the same version means the same deployed definition.
         version=definition_hash(routes, resolved)[:12],
     )
+
+
+def gateway_of(namespace: Mapping[str, Any]) -> Gateway:
+    """The one `Gateway` of a program's module namespace: a `WhiteLabelGateway`'s, or one built directly."""
+    found = [v.gateway if isinstance(v, WhiteLabelGateway) else v for v in namespace.values()]
+    gateways = [v for v in found if isinstance(v, Gateway)]
+    if len(gateways) != 1:
+        raise ValueError(f"the program built {len(gateways)} gateways; the OpenAPI document is of exactly one")
+    return gateways[0]
 
 
 def _resolve(output: pulumi.Output[Any]) -> Any:

@@ -16,6 +16,7 @@ from tools import cli
 from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
+from whitelabel.diff import top_component
 from whitelabel.offline import Registered, StackRun, run_program
 from whitelabel.waf import PER_IP_RULE, PER_TENANT_RULE, WCU_INCLUDED
 
@@ -24,14 +25,11 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def _component_of(run: StackRun) -> dict[str, str]:
-    """URN → the name of the top-level component it belongs to."""
+    """URN of a cloud resource → the component it is shown under (found by type: `whitelabel.diff.top_component`)."""
     by_urn = run.by_urn()
     owners: dict[str, str] = {}
-    for resource in run.resources:
-        node = resource
-        while node.parent in by_urn and by_urn[node.parent].parent in by_urn:
-            node = by_urn[node.parent]
-        top = by_urn.get(node.parent) if resource.custom else node
+    for resource in run.custom:
+        top = top_component(resource, by_urn)
         owners[resource.urn] = f"{top.name} ({top.type})" if top else "(stack)"
     return owners
 

@@ -211,11 +211,18 @@ def property_changes(resource_type: str, old: Mapping[str, Any], new: Mapping[st
     return changes
 
 
+# The component package's own components (components/white_label_gateway.py, components/tenant_set.py): they
+# wrap the concerns (gateway, tenant domains, keys, ...), so grouping by them would put nearly every resource in
+# one group. A resource is grouped under the outermost component below them.
+PACKAGE_TYPES = frozenset({"whitelabel:index:WhiteLabelGateway", "whitelabel:index:TenantSet"})
+
+
 def top_component(resource: Registered, by_urn: Mapping[str, Registered]) -> Registered | None:
-    """The outermost component (a child of the stack) that `resource` belongs to, or None at the top."""
+    """The outermost component that `resource` belongs to, not counting `PACKAGE_TYPES` (a direct child of one of
+    those belongs to it); None at the top."""
     node, top = resource, None
     while node is not None and node.type != STACK_TYPE:
-        if not node.custom:
+        if not node.custom and (top is None or node.type not in PACKAGE_TYPES):
             top = node
         node = by_urn.get(node.parent)  # type: ignore[assignment]
     return top

@@ -250,6 +250,12 @@ def query_titles(folder: Path = QUERIES_DIR) -> tuple[str, ...]:
 def program_names(settings: Settings, project: str, stack: str) -> list[Name]:
     """Every name the program builds from `<namePrefix or project>-<stack>` (or the stack name), by kind."""
     prefix = resource_prefix(settings, project, stack)
+    # The example backend's task family (services/), then what the WhiteLabelGateway names.
+    return [Name("ecs-task-family", f"{prefix}-service1"), *gateway_names(settings, prefix, stack)]
+
+
+def gateway_names(settings: Settings, prefix: str, stack: str) -> list[Name]:
+    """Every name a `WhiteLabelGateway` builds from its `name_prefix` (`prefix`) and `stage_name` (`stack`)."""
     function = f"{prefix}-tenant-authorizer"
     access_logs = f"/aws/apigateway/{prefix}/access"
     names = [
@@ -263,7 +269,6 @@ def program_names(settings: Settings, project: str, stack: str) -> list[Name]:
         Name("metric-dimension-value", function),  # the authorizer's `FunctionName` dimension
         Name("log-group", f"/aws/lambda/{function}"),
         Name("dynamodb-table", f"{prefix}-tenants"),
-        Name("ecs-task-family", f"{prefix}-service1"),
         Name("sns-topic", f"{prefix}-alarms"),
         Name("dashboard", f"{prefix}-operations"),
         Name("metric-filter", f"{prefix}-throttled-requests"),
