@@ -279,7 +279,6 @@ class AwsMocks(pulumi.runtime.Mocks):
             return self._function_lookup(a), []
         raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
 
-
     def _load_balancer_lookup(self, a: Mapping[str, Any]) -> dict[str, Any]:
         """An existing load balancer looked up by ARN (a program that brings its own): internal, as a VPC link
         target must be; its kind, name and DNS name read from the ARN as AWS forms them."""
