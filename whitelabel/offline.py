@@ -280,8 +280,8 @@ class AwsMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
 
     def _load_balancer_lookup(self, a: Mapping[str, Any]) -> dict[str, Any]:
-        """An existing load balancer looked up by ARN (a program that brings its own): internal, as a VPC link
-        target must be; its kind, name and DNS name read from the ARN as AWS forms them."""
+        """An existing load balancer looked up by ARN (a program that brings its own): internal, like the load
+        balancers the gateway's private integrations reach; its kind, name and id read from the ARN."""
         arn = str(a.get("arn") or "")
         kind, name, lb_id = arn.split(":loadbalancer/", 1)[1].split("/") if ":loadbalancer/" in arn else ("app", "", "")
         return {
