@@ -228,6 +228,10 @@ class WhiteLabelGatewayArgs(TypedDict):
     """Whether this stack owns API Gateway's account-wide CloudWatch role setting (one stack per account)."""
     protect_resources: NotRequired[bool]
     """Protected production: stateful resources protected, log groups retained."""
+    adopt_program_stack: NotRequired[bool]
+    """Only for a stack that this repository's program deployed before the component package existed: the
+    component's children take over that stack's resources through aliases to their old top-level URNs, so the
+    upgrade replaces nothing. At most one component in a stack may set it; default false."""
 
 
 class TenantSetArgs(TypedDict):
@@ -250,7 +254,13 @@ class TenantSetArgs(TypedDict):
     """The platform's wildcard custom domain's regional domain name (the alias target of shared tenants)."""
     wildcard_domain_zone_id: pulumi.Input[str]
     """Its regional hosted zone id."""
+    certificate_arn: NotRequired[pulumi.Input[str]]
+    """The platform's validated `*.<base_domain>` certificate: dedicated domains use it (required with one)."""
     tenant_dns: NotRequired[TenantDns]
     tls_policy: NotRequired[str]
     dual_stack: NotRequired[bool]
     protect_resources: NotRequired[bool]
+    adopt_program_stack: NotRequired[bool]
+    """Only for a stack that this repository's program deployed before the component package existed: the
+    component's children take over that stack's resources through aliases to their old top-level URNs, so the
+    upgrade replaces nothing. At most one component in a stack may set it; default false."""

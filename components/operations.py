@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from whitelabel.api_definition import BACKENDS, BackendKind, build_routes
+from whitelabel.api_definition import BACKENDS, Backend, BackendKind, build_routes
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 QUERY_SUFFIX = ".logsinsights"
@@ -114,7 +114,9 @@ class OperationsArgs:
 
     resource_prefix: names every resource AWS shows (`<prefix>-operations` dashboard, `<prefix>/…` queries).
     api_name: the REST API's name (API Gateway metrics' `ApiName` dimension).
-    load_balancers: backend name → its internal ALB's ARN (integration latency per backend).
+    load_balancers: backend name → its internal ALB's ARN (integration latency per backend: ALB
+        TargetResponseTime; an NLB has no such metric, so NLB backends are left out).
+    backends: the API's route-table entries (`BackendTarget.backend`); S3 ones are measured per method.
     alarms: the validated `alarms` config (thresholds, emails).
     authorizer_function_name: the tenant authorizer's Lambda function; its errors get a widget and an alarm.
     waf_web_acl_metric_name: the web ACL's CloudWatch metric name when WAF protects the stage (off: None).
@@ -128,6 +130,7 @@ class OperationsArgs:
     alarms: Any
     authorizer_function_name: pulumi.Input[str] | None = None
     waf_web_acl_metric_name: pulumi.Input[str] | None = None
+    backends: Sequence[Backend] = BACKENDS
 
 
 def _metric(
@@ -146,10 +149,13 @@ def _metric(
     }
 
 
-def docs_resources() -> tuple[tuple[str, str], ...]:
-    """(resource path, method) of every docs route: the S3 integration has no load balancer to measure."""
-    docs = {b.name for b in BACKENDS if b.kind is BackendKind.S3}
-    return tuple((r.path, r.http_method) for r in build_routes() if r.backend in docs)
+def docs_resources(backends: Sequence[Backend] = BACKENDS) -> tuple[tuple[str, str, str], ...]:
+    """(backend, resource path, method) of every S3 backend's route: an S3 integration has no load balancer to
+    measure, so API Gateway's per-method IntegrationLatency stands in."""
+    buckets = {b.name for b in backends if b.kind is BackendKind.S3}
+    if not buckets:
+        return ()
+    return tuple((r.backend, r.path, r.http_method) for r in build_routes(tuple(backends)) if r.backend in buckets)
 
 
 def alarm_specs(
@@ -158,10 +164,12 @@ def alarm_specs(
     stage_name: str,
     albs: Mapping[str, str],
     authorizer_function_name: str | None,
+    backends: Sequence[Backend] = BACKENDS,
 ) -> tuple[AlarmSpec, ...]:
     """Every alarm of the stack with its threshold from config.
 
     albs: backend → ALB `LoadBalancer` dimension (`app/<name>/<id>`).
+    backends: the API's route-table entries; each S3 backend's object route gets an IntegrationLatency alarm.
     """
     api = {"ApiName": api_name, "Stage": stage_name}
     specs = [
@@ -207,13 +215,13 @@ def alarm_specs(
                 ),
             )
         )
-    for path, method in docs_resources():
+    for backend, path, method in docs_resources(backends):
         if "{" not in path:
             continue  # `/docs` and `/docs/{key+}` share the bucket; the object route carries the traffic
         # Per-method metrics exist because the stage enables detailed metrics (`metrics_enabled`).
         specs.append(
             AlarmSpec(
-                key="integration-latency-docs",
+                key=f"integration-latency-{backend}",
                 description=f"p99 of API Gateway IntegrationLatency for {method} {path} (S3)",
                 threshold=alarms.integration_latency_p99_ms,
                 unit="ms",
@@ -283,6 +291,7 @@ def dashboard_body(
     queries: Sequence[SavedQuery],
     authorizer_function_name: str | None = None,
     waf_web_acl_metric_name: str | None = None,
+    backends: Sequence[Backend] = BACKENDS,
 ) -> dict[str, Any]:
     """The dashboard as CloudWatch's DashboardBody structure (AWS "Dashboard Body Structure and Syntax").
 
@@ -356,9 +365,9 @@ def dashboard_body(
             path,
             "Method",
             method,
-            {"stat": "p99", "label": f"docs {method} {path} p99"},
+            {"stat": "p99", "label": f"{backend} {method} {path} p99"},
         ]
-        for path, method in docs_resources()
+        for backend, path, method in docs_resources(backends)
     ]
     widgets.append(
         _widget("metric", 0, 8, 12, 6, metric("Integration latency per backend (p99, ms)", backend_lines, stat="p99"))
@@ -466,9 +475,9 @@ def _rule_json(log_group_name: str, server_errors_only: bool) -> str:
     return json.dumps(contributor_rule(log_group_name, server_errors_only=server_errors_only), separators=(",", ":"))
 
 
-def _metric_queries(alarms: Any, index: int, names: Mapping[str, Any]) -> list[Any]:
+def _metric_queries(alarms: Any, backends: Sequence[Backend], index: int, names: Mapping[str, Any]) -> list[Any]:
     """The metric queries of alarm `index` once the API, stage, ALB and function names are known."""
-    spec = alarm_specs(alarms, names["api"], names["stage"], names["albs"], names["fn"])[index]
+    spec = alarm_specs(alarms, names["api"], names["stage"], names["albs"], names["fn"], backends)[index]
     return [dict(query) for query in spec.metric_queries]
 
 
@@ -566,9 +575,10 @@ class Operations(pulumi.ComponentResource):
             "stage",
             dict.fromkeys(albs, "lb"),
             None if args.authorizer_function_name is None else "fn",
+            args.backends,
         )
         for index, spec in enumerate(shape):
-            queries_of = functools.partial(_metric_queries, args.alarms, index)
+            queries_of = functools.partial(_metric_queries, args.alarms, args.backends, index)
             resolved: pulumi.Output[list[Any]] = names.apply(queries_of)
             alarm = aws.cloudwatch.MetricAlarm(
                 f"{name}-alarm-{spec.key}",
@@ -611,6 +621,7 @@ class Operations(pulumi.ComponentResource):
                     queries=queries,
                     authorizer_function_name=v["names"]["fn"],
                     waf_web_acl_metric_name=v["waf"],
+                    backends=args.backends,
                 ),
                 separators=(",", ":"),
             )

@@ -1,9 +1,13 @@
-"""Customer subdomains on the one API: certificate, custom domains, base path mappings, DNS."""
+"""Customer subdomains on the one API: per-tenant alias records, dedicated and own custom domains.
+
+The platform's part (the wildcard certificate and custom domain, `tenantDns: wildcard`'s record) is built by
+`components/white_label_gateway.py` with the functions here; `TenantDomains` holds only what one tenant adds.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,95 +19,229 @@ from whitelabel.config import (
     HANDOFF_LABEL,
     MTLS_TLS_POLICY,
     Customer,
-    Settings,
     endpoint_access_mode,
 )
 from whitelabel.protection import resource_options
+
+# (resource type token, logical name) → aliases of a resource that moved here from another component.
+AliasesFor = Callable[[str, str], Sequence[pulumi.Alias | str]]
+
+
+def _no_aliases(type_: str, name: str) -> Sequence[pulumi.Alias | str]:
+    return ()
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    """What every custom domain and record of a stack shares.
+
+    zone_id: the public Route 53 zone holding the records (baseDomain or a parent of it).
+    dual_stack: serve IPv6 too (AAAA alias records, dual-stack custom domains).
+    tls_policy: the security policy of every custom domain, except mutual-TLS ones, which use `TLS_1_2` (the only
+        policy AWS allows with mutual TLS).
+    protect: protected production: certificates, custom domains, alias and validation records are protected.
+    """
+
+    zone_id: pulumi.Input[str]
+    rest_api_id: pulumi.Input[str]
+    stage_name: pulumi.Input[str]
+    dual_stack: bool = False
+    tls_policy: str = DEFAULT_TLS_POLICY
+    protect: bool = False
+
+
+def zone_id_of(hosted_zone: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The id of the public hosted zone named `hosted_zone`."""
+    return aws.route53.get_zone_output(
+        name=hosted_zone, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=parent)
+    ).zone_id
+
+
+def wildcard_certificate(
+    name: str,
+    base_domain: str,
+    settings: DomainSettings,
+    parent: pulumi.Resource,
+    aliases: AliasesFor = _no_aliases,
+) -> aws.acm.CertificateValidation:
+    """The `*.<base_domain>` certificate, DNS-validated through our zone; its validation's `certificate_arn`.
+
+    One certificate covers the wildcard domain and every dedicated domain: `*.x` matches `acme.x` (one label
+    only). It lives in the API's region: regional domains need that.
+    """
+    wildcard = f"*.{base_domain}"
+    certificate = aws.acm.Certificate(
+        f"{name}-certificate",
+        domain_name=wildcard,
+        validation_method="DNS",
+        opts=resource_options(
+            "certificate",
+            settings.protect,
+            parent=parent,
+            aliases=list(aliases("aws:acm/certificate:Certificate", f"{name}-certificate")),
+        ),
+    )
+    # `*.x` and `x` are validated by the same record; creating it twice would conflict.
+    base = base_domain
+    option = certificate.domain_validation_options.apply(functools.partial(_option_for, base=base))
+    record_name = f"{name}-certificate-validation-{base.replace('.', '-')}"
+    record = aws.route53.Record(
+        record_name,
+        zone_id=settings.zone_id,
+        name=option.resource_record_name,
+        type=option.resource_record_type,
+        records=[option.resource_record_value],
+        ttl=300,
+        allow_overwrite=True,
+        opts=resource_options(
+            "validation-record",
+            settings.protect,
+            parent=parent,
+            aliases=list(aliases("aws:route53/record:Record", record_name)),
+        ),
+    )
+    return aws.acm.CertificateValidation(
+        f"{name}-certificate-validation",
+        certificate_arn=certificate.arn,
+        validation_record_fqdns=[record.fqdn],
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            aliases=list(
+                aliases("aws:acm/certificateValidation:CertificateValidation", f"{name}-certificate-validation")
+            ),
+        ),
+    )
+
+
+def regional_domain(
+    name: str,
+    domain_name: str,
+    certificate_arn: pulumi.Input[str],
+    settings: DomainSettings,
+    parent: pulumi.Resource,
+    *,
+    truststore: str | None = None,
+    after: pulumi.Resource | None = None,
+    aliases: AliasesFor = _no_aliases,
+) -> aws.apigateway.DomainName:
+    """A regional custom domain `<name>-domain` mapped (empty base path) to the stage (`<name>-mapping`).
+
+    truststore: `s3://bucket/key` of a PEM bundle: clients must present a certificate it trusts (mutual
+    TLS, on regional domains only), and the domain uses `TLS_1_2`, as AWS requires with mutual TLS:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html
+    after: the domain created before this one (CreateDomainName: one call per 30 s per account).
+    """
+    # Explicit in both cases: the provider does not see drift on an unset value, so turning dualStack
+    # off must say "ipv4" (the default for public custom domains) to turn a domain back.
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html
+    endpoint = aws.apigateway.DomainNameEndpointConfigurationArgs(
+        types="REGIONAL", ip_address_type="dualstack" if settings.dual_stack else "ipv4"
+    )
+    policy = MTLS_TLS_POLICY if truststore is not None else settings.tls_policy
+    domain = aws.apigateway.DomainName(
+        f"{name}-domain",
+        domain_name=domain_name,
+        regional_certificate_arn=certificate_arn,
+        endpoint_configuration=endpoint,
+        # tlsPolicy (an enhanced one with STRICT: SNI must match Host); a mutual-TLS domain uses TLS_1_2, which
+        # the config then requires tlsPolicy to be (whitelabel/config.py: MTLS_TLS_POLICY).
+        security_policy=policy,
+        endpoint_access_mode=endpoint_access_mode(policy),
+        mutual_tls_authentication={"truststore_uri": truststore} if truststore is not None else None,
+        opts=resource_options(
+            "custom-domain",
+            settings.protect,
+            parent=parent,
+            depends_on=[after] if after is not None else None,
+            aliases=list(aliases("aws:apigateway/domainName:DomainName", f"{name}-domain")),
+        ),
+    )
+    aws.apigateway.BasePathMapping(
+        f"{name}-mapping",
+        domain_name=domain.domain_name,
+        rest_api=settings.rest_api_id,
+        stage_name=settings.stage_name,
+        opts=pulumi.ResourceOptions(
+            parent=parent, aliases=list(aliases("aws:apigateway/basePathMapping:BasePathMapping", f"{name}-mapping"))
+        ),
+    )
+    return domain
+
+
+def alias_records(
+    name: str,
+    fqdn: str,
+    target_name: pulumi.Input[str],
+    target_zone_id: pulumi.Input[str],
+    settings: DomainSettings,
+    parent: pulumi.Resource,
+    aliases: AliasesFor = _no_aliases,
+) -> None:
+    """`fqdn` → a custom domain's regional endpoint: A, and AAAA when dual-stack (`<name>-a`, `<name>-aaaa`)."""
+    alias = [aws.route53.RecordAliasArgs(name=target_name, zone_id=target_zone_id, evaluate_target_health=False)]
+    for record_type in ("A", "AAAA") if settings.dual_stack else ("A",):
+        record_name = f"{name}-{record_type.lower()}"
+        aws.route53.Record(
+            record_name,
+            zone_id=settings.zone_id,
+            name=fqdn,
+            type=record_type,
+            aliases=alias,
+            opts=resource_options(
+                "customer-dns-record",
+                settings.protect,
+                parent=parent,
+                aliases=list(aliases("aws:route53/record:Record", record_name)),
+            ),
+        )
 
 
 @dataclass(frozen=True)
 class TenantDomainsArgs:
     """Inputs of the tenant domains.
 
-    hosted_zone: the public Route 53 zone that holds the records (baseDomain or a parent of it).
-    dual_stack: serve IPv6 too (AAAA alias records, dual-stack custom domains).
+    customers: the validated tenants (`whitelabel.config.Customer`), in any order.
+    certificate_arn: the platform's validated `*.<baseDomain>` certificate; dedicated domains use it.
+    wildcard_target_name, wildcard_target_zone_id: the platform's wildcard custom domain's regional endpoint,
+        the alias target of shared tenants' records.
     tenant_dns: `perCustomer` (one alias record per shared customer; unknown names do not resolve) or
-        `wildcard` (one `*.<baseDomain>` alias record; onboarding makes no Route 53 change).
-    tls_policy: the security policy of every custom domain (config `tlsPolicy`), except those of customers
-        with an mTLS truststore, which use `TLS_1_2` (the only policy AWS allows with mutual TLS).
-    protect: protected production (`protectResources`): certificates, custom domains, alias and validation
-        records are protected.
+        `wildcard` (the platform's one `*.<baseDomain>` record serves them; onboarding makes no Route 53 change).
     """
 
     base_domain: str
-    hosted_zone: str
     customers: Sequence[Customer]
-    rest_api_id: pulumi.Input[str]
-    stage_name: pulumi.Input[str]
-    dual_stack: bool = False
+    domains: DomainSettings
+    wildcard_target_name: pulumi.Input[str]
+    wildcard_target_zone_id: pulumi.Input[str]
+    certificate_arn: pulumi.Input[str] | None = None
     tenant_dns: str = "perCustomer"
-    tls_policy: str = DEFAULT_TLS_POLICY
-    protect: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings, gateway: Any) -> TenantDomainsArgs:
-        return cls(
-            base_domain=settings.base_domain,
-            hosted_zone=settings.hosted_zone,
-            customers=tuple(settings.customers),
-            rest_api_id=gateway.rest_api_id,
-            stage_name=gateway.stage_name,
-            dual_stack=settings.dual_stack,
-            tenant_dns=settings.tenant_dns,
-            tls_policy=settings.tls_policy,
-            protect=settings.protect_resources,
-        )
 
 
 class TenantDomains(pulumi.ComponentResource):
     """Every customer's `<subdomain>.<baseDomain>` routed to the API's stage.
 
-    Shared customers cost one alias record (two when dual-stack) on the wildcard custom domain;
+    Shared customers cost one alias record (two when dual-stack) on the platform's wildcard custom domain;
     dedicated customers get their own custom domain and mapping. With `tenantDns: perCustomer` no
     wildcard DNS record exists, so a subdomain that is not a customer does not resolve; with `wildcard`
-    one `*.<baseDomain>` record replaces every shared customer's record, unknown names resolve and the
-    tenant authorizer refuses them. Dedicated customers keep their own records in both modes: a name
+    the platform's one `*.<baseDomain>` record replaces every shared customer's record, unknown names resolve
+    and the tenant authorizer refuses them. Dedicated customers keep their own records in both modes: a name
     that exists in the zone is answered from its own records, not from the wildcard.
     """
 
     def __init__(self, name: str, args: TenantDomainsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("whitelabel:tenant_domains:TenantDomains", name, None, opts)
-        self._name = name
         self._args = args
         # CreateDomainName is limited to one call per 30 s per account, and the limit cannot be raised:
         # every custom domain this stack adds waits for the one before it, so one `pulumi up` with many
         # new domains makes its calls one after another instead of failing on throttling.
         self._previous_domain: pulumi.Resource | None = None
-        self.zone_id = aws.route53.get_zone_output(
-            name=args.hosted_zone, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
-        ).zone_id
-        wildcard = f"*.{args.base_domain}"
-
-        # One certificate covers the wildcard domain and every dedicated domain: `*.x` matches
-        # `acme.x` (one label only). It lives in the API's region: regional domains need that.
-        self.certificate = aws.acm.Certificate(
-            f"{name}-certificate",
-            domain_name=wildcard,
-            validation_method="DNS",
-            opts=resource_options("certificate", args.protect, parent=self),
+        # The first one waits for the platform's wildcard domain too: the certificate ARN handed on with the
+        # wildcard domain's endpoint as a dependency (same value, one more edge).
+        self._certificate_arn: pulumi.Output[str] | None = (
+            pulumi.Output.all(args.certificate_arn, args.wildcard_target_name).apply(lambda v: str(v[0]))
+            if args.certificate_arn is not None
+            else None
         )
-        self.validation = self._validate(f"{name}-certificate", self.certificate, [wildcard], zone_owned=True)
-        self.certificate_arn = self.validation.certificate_arn
-
-        self.wildcard_domain = self._domain(f"{name}-wildcard", wildcard, self.certificate_arn)
-        self.wildcard_domain_name = self.wildcard_domain.domain_name
-        self.wildcard_domain_target = self.wildcard_domain.regional_domain_name
-        wildcard_dns = args.tenant_dns == "wildcard"
-        if wildcard_dns:
-            # Route 53 takes `*` as the leftmost label as a wildcard matching any name below baseDomain
-            # that has no records of its own ("Using an asterisk (*) in the names of hosted zones and
-            # records", https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html).
-            self._alias_records(f"{name}-wildcard", wildcard, self.wildcard_domain)
 
         endpoints: dict[str, str] = {}
         dedicated_targets: dict[str, pulumi.Output[str]] = {}
@@ -114,94 +252,39 @@ class TenantDomains(pulumi.ComponentResource):
             endpoints[customer.name] = f"https://{fqdn}"
             prefix = f"{name}-{customer.name}"
             if customer.dedicated_domain:
-                domain = self._domain(prefix, fqdn, self.certificate_arn, customer.mtls_truststore)
+                if self._certificate_arn is None:
+                    raise ValueError(f"{prefix}: a dedicated domain needs the platform's certificate_arn")
+                domain = self._domain(prefix, fqdn, self._certificate_arn, customer.mtls_truststore)
                 dedicated_targets[customer.name] = domain.regional_domain_name
-                self._alias_records(prefix, fqdn, domain)
-            elif not wildcard_dns:
-                self._alias_records(prefix, fqdn, self.wildcard_domain)
+                self._records(prefix, fqdn, domain.regional_domain_name, domain.regional_zone_id)
+            elif args.tenant_dns != "wildcard":
+                self._records(prefix, fqdn, args.wildcard_target_name, args.wildcard_target_zone_id)
             if customer.custom_domain is not None:
                 handoff[customer.name] = self._own_domain(f"{prefix}-own", customer, customer.custom_domain)
 
         self.endpoints = endpoints
         self.dedicated_domain_targets = dedicated_targets
         self.custom_domain_handoff = handoff
-        self.register_outputs(
-            {
-                "endpoints": self.endpoints,
-                "wildcardDomainTarget": self.wildcard_domain_target,
-                "certificateArn": self.certificate_arn,
-            }
-        )
-
-    def _validate(
-        self, name: str, certificate: aws.acm.Certificate, domains: Sequence[str], *, zone_owned: bool
-    ) -> aws.acm.CertificateValidation:
-        """DNS-validate a certificate through our zone: one record per unique record name."""
-        # `*.x` and `x` are validated by the same record; creating it twice would conflict.
-        unique = sorted({d.removeprefix("*.") for d in domains})
-        fqdns = []
-        for base in unique:
-            option = certificate.domain_validation_options.apply(functools.partial(_option_for, base=base))
-            record = aws.route53.Record(
-                f"{name}-validation-{base.replace('.', '-')}",
-                zone_id=self.zone_id,
-                name=option.resource_record_name,
-                type=option.resource_record_type,
-                records=[option.resource_record_value],
-                ttl=300,
-                allow_overwrite=True,
-                opts=resource_options("validation-record", self._args.protect, parent=self),
-            )
-            fqdns.append(record.fqdn)
-        return aws.acm.CertificateValidation(
-            f"{name}-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=fqdns if zone_owned else None,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.register_outputs({"endpoints": self.endpoints})
 
     def _domain(
         self, name: str, domain_name: str, certificate_arn: pulumi.Input[str], truststore: str | None = None
     ) -> aws.apigateway.DomainName:
-        """A regional custom domain mapped (empty base path) to the stage, created after the previous one.
-
-        truststore: `s3://bucket/key` of a PEM bundle: clients must present a certificate it trusts (mutual
-        TLS, on regional domains only), and the domain uses `TLS_1_2`, as AWS requires with mutual TLS:
-        https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html
-        """
-        # Explicit in both cases: the provider does not see drift on an unset value, so turning dualStack
-        # off must say "ipv4" (the default for public custom domains) to turn a domain back.
-        # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-custom-domain-ip-address-type.html
-        endpoint = aws.apigateway.DomainNameEndpointConfigurationArgs(
-            types="REGIONAL", ip_address_type="dualstack" if self._args.dual_stack else "ipv4"
-        )
-        policy = MTLS_TLS_POLICY if truststore is not None else self._args.tls_policy
-        domain = aws.apigateway.DomainName(
-            f"{name}-domain",
-            domain_name=domain_name,
-            regional_certificate_arn=certificate_arn,
-            endpoint_configuration=endpoint,
-            # tlsPolicy (an enhanced one with STRICT: SNI must match Host); a mutual-TLS domain uses TLS_1_2, which
-            # the config then requires tlsPolicy to be (whitelabel/config.py: MTLS_TLS_POLICY).
-            security_policy=policy,
-            endpoint_access_mode=endpoint_access_mode(policy),
-            mutual_tls_authentication={"truststore_uri": truststore} if truststore is not None else None,
-            opts=resource_options(
-                "custom-domain",
-                self._args.protect,
-                parent=self,
-                depends_on=[self._previous_domain] if self._previous_domain else None,
-            ),
+        """A regional custom domain mapped to the stage, created after the previous one."""
+        domain = regional_domain(
+            name,
+            domain_name,
+            certificate_arn,
+            self._args.domains,
+            self,
+            truststore=truststore,
+            after=self._previous_domain,
         )
         self._previous_domain = domain
-        aws.apigateway.BasePathMapping(
-            f"{name}-mapping",
-            domain_name=domain.domain_name,
-            rest_api=self._args.rest_api_id,
-            stage_name=self._args.stage_name,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         return domain
+
+    def _records(self, name: str, fqdn: str, target: pulumi.Input[str], zone: pulumi.Input[str]) -> None:
+        alias_records(name, fqdn, target, zone, self._args.domains, self)
 
     def _own_domain(self, name: str, customer: Customer, domain_name: str) -> pulumi.Output[dict[str, Any]]:
         """A domain the customer owns (`api.customer.com`), in two phases so `pulumi up` never waits on DNS
@@ -215,7 +298,7 @@ class TenantDomains(pulumi.ComponentResource):
             f"{name}-certificate",
             domain_name=domain_name,
             validation_method="DNS",
-            opts=resource_options("certificate", self._args.protect, parent=self),
+            opts=resource_options("certificate", self._args.domains.protect, parent=self),
         )
         point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{self._args.base_domain}"
         status = "awaiting-validation"
@@ -229,7 +312,7 @@ class TenantDomains(pulumi.ComponentResource):
             )
             # The customer's own domain is one more way in: it gets the same truststore as its subdomain.
             domain = self._domain(name, domain_name, validation.certificate_arn, customer.mtls_truststore)
-            self._alias_records(name, point_at, domain)
+            self._records(name, point_at, domain.regional_domain_name, domain.regional_zone_id)
             status = "validated"
             target = domain.regional_domain_name
         records = certificate.domain_validation_options.apply(
@@ -247,25 +330,6 @@ class TenantDomains(pulumi.ComponentResource):
                 "pointAtTarget": values[1],
             }
         )
-
-    def _alias_records(self, name: str, fqdn: str, domain: aws.apigateway.DomainName) -> None:
-        """`fqdn` → the custom domain's regional endpoint: A, and AAAA when dual-stack."""
-        alias = [
-            aws.route53.RecordAliasArgs(
-                name=domain.regional_domain_name,
-                zone_id=domain.regional_zone_id,
-                evaluate_target_health=False,
-            )
-        ]
-        for record_type in ("A", "AAAA") if self._args.dual_stack else ("A",):
-            aws.route53.Record(
-                f"{name}-{record_type.lower()}",
-                zone_id=self.zone_id,
-                name=fqdn,
-                type=record_type,
-                aliases=alias,
-                opts=resource_options("customer-dns-record", self._args.protect, parent=self),
-            )
 
 
 def _option_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,46 +12,73 @@ import pulumi
 import pulumi_aws as aws
 
 from components.tenant_registry import HASH_KEY
-from whitelabel.config import Settings, TierSettings, resource_prefix
+from whitelabel.config import TierSettings
 from whitelabel.protection import resource_options
-from whitelabel.tenancy import Tenant, api_key_name, registry_item, tenants
+from whitelabel.tenancy import Tenant, api_key_name, registry_item
 
 
 @dataclass(frozen=True)
 class TenantKeysArgs:
     """Inputs of the tenant keys.
 
-    prefix: `resource_prefix(settings, project, stack)`; API key and usage plan names start with it.
-    tiers: tier name → its throttle and optional quota (one usage plan each).
+    prefix: the platform's name prefix (`<namePrefix or project>-<stack>` in the program); API key names start
+        with it.
+    usage_plan_ids: tier name → the platform's usage plan of that tier (`usage_plans`).
     tenants: every customer with its tier, suspension and hostnames (`whitelabel.tenancy.tenants`).
     table_name: the registry table (`TenantRegistry.table_name`).
     protect: protected production (`protectResources`): API keys are protected.
     """
 
     prefix: str
-    tiers: Mapping[str, TierSettings]
+    usage_plan_ids: pulumi.Input[Mapping[str, str]]
     tenants: Sequence[Tenant]
-    rest_api_id: pulumi.Input[str]
-    stage_name: pulumi.Input[str]
     table_name: pulumi.Input[str]
     protect: bool = False
 
-    @classmethod
-    def from_settings(cls, settings: Settings, project: str, stack: str, gateway: Any, registry: Any) -> TenantKeysArgs:
-        return cls(
-            prefix=resource_prefix(settings, project, stack),
-            tiers=dict(settings.tiers),
-            tenants=tuple(tenants(settings)),
-            rest_api_id=gateway.rest_api_id,
-            stage_name=gateway.stage_name,
-            table_name=registry.table_name,
-            protect=settings.protect_resources,
+
+def usage_plans(
+    name: str,
+    prefix: str,
+    tiers: Mapping[str, TierSettings],
+    rest_api_id: pulumi.Input[str],
+    stage_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+    aliases: Callable[[str], Sequence[pulumi.Alias | str]] = lambda name: (),
+) -> dict[str, aws.apigateway.UsagePlan]:
+    """A usage plan per tier on the stage (`<name>-<tier>-usage-plan`), the platform's part of the keys.
+
+    aliases: logical name → aliases (a plan that moved here from another component).
+    """
+    plans: dict[str, aws.apigateway.UsagePlan] = {}
+    for tier_name, tier in sorted(tiers.items()):
+        quota = (
+            aws.apigateway.UsagePlanQuotaSettingsArgs(limit=tier.quota.limit, period=tier.quota.period)
+            if tier.quota is not None
+            else None
         )
+        plan_name = f"{name}-{tier_name}-usage-plan"
+        # One plan per tier (usage plans: 300 per account and region): AWS applies its throttle and quota
+        # to each API key in it, i.e. per tenant, "best effort" (usage plans and API keys,
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html).
+        plans[tier_name] = aws.apigateway.UsagePlan(
+            plan_name,
+            name=f"{prefix}-{tier_name}",
+            description=f"Tier {tier_name}: per-tenant throttle and quota",
+            # stage_name comes from the Stage resource: the plan waits for the stage to exist
+            # (CreateUsagePlan refuses an API stage that does not exist yet).
+            api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=rest_api_id, stage=stage_name)],
+            throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+                rate_limit=tier.rate_limit, burst_limit=tier.burst_limit
+            ),
+            quota_settings=quota,
+            opts=pulumi.ResourceOptions(parent=parent, aliases=list(aliases(plan_name))),
+        )
+    return plans
 
 
 class TenantKeys(pulumi.ComponentResource):
-    """A usage plan per tier on the stage; per customer and tier an API key with the plan key attaching it to
-    that tier's plan, and one registry item per hostname carrying the key of the customer's tier.
+    """Per customer and tier an API key with the plan key attaching it to that tier's usage plan (the
+    platform's, `usage_plans`), and one registry item per hostname carrying the key of the customer's tier.
 
     Every name is keyed by tier, customer or hostname, never by list position, so reordering `customers`
     changes nothing. What a config change touches:
@@ -66,33 +93,10 @@ class TenantKeys(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TenantKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("whitelabel:tenant_keys:TenantKeys", name, None, opts)
-        # Child names end in -usage-plan, -api-key, -plan-key or -item; keys and plan keys are named by
-        # `<customer>.<tier>` and items by hostname, with dots a customer or tier name cannot have, so no two
-        # resources can collide whatever the names.
-        self.plans: dict[str, aws.apigateway.UsagePlan] = {}
-        for tier_name, tier in sorted(args.tiers.items()):
-            quota = (
-                aws.apigateway.UsagePlanQuotaSettingsArgs(limit=tier.quota.limit, period=tier.quota.period)
-                if tier.quota is not None
-                else None
-            )
-            # One plan per tier (usage plans: 300 per account and region): AWS applies its throttle and quota
-            # to each API key in it, i.e. per tenant, "best effort" (usage plans and API keys,
-            # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html).
-            self.plans[tier_name] = aws.apigateway.UsagePlan(
-                f"{name}-{tier_name}-usage-plan",
-                name=f"{args.prefix}-{tier_name}",
-                description=f"Tier {tier_name}: per-tenant throttle and quota",
-                # stage_name comes from the Stage resource: the plan waits for the stage to exist
-                # (CreateUsagePlan refuses an API stage that does not exist yet).
-                api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=args.rest_api_id, stage=args.stage_name)],
-                throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
-                    rate_limit=tier.rate_limit, burst_limit=tier.burst_limit
-                ),
-                quota_settings=quota,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-
+        # Child names end in -api-key, -plan-key or -item; keys and plan keys are named by `<customer>.<tier>`
+        # and items by hostname, with dots a customer or tier name cannot have, so no two resources can collide
+        # whatever the names.
+        self._plan_ids = pulumi.Output.from_input(args.usage_plan_ids)
         self.api_keys: dict[str, aws.apigateway.ApiKey] = {}
         self.plan_keys: dict[str, aws.apigateway.UsagePlanKey] = {}
         self.tenants: dict[str, pulumi.Output[dict[str, Any]]] = {}
@@ -128,8 +132,7 @@ class TenantKeys(pulumi.ComponentResource):
                 )
             self.tenants[tenant.name] = key.id.apply(functools.partial(_tenant_output, tenant))
 
-        self.usage_plan_ids = {tier: plan.id for tier, plan in self.plans.items()}
-        self.register_outputs({"tenants": self.tenants, "usagePlanIds": self.usage_plan_ids})
+        self.register_outputs({"tenants": self.tenants})
 
     def _key(
         self, name: str, args: TenantKeysArgs, tenant: Tenant, tier: str
@@ -166,7 +169,7 @@ class TenantKeys(pulumi.ComponentResource):
             f"{name}-{tenant.name}.{tier}-plan-key",
             key_id=key.id,
             key_type="API_KEY",
-            usage_plan_id=self.plans[tier].id,
+            usage_plan_id=self._plan_ids.apply(functools.partial(_plan_of, tier)),
             # A plan key is replaced only when its key or plan is, or when an upgrade from one-key-per-tenant
             # adopts the old plan key for another tier in the same `pulumi up` (its key moves plans): the old
             # association must then go first, as a key sits in one plan per stage.
@@ -179,6 +182,10 @@ class TenantKeys(pulumi.ComponentResource):
             ),
         )
         return key, plan_key
+
+
+def _plan_of(tier: str, plan_ids: Mapping[str, str]) -> str:
+    return plan_ids[tier]
 
 
 def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:

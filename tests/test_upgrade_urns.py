@@ -36,6 +36,7 @@ _QUERIES = (
 _OPS = "whitelabel:operations:Operations$aws:cloudwatch"
 _GATEWAY = "whitelabel:gateway:Gateway$aws:apigateway"
 _WEB_ACL = "whitelabel:waf:Waf$aws:wafv2/webAcl:WebAcl::waf-web-acl"
+_AUTHORIZER = "whitelabel:tenant_authorizer:TenantAuthorizer$aws:lambda"
 
 # (old URN, input) → why merged work changed it on purpose, from the commit that did. Each is an update in
 # place except the Deployment's triggers, which make the new deployment every API change makes (README).
@@ -69,6 +70,19 @@ ALLOWED: dict[tuple[str, str], str] = {
         "598e39e: WAF rate limits derived from the tiers, per-Host key lowercased, rate-rule 429s with our JSON body"
     ),
     (_urn("prod", _WEB_ACL), "customResponseBodies"): "598e39e: the rate rules' 429 answers carry our JSON body",
+    **{
+        (_urn(stack, f"{_AUTHORIZER}/function:Function::tenant-authorizer-function"), "code"): (
+            "e06f5f4, d600a9b: the tenant authorizer checks mutual-TLS customers' certificate issuers (issue 14)"
+        )
+        for stack in STACKS
+    },
+    **{
+        (_urn(stack, f"{_GATEWAY}/integration:Integration::gateway-integration-{route}"), "requestParameters"): (
+            "e06f5f4: X-Tenant-Domain is the hostname the authorizer matched, not the client's Host (issue 14)"
+        )
+        for stack in STACKS
+        for route in ("service1-any", "service1-proxy-any", "service2-any", "service2-proxy-any")
+    },
 }
 
 
@@ -126,10 +140,12 @@ def test_a_resource_renamed_without_an_alias_in_the_real_program_is_reported(
 ) -> None:
     fixture, current = upgrade
     renamed = json.loads(json.dumps(current))
-    (stage,) = [r for r in renamed["resources"] if r["name"] == "gateway-stage"]
-    old = stage["urn"]
-    stage["urn"], stage["name"] = old.replace("::gateway-stage", "::gateway-main-stage"), "gateway-main-stage"
+    # The reference program's stage: `whitelabel-gateway-stage`, which the gateway's alias maps to `gateway-stage`.
+    (stage,) = [r for r in renamed["resources"] if r["name"] == "whitelabel-gateway-stage"]
+    new = stage["urn"]
+    stage["urn"], stage["name"] = new.replace("-gateway-stage", "-gateway-main-stage"), "whitelabel-gateway-main-stage"
     report = check(fixture, renamed, allowed_for(fixture["stack"]))
+    old = _urn(fixture["stack"], f"{_GATEWAY.rpartition('$')[0]}$aws:apigateway/stage:Stage::gateway-stage")
     assert report.lost == [old]
     assert f"no new resource claims {old}: the engine would delete it (created instead, same type: {stage['urn']})" in (
         report.problems

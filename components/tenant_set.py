@@ -1,0 +1,118 @@
+"""`TenantSet`: the per-tenant resources only (alias records, dedicated and own domains, API keys, plan keys,
+registry items) against a platform that exists: a `WhiteLabelGateway` of this stack or another one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.args import TenantSetArgs
+from components.tenant_domains import DomainSettings, TenantDomains, TenantDomainsArgs, zone_id_of
+from components.tenant_keys import TenantKeys, TenantKeysArgs
+from whitelabel.component_args import ArgError, check_name_prefix, settings_of
+from whitelabel.tenancy import tenants
+
+
+class ComponentArgsError(pulumi.RunError, ValueError):
+    """A component's args break a rule: `<Component> <name>: <arg path>: <rule>`, one line.
+
+    A RunError, so the engine prints the line without a traceback, and a ValueError for Python callers.
+    """
+
+
+def refuse(component: str, name: str, error: ArgError) -> ComponentArgsError:
+    return ComponentArgsError(f"{component} {name}: {error}")
+
+
+def legacy_alias(adopt: bool, old_name: str) -> list[pulumi.Alias] | None:
+    """The alias of a component that was a top-level component of the program's stacks before the component
+    package (issue 16); its children inherit it (the engine replaces the parent-name start of their names)."""
+    return [pulumi.Alias(name=old_name, parent=pulumi.ROOT_STACK_RESOURCE)] if adopt else None
+
+
+class TenantSet(pulumi.ComponentResource):
+    """Every tenant of `args.tenants` on a platform given by its outputs: `<name>-domains` (alias records,
+    dedicated and own custom domains) and `<name>-keys` (an API key per tenant and tier, its plan key, one
+    registry item per hostname). Registers nothing of the platform itself.
+    """
+
+    endpoints: pulumi.Output[dict[str, str]]
+    """Tenant name → `https://<subdomain>.<base_domain>`."""
+    tenants: pulumi.Output[dict[str, Any]]
+    """Tenant name → its hostnames, tier, status and API key id (never the key's value)."""
+    dedicated_domain_targets: pulumi.Output[dict[str, str]]
+    """Tenant name → the regional domain name of its dedicated custom domain."""
+    custom_domain_handoff: pulumi.Output[dict[str, Any]]
+    """Tenant name → what its own domain needs from the customer (validation records, the name to point at)."""
+
+    def __init__(self, name: str, args: TenantSetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Refused before anything is registered, in one line naming the arg.
+        try:
+            check_name_prefix(args.get("name_prefix"))
+            tiers = list(args.get("tiers") or [])
+            if not tiers:
+                raise ArgError("tiers", "name the platform's tiers (at least one)")
+            settings = settings_of(
+                args,
+                {
+                    # Only the names count here: the platform owns the plans and validated their limits.
+                    "tiers": {tier: {"rateLimit": 1, "burstLimit": 1} for tier in tiers},
+                    # The platform owns the authorizer's cache and checks it against mutual TLS.
+                    "authorizer": {"cacheTtlSeconds": 0},
+                },
+            )
+            dedicated = [i for i, c in enumerate(settings.customers) if c.dedicated_domain]
+            if dedicated and args.get("certificate_arn") is None:
+                raise ArgError(
+                    f"tenants[{dedicated[0]}].dedicated_domain", "needs the platform's certificate_arn (give it)"
+                )
+        except ArgError as error:
+            raise refuse("TenantSet", name, error) from None
+        super().__init__("whitelabel:index:TenantSet", name, None, opts)
+        adopt = bool(args.get("adopt_program_stack"))
+
+        domains = TenantDomains(
+            f"{name}-domains",
+            TenantDomainsArgs(
+                base_domain=settings.base_domain,
+                customers=tuple(settings.customers),
+                domains=DomainSettings(
+                    zone_id=zone_id_of(settings.hosted_zone, self),
+                    rest_api_id=args["rest_api_id"],
+                    stage_name=args["stage_name"],
+                    dual_stack=settings.dual_stack,
+                    tls_policy=settings.tls_policy,
+                    protect=settings.protect_resources,
+                ),
+                wildcard_target_name=args["wildcard_domain_name"],
+                wildcard_target_zone_id=args["wildcard_domain_zone_id"],
+                certificate_arn=args.get("certificate_arn"),
+                tenant_dns=settings.tenant_dns,
+            ),
+            pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "tenants")),
+        )
+        keys = TenantKeys(
+            f"{name}-keys",
+            TenantKeysArgs(
+                prefix=args["name_prefix"],
+                usage_plan_ids=args["usage_plan_ids"],
+                tenants=tuple(tenants(settings)),
+                table_name=args["registry_table_name"],
+                protect=settings.protect_resources,
+            ),
+            pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "tenant-keys")),
+        )
+
+        self.endpoints = pulumi.Output.from_input(domains.endpoints)
+        self.tenants = pulumi.Output.from_input(keys.tenants)
+        self.dedicated_domain_targets = pulumi.Output.from_input(domains.dedicated_domain_targets)
+        self.custom_domain_handoff = pulumi.Output.from_input(domains.custom_domain_handoff)
+        self.register_outputs(
+            {
+                "endpoints": self.endpoints,
+                "tenants": self.tenants,
+                "dedicatedDomainTargets": self.dedicated_domain_targets,
+                "customDomainHandoff": self.custom_domain_handoff,
+            }
+        )
