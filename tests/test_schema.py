@@ -56,7 +56,7 @@ def test_component_inputs_and_required_ones_are_the_typed_dicts(
     generated: dict[str, Any], token: str, typed_dict: type
 ) -> None:
     resource = generated["resources"][token]
-    keys = typing.get_type_hints(typed_dict)
+    keys = typed_dict.__required_keys__ | typed_dict.__optional_keys__  # type: ignore[attr-defined]
     assert set(resource["inputProperties"]) == {camel_case(k) for k in keys}
     assert set(resource.get("requiredInputs", [])) == {camel_case(k) for k in typed_dict.__required_keys__}  # type: ignore[attr-defined]
 
@@ -72,7 +72,7 @@ def test_nested_arg_types_keep_their_required_fields(generated: dict[str, Any]) 
             continue
         checked += 1
         assert schema_type["type"] == "object"
-        assert set(schema_type["properties"]) == {camel_case(k) for k in typing.get_type_hints(cls)}, name
+        assert set(schema_type["properties"]) == {camel_case(k) for k in cls.__required_keys__ | cls.__optional_keys__}, name
         assert set(schema_type.get("required", [])) == {camel_case(k) for k in cls.__required_keys__}, name
     # BackendArgs, TenantArgs, TierArgs, TierQuotaArgs, ThrottleArgs, AuthorizerArgs, WafArgs, CacheArgs, AlarmArgs,
     # QuotaArgs: all reachable from WhiteLabelGatewayArgs.

@@ -67,5 +67,5 @@ args: WhiteLabelGatewayArgs = {
 
 gateway = WhiteLabelGateway("byo", args)
 
-pulumi.export("restApiId", gateway.rest_api_id)
+pulumi.export("apiId", gateway.api_id)
 pulumi.export("endpoints", gateway.endpoints)
