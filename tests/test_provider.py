@@ -198,3 +198,39 @@ def test_construct_refuses_an_unknown_backend_kind_by_its_path() -> None:
     with pytest.raises(InputPropertyError) as refused:
         construct("whitelabel:index:WhiteLabelGateway", inputs)
     assert refused.value.property_path == "backends.orders.kind"
+
+
+def test_construct_tenant_set_against_another_stacks_platform() -> None:
+    """TenantSet alone, as a stack that does not own the gateway constructs it: the platform's values as text."""
+    constructed = construct(
+        "whitelabel:index:TenantSet",
+        {
+            "tenants": [{"name": "initech"}, {"name": "umbrella", "tier": "premium"}],
+            "baseDomain": "saas.example.com",
+            "namePrefix": "pkg-dev",
+            "restApiId": "a1b2c3d4e5",
+            "stageName": "dev",
+            "usagePlanIds": {"standard": "plan-std", "premium": "plan-prem"},
+            "tiers": ["standard", "premium"],
+            "defaultTier": "standard",
+            "registryTableName": "pkg-dev-tenants",
+            "wildcardDomainName": "d-abc123.execute-api.eu-west-1.amazonaws.com",
+            "wildcardDomainZoneId": "ZLY8HYME6SFDD",
+            "tenantDns": "perCustomer",
+        },
+    )
+    plan_keys = {
+        r.name: r.inputs["usagePlanId"]
+        for r in constructed.resources
+        if r.type == "aws:apigateway/usagePlanKey:UsagePlanKey"
+    }
+    assert sorted(plan_keys.values()) == ["plan-prem", "plan-std"]
+    items = [r for r in constructed.resources if r.type == "aws:dynamodb/tableItem:TableItem"]
+    assert {r.inputs["tableName"] for r in items} == {"pkg-dev-tenants"}
+    assert len(items) == 2
+    assert set(constructed.state["endpoints"]) == {"initech", "umbrella"}
+    # No usage plan or API of its own: only per-tenant resources.
+    assert not any(
+        r.type in ("aws:apigateway/usagePlan:UsagePlan", "aws:apigateway/restApi:RestApi")
+        for r in constructed.resources
+    )

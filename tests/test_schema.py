@@ -72,7 +72,9 @@ def test_nested_arg_types_keep_their_required_fields(generated: dict[str, Any]) 
             continue
         checked += 1
         assert schema_type["type"] == "object"
-        assert set(schema_type["properties"]) == {camel_case(k) for k in cls.__required_keys__ | cls.__optional_keys__}, name
+        assert set(schema_type["properties"]) == {
+            camel_case(k) for k in cls.__required_keys__ | cls.__optional_keys__
+        }, name
         assert set(schema_type.get("required", [])) == {camel_case(k) for k in cls.__required_keys__}, name
     # BackendArgs, TenantArgs, TierArgs, TierQuotaArgs, ThrottleArgs, AuthorizerArgs, WafArgs, CacheArgs, AlarmArgs,
     # QuotaArgs: all reachable from WhiteLabelGatewayArgs.
@@ -125,3 +127,28 @@ def test_descriptions_come_from_the_docstrings(generated: dict[str, Any]) -> Non
     assert gateway["baseDomain"]["description"] == "Tenants are reached at `<subdomain>.<base_domain>`."
     tenant = generated["types"][f"{PACKAGE}:index:TenantArgs"]["properties"]
     assert tenant["previousTier"]["description"].startswith("The tier being left")
+
+
+def test_outputs_other_languages_read(generated: dict[str, Any]) -> None:
+    gateway = generated["resources"][GATEWAY]
+    assert {
+        "apiId",
+        "stageName",
+        "stageArn",
+        "vpcLinkId",
+        "usagePlanIds",
+        "registryTableName",
+        "certificateArn",
+        "wildcardDomainTarget",
+        "wildcardDomainZoneId",
+        "endpoints",
+        "tenants",
+    } <= set(gateway["properties"])
+    # Optional in Python, so not required in the schema: there is no VPC link without an ALB or NLB backend.
+    assert "vpcLinkId" not in gateway["required"]
+    assert gateway["properties"]["usagePlanIds"] == {
+        "description": gateway["properties"]["usagePlanIds"]["description"],
+        "type": "object",
+        "additionalProperties": {"description": gateway["properties"]["usagePlanIds"]["description"], "type": "string"},
+    }
+    assert set(generated["resources"][TENANT_SET]["properties"]) >= {"endpoints", "tenants"}

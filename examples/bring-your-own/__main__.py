@@ -19,9 +19,8 @@ import pulumi_aws as aws
 # examples/bring-your-own/ → the repository root, which holds the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from components.white_label_gateway import WhiteLabelGateway
-
 from components.args import BackendKind, QuotaPeriod, WhiteLabelGatewayArgs
+from components.white_label_gateway import WhiteLabelGateway
 
 config = pulumi.Config()
 base_domain = config.require("baseDomain")
@@ -51,7 +50,7 @@ args: WhiteLabelGatewayArgs = {
     },
     # The VPC link v2 sits in the load balancer's own subnets (private ones: the ALB is internal); the ALB's
     # security group must admit this group.
-    "vpc_link_subnet_ids": alb.subnets,
+    "vpc_link_subnet_ids": list(alb.subnets),
     "vpc_link_security_group_id": config.require("vpcLinkSecurityGroupId"),
     "tiers": {
         "standard": {"rate_limit": 50, "burst_limit": 100},
