@@ -4,7 +4,7 @@ STACK ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: help plan preview openapi dashboard policy test unit contract fuzz lint bench bench-authorizer smoke clean
+.PHONY: help plan preview openapi schema dashboard policy test unit contract fuzz lint bench bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
 # A cold install took 49 s and 755 MB on a 2-core machine with no pip cache (requirements-dev.txt).
@@ -39,6 +39,10 @@ dashboard: $(VENV)/.installed  ## the CloudWatch dashboard body for $(STACK), ch
 
 openapi: $(VENV)/.installed  ## the API's OpenAPI document for $(STACK), written to build/openapi-$(STACK).json
 	$(VENV)/bin/python -m tools.openapi --stack $(STACK)
+
+# The committed schema is what `pulumi package add` users get; tests/test_schema.py fails until this is re-run.
+schema: $(VENV)/.installed  ## the component package's schema, inferred from components/, written to plugin/schema.json
+	$(VENV)/bin/python -m tools.schema
 
 policy: $(VENV)/.installed  ## every rule of the policy pack (policy/) over the dev and prod graphs; fails on a violation
 	$(VENV)/bin/python -m policy.check

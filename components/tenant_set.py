@@ -1,7 +1,8 @@
 """`TenantSet`: the per-tenant resources only (alias records, dedicated and own domains, API keys, plan keys,
 registry items) against a platform that exists: a `WhiteLabelGateway` of this stack or another one."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Pulumi's schema analyzer reads `__init__`'s and the class's annotations
+# as objects (inspect.get_annotations, not evaluated); as strings it fails and the plugin cannot start.
 
 from typing import Any, cast
 

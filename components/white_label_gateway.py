@@ -1,7 +1,8 @@
 """`WhiteLabelGateway`: the platform (REST API, stage, VPC link, tenant registry and authorizer, usage plans,
 wildcard certificate and domain, WAF, operations) in front of the caller's backends, and its own tenants."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Pulumi's schema analyzer reads `__init__`'s and the class's annotations
+# as objects (inspect.get_annotations, not evaluated); as strings it fails and the plugin cannot start.
 
 from collections.abc import Callable, Sequence
 from typing import Any, Optional, cast
@@ -45,7 +46,9 @@ def backend_target(backend: BackendArgs) -> BackendTarget:
         description=backend.get("description") or "",
         arn=backend.get("load_balancer_arn"),
         dns_name=backend.get("load_balancer_dns_name"),
-        port=backend.get("port"),
+        # Through the provider host a port arrives as a float (8443.0: the engine's numbers are doubles, and the
+        # SDK's integer mapping keeps the float); it is written into the integration URI, so make it an int.
+        port=None if backend.get("port") is None else int(backend["port"]),
         url=backend.get("url"),
         function_name=backend.get("function_name"),
         invoke_arn=backend.get("function_invoke_arn"),

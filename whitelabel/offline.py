@@ -279,7 +279,49 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "id": f"Z{_digest(zone, length=12).upper()}",
                 "nameServers": [],
             }, []
+        if token == "aws:lb/getLoadBalancer:getLoadBalancer":
+            return self._load_balancer_lookup(a), []
+        if token == "aws:lambda/getFunction:getFunction":
+            return self._function_lookup(a), []
         raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
+
+    def _load_balancer_lookup(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        """An existing load balancer looked up by ARN (a program that brings its own): internal, like the load
+        balancers the gateway's private integrations reach; its kind, name and id read from the ARN."""
+        arn = str(a.get("arn") or "")
+        kind, name, lb_id = arn.split(":loadbalancer/", 1)[1].split("/") if ":loadbalancer/" in arn else ("app", "", "")
+        return {
+            "arn": arn,
+            "arnSuffix": f"{kind}/{name}/{lb_id}",
+            "id": arn,
+            "name": name,
+            "internal": True,
+            "loadBalancerType": {"app": "application", "net": "network"}.get(kind, kind),
+            "dnsName": f"internal-{name}-{lb_id[:8]}.{self.region}.elb.amazonaws.com",
+            "zoneId": ALB_ZONE_ID,
+            "vpcId": f"vpc-{_digest(arn, length=8)}",
+            "securityGroups": [f"sg-{_digest(arn, 'sg', length=8)}"],
+            "subnets": [f"subnet-{_digest(arn, z, length=8)}" for z in "abc"],
+        }
+
+    def _function_lookup(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        """An existing Lambda function looked up by name or ARN, with the ARNs AWS returns for it."""
+        given = str(a.get("functionName") or "")
+        name = given.split(":function:", 1)[1].split(":")[0] if ":function:" in given else given
+        arn = f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+        return {
+            "arn": arn,
+            "functionName": name,
+            "id": name,
+            "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            "qualifiedArn": f"{arn}:$LATEST",
+            "qualifiedInvokeArn": (
+                f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}:$LATEST/invocations"
+            ),
+            "runtime": "python3.12",
+            "handler": "index.handler",
+            "version": "$LATEST",
+        }
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
