@@ -6,8 +6,11 @@ lost description is a broken API for them even when the Python classes are right
 
 from __future__ import annotations
 
+import json
+import re
 import typing
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from pulumi.provider.experimental.util import camel_case
 from components import args as public
 from tools.schema import SCHEMA_FILE, plugin_entry, render, schema
 
+ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "whitelabel"
 GATEWAY = f"{PACKAGE}:index:WhiteLabelGateway"
 TENANT_SET = f"{PACKAGE}:index:TenantSet"
@@ -152,3 +156,34 @@ def test_outputs_other_languages_read(generated: dict[str, Any]) -> None:
         "additionalProperties": {"description": gateway["properties"]["usagePlanIds"]["description"], "type": "string"},
     }
     assert set(generated["resources"][TENANT_SET]["properties"]) >= {"endpoints", "tenants"}
+
+
+# -- README's "Use it as a component" names every arg and output the schema has -----------------------------
+
+
+def _component_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Use it as a component")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _bullet(section: str, opening: str) -> str:
+    start = section.index(f"- {opening}")
+    end = section.find("\n- ", start + 1)
+    return section[start : end if end != -1 else len(section)]
+
+
+def test_readme_names_every_input_and_exactly_the_outputs_of_each_component() -> None:
+    schema = json.loads(SCHEMA_FILE.read_text())["resources"]
+    section = _component_section()
+    mentioned = set(re.findall(r"`([a-z][a-z0-9_]*)`", section))
+    for token in ("whitelabel:index:WhiteLabelGateway", "whitelabel:index:TenantSet"):
+        inputs = {_snake(name) for name in schema[token]["inputProperties"]}
+        assert inputs <= mentioned, f"README 'Use it as a component' does not name {sorted(inputs - mentioned)}"
+    listed = set(re.findall(r"`([a-z][a-z0-9_]*)`", _bullet(section, "Outputs:")))
+    outputs = {_snake(name) for name in schema["whitelabel:index:WhiteLabelGateway"]["properties"]}
+    assert listed == outputs
