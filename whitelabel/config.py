@@ -653,7 +653,7 @@ class WafSettings(_Model):
 
 
 class CacheSettings(_Model):
-    """The stage's response cache (GET methods only, keyed on Host); README "Caching"."""
+    """The stage's response cache (GET methods only, keyed on Host); README "Tenant-safe caching"."""
 
     enabled: CliBool = False
     size_gb: Float = Field(default=0.5, alias="sizeGb")
