@@ -54,11 +54,19 @@ class TenantSet(pulumi.ComponentResource):
             tiers = list(args.get("tiers") or [])
             if not tiers:
                 raise ArgError("tiers", "name the platform's tiers (at least one)")
+            pooled = dict(args.get("pooled_tiers") or {})
+            for tier in pooled:
+                if tier not in tiers:
+                    raise ArgError(f"pooled_tiers.{tier}", f"{tier!r} is not one of tiers: {', '.join(tiers)}")
             settings = settings_of(
                 args,
                 {
-                    # Only the names count here: the platform owns the plans and validated their limits.
-                    "tiers": {tier: {"rateLimit": 1, "burstLimit": 1} for tier in tiers},
+                    # Only the names and key modes count here: the platform owns the plans and validated their limits.
+                    "tiers": {
+                        tier: {"rateLimit": 1, "burstLimit": 1}
+                        | ({"keyMode": "pooled", "poolKeys": pooled[tier]} if tier in pooled else {})
+                        for tier in tiers
+                    },
                     # The platform owns the authorizer's cache and checks it against mutual TLS.
                     "authorizer": {"cacheTtlSeconds": 0},
                 },
@@ -104,6 +112,7 @@ class TenantSet(pulumi.ComponentResource):
                 tenants=tuple(tenants(settings)),
                 table_name=args["registry_table_name"],
                 protect=settings.protect_resources,
+                pools={tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled},
             ),
             pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "tenant-keys")),
         )
