@@ -113,7 +113,7 @@ class TenantKeys(pulumi.ComponentResource):
         # Pooled tier → its (key, plan key) per pool index. Named `pool.<tier>.<index>`: two dots, where a tenant's
         # `<customer>.<tier>` has one, so no pool key's name can be a tenant key's.
         self.pool_keys: dict[str, list[tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]]] = {
-            tier: [self._pool_key(name, args, tier, index, size) for index in range(size)]
+            tier: [self._pool_key(name, args, tier, index) for index in range(size)]
             for tier, size in sorted(args.pools.items())
         }
         for tenant in sorted(args.tenants, key=lambda t: t.name):
@@ -154,7 +154,7 @@ class TenantKeys(pulumi.ComponentResource):
         self.register_outputs({"tenants": self.tenants})
 
     def _pool_key(
-        self, name: str, args: TenantKeysArgs, tier: str, index: int, size: int
+        self, name: str, args: TenantKeysArgs, tier: str, index: int
     ) -> tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]:
         """Key `index` of pooled `tier`'s pool and the plan key that puts it in the tier's usage plan: the plan's
         throttle and quota then apply to it, i.e. to its tenants together (usage plans apply per API key,
@@ -162,7 +162,8 @@ class TenantKeys(pulumi.ComponentResource):
         key = aws.apigateway.ApiKey(
             f"{name}-pool.{tier}.{index}-api-key",
             name=pool_key_name(args.prefix, tier, index),
-            description=f"Tier {tier}: pool key {index} of {size}, shared by the tier's tenants",
+            # Not the pool's size: a new poolKeys must not update every key of the pool.
+            description=f"Tier {tier}: pool key {index}, shared by the tier's tenants",
             enabled=True,
             opts=resource_options("api-key", args.protect, parent=self),
         )

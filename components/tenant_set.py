@@ -12,6 +12,7 @@ from components.args import TenantSetArgs
 from components.tenant_domains import DomainSettings, TenantDomains, TenantDomainsArgs, zone_id_of
 from components.tenant_keys import TenantKeys, TenantKeysArgs
 from whitelabel.component_args import ArgError, check_name_prefix, settings_of
+from whitelabel.config import POOL_KEYS_MAX
 from whitelabel.tenancy import tenants
 
 
@@ -54,10 +55,16 @@ class TenantSet(pulumi.ComponentResource):
             tiers = list(args.get("tiers") or [])
             if not tiers:
                 raise ArgError("tiers", "name the platform's tiers (at least one)")
-            pooled = dict(args.get("pooled_tiers") or {})
-            for tier in pooled:
+            # Through the provider host a number may arrive as a float (2.0): a whole one is the int it was.
+            pooled = {
+                tier: int(size) if isinstance(size, float) and size.is_integer() else size
+                for tier, size in (args.get("pooled_tiers") or {}).items()
+            }
+            for tier, size in pooled.items():
                 if tier not in tiers:
                     raise ArgError(f"pooled_tiers.{tier}", f"{tier!r} is not one of tiers: {', '.join(tiers)}")
+                if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= POOL_KEYS_MAX:
+                    raise ArgError(f"pooled_tiers.{tier}", f"{size!r} must be the tier's poolKeys: 1 to {POOL_KEYS_MAX}")
             settings = settings_of(
                 args,
                 {
