@@ -247,7 +247,12 @@ def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:
 def _tenant_output(tenant: Tenant, api_key_id: str) -> dict[str, Any]:
     """One entry of the `tenants` stack output: never the key's value, only its id (a pool key's in a pooled tier,
     with `poolKey`, its index)."""
-    entry = {"hostnames": list(tenant.hostnames), "tier": tenant.tier, "status": tenant.status, "apiKeyId": api_key_id}
+    entry: dict[str, Any] = {
+        "hostnames": list(tenant.hostnames),
+        "tier": tenant.tier,
+        "status": tenant.status,
+        "apiKeyId": api_key_id,
+    }
     if tenant.pool_key is not None:
         entry["poolKey"] = tenant.pool_key
     return entry

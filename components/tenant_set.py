@@ -58,13 +58,15 @@ class TenantSet(pulumi.ComponentResource):
             # Through the provider host a number may arrive as a float (2.0): a whole one is the int it was.
             pooled = {
                 tier: int(size) if isinstance(size, float) and size.is_integer() else size
-                for tier, size in (args.get("pooled_tiers") or {}).items()
+                for tier, size in cast(dict[str, Any], args.get("pooled_tiers") or {}).items()
             }
             for tier, size in pooled.items():
                 if tier not in tiers:
                     raise ArgError(f"pooled_tiers.{tier}", f"{tier!r} is not one of tiers: {', '.join(tiers)}")
                 if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= POOL_KEYS_MAX:
-                    raise ArgError(f"pooled_tiers.{tier}", f"{size!r} must be the tier's poolKeys: 1 to {POOL_KEYS_MAX}")
+                    raise ArgError(
+                        f"pooled_tiers.{tier}", f"{size!r} must be the tier's poolKeys: 1 to {POOL_KEYS_MAX}"
+                    )
             settings = settings_of(
                 args,
                 {

@@ -25,7 +25,13 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 TIERS: dict[str, Any] = {
     "standard": {"rateLimit": 50, "burstLimit": 100},
-    "free": {"rateLimit": 5, "burstLimit": 10, "quota": {"limit": 10000, "period": "DAY"}, "keyMode": "pooled", "poolKeys": 3},
+    "free": {
+        "rateLimit": 5,
+        "burstLimit": 10,
+        "quota": {"limit": 10000, "period": "DAY"},
+        "keyMode": "pooled",
+        "poolKeys": 3,
+    },
 }
 POOLED = [{"name": f"p{i:02d}", "tier": "free"} for i in range(12)]
 CUSTOMERS = [*POOLED, {"name": "acme"}]
@@ -98,7 +104,10 @@ def test_key_mode_defaults_to_per_tenant_and_a_pool_to_one_key() -> None:
             "whitelabel-gateway:tiers.standard.poolKeys: is set but keyMode is not 'pooled': a perTenant tier gives"
             " each customer its own key",
         ),
-        ({"keyMode": "pooled", "poolKeys": 0}, "whitelabel-gateway:tiers.standard.poolKeys: must be at least 1 (not 0)"),
+        (
+            {"keyMode": "pooled", "poolKeys": 0},
+            "whitelabel-gateway:tiers.standard.poolKeys: must be at least 1 (not 0)",
+        ),
         (
             {"keyMode": "pooled", "poolKeys": 101},
             "whitelabel-gateway:tiers.standard.poolKeys: must be at most 100 (not 101)",
@@ -198,7 +207,11 @@ def test_a_pooled_tenant_owns_no_key_and_its_item_carries_its_pool_key(pooled: S
 
 def test_adding_a_pooled_tenant_creates_only_its_item_and_record(pooled: StackRun) -> None:
     after = _run([*CUSTOMERS, {"name": "newco", "tier": "free"}])
-    assert _diff(pooled, after) == (["whitelabel-tenants-domains-newco-a", f"{KEYS}-newco.dev.example.com-item"], [], [])
+    assert _diff(pooled, after) == (
+        ["whitelabel-tenants-domains-newco-a", f"{KEYS}-newco.dev.example.com-item"],
+        [],
+        [],
+    )
 
 
 def test_adding_a_pooled_tenant_with_wildcard_dns_creates_only_its_item() -> None:
@@ -244,7 +257,9 @@ def test_more_pool_keys_adds_keys_and_moves_only_the_tenants_the_hash_moves(pool
     tiers = {**TIERS, "free": {**TIERS["free"], "poolKeys": 4}}
     after = _run(CUSTOMERS, tiers)
     moved = sorted(
-        f"{KEYS}-{c['name']}.dev.example.com-item" for c in POOLED if pool_index(c["name"], 3) != pool_index(c["name"], 4)
+        f"{KEYS}-{c['name']}.dev.example.com-item"
+        for c in POOLED
+        if pool_index(c["name"], 3) != pool_index(c["name"], 4)
     )
     assert moved
     assert _diff(pooled, after) == ([f"{KEYS}-pool.free.3-api-key", f"{KEYS}-pool.free.3-plan-key"], [], moved)
@@ -304,7 +319,9 @@ def test_the_stack_files_have_no_pooled_tier_and_no_pool_key(dev: StackRun, prod
 
 
 def test_tier_args_key_mode_and_pool_keys_map_to_the_config_keys() -> None:
-    raw, _ = raw_config({"tiers": {"free": {"rate_limit": 5, "burst_limit": 10, "key_mode": KeyMode.POOLED, "pool_keys": 2}}})
+    raw, _ = raw_config(
+        {"tiers": {"free": {"rate_limit": 5, "burst_limit": 10, "key_mode": KeyMode.POOLED, "pool_keys": 2}}}
+    )
     assert raw == {"tiers": {"free": {"rateLimit": 5, "burstLimit": 10, "keyMode": "pooled", "poolKeys": 2}}}
     settings = parse_settings({"baseDomain": "example.com", "defaultTier": "free", "customers": [], **raw})
     assert settings.tiers["free"].pool_size == 2

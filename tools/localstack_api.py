@@ -3,7 +3,8 @@
 It makes the same calls, from the same data, as the Pulumi components make: `build_routes()` and
 `GATEWAY_RESPONSES` (`components/gateway.py`), the tenant authorizer's function and its REQUEST
 authorizer (`components/tenant_authorizer.py`, `components/gateway.py`), a usage plan per tier, an API
-key per tenant of a perTenant tier (a pooled tier's keys, shared), its plan key and one registry item per hostname (`components/tenant_keys.py`,
+key per tenant of a perTenant tier (a pooled tier's keys, shared), its plan key and one registry item per
+hostname (`components/tenant_keys.py`,
 `whitelabel.tenancy`). Only the origins and the VPC-link fields differ (see `import_api`), and the
 function gets one more variable, the registry's endpoint (see `create_authorizer_function`).
 """
@@ -109,7 +110,9 @@ def create_api_keys(
     pools: pooled tier → its pool's size (`TierSettings.pool_size`), as `TenantKeys` takes it.
     """
     pool_keys = {
-        tier: [apigateway.create_api_key(name=pool_key_name(prefix, tier, index), enabled=True) for index in range(size)]
+        tier: [
+            apigateway.create_api_key(name=pool_key_name(prefix, tier, index), enabled=True) for index in range(size)
+        ]
         for tier, size in sorted((pools or {}).items())
     }
     keys = {}
@@ -260,6 +263,6 @@ def import_api(
             **quota,
         )["id"]
     # Each key once: a pooled tier's tenants share theirs (a key is in at most one plan per stage).
-    for tier, key_id in sorted({(tenant.tier, keys[tenant.name].id) for tenant in tenants}):
-        apigateway.create_usage_plan_key(usagePlanId=plans[tier], keyId=key_id, keyType="API_KEY")
+    for key_tier, key_id in sorted({(tenant.tier, keys[tenant.name].id) for tenant in tenants}):
+        apigateway.create_usage_plan_key(usagePlanId=plans[key_tier], keyId=key_id, keyType="API_KEY")
     return api_id, authorizer_id

@@ -609,7 +609,7 @@ class TierSettings(_Model):
     rate_limit: Float = Field(gt=0, alias="rateLimit")
     burst_limit: Int = Field(ge=0, alias="burstLimit")
     quota: TierQuota | None = None
-    key_mode: Literal["perTenant", "pooled"] = Field(default=PER_TENANT, alias="keyMode")
+    key_mode: Literal["perTenant", "pooled"] = Field(default="perTenant", alias="keyMode")
     pool_keys: Int | None = Field(default=None, ge=1, le=POOL_KEYS_MAX, alias="poolKeys")
 
     @model_validator(mode="after")
