@@ -100,6 +100,16 @@ class BackendArgs(TypedDict):
     key prefix, s3:ListBucket so a missing key is 404)."""
 
 
+class KeyMode(Enum):
+    """How a tier's tenants hold API keys (README "Pooled tiers (keyMode)")."""
+
+    PER_TENANT = "perTenant"
+    """An API key and plan key per tenant: the tier's throttle and quota apply to each tenant."""
+    POOLED = "pooled"
+    """The tier's `pool_keys` keys shared by its tenants (a stable hash of the name picks one): a tenant costs no
+    API key; the throttle and quota apply per pool key, to its tenants together."""
+
+
 class TierQuotaArgs(TypedDict):
     """A usage plan's request quota: `limit` requests per `period`, per tenant."""
 
@@ -108,13 +118,17 @@ class TierQuotaArgs(TypedDict):
 
 
 class TierArgs(TypedDict):
-    """One tier: a usage plan whose throttle and quota apply to each tenant's API key."""
+    """One tier: a usage plan whose throttle and quota apply to each API key in it (a tenant's, or a pool's)."""
 
     rate_limit: float
-    """Requests per second, per tenant."""
+    """Requests per second, per tenant (pooled: per pool key)."""
     burst_limit: int
-    """Token-bucket burst, per tenant."""
+    """Token-bucket burst, per tenant (pooled: per pool key)."""
     quota: NotRequired[TierQuotaArgs]
+    key_mode: NotRequired[KeyMode]
+    """perTenant (default) or pooled."""
+    pool_keys: NotRequired[int]
+    """pooled only: how many keys the tier's tenants share, 1 to 100; default 1."""
 
 
 class TenantArgs(TypedDict):
@@ -261,6 +275,8 @@ class TenantSetArgs(TypedDict):
     """Tier name → the platform's usage plan id."""
     tiers: list[str]
     """The platform's tier names (plain: each tenant's tier must be one of them)."""
+    pooled_tiers: NotRequired[dict[str, int]]
+    """The platform's pooled tiers (key_mode pooled) → their pool_keys; this set makes each one's pool keys itself."""
     default_tier: NotRequired[str]
     registry_table_name: pulumi.Input[str]
     wildcard_domain_name: pulumi.Input[str]

@@ -1,11 +1,12 @@
-"""Tiers and tenants on the API: a usage plan per tier, an API key per customer, its plan key and registry items."""
+"""Tiers and tenants on the API: a usage plan per tier, an API key per customer (or a pooled tier's few shared keys),
+its plan key and registry items."""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -14,7 +15,7 @@ import pulumi_aws as aws
 from components.tenant_registry import HASH_KEY
 from whitelabel.config import TierSettings
 from whitelabel.protection import resource_options
-from whitelabel.tenancy import Tenant, api_key_name, registry_item
+from whitelabel.tenancy import Tenant, api_key_name, pool_key_name, registry_item
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class TenantKeysArgs:
     tenants: every customer with its tier, suspension and hostnames (`whitelabel.tenancy.tenants`).
     table_name: the registry table (`TenantRegistry.table_name`).
     protect: protected production (`protectResources`): API keys are protected.
+    pools: pooled tier name → how many keys its tenants share (`TierSettings.pool_size`); perTenant tiers absent.
     """
 
     prefix: str
@@ -34,6 +36,7 @@ class TenantKeysArgs:
     tenants: Sequence[Tenant]
     table_name: pulumi.Input[str]
     protect: bool = False
+    pools: Mapping[str, int] = field(default_factory=dict)
 
 
 def usage_plans(
@@ -57,13 +60,15 @@ def usage_plans(
             else None
         )
         plan_name = f"{name}-{tier_name}-usage-plan"
+        # Said as it is for a pooled tier (only there: a perTenant plan's description, and so its diff, stays).
+        per = "per pool key" if tier.pooled else "per-tenant"
         # One plan per tier (usage plans: 300 per account and region): AWS applies its throttle and quota
         # to each API key in it, i.e. per tenant, "best effort" (usage plans and API keys,
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html).
         plans[tier_name] = aws.apigateway.UsagePlan(
             plan_name,
             name=f"{prefix}-{tier_name}",
-            description=f"Tier {tier_name}: per-tenant throttle and quota",
+            description=f"Tier {tier_name}: {per} throttle and quota",
             # stage_name comes from the Stage resource: the plan waits for the stage to exist
             # (CreateUsagePlan refuses an API stage that does not exist yet).
             api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=rest_api_id, stage=stage_name)],
@@ -89,6 +94,11 @@ class TenantKeys(pulumi.ComponentResource):
     - suspending or resuming: the `status` attribute of its item(s) only (the key stays enabled: the
       authorizer refuses the host before API Gateway ever looks at the key);
     - removal: its item(s) first, then its plan key(s), then its key(s) (Pulumi deletes dependents first).
+
+    A pooled tier (`args.pools`) has `poolKeys` keys of its own, each with its plan key, made once whatever its
+    tenants; a tenant in it owns no key: its items carry the pool key `pool_index` picks, so onboarding it is its
+    items alone, and re-tiering into or out of it keeps the order above (the pool key is metered before any item
+    names it; the per-tenant key of a tier being left stays with `previousTier`).
     """
 
     def __init__(self, name: str, args: TenantKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -100,6 +110,12 @@ class TenantKeys(pulumi.ComponentResource):
         self.api_keys: dict[str, aws.apigateway.ApiKey] = {}
         self.plan_keys: dict[str, aws.apigateway.UsagePlanKey] = {}
         self.tenants: dict[str, pulumi.Output[dict[str, Any]]] = {}
+        # Pooled tier → its (key, plan key) per pool index. Named `pool.<tier>.<index>`: two dots, where a tenant's
+        # `<customer>.<tier>` has one, so no pool key's name can be a tenant key's.
+        self.pool_keys: dict[str, list[tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]]] = {
+            tier: [self._pool_key(name, args, tier, index) for index in range(size)]
+            for tier, size in sorted(args.pools.items())
+        }
         for tenant in sorted(args.tenants, key=lambda t: t.name):
             # A key per tenant AND tier: AWS allows a key in only one usage plan per API stage ("a given API key
             # can only be associated with one usage plan for each stage", api-gateway-api-usage-plans.html
@@ -112,7 +128,10 @@ class TenantKeys(pulumi.ComponentResource):
                 key, plan_key = self._key(name, args, tenant, key_tier)
                 if key_tier == tenant.tier:
                     self.api_keys[tenant.name], self.plan_keys[tenant.name] = key, plan_key
-            key, plan_key = self.api_keys[tenant.name], self.plan_keys[tenant.name]
+            if tenant.pool_key is not None:
+                key, plan_key = self.pool_keys[tenant.tier][tenant.pool_key]
+            else:
+                key, plan_key = self.api_keys[tenant.name], self.plan_keys[tenant.name]
             for hostname in tenant.hostnames:
                 # The item carries the key's value: secret in state and in every diff, whatever the provider marks.
                 item: pulumi.Output[str] = pulumi.Output.secret(
@@ -133,6 +152,29 @@ class TenantKeys(pulumi.ComponentResource):
             self.tenants[tenant.name] = key.id.apply(functools.partial(_tenant_output, tenant))
 
         self.register_outputs({"tenants": self.tenants})
+
+    def _pool_key(
+        self, name: str, args: TenantKeysArgs, tier: str, index: int
+    ) -> tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]:
+        """Key `index` of pooled `tier`'s pool and the plan key that puts it in the tier's usage plan: the plan's
+        throttle and quota then apply to it, i.e. to its tenants together (usage plans apply per API key,
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html)."""
+        key = aws.apigateway.ApiKey(
+            f"{name}-pool.{tier}.{index}-api-key",
+            name=pool_key_name(args.prefix, tier, index),
+            # Not the pool's size: a new poolKeys must not update every key of the pool.
+            description=f"Tier {tier}: pool key {index}, shared by the tier's tenants",
+            enabled=True,
+            opts=resource_options("api-key", args.protect, parent=self),
+        )
+        plan_key = aws.apigateway.UsagePlanKey(
+            f"{name}-pool.{tier}.{index}-plan-key",
+            key_id=key.id,
+            key_type="API_KEY",
+            usage_plan_id=self._plan_ids.apply(functools.partial(_plan_of, tier)),
+            opts=resource_options("usage-plan-key", args.protect, parent=self, delete_before_replace=True),
+        )
+        return key, plan_key
 
     def _key(
         self, name: str, args: TenantKeysArgs, tenant: Tenant, tier: str
@@ -203,5 +245,14 @@ def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:
 
 
 def _tenant_output(tenant: Tenant, api_key_id: str) -> dict[str, Any]:
-    """One entry of the `tenants` stack output: never the key's value, only its id."""
-    return {"hostnames": list(tenant.hostnames), "tier": tenant.tier, "status": tenant.status, "apiKeyId": api_key_id}
+    """One entry of the `tenants` stack output: never the key's value, only its id (a pool key's in a pooled tier,
+    with `poolKey`, its index)."""
+    entry: dict[str, Any] = {
+        "hostnames": list(tenant.hostnames),
+        "tier": tenant.tier,
+        "status": tenant.status,
+        "apiKeyId": api_key_id,
+    }
+    if tenant.pool_key is not None:
+        entry["poolKey"] = tenant.pool_key
+    return entry

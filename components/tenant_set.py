@@ -12,6 +12,7 @@ from components.args import TenantSetArgs
 from components.tenant_domains import DomainSettings, TenantDomains, TenantDomainsArgs, zone_id_of
 from components.tenant_keys import TenantKeys, TenantKeysArgs
 from whitelabel.component_args import ArgError, check_name_prefix, settings_of
+from whitelabel.config import POOL_KEYS_MAX
 from whitelabel.tenancy import tenants
 
 
@@ -54,11 +55,27 @@ class TenantSet(pulumi.ComponentResource):
             tiers = list(args.get("tiers") or [])
             if not tiers:
                 raise ArgError("tiers", "name the platform's tiers (at least one)")
+            # Through the provider host a number may arrive as a float (2.0): a whole one is the int it was.
+            pooled = {
+                tier: int(size) if isinstance(size, float) and size.is_integer() else size
+                for tier, size in cast(dict[str, Any], args.get("pooled_tiers") or {}).items()
+            }
+            for tier, size in pooled.items():
+                if tier not in tiers:
+                    raise ArgError(f"pooled_tiers.{tier}", f"{tier!r} is not one of tiers: {', '.join(tiers)}")
+                if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= POOL_KEYS_MAX:
+                    raise ArgError(
+                        f"pooled_tiers.{tier}", f"{size!r} must be the tier's poolKeys: 1 to {POOL_KEYS_MAX}"
+                    )
             settings = settings_of(
                 args,
                 {
-                    # Only the names count here: the platform owns the plans and validated their limits.
-                    "tiers": {tier: {"rateLimit": 1, "burstLimit": 1} for tier in tiers},
+                    # Only the names and key modes count here: the platform owns the plans and validated their limits.
+                    "tiers": {
+                        tier: {"rateLimit": 1, "burstLimit": 1}
+                        | ({"keyMode": "pooled", "poolKeys": pooled[tier]} if tier in pooled else {})
+                        for tier in tiers
+                    },
                     # The platform owns the authorizer's cache and checks it against mutual TLS.
                     "authorizer": {"cacheTtlSeconds": 0},
                 },
@@ -104,6 +121,7 @@ class TenantSet(pulumi.ComponentResource):
                 tenants=tuple(tenants(settings)),
                 table_name=args["registry_table_name"],
                 protect=settings.protect_resources,
+                pools={tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled},
             ),
             pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "tenant-keys")),
         )

@@ -259,6 +259,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 "stage_name": gateway.stage_name,
                 "usage_plan_ids": cast(Any, plan_ids),
                 "tiers": sorted(settings.tiers),
+                "pooled_tiers": {tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled},
                 "default_tier": settings.default_tier,
                 "registry_table_name": registry.table_name,
                 "wildcard_domain_name": wildcard_target,

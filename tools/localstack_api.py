@@ -3,7 +3,8 @@
 It makes the same calls, from the same data, as the Pulumi components make: `build_routes()` and
 `GATEWAY_RESPONSES` (`components/gateway.py`), the tenant authorizer's function and its REQUEST
 authorizer (`components/tenant_authorizer.py`, `components/gateway.py`), a usage plan per tier, an API
-key per tenant, its plan key and one registry item per hostname (`components/tenant_keys.py`,
+key per tenant of a perTenant tier (a pooled tier's keys, shared), its plan key and one registry item per
+hostname (`components/tenant_keys.py`,
 `whitelabel.tenancy`). Only the origins and the VPC-link fields differ (see `import_api`), and the
 function gets one more variable, the registry's endpoint (see `create_authorizer_function`).
 """
@@ -27,7 +28,7 @@ from whitelabel.api_definition import (
     resource_paths,
 )
 from whitelabel.config import TierSettings
-from whitelabel.tenancy import Tenant, api_key_name, registry_item
+from whitelabel.tenancy import Tenant, api_key_name, pool_key_name, registry_item
 
 INTEGRATION_TYPES = {"http_proxy": "HTTP_PROXY", "s3": "AWS", "aws_proxy": "AWS_PROXY"}
 
@@ -100,11 +101,26 @@ def create_authorizer_function(
     return AuthorizerFunction(name, arn)
 
 
-def create_api_keys(apigateway: Any, prefix: str, tenants: Sequence[Tenant]) -> dict[str, ApiKey]:
-    """One enabled API key per tenant, named as deployed; tenant name → its key (id and generated value)."""
+def create_api_keys(
+    apigateway: Any, prefix: str, tenants: Sequence[Tenant], pools: Mapping[str, int] | None = None
+) -> dict[str, ApiKey]:
+    """One enabled API key per tenant of a perTenant tier and `pools[tier]` per pooled tier, named as deployed;
+    tenant name → the key its items carry (id and generated value): a pooled tenant's is its pool key.
+
+    pools: pooled tier → its pool's size (`TierSettings.pool_size`), as `TenantKeys` takes it.
+    """
+    pool_keys = {
+        tier: [
+            apigateway.create_api_key(name=pool_key_name(prefix, tier, index), enabled=True) for index in range(size)
+        ]
+        for tier, size in sorted((pools or {}).items())
+    }
     keys = {}
     for tenant in tenants:
-        created = apigateway.create_api_key(name=api_key_name(prefix, tenant.name), enabled=True)
+        if tenant.pool_key is not None:
+            created = pool_keys[tenant.tier][tenant.pool_key]
+        else:
+            created = apigateway.create_api_key(name=api_key_name(prefix, tenant.name), enabled=True)
         keys[tenant.name] = ApiKey(created["id"], created["value"])
     return keys
 
@@ -238,13 +254,15 @@ def import_api(
     plans = {}
     for tier_name, tier in sorted(tiers.items()):
         quota = {} if tier.quota is None else {"quota": {"limit": tier.quota.limit, "period": tier.quota.period}}
+        per = "per pool key" if tier.pooled else "per-tenant"
         plans[tier_name] = apigateway.create_usage_plan(
             name=f"{prefix}-{tier_name}",
-            description=f"Tier {tier_name}: per-tenant throttle and quota",
+            description=f"Tier {tier_name}: {per} throttle and quota",
             apiStages=[{"apiId": api_id, "stage": stage}],
             throttle={"rateLimit": tier.rate_limit, "burstLimit": tier.burst_limit},
             **quota,
         )["id"]
-    for tenant in tenants:
-        apigateway.create_usage_plan_key(usagePlanId=plans[tenant.tier], keyId=keys[tenant.name].id, keyType="API_KEY")
+    # Each key once: a pooled tier's tenants share theirs (a key is in at most one plan per stage).
+    for key_tier, key_id in sorted({(tenant.tier, keys[tenant.name].id) for tenant in tenants}):
+        apigateway.create_usage_plan_key(usagePlanId=plans[key_tier], keyId=key_id, keyType="API_KEY")
     return api_id, authorizer_id

@@ -24,6 +24,7 @@ NOT_CONFIG = frozenset(
         "backends",
         "certificate_arn",
         "name_prefix",
+        "pooled_tiers",
         "registry_table_name",
         "rest_api_id",
         "stage_name",

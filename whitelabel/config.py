@@ -591,12 +591,45 @@ class TierQuota(_Model):
     period: Literal["DAY", "WEEK", "MONTH"]
 
 
+# How a tier's tenants hold API keys (README "Pooled tiers (keyMode)"): `perTenant`, a key each, throttled each;
+# `pooled`, a few keys of the tier shared, throttled per pool key (AWS Architecture Blog, "Throttling a tiered,
+# multi-tenant REST API at scale using API Gateway: Part 2",
+# https://aws.amazon.com/blogs/architecture/throttling-a-tiered-multi-tenant-rest-api-at-scale-using-api-gateway-part-2/).
+PER_TENANT = "perTenant"
+POOLED = "pooled"
+# A pool saves keys: 100 keys is 1% of the 10,000 API keys a region may hold, which AWS does not raise, and about
+# 20 s of CreateApiKey at its fixed 5 requests per second (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html);
+# a tier wanting more keys than that wants perTenant.
+POOL_KEYS_MAX = 100
+
+
 class TierSettings(_Model):
-    """One tier: its usage plan's throttle and optional quota, per API key (per customer)."""
+    """One tier: its usage plan's throttle and optional quota, per API key (per customer, or per pool key)."""
 
     rate_limit: Float = Field(gt=0, alias="rateLimit")
     burst_limit: Int = Field(ge=0, alias="burstLimit")
     quota: TierQuota | None = None
+    key_mode: Literal["perTenant", "pooled"] = Field(default="perTenant", alias="keyMode")
+    pool_keys: Int | None = Field(default=None, ge=1, le=POOL_KEYS_MAX, alias="poolKeys")
+
+    @model_validator(mode="after")
+    def _pool_keys_need_pooled(self) -> TierSettings:
+        if self.pool_keys is not None and self.key_mode != POOLED:
+            raise FieldRuleError(
+                "poolKeys", "is set but keyMode is not 'pooled': a perTenant tier gives each customer its own key"
+            )
+        return self
+
+    @property
+    def pooled(self) -> bool:
+        return self.key_mode == POOLED
+
+    @property
+    def pool_size(self) -> int:
+        """The keys the tier's pool shares: `poolKeys` (default 1) when pooled, 0 for a perTenant tier."""
+        if not self.pooled:
+            return 0
+        return self.pool_keys if self.pool_keys is not None else 1
 
 
 class AuthorizerSettings(_Model):

@@ -25,6 +25,8 @@ class Usage:
     own_domains: int
     api_keys: int
     usage_plans: int
+    # Of `api_keys`: the pooled tiers' shared keys (`poolKeys` each, made whatever their tenants).
+    pool_keys: int = 0
     # Where the certificates count against ACM's per-region quota: the API's region (None) or, for edge
     # endpoints, us-east-1 (whitelabel/endpoints.py), shared with every edge or CloudFront certificate there.
     certificate_region: str | None = None
@@ -35,6 +37,8 @@ def usage(settings: Settings) -> Usage:
     per_name = 2 if settings.dual_stack else 1  # A, and AAAA when dual-stack
     dedicated = sum(1 for c in settings.customers if c.dedicated_domain)
     own = [c for c in settings.customers if c.custom_domain is not None]
+    pooled = {name for name, tier in settings.tiers.items() if tier.pooled}
+    pool_keys = sum(tier.pool_size for tier in settings.tiers.values())
     own_validated = sum(1 for c in own if c.custom_domain_validated)
     # perCustomer: every customer's <subdomain>.<baseDomain>. wildcard: one `*.<baseDomain>` alias answers
     # for every shared customer; a dedicated customer's record is more specific and keeps its own target.
@@ -51,10 +55,14 @@ def usage(settings: Settings) -> Usage:
         certificates=1 + len(own),
         dedicated=dedicated,
         own_domains=own_validated,
-        # One per customer, suspended ones included (their key stays), and one more per customer that is
-        # leaving a tier (`previousTier`): both keys exist until the config drops it.
-        api_keys=len(settings.customers) + sum(1 for c in settings.customers if c.previous_tier is not None),
+        # One per customer of a perTenant tier, suspended ones included (their key stays), and one more per
+        # customer leaving a perTenant tier (`previousTier`): both keys exist until the config drops it. A pooled
+        # tier's customers own none: its poolKeys keys count once, with or without tenants.
+        api_keys=sum(1 for c in settings.customers if settings.tier_of(c) not in pooled)
+        + sum(1 for c in settings.customers if c.previous_tier is not None and c.previous_tier not in pooled)
+        + pool_keys,
         usage_plans=len(settings.tiers),  # one per configured tier
+        pool_keys=pool_keys,
         certificate_region=settings.endpoint.certificate_region,
     )
 
@@ -73,11 +81,14 @@ def check_quotas(settings: Settings) -> None:
             if quotas.api_keys < API_KEYS_MAX
             else " (AWS does not raise it:"
         )
-        extra = used.api_keys - len(settings.customers)
-        leaving = f", {extra} more for previousTier" if extra else ""
+        own = used.api_keys - used.pool_keys
+        leaving = own - sum(1 for c in settings.customers if not settings.tiers[settings.tier_of(c)].pooled)
+        whose = "customer of a perTenant tier" if used.pool_keys else "customer"
+        parts = f"one per {whose}{f', {leaving} more for previousTier' if leaving else ''}"
+        pools = f", {used.pool_keys} pool keys of pooled tiers" if used.pool_keys else ""
         raise ConfigError(
             "customers",
-            f"needs {used.api_keys} API keys (one per customer{leaving}), over the quota 'API keys per account per"
+            f"needs {used.api_keys} API keys ({parts}{pools}), over the quota 'API keys per account per"
             f" Region' of {quotas.api_keys:,}{lowered} serve some customers from a stack in another account or region)",
         )
     if used.usage_plans > quotas.usage_plans:

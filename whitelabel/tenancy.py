@@ -6,6 +6,7 @@ tests all build items here, so what is tested is what is written.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,12 @@ def api_key_name(prefix: str, customer_name: str) -> str:
     return f"{prefix}-{customer_name}"
 
 
+def pool_key_name(prefix: str, tier: str, index: int) -> str:
+    """A pooled tier's API key name (`<prefix>-<tier>.pool-<index>`): the dot, which no customer name has, keeps it
+    apart from every customer's key name (`api_key_name`)."""
+    return f"{prefix}-{tier}.pool-{index}"
+
+
 @dataclass(frozen=True)
 class Tenant:
     """One customer as the registry and the keys see it."""
@@ -86,28 +93,57 @@ class Tenant:
     # Mutual TLS (`mtlsIssuers`, `mtlsSubjects`): empty for a customer without a truststore.
     mtls_issuers: tuple[str, ...] = ()
     mtls_subjects: tuple[str, ...] = ()
+    # The configured tiers whose keyMode is `pooled`: a tenant has no key of its own in them.
+    pooled_tiers: frozenset[str] = frozenset()
+    # In a pooled tier: the index of the tier's pool key this tenant's items carry (`pool_index`).
+    pool_key: int | None = None
 
     @property
     def status(self) -> str:
         return SUSPENDED if self.suspended else ACTIVE
 
     @property
+    def pooled(self) -> bool:
+        """True when the tenant's tier is pooled: its items carry a pool key, it owns no key."""
+        return self.tier in self.pooled_tiers
+
+    @property
     def key_tiers(self) -> tuple[str, ...]:
-        """The tiers this tenant has an API key in: its tier, then the one it is leaving (if any)."""
-        return (self.tier,) if self.previous_tier is None else (self.tier, self.previous_tier)
+        """The tiers this tenant has an API key of its own in: its tier, then the one it is leaving (if any);
+        pooled tiers left out (their keys are the tier's, and stay while the tier exists)."""
+        tiers = (self.tier,) if self.previous_tier is None else (self.tier, self.previous_tier)
+        return tuple(tier for tier in tiers if tier not in self.pooled_tiers)
+
+
+def pool_index(tenant_name: str, pool_keys: int) -> int:
+    """The pool key (0 .. pool_keys - 1) a pooled tenant uses: sha256 of its name, modulo the pool's size.
+
+    A function of the name and the pool's size only: adding or removing tenants never moves another one; a new
+    `poolKeys` moves about (1 - 1/n) of the tier's tenants (each then switches keys, gaplessly: README
+    "Pooled tiers (keyMode)"). sha256, not `hash()`: Python salts str hashes per process.
+    """
+    digest = hashlib.sha256(tenant_name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % pool_keys
 
 
 def tenants(settings: Settings) -> list[Tenant]:
-    """Every customer with its tier (or `defaultTier`), suspension and hostnames, sorted by name."""
-    return [
-        Tenant(
-            name=customer.name,
-            tier=settings.tier_of(customer),
-            suspended=customer.suspended,
-            hostnames=tuple(sorted(hostnames(settings, customer))),
-            previous_tier=customer.previous_tier,
-            mtls_issuers=customer.mtls_issuers,
-            mtls_subjects=customer.mtls_subjects,
+    """Every customer with its tier (or `defaultTier`), suspension, hostnames and, in a pooled tier, its pool key,
+    sorted by name."""
+    pooled = frozenset(name for name, tier in settings.tiers.items() if tier.pooled)
+    result = []
+    for customer in sorted(settings.customers, key=lambda c: c.name):
+        tier = settings.tier_of(customer)
+        result.append(
+            Tenant(
+                name=customer.name,
+                tier=tier,
+                suspended=customer.suspended,
+                hostnames=tuple(sorted(hostnames(settings, customer))),
+                previous_tier=customer.previous_tier,
+                mtls_issuers=customer.mtls_issuers,
+                mtls_subjects=customer.mtls_subjects,
+                pooled_tiers=pooled,
+                pool_key=pool_index(customer.name, settings.tiers[tier].pool_size) if tier in pooled else None,
+            )
         )
-        for customer in sorted(settings.customers, key=lambda c: c.name)
-    ]
+    return result

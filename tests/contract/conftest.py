@@ -74,16 +74,20 @@ def dev_stack() -> tuple[Settings, str]:
 
 # The contract stack: the dev stack file plus the customers the tenant cases need (dev has one shared and
 # one dedicated customer): a second shared customer on another tier, a customer with its own (validated)
-# domain whose first label is not its name, and a suspended one. Parsed by the same config model.
+# domain whose first label is not its name, a suspended one, and two on a pooled tier sharing its one key.
+# Parsed by the same config model.
 PROJECT = "whitelabel-gateway"
 EXTRA_CUSTOMERS = [
     {"name": "initech", "tier": "gold"},
     {"name": "hooli", "customDomain": "api.hooli-portal.example", "customDomainValidated": True},
     {"name": "umbrella", "suspended": True},
+    {"name": "wonka", "tier": "free"},
+    {"name": "soylent", "tier": "free"},
 ]
 TIERS = {
     "standard": {"rateLimit": 50, "burstLimit": 100},
     "gold": {"rateLimit": 200, "burstLimit": 400, "quota": {"limit": 100000, "period": "MONTH"}},
+    "free": {"rateLimit": 20, "burstLimit": 40, "keyMode": "pooled", "poolKeys": 1},
 }
 
 
@@ -470,7 +474,8 @@ def registry(aws: Any, dynamodb_endpoint: str) -> Registry:
     _, region = dev_stack()
     settings = contract_stack()
     seeded = tuple(tenants(settings))
-    keys = create_api_keys(aws("apigateway"), resource_prefix(settings, PROJECT, STAGE), seeded)
+    pools = {tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled}
+    keys = create_api_keys(aws("apigateway"), resource_prefix(settings, PROJECT, STAGE), seeded, pools)
     dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
     table = f"{resource_prefix(settings, PROJECT, STAGE)}-tenants"
     dynamodb.create_table(
