@@ -5,7 +5,7 @@ ENV ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-authorizer smoke clean
+.PHONY: help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-shards bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
 # A cold install took 49 s and 755 MB on a 2-core machine with no pip cache (requirements-dev.txt).
@@ -75,6 +75,9 @@ lint: $(VENV)/.installed  ## ruff (lint and format check) and mypy over the prog
 
 bench: $(VENV)/.installed  ## program time and memory for 10 to 5,000 customers
 	$(VENV)/bin/python -m tools.bench
+
+bench-shards: $(VENV)/.installed  ## onboarding one tenant into a shard of 1,000 to 100,000-tenant environments: time, memory, resources
+	$(VENV)/bin/python -m tools.bench_shards
 
 bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 over 10,000 calls, cold import time
 	$(VENV)/bin/python -m tools.bench_authorizer

@@ -26,14 +26,13 @@ def render(env_stack: str, project_dir: Path) -> str:
     for member in env.members:
         used = share(member)
         role = "shard" if member.shard else "platform"
-        lines.append(
-            f"  {member.stack:<24} {role:<9} {len(member.settings.customers):>8,} {used.api_keys:>9,} {used.records:>8,}"
-        )
+        tenants = len(member.settings.customers)
+        lines.append(f"  {member.stack:<24} {role:<9} {tenants:>8,} {used.api_keys:>9,} {used.records:>8,}")
     tenants = sum(len(m.settings.customers) for m in env.members)
     lines.append(f"  {'total':<24} {'':<9} {tenants:>8,}")
     lines.append("\nQuotas over the environment (per account and region; records per hosted zone):")
-    for quota, used, limit in headroom(env):
-        lines.append(f"  {quota:<45} {used:>7,} of {limit:>7,}   headroom {limit - used:>7,}")
+    for quota, count, limit in headroom(env):
+        lines.append(f"  {quota:<45} {count:>7,} of {limit:>7,}   headroom {limit - count:>7,}")
     return "\n".join(lines)
 
 

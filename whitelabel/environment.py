@@ -53,9 +53,9 @@ def read_stack_files(project_dir: Path) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(project_dir.glob(f"{STACK_FILE_PREFIX}*{STACK_FILE_SUFFIX}")):
         stack = path.name[len(STACK_FILE_PREFIX) : -len(STACK_FILE_SUFFIX)]
-        # CSafeLoader when PyYAML has its C extension: at 100 shard files the pure-Python loader is most of the check.
+        # The C loader when PyYAML was built with it (a shard file holds up to thousands of customers).
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        document = yaml.load(path.read_text(), Loader=loader) or {}  # noqa: S506 (a safe loader)
+        document = yaml.load(path.read_text(), Loader=loader) or {}
         config = document.get("config") if isinstance(document, dict) else None
         if isinstance(config, dict):
             found[stack] = config
@@ -174,7 +174,7 @@ def check_environment(env: Environment, stack: str) -> None:
             raise ConfigError(
                 key,
                 f"customer {customer.name!r} is also in {other}: a customer lives in one stack of the environment;"
-                f" to move it, remove it from {other} and `pulumi up` that stack first (README \"Tenant shards\")",
+                f' to move it, remove it from {other} and `pulumi up` that stack first (README "Tenant shards")',
             )
         for host in _hostnames(own.settings, customer):
             other = hosts.get(host)
