@@ -1,10 +1,11 @@
 # Two commands matter on a fresh machine: `make plan STACK=dev` (the offline plan) and `make test`.
 PYTHON ?= python3
 STACK ?= dev
+ENV ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: help plan preview openapi schema dashboard policy test unit contract fuzz lint bench bench-authorizer smoke clean
+.PHONY: help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-shards bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
 # A cold install took 49 s and 755 MB on a 2-core machine with no pip cache (requirements-dev.txt).
@@ -24,11 +25,14 @@ $(LS_VENV)/.installed: requirements-localstack.txt
 	touch $@
 
 help:  ## this list: every target with what it does
-	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST) | sed 's/\$$(STACK)/$(STACK)/g'
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST) | sed 's/\$$(STACK)/$(STACK)/g; s/\$$(ENV)/$(ENV)/g'
 
 
 plan: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would create, without a cloud
 	$(VENV)/bin/python -m tools.plan --stack $(STACK)
+
+shards: $(VENV)/.installed  ## the environment $(ENV): its platform and tenant shards, tenant counts, quota headroom
+	$(VENV)/bin/python -m tools.shards --env $(ENV)
 
 # Exit status 0: no change, 2: changes, 1: error; make turns every non-zero status into its own 2.
 preview: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would change: the stack file at HEAD (or BASE=path) vs now
@@ -71,6 +75,9 @@ lint: $(VENV)/.installed  ## ruff (lint and format check) and mypy over the prog
 
 bench: $(VENV)/.installed  ## program time and memory for 10 to 5,000 customers
 	$(VENV)/bin/python -m tools.bench
+
+bench-shards: $(VENV)/.installed  ## onboarding one tenant into a shard of 1,000 to 100,000-tenant environments: time, memory, resources
+	$(VENV)/bin/python -m tools.bench_shards
 
 bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 over 10,000 calls, cold import time
 	$(VENV)/bin/python -m tools.bench_authorizer

@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 import pulumi
+from pulumi.runtime.sync_await import _sync_await
 
 from components.args import (
     BackendArgs,
@@ -10,15 +11,18 @@ from components.args import (
     EndpointType,
     TenantArgs,
     TenantDns,
+    TenantSetArgs,
     WafMode,
     WhiteLabelGatewayArgs,
 )
 from components.network import Network, NetworkArgs
+from components.tenant_set import TenantSet
 from components.white_label_gateway import WhiteLabelGateway
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
 from whitelabel.config import Customer, Settings, load_settings, resource_prefix
+from whitelabel.environment import Shard, load_shard
 
 
 def tenant_args(customer: Customer) -> TenantArgs:
@@ -75,23 +79,6 @@ def gateway_args(
     return args
 
 
-settings = load_settings()  # stops with one line naming key, entry and rule before any resource
-stage_name = pulumi.get_stack()
-# Names unique per account and region start with this, so two projects or forks using one stack name do not collide.
-prefix = resource_prefix(settings, pulumi.get_project(), stage_name)
-
-network = Network("network", NetworkArgs.from_settings(settings.network))
-
-service1 = ContainerService(
-    "service1",
-    ContainerServiceArgs.from_settings(
-        settings.service1, network, settings.log_retention_days, prefix, protect=settings.protect_resources
-    ),
-)
-service2 = WebApp("service2", WebAppArgs.from_settings(settings.service2, network))
-docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs, protect=settings.protect_resources))
-
-
 def load_balancer(target: Any) -> BackendArgs:
     return BackendArgs(
         kind=BackendKind.ALB,
@@ -101,42 +88,95 @@ def load_balancer(target: Any) -> BackendArgs:
     )
 
 
-# Named `whitelabel`: its children are `whitelabel-gateway`, `whitelabel-tenants`, …; the aliases that
-# `adopt_program_stack` adds map them onto the old top-level `gateway`, `tenants`, … of existing stacks.
-platform = WhiteLabelGateway(
-    "whitelabel",
-    gateway_args(
-        settings,
-        prefix,
-        stage_name,
-        # In the order and with the prefixes of `whitelabel.api_definition.BACKENDS` (what the plan shows).
-        {
-            "service1": load_balancer(service1.load_balancer),
-            "service2": load_balancer(service2.load_balancer),
-            "docs": BackendArgs(kind=BackendKind.S3, bucket_name=docs.bucket_name, read_role_arn=docs.read_role_arn),
-        },
-        network,
-    ),
-)
+def shard_args(shard: Shard, platform: dict[str, Any]) -> TenantSetArgs:
+    """A tenant shard's TenantSet: the platform's `platform` export as it is, and the shard's customers."""
+    return cast(
+        TenantSetArgs, {**platform, "tenants": [tenant_args(customer) for customer in shard.settings.customers]}
+    )
 
-pulumi.export("customerEndpoints", platform.endpoints)
-pulumi.export("tenants", platform.tenants)  # name → hostnames, tier, status, apiKeyId (never the key value)
-pulumi.export("tenantRegistry", platform.registry_table_name)
-pulumi.export("dedicatedDomains", platform.dedicated_domain_targets)
-pulumi.export("customDomainHandoff", platform.custom_domain_handoff)
-pulumi.export("wildcardDomain", platform.wildcard_domain_name)
-pulumi.export("wildcardDomainTarget", platform.wildcard_domain_target)
-pulumi.export("certificateArn", platform.certificate_arn)
-pulumi.export("apiId", platform.api_id)
-pulumi.export("stageName", platform.stage_name)
-pulumi.export("vpcLinkId", platform.vpc_link_id)
-pulumi.export("docsBucket", docs.bucket_name)
-pulumi.export("vpcId", network.vpc_id)
-pulumi.export("service1LoadBalancer", service1.load_balancer.dns_name)
-pulumi.export("service2LoadBalancer", service2.load_balancer.dns_name)
-pulumi.export("service1LogGroup", service1.log_group_name)
-pulumi.export("operationsDashboard", platform.dashboard_name)
-pulumi.export("alarmTopicArn", platform.alarm_topic_arn)
-if settings.waf.enabled:
-    pulumi.export("webAclArn", platform.web_acl_arn)
-    pulumi.export("wafCapacity", platform.waf_capacity)  # WCU as AWS counts them; 1,500 are in the web ACL's base price
+
+def platform_export(reference: pulumi.StackReference, shard: Shard) -> dict[str, Any]:
+    """The platform stack's `platform` export as plain values (TenantSetArgs has plain fields: tenants fan out at
+    construction); refused in one line when the platform has not exported it yet."""
+    # `get_output_details` waits for the reference's read, as a synchronous invoke waits (the SDK's `_sync_await`).
+    value = _sync_await(reference.get_output_details("platform")).value
+    if not isinstance(value, dict):
+        raise pulumi.RunError(
+            f"whitelabel-gateway:platform: {shard.platform} exports no `platform` object: `pulumi up` the platform"
+            ' stack with this version first (README "Tenant shards")'
+        )
+    return value
+
+
+# A tenant shard (its config names a `platform`) runs only a TenantSet of its customers against the platform's
+# export; checked against every stack file of its environment before any resource (README "Tenant shards").
+shard = load_shard()
+if shard is not None:
+    reference = pulumi.StackReference("platform", shard.platform)
+    tenant_set = TenantSet("whitelabel-tenants", shard_args(shard, platform_export(reference, shard)))
+    pulumi.export("platform", shard.platform)
+    pulumi.export("customerEndpoints", tenant_set.endpoints)
+    pulumi.export("tenants", tenant_set.tenants)
+    pulumi.export("dedicatedDomains", tenant_set.dedicated_domain_targets)
+    pulumi.export("customDomainHandoff", tenant_set.custom_domain_handoff)
+else:
+    settings = load_settings()  # stops with one line naming key, entry and rule before any resource
+    stage_name = pulumi.get_stack()
+    # Names unique per account and region start with this, so two projects or forks using one stack name do not collide.
+    prefix = resource_prefix(settings, pulumi.get_project(), stage_name)
+
+    network = Network("network", NetworkArgs.from_settings(settings.network))
+
+    service1 = ContainerService(
+        "service1",
+        ContainerServiceArgs.from_settings(
+            settings.service1, network, settings.log_retention_days, prefix, protect=settings.protect_resources
+        ),
+    )
+    service2 = WebApp("service2", WebAppArgs.from_settings(settings.service2, network))
+    docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs, protect=settings.protect_resources))
+
+    # Named `whitelabel`: its children are `whitelabel-gateway`, `whitelabel-tenants`, …; the aliases that
+    # `adopt_program_stack` adds map them onto the old top-level `gateway`, `tenants`, … of existing stacks.
+    platform = WhiteLabelGateway(
+        "whitelabel",
+        gateway_args(
+            settings,
+            prefix,
+            stage_name,
+            # In the order and with the prefixes of `whitelabel.api_definition.BACKENDS` (what the plan shows).
+            {
+                "service1": load_balancer(service1.load_balancer),
+                "service2": load_balancer(service2.load_balancer),
+                "docs": BackendArgs(
+                    kind=BackendKind.S3, bucket_name=docs.bucket_name, read_role_arn=docs.read_role_arn
+                ),
+            },
+            network,
+        ),
+    )
+
+    pulumi.export("customerEndpoints", platform.endpoints)
+    pulumi.export("tenants", platform.tenants)  # name → hostnames, tier, status, apiKeyId (never the key value)
+    pulumi.export("tenantRegistry", platform.registry_table_name)
+    pulumi.export("dedicatedDomains", platform.dedicated_domain_targets)
+    pulumi.export("customDomainHandoff", platform.custom_domain_handoff)
+    pulumi.export("wildcardDomain", platform.wildcard_domain_name)
+    pulumi.export("wildcardDomainTarget", platform.wildcard_domain_target)
+    pulumi.export("certificateArn", platform.certificate_arn)
+    pulumi.export("apiId", platform.api_id)
+    pulumi.export("platform", platform.shard_platform)  # what a tenant shard reads (README "Tenant shards")
+    pulumi.export("stageName", platform.stage_name)
+    pulumi.export("vpcLinkId", platform.vpc_link_id)
+    pulumi.export("docsBucket", docs.bucket_name)
+    pulumi.export("vpcId", network.vpc_id)
+    pulumi.export("service1LoadBalancer", service1.load_balancer.dns_name)
+    pulumi.export("service2LoadBalancer", service2.load_balancer.dns_name)
+    pulumi.export("service1LogGroup", service1.log_group_name)
+    pulumi.export("operationsDashboard", platform.dashboard_name)
+    pulumi.export("alarmTopicArn", platform.alarm_topic_arn)
+    if settings.waf.enabled:
+        pulumi.export("webAclArn", platform.web_acl_arn)
+        pulumi.export(
+            "wafCapacity", platform.waf_capacity
+        )  # WCU as AWS counts them; 1,500 are in the web ACL's base price

@@ -112,6 +112,9 @@ class WhiteLabelGateway(pulumi.ComponentResource):
     """Tenant name → the regional (EDGE: CloudFront) domain name of its dedicated custom domain."""
     custom_domain_handoff: pulumi.Output[dict[str, Any]]
     """Tenant name → what its own domain needs from the customer (validation records, the name to point at)."""
+    shard_platform: pulumi.Output[dict[str, Any]]
+    """Everything a `TenantSet` in another stack (a tenant shard) needs, as its args' keys (`TenantSetArgs` without
+    `tenants`): ids, names and plain settings, no secret. The program exports it as `platform`."""
     dashboard_name: pulumi.Output[str]
     """The operations dashboard."""
     alarm_topic_arn: pulumi.Output[str]
@@ -292,6 +295,31 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         self.tenants = tenant_set.tenants
         self.dedicated_domain_targets = tenant_set.dedicated_domain_targets
         self.custom_domain_handoff = tenant_set.custom_domain_handoff
+        # A shard's TenantSet args are these values as they are (README "Tenant shards"): keys of TenantSetArgs.
+        self.shard_platform = pulumi.Output.from_input(
+            cast(
+                Any,
+                {
+                    "base_domain": settings.base_domain,
+                    "hosted_zone": settings.hosted_zone,
+                    "name_prefix": prefix,
+                    "rest_api_id": gateway.rest_api_id,
+                    "stage_name": gateway.stage_name,
+                    "usage_plan_ids": plan_ids,
+                    "tiers": sorted(settings.tiers),
+                    "default_tier": settings.default_tier,
+                    "registry_table_name": registry.table_name,
+                    "wildcard_domain_name": wildcard_target,
+                    "wildcard_domain_zone_id": wildcard_zone_id,
+                    "certificate_arn": validation.certificate_arn,
+                    "tenant_dns": settings.tenant_dns,
+                    "endpoint_type": settings.endpoint_type,
+                    "tls_policy": settings.tls_policy,
+                    "dual_stack": settings.dual_stack,
+                    "protect_resources": settings.protect_resources,
+                },
+            )
+        )
         self.dashboard_name = operations.dashboard_name
         self.alarm_topic_arn = operations.alarm_topic_arn
         self.web_acl_arn = pulumi.Output.from_input(waf.web_acl_arn if waf is not None else None)
@@ -309,5 +337,6 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 "wildcardDomainTarget": self.wildcard_domain_target,
                 "endpoints": self.endpoints,
                 "tenants": self.tenants,
+                "shardPlatform": self.shard_platform,
             }
         )

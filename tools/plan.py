@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter, defaultdict
+from functools import partial
+from pathlib import Path
 
 from tools import cli
 from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
 from whitelabel.diff import top_component
-from whitelabel.offline import Registered, StackRun, run_program
+from whitelabel.offline import ROOT, STACK_REFERENCE_TYPE, Registered, StackRun, run_program
 from whitelabel.waf import PER_IP_RULE, PER_TENANT_RULE, WCU_INCLUDED
 
 DEPLOYMENT_TYPE = "aws:apigateway/deployment:Deployment"
@@ -116,15 +118,33 @@ def endpoint_type(run: StackRun) -> str:
     return f"{kind} ({where})"
 
 
+def shard_lines(run: StackRun) -> list[str]:
+    """A tenant shard's platform: the stack its StackReference reads and what it takes from that stack's export."""
+    (reference,) = run.of_type(STACK_REFERENCE_TYPE)
+    export = (reference.outputs.get("outputs") or {}).get("platform") or {}
+    plans = ", ".join(f"{tier} {plan}" for tier, plan in sorted((export.get("usage_plan_ids") or {}).items()))
+    return [
+        f'Tenant shard of {reference.inputs["name"]} (README "Tenant shards"): only its tenants\' resources;',
+        f"  from the platform's export: API {export.get('rest_api_id')} stage {export.get('stage_name')},"
+        f" registry {export.get('registry_table_name')}, base domain {export.get('base_domain')},",
+        f"  usage plans: {plans}",
+    ]
+
+
 def render(run: StackRun) -> str:
     """The plan as text for a person."""
     lines: list[str] = []
+    shard = bool(run.of_type(STACK_REFERENCE_TYPE))
     owners = _component_of(run)
     groups: dict[str, Counter[str]] = defaultdict(Counter)
     for resource in run.custom:
-        groups[owners[resource.urn]][resource.type] += 1
-    total = len(run.custom)
+        if resource.type != STACK_REFERENCE_TYPE:
+            groups[owners[resource.urn]][resource.type] += 1
+    total = sum(sum(counts.values()) for counts in groups.values())
     lines.append(f"Stack {run.stack}: {total} AWS resources in {len(groups)} components")
+    if shard:
+        # The StackReference is a read, not an AWS resource: shown as the shard's platform.
+        lines[1:1] = shard_lines(run)
     for component in sorted(groups):
         counts = groups[component]
         lines.append(f"\n  {component}: {sum(counts.values())}")
@@ -143,6 +163,15 @@ def render(run: StackRun) -> str:
             extra = f"; own domain {handoff[name]['domain']} ({handoff[name]['status']})"
         lines.append(f"  {name:<{width}}  {endpoints[name]:<45} {kind}{extra}")
 
+    if shard:
+        tenants = run.outputs.get("tenants") or {}
+        lines.append(f"\nTenants ({len(tenants)}):")
+        for name in sorted(tenants):
+            tenant = tenants[name]
+            lines.append(
+                f"  {name:<{width}}  tier {tenant['tier']:<10} {tenant['status']:<9}  {', '.join(tenant['hostnames'])}"
+            )
+        return "\n".join(lines)
     lines.extend(_posture(run))
 
     lines.append("\nRoutes (every customer subdomain):")
@@ -179,9 +208,12 @@ def waf_summary(run: StackRun) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
+    parser.add_argument("--project-dir", type=Path, default=ROOT, help="the project directory (default: this one)")
     args = parser.parse_args(argv)
     try:
-        run = cli.load(run_program, args.stack)
+        # `run_program` alone for this project: the tests stand in for it with a one-argument function.
+        build = run_program if args.project_dir == ROOT else partial(run_program, project_dir=args.project_dir)
+        run = cli.load(build, args.stack)
     except cli.StackError as failure:
         return failure.report()
     print(render(run))

@@ -764,6 +764,16 @@ class Settings(_Model):
     cache: CacheSettings = CacheSettings()
     # REGIONAL (default: what every stack before it built) or EDGE (README "Edge-optimized endpoints").
     endpoint_type: Literal["REGIONAL", "EDGE"] = Field(default="REGIONAL", alias="endpointType")
+    # A tenant shard's platform stack (README "Tenant shards"): set, the stack runs only a TenantSet of its
+    # customers against that stack's `platform` export. Never set in a platform stack (`load_settings` routes).
+    platform: str | None = None
+
+    @field_validator("platform")
+    @classmethod
+    def _platform_reference(cls, value: str | None) -> str | None:
+        if value is not None:
+            platform_stack(value)
+        return value
 
     @field_validator("tls_policy")
     @classmethod
@@ -877,6 +887,35 @@ class Settings(_Model):
         if customer.custom_domain is not None and customer.custom_domain_validated:
             names.append(customer.custom_domain)
         return tuple(names)
+
+
+# A shard's stack file holds only these keys of the project namespace: everything else is the platform's.
+SHARD_KEYS = ("platform", "customers")
+PLATFORM_RULE = (
+    f"must name the platform stack as <organization>/{PROJECT}/<stack> (what `pulumi stack ls` shows), such as"
+    f" organization/{PROJECT}/prod"
+)
+
+
+def platform_stack(reference: str) -> str:
+    """The stack name in a shard's `platform` (`organization/whitelabel-gateway/prod` → `prod`), or ValueError."""
+    parts = reference.split("/") if isinstance(reference, str) else []
+    if len(parts) != 3 or parts[1] != PROJECT or not all(parts) or not STAGE_NAME_RE.match(parts[2]):
+        raise ValueError(f"{show(reference)} {PLATFORM_RULE}")
+    return parts[2]
+
+
+def check_shard_keys(raw: Mapping[str, Any], platform_file: str) -> None:
+    """Refuse a key a shard does not use (it would be silently ignored: the platform decides it)."""
+    for key in raw:
+        if key not in SHARD_KEYS:
+            raise ConfigError(
+                key_part(key, first=True),
+                f"is not used by a tenant shard (it has only {' and '.join(SHARD_KEYS)}); the platform decides it:"
+                f" set it in {platform_file}, or remove it here",
+            )
+    if "customers" not in raw:
+        raise ConfigError("customers", "a tenant shard lists its customers (may be {})")
 
 
 def resource_prefix(settings: Settings, project: str, stack: str) -> str:
@@ -1361,8 +1400,8 @@ def check_provider_keys(full_keys: Iterable[str]) -> None:
             )
 
 
-def load_settings() -> Settings:
-    """Read this stack's config from the Pulumi runtime and validate it (and the stack name)."""
+def runtime_config() -> tuple[dict[str, str], set[str]]:
+    """This stack's project config values (`project:key` → text) and every config key the engine passed."""
     import pulumi
 
     # Names from the one private listing; every value through the public `pulumi.Config`.
@@ -1374,15 +1413,28 @@ def load_settings() -> Settings:
         value = project_config.get(key) if namespace == PROJECT else None
         if value is not None:
             values[full_key] = value
+    return values, keys
+
+
+def load_settings() -> Settings:
+    """Read this stack's config from the Pulumi runtime and validate it (and the stack name)."""
+    import pulumi
+
+    values, keys = runtime_config()
     # names.py builds on this module: imported here, where both are loaded.
     from whitelabel.names import check_names
 
     try:
         check_stack_name(pulumi.get_stack())
         check_provider_keys(keys)
-        settings = parse_settings(read_raw_config(values))
+        raw = read_raw_config(values)
+        settings = parse_settings(raw)
         # Every name built from the stack name and namePrefix fits AWS's limit for its kind (issue 14).
         check_names(settings, pulumi.get_project(), pulumi.get_stack())
+        # Its shards' customers, hostnames and quotas, from the stack files beside it (README "Tenant shards").
+        from whitelabel.environment import check_environment, environment, read_stack_files
+
+        check_environment(environment(pulumi.get_stack(), raw, read_stack_files(Path.cwd())), pulumi.get_stack())
         return settings
     except ConfigError as error:
         # RunError: the engine prints the one line, no traceback, and nothing has been created.

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
 # API Gateway's hosted zone for regional custom domains in eu-west-1 (what AWS returns there).
 REGIONAL_ZONE_ID = "ZLY8HYME6SFDD"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 ALB_ZONE_ID = "Z32O12XQLNTSW2"
 
 
@@ -116,8 +117,10 @@ def _digest(*parts: str, length: int = 10) -> str:
 class AwsMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and invokes the way AWS would, deterministically."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.region = region
+        # A StackReference's answer: referenced stack (as named, `organization/project/stack`) → its exports.
+        self.stack_outputs = dict(stack_outputs or {})
         self.registered: list[Registered] = []
         # The monitor serves registrations from several threads; what it learns of one registration
         # (parent, dependencies, options) is handed to `new_resource` on the same thread.
@@ -125,6 +128,8 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     # -- resources -------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(args)
         inputs = {key: _comparable(value) for key, value in args.inputs.items()}
         # An archive goes back as itself: the SDK checks an archive-typed output's type (a Lambda's `code`).
         archives = {k: v for k, v in args.inputs.items() if isinstance(v, pulumi.Archive)}
@@ -151,6 +156,27 @@ class AwsMocks(pulumi.runtime.Mocks):
             )
         )
         return (resource_id if args.custom else None), outputs
+
+    def _stack_reference(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        """A read of another stack's outputs (the SDK reads a StackReference by the referenced stack's name)."""
+        referenced = str(args.resource_id or args.inputs.get("name") or args.name)
+        if referenced not in self.stack_outputs:
+            raise KeyError(f"the offline engine holds no outputs of stack {referenced!r} (give AwsMocks stack_outputs)")
+        outputs = {"name": referenced, "outputs": dict(self.stack_outputs[referenced]), "secretOutputNames": []}
+        meta: dict[str, Any] = getattr(self.pending, "meta", {})
+        self.registered.append(
+            Registered(
+                urn=meta.get("urn", ""),
+                type=args.typ,
+                name=args.name,
+                parent=meta.get("parent", ""),
+                custom=True,
+                inputs={"name": referenced},
+                outputs=outputs,
+                id=referenced,
+            )
+        )
+        return referenced, outputs
 
     def _computed(self, typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         region, h = self.region, _digest(typ, name)
@@ -346,6 +372,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             }
         return super().RegisterResource(request)
 
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        # A read (a StackReference) has no options to keep; its URN and parent, not the last registration's.
+        self.aws.pending.meta = {
+            "urn": self.make_urn(request.parent, request.type, request.name),
+            "parent": request.parent,
+        }
+        return super().ReadResource(request)
+
     def _alias_urns(self, request: Any) -> list[str]:
         """The URNs (as this monitor makes them) that `aliases=` says the resource had before."""
         urns: list[str] = []
@@ -430,19 +464,29 @@ def run_program(
     edit: Callable[[dict[str, Any]], None] | None = None,
     project_dir: Path = ROOT,
     mocks: AwsMocks | None = None,
+    platform_outputs: Mapping[str, Any] | None = None,
 ) -> StackRun:
     """Run `__main__.py` for `stack` under the mock engine and return what it registered.
 
     `config` replaces the stack file's config entirely; `edit` changes a copy of it in place
     (for example to append a customer). Exceptions of the program propagate; pass `mocks` to see
-    what was registered before one was raised.
+    what was registered before one was raised. A tenant shard's StackReference answers with
+    `platform_outputs`, by default what its platform's stack file exports when run here first (as a real
+    platform `up` exports it).
     """
     values = dict(stack_file_config(stack, project_dir) if config is None else config)
     if edit is not None:
         values = json.loads(json.dumps(values))
         edit(values)
     encoded = engine_config(values)
-    mocks = mocks if mocks is not None else AwsMocks(str(values.get("aws:region", "eu-west-1")))
+    if mocks is None:
+        references: dict[str, Mapping[str, Any]] = {}
+        platform = values.get(f"{PROJECT}:platform")
+        if isinstance(platform, str):
+            if platform_outputs is None:
+                platform_outputs = run_program(platform.rsplit("/", 1)[-1], project_dir=project_dir).outputs
+            references[platform] = platform_outputs
+        mocks = AwsMocks(str(values.get("aws:region", "eu-west-1")), references)
 
     def program() -> None:
         with _on_path(project_dir):

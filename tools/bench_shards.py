@@ -1,0 +1,132 @@
+"""`make bench-shards`: onboarding one tenant into a tenant shard of environments of 1,000 to 100,000 tenants
+(shards of 1,000, perTenant keys, `tenantDns: wildcard`), each in a fresh process under the mock engine.
+
+For each environment size: a project directory with the prod platform (`tenantDns: wildcard`) and size / 1,000 shard
+stack files; the platform is run once here for its export; then a fresh process runs the last shard's `up` with one
+more tenant (the environment check reading every stack file included) and reports its program time, peak RSS and the
+resources it registers, and separately the environment check's own time. A perTenant environment over 10,000 API keys
+is refused by that check before any resource: the row says so and reports the time to the refusal.
+
+    python -m tools.bench_shards --sizes 1000,10000,100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from whitelabel.offline import ROOT, record_source_positions, run_program
+
+SHARD_SIZE = 1_000
+LINKED = ("__main__.py", "Pulumi.yaml", "components", "services", "whitelabel", "functions", "documents")
+PLATFORM = "organization/whitelabel-gateway/prod"
+
+
+def shard_file(index: int, tenants: int) -> str:
+    customers: dict[str, dict[str, Any]] = {f"s{index:03d}-t{i:04d}": {} for i in range(tenants)}
+    config = {
+        "aws:region": "eu-west-1",
+        "whitelabel-gateway:platform": PLATFORM,
+        "whitelabel-gateway:customers": customers,
+    }
+    return yaml.safe_dump({"config": config}, default_flow_style=False)
+
+
+def make_project(directory: Path, tenants: int) -> str:
+    """The environment's files; returns the stack that onboards (the last shard, holding one tenant more)."""
+    for name in LINKED:
+        (directory / name).symlink_to(ROOT / name)
+    (directory / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    prod = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    prod["config"]["whitelabel-gateway:tenantDns"] = "wildcard"
+    (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(prod))
+    # The platform's export as its own `up` made it, before the shards filled the environment.
+    outputs = run_program("prod", project_dir=directory).outputs
+    (directory / "platform-outputs.json").write_text(json.dumps(outputs))
+    count = tenants // SHARD_SIZE
+    for index in range(count):
+        extra = 1 if index == count - 1 else 0  # the onboarded tenant
+        (directory / f"Pulumi.prod-shard-{index:03d}.yaml").write_text(shard_file(index, SHARD_SIZE + extra))
+    return f"prod-shard-{count - 1:03d}"
+
+
+def worker(project: Path, stack: str, outputs_file: Path) -> dict[str, Any]:
+    """One onboarding `up` of `stack` (in this fresh process), and the environment check alone after it."""
+    from whitelabel.environment import check_environment, environment, project_raw, read_stack_files
+
+    record_source_positions(True)  # as `pulumi up` runs it
+    platform_outputs = json.loads(outputs_file.read_text())
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    refused = ""
+    registered = 0
+    try:
+        run = run_program(stack, project_dir=project, platform_outputs=platform_outputs)
+        registered = len(run.resources)
+    except Exception as error:
+        refused = str(error)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    files = read_stack_files(project)
+    env = environment(stack, project_raw(files[stack]), files)
+    with contextlib.suppress(Exception):  # a refusal is timed like a pass
+        check_environment(env, stack)
+    check_seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "peak_mib": peak,
+        "growth_mib": peak - before,
+        "resources": registered,
+        "refused": refused,
+        "check_seconds": check_seconds,
+        "files": len(files),
+    }
+
+
+def measure(tenants: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        stack = make_project(project, tenants)
+        outputs_file = project / "platform-outputs.json"
+        command = [sys.executable, "-m", "tools.bench_shards", "--worker", str(project), stack, str(outputs_file)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=dict(os.environ))
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-4000:])
+        return {"tenants": tenants, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_shards", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="environment sizes (tenants)")
+    parser.add_argument("--worker", nargs=3, metavar=("PROJECT", "STACK", "OUTPUTS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(Path(args.worker[0]), args.worker[1], Path(args.worker[2]))))
+        return 0
+    print("| environment tenants | stack files | shard up s | peak MiB | resources | env check s | result |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for size in (int(s) for s in args.sizes.split(",")):
+        row = measure(size)
+        result = "onboarded" if not row["refused"] else "refused: " + row["refused"].split(": ", 2)[-1][:90]
+        print(
+            f"| {row['tenants']:,} | {row['files']} | {row['seconds']:.2f} | {row['peak_mib']:.0f} |"
+            f" {row['resources']:,} | {row['check_seconds']:.2f} | {result} |",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
