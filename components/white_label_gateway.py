@@ -251,6 +251,8 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         )
         plan_ids = {tier: plan.id for tier, plan in plans.items()}
 
+        # Pooled tiers and their pool sizes: this TenantSet, and a shard's (the export below), each make their own keys.
+        pooled_tiers = {tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled}
         tenant_set = TenantSet(
             f"{name}-tenants",
             {
@@ -262,7 +264,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 "stage_name": gateway.stage_name,
                 "usage_plan_ids": cast(Any, plan_ids),
                 "tiers": sorted(settings.tiers),
-                "pooled_tiers": {tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled},
+                "pooled_tiers": pooled_tiers,
                 "default_tier": settings.default_tier,
                 "registry_table_name": registry.table_name,
                 "wildcard_domain_name": wildcard_target,
@@ -307,6 +309,8 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                     "stage_name": gateway.stage_name,
                     "usage_plan_ids": plan_ids,
                     "tiers": sorted(settings.tiers),
+                    # A shard's TenantSet makes its own pool keys for these tiers (no key value crosses stacks).
+                    "pooled_tiers": pooled_tiers,
                     "default_tier": settings.default_tier,
                     "registry_table_name": registry.table_name,
                     "wildcard_domain_name": wildcard_target,

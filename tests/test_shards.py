@@ -189,3 +189,19 @@ def test_make_shards_lists_the_environment_with_its_headroom(tmp_path: Path, cap
     assert "Environment prod: the platform and 1 tenant shards" in out
     assert "prod-a" in out and "dev-a" not in out
     assert "API keys per account per Region                     5 of  10,000   headroom   9,995" in out
+
+
+def test_a_shard_makes_its_own_pool_keys_for_the_platforms_pooled_tiers(tmp_path: Path) -> None:
+    tiers = {
+        "standard": {"rateLimit": 50, "burstLimit": 100},
+        "premium": {"rateLimit": 500, "burstLimit": 1000},
+        "free": {"rateLimit": 5, "burstLimit": 10, "keyMode": "pooled", "poolKeys": 2},
+    }
+    tmp = project(tmp_path, {"prod-a": shard({"wayne": {"tier": "free"}, "stark": {}})}, prod={"tiers": tiers})
+    pooled_platform = run_program("prod", project_dir=tmp)
+    assert pooled_platform.outputs["platform"]["pooled_tiers"] == {"free": 2}
+    result = run(tmp, "prod-a", pooled_platform)
+    # wayne (pooled) costs no key of its own: its item carries one of the shard's two pool keys of `free`.
+    keys = sorted(k.name for k in result.of_type("aws:apigateway/apiKey:ApiKey"))
+    assert [k for k in keys if "wayne" in k] == [] and any("stark" in k for k in keys)
+    assert len([k for k in keys if "pool" in k]) == 2
