@@ -1,5 +1,6 @@
 """`make bench-shards`: onboarding one tenant into a tenant shard of environments of 1,000 to 100,000 tenants
-(shards of 1,000, perTenant keys, `tenantDns: wildcard`), each in a fresh process under the mock engine.
+(shards of 1,000, `tenantDns: wildcard`; the tenants' tier perTenant or pooled), each in a fresh process under the
+mock engine.
 
 For each environment size: a project directory with the prod platform (`tenantDns: wildcard`) and size / 1,000 shard
 stack files; the platform is run once here for its export; then a fresh process runs the last shard's `up` with one
@@ -7,7 +8,8 @@ more tenant (the environment check reading every stack file included) and report
 resources it registers, and separately the environment check's own time. A perTenant environment over 10,000 API keys
 is refused by that check before any resource: the row says so and reports the time to the refusal.
 
-    python -m tools.bench_shards --sizes 1000,10000,100000
+    python -m tools.bench_shards --sizes 1000,10000,100000 --key-mode perTenant
+    python -m tools.bench_shards --sizes 1000,10000,100000 --key-mode pooled   # standard pooled, 10 pool keys
 """
 
 from __future__ import annotations
@@ -43,13 +45,20 @@ def shard_file(index: int, tenants: int) -> str:
     return yaml.safe_dump({"config": config}, default_flow_style=False)
 
 
-def make_project(directory: Path, tenants: int) -> str:
+# With --key-mode pooled the platform's `standard` tier (every shard tenant's) shares this many keys per stack.
+POOL_KEYS = 10
+
+
+def make_project(directory: Path, tenants: int, key_mode: str = "perTenant") -> str:
     """The environment's files; returns the stack that onboards (the last shard, holding one tenant more)."""
     for name in LINKED:
         (directory / name).symlink_to(ROOT / name)
     (directory / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
     prod = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     prod["config"]["whitelabel-gateway:tenantDns"] = "wildcard"
+    if key_mode == "pooled":
+        standard = prod["config"]["whitelabel-gateway:tiers"]["standard"]
+        standard.update(keyMode="pooled", poolKeys=POOL_KEYS)
     (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(prod))
     # The platform's export as its own `up` made it, before the shards filled the environment.
     outputs = run_program("prod", project_dir=directory).outputs
@@ -95,10 +104,10 @@ def worker(project: Path, stack: str, outputs_file: Path) -> dict[str, Any]:
     }
 
 
-def measure(tenants: int) -> dict[str, Any]:
+def measure(tenants: int, key_mode: str = "perTenant") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
-        stack = make_project(project, tenants)
+        stack = make_project(project, tenants, key_mode)
         outputs_file = project / "platform-outputs.json"
         command = [sys.executable, "-m", "tools.bench_shards", "--worker", str(project), stack, str(outputs_file)]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=dict(os.environ))
@@ -110,6 +119,7 @@ def measure(tenants: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_shards", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="environment sizes (tenants)")
+    parser.add_argument("--key-mode", choices=("perTenant", "pooled"), default="perTenant", help="the tenants' tier")
     parser.add_argument("--worker", nargs=3, metavar=("PROJECT", "STACK", "OUTPUTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -118,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| environment tenants | stack files | shard up s | peak MiB | resources | env check s | result |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for size in (int(s) for s in args.sizes.split(",")):
-        row = measure(size)
+        row = measure(size, args.key_mode)
         result = "onboarded" if not row["refused"] else "refused: " + row["refused"].split(": ", 2)[-1][:90]
         print(
             f"| {row['tenants']:,} | {row['files']} | {row['seconds']:.2f} | {row['peak_mib']:.0f} |"
