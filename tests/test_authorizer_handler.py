@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
 from functions.tenant_authorizer import handler as authorizer
+from whitelabel.function_bundle import read_pins
 
 HANDLER_DIR = Path(authorizer.__file__).parent
 TABLE = "whitelabel-gateway-dev-tenants"
@@ -721,10 +722,11 @@ def test_the_entry_point_caches_for_30_seconds_by_default(monkeypatch: pytest.Mo
     assert authorizer.registry().ttl_seconds == 30
 
 
-ALLOWED_IMPORTS = {"boto3", "botocore"}
+# boto3 is in the Lambda runtime; jwt (PyJWT) is pinned in the handler's requirements.txt and shipped in its zip.
+ALLOWED_IMPORTS = {"boto3", "botocore", "jwt"}
 
 
-def test_the_handler_imports_only_the_standard_library_and_boto3() -> None:
+def test_the_handler_imports_only_the_standard_library_boto3_and_its_pinned_library() -> None:
     tree = ast.parse((HANDLER_DIR / "handler.py").read_text())
     modules: set[str] = set()
     for node in ast.walk(tree):
@@ -738,6 +740,8 @@ def test_the_handler_imports_only_the_standard_library_and_boto3() -> None:
     assert tops - ALLOWED_IMPORTS <= set(sys.stdlib_module_names)
     assert {"boto3", "botocore"} <= tops
     assert not tops & {"pulumi", "pulumi_aws", "whitelabel", "components", "services", "tools", "functions"}
+    pinned = {pin.name for pin in read_pins((HANDLER_DIR / "requirements.txt").read_text())}
+    assert "pyjwt" in pinned and "cryptography" in pinned
 
 
 IMPORT_HANDLER = "import sys; sys.path.insert(0, '.'); import handler; "
