@@ -6,6 +6,7 @@ invoke it (`components/gateway.py`): that grant names the API's authorizer, whic
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class TenantAuthorizerArgs:
     registry_cache_seconds: int
     log_retention_days: int
     protect: bool = False
+    # End-user authentication: on when any customer has it (`USER_AUTH`); the paths that need no user.
+    user_auth: bool = False
+    public_prefixes: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(
@@ -61,6 +65,8 @@ class TenantAuthorizerArgs:
             registry_cache_seconds=settings.authorizer.registry_cache_seconds,
             log_retention_days=settings.log_retention_days,
             protect=settings.protect_resources,
+            user_auth=settings.user_auth,
+            public_prefixes=settings.auth.public_prefixes,
         )
 
 
@@ -155,6 +161,12 @@ class TenantAuthorizer(pulumi.ComponentResource):
                 "variables": {
                     "TENANT_TABLE": args.table_name,
                     "REGISTRY_CACHE_SECONDS": str(args.registry_cache_seconds),
+                    # Only with end-user authentication: a stack without it keeps the environment it had.
+                    **(
+                        {"USER_AUTH": "on", "PUBLIC_PREFIXES": json.dumps(list(args.public_prefixes))}
+                        if args.user_auth
+                        else {}
+                    ),
                 }
             },
             # Logging and the registry read must work from the first invocation.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from whitelabel.config import Customer, Settings
+from whitelabel.config import Customer, ResolvedAuth, Settings
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
@@ -41,6 +41,7 @@ def registry_item(
     *,
     mtls_issuers: Sequence[str] = (),
     mtls_subjects: Sequence[str] = (),
+    auth: ResolvedAuth | None = None,
 ) -> dict[str, Any]:
     """One registry item in DynamoDB JSON (attribute name → {type: value}), exactly as Pulumi writes it.
 
@@ -62,6 +63,13 @@ def registry_item(
         item["mtlsIssuers"] = {"L": [{"S": dn} for dn in mtls_issuers]}
     if mtls_subjects:
         item["mtlsSubjects"] = {"L": [{"S": dn} for dn in mtls_subjects]}
+    # End-user authentication (README "End-user authentication (auth)"): left out when off, so the items of
+    # customers without it are byte-identical to before; no tenant claim means the issuer alone names the tenant.
+    if auth is not None:
+        item["authIssuer"] = {"S": auth.issuer}
+        item["authAudiences"] = {"L": [{"S": audience} for audience in auth.audiences]}
+        if auth.tenant_claim is not None:
+            item["authTenantClaim"] = {"S": auth.tenant_claim}
     return item
 
 
@@ -86,6 +94,8 @@ class Tenant:
     # Mutual TLS (`mtlsIssuers`, `mtlsSubjects`): empty for a customer without a truststore.
     mtls_issuers: tuple[str, ...] = ()
     mtls_subjects: tuple[str, ...] = ()
+    # End-user authentication (`auth`, `customers[i].auth`): None when this customer's requests need no user.
+    auth: ResolvedAuth | None = None
 
     @property
     def status(self) -> str:
@@ -108,6 +118,7 @@ def tenants(settings: Settings) -> list[Tenant]:
             previous_tier=customer.previous_tier,
             mtls_issuers=customer.mtls_issuers,
             mtls_subjects=customer.mtls_subjects,
+            auth=settings.auth_of(customer),
         )
         for customer in sorted(settings.customers, key=lambda c: c.name)
     ]
