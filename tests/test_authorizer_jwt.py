@@ -196,6 +196,13 @@ def test_a_tenant_without_auth_needs_no_token_and_its_user_headers_are_emptied(k
     assert answer["context"]["userId"] == "" and answer["context"]["scopes"] == ""
 
 
+def test_an_api_without_end_user_auth_still_empties_the_user_headers() -> None:
+    # USER_AUTH off (no key sets): the integrations map X-User-Id all the same, so the context must carry it.
+    answer = decide(event(host="initech.example.com"), None)
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert (answer["context"]["userId"], answer["context"]["scopes"]) == ("", "")
+
+
 def test_a_public_prefix_needs_no_token_but_a_sibling_path_does(
     keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -716,9 +716,10 @@ def decide(
         scopes = claims.get("scope")
         user = {"userId": str(claims["sub"])[:256], "scopes": scopes[:1024] if isinstance(scopes, str) else ""}
         record["userId"] = user["userId"]
-    elif keys is not None:
-        # The integrations map X-User-Id and X-User-Scopes from these on every method: empty values overwrite
-        # whatever a client sent for a request that carries no verified user.
+    else:
+        # The integrations map X-User-Id and X-User-Scopes from these on every method, with or without
+        # end-user authentication: empty values overwrite whatever a client sent for a request that carries
+        # no verified user (a context key that is absent would leave the mapping nothing to write).
         user = {"userId": "", "scopes": ""}
     record.update(decision="allow", reason="active", tier=tenant.tier)
     log(record)
