@@ -314,6 +314,25 @@ def test_a_token_without_the_tenant_claim_is_403(keys: authorizer.KeySets) -> No
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
 
+def test_the_reasons_a_deny_carries_to_the_access_log_are_the_bounded_set(keys: authorizer.KeySets) -> None:
+    # whitelabel/access_log.py logs `$context.authorizer.reason` between quotes only because its values are ours.
+    from whitelabel.access_log import BOUNDED
+
+    bounded = BOUNDED["$context.authorizer.reason"]
+    denies = [
+        decide(event(host="globex.example.com", authorization=bearer(token())), keys),
+        decide(event(authorization=bearer(token(**{"custom:tenantId": None}))), keys),
+        decide(event(host="nobody.example.com", authorization=bearer(token())), keys),
+        decide(event(host="bad host", authorization=bearer(token())), keys),
+    ]
+    reasons = {answer["context"]["reason"] for answer in denies}
+    assert reasons == {"wrong-tenant", "unknown-host"}
+    assert all(reason in bounded for reason in reasons)
+    # A 401 is the function's "Unauthorized" error: no context, so the access log's reason is `-` for it.
+    with pytest.raises(authorizer.UnauthorizedError):
+        decide(event(), keys)
+
+
 # -- the key set: refresh, rate limit, outage ------------------------------------------------------
 
 

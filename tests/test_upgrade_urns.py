@@ -50,7 +50,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     },
     **{
         (_urn(stack, f"{_OPS}/dashboard:Dashboard::operations-dashboard"), "dashboardBody"): (
-            "6c776c7: the dashboard's log widgets run the saved queries, rewritten with documented functions only"
+            "6c776c7: the dashboard's log widgets run the saved queries, rewritten with documented functions only; "
+            "issue 18: a widget for the saved query refused-tokens-by-tenant"
         )
         for stack in STACKS
     },
