@@ -51,7 +51,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     **{
         (_urn(stack, f"{_OPS}/dashboard:Dashboard::operations-dashboard"), "dashboardBody"): (
             "6c776c7: the dashboard's log widgets run the saved queries, rewritten with documented functions only; "
-            "issue 18: a widget for the saved query refused-tokens-by-tenant"
+            "0ec10d7: a widget for the saved query refused-tokens-by-tenant (issue 18)"
         )
         for stack in STACKS
     },
