@@ -190,17 +190,27 @@ def test_the_key_set_is_fetched_once_through_discovery_and_then_cached(
     assert issuers.urls == [ISSUER + "/.well-known/openid-configuration", ISSUER + "/jwks.json"]
 
 
-def test_a_tenant_without_auth_needs_no_token_and_its_user_headers_are_emptied(keys: authorizer.KeySets) -> None:
+def test_a_tenant_without_auth_needs_no_token_and_its_user_headers_are_marked(keys: authorizer.KeySets) -> None:
     answer = decide(event(host="initech.example.com"), keys)
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert answer["context"]["userId"] == "" and answer["context"]["scopes"] == ""
+    assert answer["context"]["userId"] == "-" and answer["context"]["scopes"] == "-"
 
 
-def test_an_api_without_end_user_auth_still_empties_the_user_headers() -> None:
+def test_a_user_without_scopes_gets_the_no_value_marker_and_sub_dash_is_refused(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An empty context value maps to nothing, which would leave a client's X-User-Scopes in place.
+    answer = decide(event(authorization=bearer(token(scope=None))), keys)
+    assert (answer["context"]["userId"], answer["context"]["scopes"]) == ("user-7", "-")
+    # `-` stands for "no verified user": a token claiming it as its subject is not one.
+    assert refused(event(authorization=bearer(token(sub="-"))), keys, capsys) == "token-claims"
+
+
+def test_an_api_without_end_user_auth_still_marks_the_user_headers() -> None:
     # USER_AUTH off (no key sets): the integrations map X-User-Id all the same, so the context must carry it.
     answer = decide(event(host="initech.example.com"), None)
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert (answer["context"]["userId"], answer["context"]["scopes"]) == ("", "")
+    assert (answer["context"]["userId"], answer["context"]["scopes"]) == ("-", "-")
 
 
 def test_a_public_prefix_needs_no_token_but_a_sibling_path_does(
@@ -208,7 +218,7 @@ def test_a_public_prefix_needs_no_token_but_a_sibling_path_does(
 ) -> None:
     answer = decide(event(path="/docs/guide.pdf"), keys, public=("/docs",))
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert answer["context"]["userId"] == ""
+    assert answer["context"]["userId"] == "-"
     with pytest.raises(authorizer.UnauthorizedError):
         decide(event(path="/docsx/guide.pdf"), keys, public=("/docs",))
 

@@ -59,7 +59,7 @@ def test_tenant_headers_come_from_the_authorizer_never_the_host_as_sent_or_its_p
 
 
 def test_user_headers_come_from_the_authorizers_context_keys_the_handler_always_returns() -> None:
-    # The handler's Allow context carries `userId` and `scopes` (empty without a verified user), so the
+    # The handler's Allow context carries `userId` and `scopes` (`-` without a verified user), so the
     # mapping always has a value to write over a client's X-User-Id (tests/test_authorizer_jwt.py).
     assert USER_HEADERS == {
         "integration.request.header.X-User-Id": "context.authorizer.userId",

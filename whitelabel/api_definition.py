@@ -64,8 +64,9 @@ TENANT_HEADERS = {
 
 # The end user (issue 18), set the same way on the same integrations: the verified token's `sub` and `scope`
 # claim from the authorizer's context (`userId`, `scopes`). The handler returns both keys on every Allow,
-# empty when the request carries no verified user (no authentication for that tenant, a public prefix), so a
-# client-sent `X-User-Id` is always overwritten, never passed through, whatever the tenant's configuration.
+# `-` when the request carries no verified user (no authentication for that tenant, a public prefix), never
+# empty: an empty value maps to nothing and the client's header would pass. So a client-sent `X-User-Id` is
+# always overwritten, whatever the tenant's configuration.
 USER_HEADERS = {
     "integration.request.header.X-User-Id": "context.authorizer.userId",
     "integration.request.header.X-User-Scopes": "context.authorizer.scopes",

@@ -585,7 +585,7 @@ def verify_token(token: str, tenant: Tenant, keys: KeySets) -> dict[str, Any]:
         raise TokenRefusedError("token-algorithm") from None
     except jwt.PyJWTError:
         raise TokenRefusedError("token-invalid") from None
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+    if not isinstance(claims.get("sub"), str) or not claims["sub"].strip() or claims["sub"] == NO_USER:
         raise TokenRefusedError("token-claims")
     if tenant.auth_tenant_claim is not None and claims.get(tenant.auth_tenant_claim) != tenant.tenant_id:
         raise TokenRefusedError("wrong-tenant", status=403)
@@ -608,6 +608,9 @@ def is_public(path: object, prefixes: tuple[str, ...]) -> bool:
 
 
 # -- decisions -----------------------------------------------------------------------------------
+
+# X-User-Id and X-User-Scopes of a request without a verified user (or a user without scopes): never empty.
+NO_USER = "-"
 
 UNKNOWN_HOST_MESSAGE = "No tenant is served at this host"
 SUSPENDED_MESSAGE = "This tenant is suspended"
@@ -714,13 +717,16 @@ def decide(
                 return _policy(tenant.tenant_id, "Deny", resource, context)
             raise UnauthorizedError() from None
         scopes = claims.get("scope")
-        user = {"userId": str(claims["sub"])[:256], "scopes": scopes[:1024] if isinstance(scopes, str) else ""}
+        scopes = scopes[:1024] if isinstance(scopes, str) and scopes.strip() else NO_USER
+        user = {"userId": str(claims["sub"])[:256], "scopes": scopes}
         record["userId"] = user["userId"]
     else:
         # The integrations map X-User-Id and X-User-Scopes from these on every method, with or without
-        # end-user authentication: empty values overwrite whatever a client sent for a request that carries
-        # no verified user (a context key that is absent would leave the mapping nothing to write).
-        user = {"userId": "", "scopes": ""}
+        # end-user authentication, so a request without a verified user must still write a value over the
+        # client's: an absent or empty context value maps to nothing and leaves the client's header in place
+        # (LocalStack's mapping skips empty values, `if value:`, and tests/contract/test_auth_contract.py saw a
+        # forged X-User-Id pass with ""). Hence `-`, which no accepted token's `sub` can be (verify_token).
+        user = {"userId": NO_USER, "scopes": NO_USER}
     record.update(decision="allow", reason="active", tier=tenant.tier)
     log(record)
     answer = _policy(
