@@ -797,11 +797,14 @@ def test_in_lambda_the_client_is_built_at_import_and_a_missing_table_fails_the_i
 def test_the_benchmark_measures_every_row_and_restores_the_container_registry() -> None:
     from tools import bench_authorizer
 
-    rows = bench_authorizer.decision_rows(50) + bench_authorizer.import_rows(1)
+    rows = bench_authorizer.decision_rows(50) + bench_authorizer.auth_decision_rows(20) + bench_authorizer.import_rows(1)
     table = bench_authorizer.markdown(rows)
 
-    assert [row.measure.split(",")[0] for row in rows] == ["decision"] * 3 + ["cold import"] * 2
+    assert [row.measure.split(",")[0] for row in rows] == (
+        ["decision"] * 3 + ["decision with a token"] * 2 + ["cold import"] * 3
+    )
+    assert [row.goal_ms for row in rows[-3:]] == [300.0, 300.0, 400.0]
     assert all(row.p50_ms > 0 for row in rows)
-    assert all(row.p99_ms is not None and row.p99_ms >= row.p50_ms for row in rows[:3])
+    assert all(row.p99_ms is not None and row.p99_ms >= row.p50_ms for row in rows[:5])
     assert table.count("\n") == len(rows) + 1
     assert authorizer._registry is None
