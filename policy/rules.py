@@ -376,7 +376,9 @@ def user_auth_decisions_per_token(resources: Sequence[Resource]) -> list[Violati
         authorizer = next((a for a in request_authorizers if refers(method, "authorizerId", a)), None)
         if method.props.get("authorization") != "CUSTOM" or authorizer is None:
             violations.append(
-                Violation(rule, f"method {method.name}: end-user authentication needs the tenant authorizer", method.urn)
+                Violation(
+                    rule, f"method {method.name}: end-user authentication needs the tenant authorizer", method.urn
+                )
             )
             continue
         ttl = authorizer.props.get("authorizerResultTtlInSeconds")

@@ -71,6 +71,10 @@ def test_each_customer_gets_its_resolved_issuer_audiences_and_claim() -> None:
             },
             "customers[1].auth.tenantClaim",
         ),
+        # Claim names and audiences are one printable word (a control character would reach the registry item).
+        ({**BASE, **ON, "auth": {"issuer": ISSUER, "audiences": ["c1"], "tenantClaim": "x\n"}}, "auth.tenantClaim"),
+        ({**BASE, **ON, "auth": {"issuer": ISSUER, "audiences": ["c 1"]}}, "auth.audiences"),
+        ({**BASE, **ON, "auth": {"issuer": ISSUER + "\t", "audiences": ["c1"]}}, "auth.issuer"),
     ],
 )
 def test_each_rule_stops_the_program_naming_its_key(raw: dict[str, Any], key: str) -> None:

@@ -133,7 +133,13 @@ def test_known_active_host_is_allowed_on_the_whole_stage_with_its_key(registry: 
     assert answer["policyDocument"]["Statement"][0]["Resource"] == STAGE_RESOURCE
     assert answer["principalId"] == "acme"
     assert answer["usageIdentifierKey"] == ACME_KEY
-    assert answer["context"] == {"tenantId": "acme", "tier": "gold", "hostname": "acme.example.com", "userId": "-", "scopes": "-"}
+    assert answer["context"] == {
+        "tenantId": "acme",
+        "tier": "gold",
+        "hostname": "acme.example.com",
+        "userId": "-",
+        "scopes": "-",
+    }
 
 
 def test_an_own_domain_is_its_customers_tenant_whatever_its_first_label(registry: authorizer.Registry) -> None:
@@ -270,7 +276,13 @@ def test_the_item_pulumi_writes_is_the_item_the_handler_reads(
         )
     else:
         assert (effect(answer), answer["usageIdentifierKey"]) == ("Allow", ACME_KEY)
-        assert answer["context"] == {"tenantId": "shop", "tier": "gold", "hostname": "shop.example.com", "userId": "-", "scopes": "-"}
+        assert answer["context"] == {
+            "tenantId": "shop",
+            "tier": "gold",
+            "hostname": "shop.example.com",
+            "userId": "-",
+            "scopes": "-",
+        }
 
 
 # -- mutual TLS: the certificate must be this customer's ------------------------------------------
@@ -330,7 +342,13 @@ def test_mtls_host_with_its_customers_certificate_is_allowed(dynamo: FakeDynamo,
     answer = decide_at(mtls_event(cert()), registry)
 
     assert effect(answer) == "Allow"
-    assert answer["context"] == {"tenantId": "stark", "tier": "gold", "hostname": STARK_HOST, "userId": "-", "scopes": "-"}
+    assert answer["context"] == {
+        "tenantId": "stark",
+        "tier": "gold",
+        "hostname": STARK_HOST,
+        "userId": "-",
+        "scopes": "-",
+    }
     assert answer["usageIdentifierKey"] == ACME_KEY
 
 
@@ -797,7 +815,9 @@ def test_in_lambda_the_client_is_built_at_import_and_a_missing_table_fails_the_i
 def test_the_benchmark_measures_every_row_and_restores_the_container_registry() -> None:
     from tools import bench_authorizer
 
-    rows = bench_authorizer.decision_rows(50) + bench_authorizer.auth_decision_rows(20) + bench_authorizer.import_rows(1)
+    rows = (
+        bench_authorizer.decision_rows(50) + bench_authorizer.auth_decision_rows(20) + bench_authorizer.import_rows(1)
+    )
     table = bench_authorizer.markdown(rows)
 
     assert [row.measure.split(",")[0] for row in rows] == (

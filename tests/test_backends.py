@@ -12,8 +12,8 @@ import pytest
 from components.gateway import BackendTarget, Gateway, GatewayArgs
 from tests.conftest import Deployed, deploy
 from whitelabel.api_definition import (
-    BACKENDS,
     AUTHORIZER_HEADERS,
+    BACKENDS,
     TENANT_HEADERS,
     USER_HEADERS,
     Backend,

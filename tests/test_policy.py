@@ -526,7 +526,9 @@ def test_a_dev_stack_with_end_user_auth_passes_and_fails_when_the_authorizer_cac
     assert rules.has_user_auth(auth_graph)
     assert rules.check_graph(auth_graph) == []
     caching = [
-        dataclasses.replace(r, props={**r.props, "authorizerResultTtlInSeconds": 300}) if r.type == rules.AUTHORIZER else r
+        dataclasses.replace(r, props={**r.props, "authorizerResultTtlInSeconds": 300})
+        if r.type == rules.AUTHORIZER
+        else r
         for r in auth_graph
     ]
     violations = rules.check_graph(caching)

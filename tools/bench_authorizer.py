@@ -212,7 +212,7 @@ def auth_decision_rows(calls: int) -> list[Row]:
     jwt = jwt_module()
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-    signers = {
+    signers: dict[str, tuple[Any, Any]] = {
         "RS256": (rsa.generate_private_key(public_exponent=65537, key_size=2048), RSAAlgorithm),
         "ES256": (ec.generate_private_key(ec.SECP256R1()), ECAlgorithm),
     }

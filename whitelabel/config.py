@@ -300,8 +300,22 @@ DEFAULT_TENANT_CLAIM = "custom:tenantId"  # as Cognito names a custom attribute 
 def _https_issuer(value: str | None) -> str | None:
     # The issuer is the token's `iss` and the root of its discovery document: it must be https, so the keys
     # that decide who a user is cannot be altered on the way (README "End-user authentication (auth)").
-    if value is not None and (not value.startswith("https://") or len(value) <= 8 or " " in value):
+    if value is not None and (not value.startswith("https://") or len(value) <= 8 or not _claim_text(value)):
         raise ValueError(f"{show(value)} must be an https URL (the issuer as its tokens' iss claim names it)")
+    return value
+
+
+def _claim_text(value: str) -> bool:
+    # Issuer, audiences and the tenant claim's name go into registry items and are compared with token claims:
+    # one printable word (no whitespace or control characters), as a claim name or client id is.
+    return 0 < len(value) <= 1024 and value.isprintable() and not any(ch.isspace() for ch in value)
+
+
+def _claim_names(value: Any) -> Any:
+    names = [value] if isinstance(value, str) else list(value or ())
+    for name in names:
+        if isinstance(name, str) and not _claim_text(name):
+            raise ValueError(f"{show(name)} must be one printable word of at most 1024 characters")
     return value
 
 
@@ -314,6 +328,7 @@ class CustomerAuth(_Model):
     tenant_claim: str | None = Field(default=None, alias="tenantClaim")
 
     _issuer = field_validator("issuer")(_https_issuer)
+    _names = field_validator("audiences", "tenant_claim")(_claim_names)
 
 
 class Customer(_Model):
@@ -642,6 +657,7 @@ class AuthSettings(_Model):
     public_prefixes: tuple[str, ...] = Field(default=(), alias="publicPrefixes")
 
     _issuer = field_validator("issuer")(_https_issuer)
+    _names = field_validator("audiences", "tenant_claim")(_claim_names)
 
     @field_validator("public_prefixes")
     @classmethod

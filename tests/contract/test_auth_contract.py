@@ -38,7 +38,7 @@ from components import tenant_authorizer as authorizer_component
 from tools.localstack_api import create_authorizer_function, registry_items
 from whitelabel.api_definition import http_origin
 from whitelabel.config import resource_prefix
-from whitelabel.function_bundle import locked_wheels, read_pins, unpacked_files, REQUIREMENTS
+from whitelabel.function_bundle import REQUIREMENTS, locked_wheels, read_pins, unpacked_files
 from whitelabel.policies import assume_role_policy
 from whitelabel.tenancy import tenants
 
@@ -46,8 +46,8 @@ from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, dep
 from .test_tenant_contract import assert_our_body, header_values, no_backend_hit
 
 sys.path.insert(0, str(next(p for p in locked_wheels() if p.name.startswith("pyjwt-"))))
-import jwt  # noqa: E402  (the locked wheel, put on the path just above)
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm  # noqa: E402
+import jwt
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 pytestmark = pytest.mark.contract
 
@@ -78,7 +78,7 @@ class Issuer:
         self.paths: list[str] = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 issuer.paths.append(self.path)
                 documents = {
                     "/.well-known/openid-configuration": {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks.json"},
