@@ -33,6 +33,8 @@ def tenant_args(customer: Customer) -> TenantArgs:
     for key in ("mtls_issuers", "mtls_subjects"):
         if getattr(customer, key):
             values[key] = list(getattr(customer, key))
+    if customer.auth is not None and customer.auth != "none":
+        values["auth"] = customer.auth.model_dump(exclude_unset=True)  # keeps an explicit `tenantClaim: null`
     return cast(TenantArgs, values)
 
 
@@ -76,6 +78,8 @@ def gateway_args(
     )
     if settings.hosted_zone_ is not None:
         args["hosted_zone"] = settings.hosted_zone_
+    if settings.auth.issuer is not None or settings.user_auth:
+        args["auth"] = cast(Any, dump(settings.auth))  # end-user authentication (README "End-user authentication")
     return args
 
 

@@ -165,6 +165,19 @@ class ThrottleArgs(TypedDict):
     burst_limit: NotRequired[int]
 
 
+class AuthArgs(TypedDict):
+    """End-user authentication: tokens the tenant authorizer verifies (README "End-user authentication (auth)")."""
+
+    issuer: NotRequired[str]
+    """The token issuer, an https URL; its `/.well-known/openid-configuration` names the key set."""
+    audiences: NotRequired[list[str]]
+    """Accepted `aud` values (client ids)."""
+    tenant_claim: NotRequired[str]
+    """The claim that must equal the host's tenant (default `custom:tenantId`)."""
+    public_prefixes: NotRequired[list[str]]
+    """Path prefixes that need no user, such as `/docs`."""
+
+
 class AuthorizerArgs(TypedDict):
     """The tenant authorizer's caches: how long a suspension or tier change takes to bite."""
 
@@ -245,6 +258,8 @@ class WhiteLabelGatewayArgs(TypedDict):
     dual_stack: NotRequired[bool]
     throttle: NotRequired[ThrottleArgs]
     authorizer: NotRequired[AuthorizerArgs]
+    auth: NotRequired[AuthArgs]
+    """End-user authentication for every tenant (off when unset)."""
     waf: NotRequired[WafArgs]
     cache: NotRequired[CacheArgs]
     alarms: NotRequired[AlarmArgs]

@@ -441,6 +441,7 @@ def dashboard_body(
         ("refused-by-host", 0, 12, 6),
         ("throttled-by-tenant", 12, 12, 6),
         ("top-tenants-by-traffic", 0, 24, 6),
+        ("refused-tokens-by-tenant", 0, 24, 6),
     )
     for slug, x, width, height in layout:
         if slug not in by_slug:

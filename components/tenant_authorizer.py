@@ -6,6 +6,7 @@ invoke it (`components/gateway.py`): that grant names the API's authorizer, whic
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from whitelabel.config import Settings
+from whitelabel.function_bundle import unpacked_files
 from whitelabel.policies import assume_role_policy
 from whitelabel.protection import resource_options
 
@@ -48,6 +50,9 @@ class TenantAuthorizerArgs:
     registry_cache_seconds: int
     log_retention_days: int
     protect: bool = False
+    # End-user authentication: on when any customer has it (`USER_AUTH`); the paths that need no user.
+    user_auth: bool = False
+    public_prefixes: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(
@@ -60,18 +65,31 @@ class TenantAuthorizerArgs:
             registry_cache_seconds=settings.authorizer.registry_cache_seconds,
             log_retention_days=settings.log_retention_days,
             protect=settings.protect_resources,
+            user_auth=settings.user_auth,
+            public_prefixes=settings.auth.public_prefixes,
         )
 
 
-def code_archive(directory: Path = CODE_DIR) -> pulumi.AssetArchive:
+def code_archive(directory: Path = CODE_DIR, libraries: dict[str, Path] | None = None) -> pulumi.AssetArchive:
     """The handler's folder as the function's zip: its source files only (no `__pycache__`), so the
-    archive, and with it the deployed code, changes only when the code does."""
+    archive, and with it the deployed code, changes only when the code does.
+
+    libraries: zip path → file of the handler's pinned libraries (PyJWT, cryptography: README "End-user
+    authentication (auth)"); by default the locked wheels, verified against their hashes and unpacked at the
+    zip's root, where Lambda's Python finds them (`/var/task` is on its path):
+    https://docs.aws.amazon.com/lambda/latest/dg/python-package.html
+    """
     files = sorted(
         p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     )
     if not any(p.name == "handler.py" for p in files):
         raise FileNotFoundError(f"the tenant authorizer's code is missing: {directory / 'handler.py'}")
-    return pulumi.AssetArchive({p.relative_to(directory).as_posix(): pulumi.FileAsset(str(p)) for p in files})
+    shipped = {p.relative_to(directory).as_posix(): p for p in files}
+    for path, file in (unpacked_files() if libraries is None else libraries).items():
+        if path in shipped:
+            raise ValueError(f"a library file would replace the handler's own {path!r}")
+        shipped[path] = file
+    return pulumi.AssetArchive({path: pulumi.FileAsset(str(file)) for path, file in sorted(shipped.items())})
 
 
 class TenantAuthorizer(pulumi.ComponentResource):
@@ -143,6 +161,12 @@ class TenantAuthorizer(pulumi.ComponentResource):
                 "variables": {
                     "TENANT_TABLE": args.table_name,
                     "REGISTRY_CACHE_SECONDS": str(args.registry_cache_seconds),
+                    # Only with end-user authentication: a stack without it keeps the environment it had.
+                    **(
+                        {"USER_AUTH": "on", "PUBLIC_PREFIXES": json.dumps(list(args.public_prefixes))}
+                        if args.user_auth
+                        else {}
+                    ),
                 }
             },
             # Logging and the registry read must work from the first invocation.

@@ -240,6 +240,7 @@ def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:
         api_key,
         mtls_issuers=tenant.mtls_issuers,
         mtls_subjects=tenant.mtls_subjects,
+        auth=tenant.auth,
     )
     return json.dumps(item, sort_keys=True)
 

@@ -36,6 +36,7 @@ METHOD = "aws:apigateway/method:Method"
 INTEGRATION = "aws:apigateway/integration:Integration"
 METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 AUTHORIZER = "aws:apigateway/authorizer:Authorizer"
+FUNCTION = "aws:lambda/function:Function"
 STAGE = "aws:apigateway/stage:Stage"
 API_KEY = "aws:apigateway/apiKey:ApiKey"
 CERTIFICATE = "aws:acm/certificate:Certificate"
@@ -55,6 +56,13 @@ MTLS_POLICY = "TLS_1_2"
 ENHANCED_EDGE_PREFIX = "SecurityPolicy_"
 EDGE_POLICY_SUFFIX = "_EDGE"
 HOST_HEADER = "method.request.header.Host"
+# End-user authentication (issue 18): the tenant authorizer's function runs with `USER_AUTH=on`, and its decision
+# then depends on the bearer token in the Authorization header.
+USER_AUTH_VARIABLE = "USER_AUTH"
+TOKEN_HEADER = "method.request.header.Authorization"
+# An authorizer without `authorizerResultTtlInSeconds` caches for API Gateway's default of 300 seconds
+# (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html).
+DEFAULT_AUTHORIZER_TTL = 300
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
@@ -341,6 +349,52 @@ def tenant_authorizer_on_every_method(resources: Sequence[Resource]) -> list[Vio
     return violations
 
 
+def has_user_auth(resources: Sequence[Resource]) -> bool:
+    """Whether the stack has end-user authentication: a function whose environment sets USER_AUTH=on."""
+    for function in _of(resources, FUNCTION):
+        environment = function.props.get("environment")
+        variables = environment.get("variables") if isinstance(environment, Mapping) else None
+        if isinstance(variables, Mapping) and variables.get(USER_AUTH_VARIABLE) == "on":
+            return True
+    return False
+
+
+def user_auth_decisions_per_token(resources: Sequence[Resource]) -> list[Violation]:
+    """Where end-user authentication is on, every method runs a REQUEST authorizer whose cached decision cannot
+    reach another token: its result TTL is 0, or the Authorization header is among its identity sources.
+
+    API Gateway caches a REQUEST authorizer's policy per value of its identity sources for the TTL
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html): keyed on
+    Host alone, one user's Allow would be served to every request for that host, with or without a token.
+    """
+    rule = "user-auth-decisions-per-token"
+    if not has_user_auth(resources):
+        return []
+    request_authorizers = [a for a in _of(resources, AUTHORIZER) if a.props.get("type") == "REQUEST"]
+    violations = []
+    for method in _of(resources, METHOD):
+        authorizer = next((a for a in request_authorizers if refers(method, "authorizerId", a)), None)
+        if method.props.get("authorization") != "CUSTOM" or authorizer is None:
+            violations.append(
+                Violation(
+                    rule, f"method {method.name}: end-user authentication needs the tenant authorizer", method.urn
+                )
+            )
+            continue
+        ttl = authorizer.props.get("authorizerResultTtlInSeconds")
+        sources = str(authorizer.props.get("identitySource") or "").replace(" ", "").split(",")
+        if (DEFAULT_AUTHORIZER_TTL if ttl is None else ttl) != 0 and TOKEN_HEADER not in sources:
+            violations.append(
+                Violation(
+                    rule,
+                    f"method {method.name}: authorizer {authorizer.name} caches decisions for {ttl}s without "
+                    f"{TOKEN_HEADER} among its identity sources: one token's decision would answer another",
+                    method.urn,
+                )
+            )
+    return violations
+
+
 def cached_methods_key_on_host(resources: Sequence[Resource]) -> list[Violation]:
     """Every method the stage cache serves declares the Host header and keys its integration's cache on it, so one
     tenant never receives another's cached response. A `*/*` setting caches GET methods (ANY ones counted too);
@@ -494,6 +548,12 @@ STACK_RULES: tuple[StackRule, ...] = (
         "tenant-authorizer-on-every-method",
         "Every method runs the tenant authorizer (CUSTOM, a REQUEST authorizer on the Host header).",
         tenant_authorizer_on_every_method,
+    ),
+    StackRule(
+        "user-auth-decisions-per-token",
+        "Where end-user authentication is on, every method runs the tenant authorizer with a result TTL of 0 or the"
+        " Authorization header among its identity sources.",
+        user_auth_decisions_per_token,
     ),
     StackRule(
         "cached-methods-key-on-host",

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
 from functions.tenant_authorizer import handler as authorizer
+from whitelabel.function_bundle import read_pins
 
 HANDLER_DIR = Path(authorizer.__file__).parent
 TABLE = "whitelabel-gateway-dev-tenants"
@@ -132,7 +133,13 @@ def test_known_active_host_is_allowed_on_the_whole_stage_with_its_key(registry: 
     assert answer["policyDocument"]["Statement"][0]["Resource"] == STAGE_RESOURCE
     assert answer["principalId"] == "acme"
     assert answer["usageIdentifierKey"] == ACME_KEY
-    assert answer["context"] == {"tenantId": "acme", "tier": "gold", "hostname": "acme.example.com"}
+    assert answer["context"] == {
+        "tenantId": "acme",
+        "tier": "gold",
+        "hostname": "acme.example.com",
+        "userId": "-",
+        "scopes": "-",
+    }
 
 
 def test_an_own_domain_is_its_customers_tenant_whatever_its_first_label(registry: authorizer.Registry) -> None:
@@ -269,7 +276,13 @@ def test_the_item_pulumi_writes_is_the_item_the_handler_reads(
         )
     else:
         assert (effect(answer), answer["usageIdentifierKey"]) == ("Allow", ACME_KEY)
-        assert answer["context"] == {"tenantId": "shop", "tier": "gold", "hostname": "shop.example.com"}
+        assert answer["context"] == {
+            "tenantId": "shop",
+            "tier": "gold",
+            "hostname": "shop.example.com",
+            "userId": "-",
+            "scopes": "-",
+        }
 
 
 # -- mutual TLS: the certificate must be this customer's ------------------------------------------
@@ -329,7 +342,13 @@ def test_mtls_host_with_its_customers_certificate_is_allowed(dynamo: FakeDynamo,
     answer = decide_at(mtls_event(cert()), registry)
 
     assert effect(answer) == "Allow"
-    assert answer["context"] == {"tenantId": "stark", "tier": "gold", "hostname": STARK_HOST}
+    assert answer["context"] == {
+        "tenantId": "stark",
+        "tier": "gold",
+        "hostname": STARK_HOST,
+        "userId": "-",
+        "scopes": "-",
+    }
     assert answer["usageIdentifierKey"] == ACME_KEY
 
 
@@ -721,10 +740,11 @@ def test_the_entry_point_caches_for_30_seconds_by_default(monkeypatch: pytest.Mo
     assert authorizer.registry().ttl_seconds == 30
 
 
-ALLOWED_IMPORTS = {"boto3", "botocore"}
+# boto3 is in the Lambda runtime; jwt (PyJWT) is pinned in the handler's requirements.txt and shipped in its zip.
+ALLOWED_IMPORTS = {"boto3", "botocore", "jwt"}
 
 
-def test_the_handler_imports_only_the_standard_library_and_boto3() -> None:
+def test_the_handler_imports_only_the_standard_library_boto3_and_its_pinned_library() -> None:
     tree = ast.parse((HANDLER_DIR / "handler.py").read_text())
     modules: set[str] = set()
     for node in ast.walk(tree):
@@ -738,6 +758,8 @@ def test_the_handler_imports_only_the_standard_library_and_boto3() -> None:
     assert tops - ALLOWED_IMPORTS <= set(sys.stdlib_module_names)
     assert {"boto3", "botocore"} <= tops
     assert not tops & {"pulumi", "pulumi_aws", "whitelabel", "components", "services", "tools", "functions"}
+    pinned = {pin.name for pin in read_pins((HANDLER_DIR / "requirements.txt").read_text())}
+    assert "pyjwt" in pinned and "cryptography" in pinned
 
 
 IMPORT_HANDLER = "import sys; sys.path.insert(0, '.'); import handler; "
@@ -793,11 +815,16 @@ def test_in_lambda_the_client_is_built_at_import_and_a_missing_table_fails_the_i
 def test_the_benchmark_measures_every_row_and_restores_the_container_registry() -> None:
     from tools import bench_authorizer
 
-    rows = bench_authorizer.decision_rows(50) + bench_authorizer.import_rows(1)
+    rows = (
+        bench_authorizer.decision_rows(50) + bench_authorizer.auth_decision_rows(20) + bench_authorizer.import_rows(1)
+    )
     table = bench_authorizer.markdown(rows)
 
-    assert [row.measure.split(",")[0] for row in rows] == ["decision"] * 3 + ["cold import"] * 2
+    assert [row.measure.split(",")[0] for row in rows] == (
+        ["decision"] * 3 + ["decision with a token"] * 2 + ["cold import"] * 3
+    )
+    assert [row.goal_ms for row in rows[-3:]] == [300.0, 300.0, 400.0]
     assert all(row.p50_ms > 0 for row in rows)
-    assert all(row.p99_ms is not None and row.p99_ms >= row.p50_ms for row in rows[:3])
+    assert all(row.p99_ms is not None and row.p99_ms >= row.p50_ms for row in rows[:5])
     assert table.count("\n") == len(rows) + 1
     assert authorizer._registry is None

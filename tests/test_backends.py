@@ -12,8 +12,10 @@ import pytest
 from components.gateway import BackendTarget, Gateway, GatewayArgs
 from tests.conftest import Deployed, deploy
 from whitelabel.api_definition import (
+    AUTHORIZER_HEADERS,
     BACKENDS,
     TENANT_HEADERS,
+    USER_HEADERS,
     Backend,
     BackendKind,
     backend_problems,
@@ -39,7 +41,9 @@ def _snapshot_row(route: Any) -> dict[str, Any]:
     row = json.loads(json.dumps(asdict(route)))
     params = row["integration_request_parameters"]
     row["tenant_headers"] = all(params.get(k) == v for k, v in TENANT_HEADERS.items())
-    row["integration_request_parameters"] = {k: v for k, v in params.items() if k not in TENANT_HEADERS}
+    # The user headers (issue 18) go wherever the tenant headers go; the flag says both are there.
+    row["tenant_headers"] = row["tenant_headers"] and all(params.get(k) == v for k, v in USER_HEADERS.items())
+    row["integration_request_parameters"] = {k: v for k, v in params.items() if k not in AUTHORIZER_HEADERS}
     row["key"] = route.key
     return row
 
@@ -57,7 +61,7 @@ def test_an_http_backend_is_proxied_at_its_prefix_with_the_tenant_headers() -> N
     assert {root.kind, proxy.kind} == {"http_proxy"}
     assert (root.uri_path, proxy.uri_path) == ("/", "/{proxy}")
     for route in (root, proxy):
-        assert TENANT_HEADERS.items() <= route.integration_request_parameters.items()
+        assert AUTHORIZER_HEADERS.items() <= route.integration_request_parameters.items()
         assert route.authorization == "CUSTOM" and route.api_key_required
 
 
@@ -70,7 +74,7 @@ def test_a_lambda_backend_is_a_proxy_integration_posting_to_the_function() -> No
     assert {root.integration_http_method, proxy.integration_http_method} == {"POST"}
     assert proxy.request_parameters == {"method.request.path.proxy": True}
     for route in (root, proxy):
-        assert TENANT_HEADERS.items() <= route.integration_request_parameters.items()
+        assert AUTHORIZER_HEADERS.items() <= route.integration_request_parameters.items()
 
 
 def test_an_s3_backend_reads_under_its_key_prefix_with_get_only() -> None:
@@ -79,7 +83,7 @@ def test_an_s3_backend_reads_under_its_key_prefix_with_get_only() -> None:
     assert index.uri_path == "/site/v1/index.html"
     assert document.uri_path == "/site/v1/{key}"
     # No tenant header on an S3 integration: S3 would take it as object metadata, never needed.
-    assert not TENANT_HEADERS.keys() & document.integration_request_parameters.keys()
+    assert not AUTHORIZER_HEADERS.keys() & document.integration_request_parameters.keys()
 
 
 @pytest.mark.parametrize(
@@ -199,7 +203,7 @@ def test_each_kind_gets_its_integration_type_uri_and_connection() -> None:
     assert manuals["credentials"] == "arn:aws:iam::123456789012:role/read"
     # The tenant headers on every non-S3 integration, none on S3's.
     for key, inputs in found.items():
-        has_headers = TENANT_HEADERS.items() <= inputs.get("requestParameters", {}).items()
+        has_headers = AUTHORIZER_HEADERS.items() <= inputs.get("requestParameters", {}).items()
         assert has_headers == (not key.startswith("manuals")), key
 
 

@@ -141,6 +141,7 @@ QUESTIONS = {
     "top-tenants-by-traffic",
     "tenant-recent-errors",
     "refused-by-host",
+    "refused-tokens-by-tenant",
 }
 
 

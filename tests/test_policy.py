@@ -254,6 +254,44 @@ def test_a_method_without_the_tenant_authorizer_fails(graph: list[Resource]) -> 
     assert [v.urn for v in rules.tenant_authorizer_on_every_method(graph)] == ["urn:docs-get"]
 
 
+def auth_graph(ttl: int | None = 0, **authorizer_props: Any) -> list[Resource]:
+    """The API graph with the tenant authorizer's function running with end-user authentication on."""
+    function = res(rules.FUNCTION, "tenant-fn", environment={"variables": {"TENANT_TABLE": "t", "USER_AUTH": "on"}})
+    graph = changed(api_graph(), "tenant", authorizerResultTtlInSeconds=ttl, **authorizer_props)
+    return [function, *graph]
+
+
+def test_user_auth_with_an_uncached_tenant_authorizer_passes() -> None:
+    assert rules.user_auth_decisions_per_token(auth_graph(ttl=0)) == []
+
+
+def test_user_auth_with_the_token_among_the_identity_sources_may_cache() -> None:
+    sources = f"{rules.HOST_HEADER},{rules.TOKEN_HEADER}"
+    assert rules.user_auth_decisions_per_token(auth_graph(ttl=300, identitySource=sources)) == []
+
+
+def test_without_user_auth_a_host_keyed_cache_is_fine() -> None:
+    graph = changed(auth_graph(ttl=300), "tenant-fn", environment={"variables": {"TENANT_TABLE": "t"}})
+    assert not rules.has_user_auth(graph)
+    assert rules.user_auth_decisions_per_token(graph) == []
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        auth_graph(ttl=300),
+        # No TTL set: API Gateway's default of 300 s applies.
+        auth_graph(ttl=None),
+        changed(auth_graph(), "docs-get", authorization="NONE", authorizerId=None),
+        changed(auth_graph(), "tenant", type="TOKEN"),
+    ],
+    ids=["host-keyed-ttl-300", "default-ttl", "no-authorizer", "token-authorizer"],
+)
+def test_user_auth_with_a_decision_shared_across_tokens_fails(graph: list[Resource]) -> None:
+    violations = rules.user_auth_decisions_per_token(graph)
+    assert [(v.rule, v.urn) for v in violations] == [("user-auth-decisions-per-token", "urn:docs-get")]
+
+
 def cached(graph: list[Resource], method_path: str = "~1docs/GET") -> list[Resource]:
     settings = res(
         rules.METHOD_SETTINGS, "cache", restApi="api-id", methodPath=method_path, settings={"cachingEnabled": True}
@@ -428,7 +466,12 @@ def test_the_whole_graph_check_is_not_vacuous(dev: StackRun, prod: StackRun) -> 
     broken = changed(broken, "whitelabel-wildcard-domain", securityPolicy="TLS_1_2")
     assert sorted({v.rule for v in rules.check_graph(broken)}) == sorted(
         [r.name for r in rules.RESOURCE_RULES]
-        + [r.name for r in rules.STACK_RULES if r.name != "cached-methods-key-on-host"]
+        # prod has neither the cache nor end-user authentication: the tests above break those two on graphs that do.
+        + [
+            r.name
+            for r in rules.STACK_RULES
+            if r.name not in ("cached-methods-key-on-host", "user-auth-decisions-per-token")
+        ]
     )
 
 
@@ -474,6 +517,23 @@ def test_an_onboarded_dev_stack_with_every_domain_shape_passes() -> None:
     violations = rules.check_graph(without_mtls)
     assert {v.rule for v in violations} == {"tls-1-2-only-with-mutual-tls"}
     assert len(violations) == len(run.of_type(rules.DOMAIN_NAME)) + 1
+
+
+def test_a_dev_stack_with_end_user_auth_passes_and_fails_when_the_authorizer_caches_per_host() -> None:
+    auth = {"issuer": "https://idp.example.com", "audiences": ["gw"], "publicPrefixes": ["/docs"]}
+    config = customers_config([{"name": "acme"}], auth=auth, authorizer={"cacheTtlSeconds": 0})
+    auth_graph = graph(shared_run("dev", config))
+    assert rules.has_user_auth(auth_graph)
+    assert rules.check_graph(auth_graph) == []
+    caching = [
+        dataclasses.replace(r, props={**r.props, "authorizerResultTtlInSeconds": 300})
+        if r.type == rules.AUTHORIZER
+        else r
+        for r in auth_graph
+    ]
+    violations = rules.check_graph(caching)
+    assert {v.rule for v in violations} == {"user-auth-decisions-per-token"}
+    assert len(violations) == len(rules._of(auth_graph, rules.METHOD)) == 6
 
 
 # -- the pack as the Pulumi CLI starts it, and `make policy` -----------------------------------------------------

@@ -22,6 +22,7 @@ from whitelabel.api_definition import (
     AUTHORIZER_IDENTITY_SOURCE,
     GATEWAY_RESPONSES,
     TENANT_HEADERS,
+    USER_HEADERS,
     GatewayResponse,
     build_routes,
     definition_document,
@@ -55,6 +56,19 @@ def test_tenant_headers_come_from_the_authorizer_never_the_host_as_sent_or_its_p
     for route in build_routes():
         values = route.integration_request_parameters.values()
         assert not any("domainPrefix" in v or "domainName" in v for v in values)
+
+
+def test_user_headers_come_from_the_authorizers_context_keys_the_handler_always_returns() -> None:
+    # The handler's Allow context carries `userId` and `scopes` (`-` without a verified user), so the
+    # mapping always has a value to write over a client's X-User-Id (tests/test_authorizer_jwt.py).
+    assert USER_HEADERS == {
+        "integration.request.header.X-User-Id": "context.authorizer.userId",
+        "integration.request.header.X-User-Scopes": "context.authorizer.scopes",
+    }
+    for route in build_routes():
+        has_user = USER_HEADERS.items() <= route.integration_request_parameters.items()
+        # Every non-S3 integration, as the tenant headers; S3 would store a header as object metadata.
+        assert has_user == (route.kind != "s3"), route.key
 
 
 def test_every_service_route_maps_all_three_tenant_headers() -> None:
@@ -214,8 +228,8 @@ def test_no_customer_appears_in_the_functions_code_environment_or_configuration(
         assert not [w for w in words if w in text], resource.name
     (function,) = deployed.of_type("aws:lambda/function:Function")
     for entry in function.inputs["code"]["assetArchive"].values():
-        code = Path(entry["fileAsset"]).read_text()
-        assert not [w for w in words if w in code]
+        code = Path(entry["fileAsset"]).read_bytes()  # the libraries' compiled modules are not text
+        assert not [w for w in words if w.encode() in code]
 
 
 def test_role_may_only_read_items_of_the_registry_and_write_its_own_log_group() -> None:
@@ -381,6 +395,8 @@ def test_service_integrations_map_tenant_headers_from_the_authorizer(dev: StackR
     assert len(services) == 4
     for integration in services:
         assert TENANT_HEADERS.items() <= integration.inputs["requestParameters"].items()
+        # The dev stack has no end-user authentication; the user headers are mapped all the same (issue 18).
+        assert USER_HEADERS.items() <= integration.inputs["requestParameters"].items()
     for integration in integrations:
         assert "context.domainPrefix" not in json.dumps(integration.inputs)
 

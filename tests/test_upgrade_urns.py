@@ -50,7 +50,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     },
     **{
         (_urn(stack, f"{_OPS}/dashboard:Dashboard::operations-dashboard"), "dashboardBody"): (
-            "6c776c7: the dashboard's log widgets run the saved queries, rewritten with documented functions only"
+            "6c776c7: the dashboard's log widgets run the saved queries, rewritten with documented functions only; "
+            "0ec10d7: a widget for the saved query refused-tokens-by-tenant (issue 18)"
         )
         for stack in STACKS
     },
@@ -62,7 +63,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     },
     **{
         (_urn(stack, f"{_GATEWAY}/deployment:Deployment::gateway-deployment"), "triggers"): (
-            "598e39e: the WAF_FILTERED gateway response joins the API definition, so the API is redeployed"
+            "598e39e: the WAF_FILTERED gateway response joins the API definition, so the API is redeployed; "
+            "ec200e5: the user headers join the integrations' parameters (issue 18)"
         )
         for stack in STACKS
     },
@@ -72,13 +74,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     (_urn("prod", _WEB_ACL), "customResponseBodies"): "598e39e: the rate rules' 429 answers carry our JSON body",
     **{
         (_urn(stack, f"{_AUTHORIZER}/function:Function::tenant-authorizer-function"), "code"): (
-            "e06f5f4, d600a9b: the tenant authorizer checks mutual-TLS customers' certificate issuers (issue 14)"
+            "e06f5f4, d600a9b: the tenant authorizer checks mutual-TLS customers' certificate issuers (issue 14); "
+            "fd4f86c, ec200e5: it verifies end-user JWTs and returns userId/scopes on every Allow (issue 18)"
         )
         for stack in STACKS
     },
     **{
         (_urn(stack, f"{_GATEWAY}/integration:Integration::gateway-integration-{route}"), "requestParameters"): (
-            "e06f5f4: X-Tenant-Domain is the hostname the authorizer matched, not the client's Host (issue 14)"
+            "e06f5f4: X-Tenant-Domain is the hostname the authorizer matched, not the client's Host (issue 14); "
+            "ec200e5: X-User-Id and X-User-Scopes from the authorizer's context (issue 18)"
         )
         for stack in STACKS
         for route in ("service1-any", "service1-proxy-any", "service2-any", "service2-proxy-any")

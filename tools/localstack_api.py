@@ -53,8 +53,12 @@ class ApiKey:
     value: str
 
 
-def code_zip(directory: Path) -> bytes:
-    """The handler's folder as a zip, its root the folder, source files only (as `code_archive` ships it)."""
+def code_zip(directory: Path, libraries: Mapping[str, Path] | None = None) -> bytes:
+    """The handler's folder as a zip, its root the folder, source files only (as `code_archive` ships it).
+
+    libraries: zip path → file of the bundled libraries (`whitelabel.function_bundle.unpacked_files`), added
+    beside the handler as `code_archive` adds them.
+    """
     files = sorted(
         p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     )
@@ -62,6 +66,8 @@ def code_zip(directory: Path) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             archive.write(path, path.relative_to(directory).as_posix())
+        for name, path in (libraries or {}).items():
+            archive.write(path, name)
     return buffer.getvalue()
 
 
@@ -77,6 +83,7 @@ def create_authorizer_function(
     memory_mb: int,
     timeout_seconds: int,
     environment: Mapping[str, str],
+    libraries: Mapping[str, Path] | None = None,
 ) -> AuthorizerFunction:
     """Create the function from a zip of `code_dir` and wait until it is active.
 
@@ -90,7 +97,7 @@ def create_authorizer_function(
         Architectures=[architecture],
         Handler=handler,
         Role=role_arn,
-        Code={"ZipFile": code_zip(code_dir)},
+        Code={"ZipFile": code_zip(code_dir, libraries)},
         MemorySize=memory_mb,
         Timeout=timeout_seconds,
         Environment={"Variables": dict(environment)},
@@ -136,6 +143,7 @@ def registry_items(tenants: Sequence[Tenant], keys: Mapping[str, ApiKey]) -> lis
             keys[tenant.name].value,
             mtls_issuers=tenant.mtls_issuers,
             mtls_subjects=tenant.mtls_subjects,
+            auth=tenant.auth,
         )
         for tenant in tenants
         for hostname in tenant.hostnames

@@ -104,7 +104,9 @@ BOUNDED: dict[str, str] = {
     "$context.stage": "our stage name (STAGE_NAME_RE)",
     "$context.authorizer.tenantId": "a customer name from config",
     "$context.authorizer.tier": "a tier name from config",
-    "$context.authorizer.reason": "unknown-host or suspended",
+    # The handler's Deny contexts only (functions/tenant_authorizer/handler.py `decide`): a fixed set. A 401
+    # (no or an invalid token) is the function's "Unauthorized" error, which carries no context: `-` here.
+    "$context.authorizer.reason": "unknown-host, suspended or wrong-tenant",
     "$context.authorizer.hostname": "a registry hostname the authorizer matched (letters, digits, '-', '.')",
     "$context.identity.apiKeyId": "the id of an API key Pulumi created",
     "$context.identity.sourceIp": "'the source IP address of the TCP connection': an address; the endpoint is "

@@ -62,6 +62,19 @@ TENANT_HEADERS = {
     "integration.request.header.X-Tenant-Domain": "context.authorizer.hostname",
 }
 
+# The end user (issue 18), set the same way on the same integrations: the verified token's `sub` and `scope`
+# claim from the authorizer's context (`userId`, `scopes`). The handler returns both keys on every Allow,
+# `-` when the request carries no verified user (no authentication for that tenant, a public prefix), never
+# empty: an empty value maps to nothing and the client's header would pass. So a client-sent `X-User-Id` is
+# always overwritten, whatever the tenant's configuration.
+USER_HEADERS = {
+    "integration.request.header.X-User-Id": "context.authorizer.userId",
+    "integration.request.header.X-User-Scopes": "context.authorizer.scopes",
+}
+
+# What every non-S3 integration maps from the authorizer's answer.
+AUTHORIZER_HEADERS = {**TENANT_HEADERS, **USER_HEADERS}
+
 # The tenant authorizer (a REQUEST Lambda authorizer) runs on every method. Its identity source is the
 # Host header, so API Gateway caches one decision per host for the authorizer's TTL; a request without
 # a Host header is refused with 401 before the function runs.
@@ -253,7 +266,7 @@ def _service_routes(backend: Backend) -> list[Route]:
             kind=kind,
             uri_path="/",
             integration_http_method="ANY",
-            integration_request_parameters=dict(TENANT_HEADERS),
+            integration_request_parameters=dict(AUTHORIZER_HEADERS),
         ),
         # `/service1/a/b?q=1` reaches `/a/b?q=1`: the URI names the path explicitly, so the prefix
         # is dropped and the query string is passed on by HTTP_PROXY unchanged.
@@ -267,7 +280,7 @@ def _service_routes(backend: Backend) -> list[Route]:
             request_parameters={"method.request.path.proxy": True},
             integration_request_parameters={
                 "integration.request.path.proxy": "method.request.path.proxy",
-                **TENANT_HEADERS,
+                **AUTHORIZER_HEADERS,
             },
         ),
     ]
@@ -295,7 +308,7 @@ def _lambda_routes(backend: Backend) -> list[Route]:
         kind=INTEGRATION_KINDS[backend.kind],
         uri_path="",
         integration_http_method="POST",
-        integration_request_parameters=dict(TENANT_HEADERS),
+        integration_request_parameters=dict(AUTHORIZER_HEADERS),
     )
     return [proxy, replace(proxy, path=f"{root}/{{proxy+}}", request_parameters={"method.request.path.proxy": True})]
 

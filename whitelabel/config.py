@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -293,6 +294,43 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+DEFAULT_TENANT_CLAIM = "custom:tenantId"  # as Cognito names a custom attribute in its tokens
+
+
+def _https_issuer(value: str | None) -> str | None:
+    # The issuer is the token's `iss` and the root of its discovery document: it must be https, so the keys
+    # that decide who a user is cannot be altered on the way (README "End-user authentication (auth)").
+    if value is not None and (not value.startswith("https://") or len(value) <= 8 or not _claim_text(value)):
+        raise ValueError(f"{show(value)} must be an https URL (the issuer as its tokens' iss claim names it)")
+    return value
+
+
+def _claim_text(value: str) -> bool:
+    # Issuer, audiences and the tenant claim's name go into registry items and are compared with token claims:
+    # one printable word (no whitespace or control characters), as a claim name or client id is.
+    return 0 < len(value) <= 1024 and value.isprintable() and not any(ch.isspace() for ch in value)
+
+
+def _claim_names(value: Any) -> Any:
+    names = [value] if isinstance(value, str) else list(value or ())
+    for name in names:
+        if isinstance(name, str) and not _claim_text(name):
+            raise ValueError(f"{show(name)} must be one printable word of at most 1024 characters")
+    return value
+
+
+class CustomerAuth(_Model):
+    """`customers[i].auth`: one customer's own issuer, audiences or tenant claim (each overrides `auth`'s)."""
+
+    issuer: str | None = None
+    audiences: tuple[str, ...] | None = None
+    # Explicit null: the issuer alone identifies the tenant (`model_fields_set` tells null from absent).
+    tenant_claim: str | None = Field(default=None, alias="tenantClaim")
+
+    _issuer = field_validator("issuer")(_https_issuer)
+    _names = field_validator("audiences", "tenant_claim")(_claim_names)
+
+
 class Customer(_Model):
     """One entry of `customers`: a tenant reached at `<subdomain>.<baseDomain>`."""
 
@@ -311,6 +349,8 @@ class Customer(_Model):
     # Gateway writes `clientCert.issuerDN`/`subjectDN`: the tenant authorizer checks them (README "Mutual TLS").
     mtls_issuers: tuple[str, ...] = Field(default=(), alias="mtlsIssuers")
     mtls_subjects: tuple[str, ...] = Field(default=(), alias="mtlsSubjects")
+    # End-user authentication: absent → the stack's `auth`; `none` → off for this customer; an object → overrides.
+    auth: Literal["none"] | CustomerAuth | None = None
 
     @field_validator("mtls_issuers", "mtls_subjects")
     @classmethod
@@ -641,6 +681,35 @@ class AuthorizerSettings(_Model):
     registry_cache_seconds: Int = Field(default=30, ge=0, le=300, alias="registryCacheSeconds")
 
 
+class AuthSettings(_Model):
+    """`auth`: end-user tokens the tenant authorizer verifies (off while `issuer` is unset)."""
+
+    issuer: str | None = None
+    audiences: tuple[str, ...] = ()
+    tenant_claim: str = Field(default=DEFAULT_TENANT_CLAIM, alias="tenantClaim")
+    public_prefixes: tuple[str, ...] = Field(default=(), alias="publicPrefixes")
+
+    _issuer = field_validator("issuer")(_https_issuer)
+    _names = field_validator("audiences", "tenant_claim")(_claim_names)
+
+    @field_validator("public_prefixes")
+    @classmethod
+    def _prefixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for prefix in value:
+            if not re.fullmatch(r"/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", prefix):
+                raise ValueError(f"{show(prefix)} must be a path such as '/docs': a slash, then path segments")
+        return value
+
+
+@dataclass(frozen=True)
+class ResolvedAuth:
+    """One customer's end-user authentication as the registry item carries it (tenant_claim None: issuer alone)."""
+
+    issuer: str
+    audiences: tuple[str, ...]
+    tenant_claim: str | None
+
+
 # An address SNS can mail; SNS itself sends the confirmation link, so the shape is all we check.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
@@ -757,6 +826,7 @@ class Settings(_Model):
     )
     default_tier: str = Field(default="standard", alias="defaultTier")
     authorizer: AuthorizerSettings = AuthorizerSettings()
+    auth: AuthSettings = AuthSettings()
     alarms: AlarmSettings = AlarmSettings()
     tracing: CliBool = False
     tls_policy: str = Field(default=DEFAULT_TLS_POLICY, alias="tlsPolicy")
@@ -875,6 +945,26 @@ class Settings(_Model):
 
     def fqdn(self, customer: Customer) -> str:
         return f"{customer.subdomain}.{self.base_domain}"
+
+    def auth_of(self, customer: Customer) -> ResolvedAuth | None:
+        """The customer's end-user authentication (`auth` with `customers[i].auth` over it), None when off."""
+        own = customer.auth
+        if own == "none":
+            return None
+        issuer, audiences = self.auth.issuer, self.auth.audiences
+        claim: str | None = self.auth.tenant_claim
+        if isinstance(own, CustomerAuth):
+            issuer = own.issuer or issuer
+            audiences = own.audiences if own.audiences is not None else audiences
+            claim = own.tenant_claim if "tenant_claim" in own.model_fields_set else claim
+        if issuer is None:
+            return None
+        return ResolvedAuth(issuer, audiences, claim)
+
+    @property
+    def user_auth(self) -> bool:
+        """True when any customer's requests need an end-user token."""
+        return any(self.auth_of(customer) is not None for customer in self.customers)
 
     def tier_of(self, customer: Customer) -> str:
         """The customer's tier, or `defaultTier` when it names none."""
@@ -1238,6 +1328,7 @@ def _check_customers(settings: Settings) -> None:
                 " mapped to it",
             )
     _check_mutual_tls(settings)
+    _check_auth(settings)
     wildcard = f"*.{settings.base_domain}"
     if len(wildcard) > CERTIFICATE_NAME_MAX:
         raise ConfigError(
@@ -1274,6 +1365,38 @@ def _check_mutual_tls(settings: Settings) -> None:
             f"must be 0 while customers[{mtls[0]}] has mtlsTruststore: API Gateway caches one decision per Host"
             " header, so an Allow earned with a client certificate would be reused for requests without one"
             " (and a Deny would lock the certificate's holder out) for that many seconds",
+        )
+
+
+def _check_auth(settings: Settings) -> None:
+    """Rules of end-user authentication: audiences known, tenants told apart, decisions never cached."""
+    if settings.auth.issuer is not None and not settings.auth.audiences:
+        raise ConfigError("auth.audiences", "is required with auth.issuer: list the token audiences (client ids)")
+    by_issuer: dict[str, list[int]] = {}
+    for index, customer in enumerate(settings.customers):
+        resolved = settings.auth_of(customer)
+        if isinstance(customer.auth, CustomerAuth) and resolved is None:
+            raise ConfigError(f"customers[{index}].auth.issuer", "is required: auth.issuer is not set for the stack")
+        if resolved is None:
+            continue
+        if not resolved.audiences:
+            raise ConfigError(f"customers[{index}].auth.audiences", "is required: no audiences for this issuer")
+        by_issuer.setdefault(resolved.issuer, []).append(index)
+    for issuer, indices in by_issuer.items():
+        for index in indices:
+            if len(indices) > 1 and settings.auth_of(settings.customers[index]).tenant_claim is None:  # type: ignore[union-attr]
+                other = next(i for i in indices if i != index)
+                raise ConfigError(
+                    f"customers[{index}].auth.tenantClaim",
+                    f"may be null only for an issuer of its own, but customers[{other}] shares {show(issuer)}:"
+                    " without a tenant claim a user of one would be let into the other",
+                )
+    authenticated = [i for i, c in enumerate(settings.customers) if settings.auth_of(c) is not None]
+    if authenticated and settings.authorizer.cache_ttl_seconds != 0:
+        raise ConfigError(
+            "authorizer.cacheTtlSeconds",
+            f"must be 0 while customers[{authenticated[0]}] has end-user authentication: API Gateway caches one"
+            " decision per Host header, so one user's Allow would be served to requests with another token or none",
         )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from whitelabel.config import Customer, Settings
+from whitelabel.config import Customer, ResolvedAuth, Settings
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
@@ -42,6 +42,7 @@ def registry_item(
     *,
     mtls_issuers: Sequence[str] = (),
     mtls_subjects: Sequence[str] = (),
+    auth: ResolvedAuth | None = None,
 ) -> dict[str, Any]:
     """One registry item in DynamoDB JSON (attribute name → {type: value}), exactly as Pulumi writes it.
 
@@ -63,6 +64,13 @@ def registry_item(
         item["mtlsIssuers"] = {"L": [{"S": dn} for dn in mtls_issuers]}
     if mtls_subjects:
         item["mtlsSubjects"] = {"L": [{"S": dn} for dn in mtls_subjects]}
+    # End-user authentication (README "End-user authentication (auth)"): left out when off, so the items of
+    # customers without it are byte-identical to before; no tenant claim means the issuer alone names the tenant.
+    if auth is not None:
+        item["authIssuer"] = {"S": auth.issuer}
+        item["authAudiences"] = {"L": [{"S": audience} for audience in auth.audiences]}
+        if auth.tenant_claim is not None:
+            item["authTenantClaim"] = {"S": auth.tenant_claim}
     return item
 
 
@@ -97,6 +105,8 @@ class Tenant:
     pooled_tiers: frozenset[str] = frozenset()
     # In a pooled tier: the index of the tier's pool key this tenant's items carry (`pool_index`).
     pool_key: int | None = None
+    # End-user authentication (`auth`, `customers[i].auth`): None when this customer's requests need no user.
+    auth: ResolvedAuth | None = None
 
     @property
     def status(self) -> str:
@@ -127,8 +137,8 @@ def pool_index(tenant_name: str, pool_keys: int) -> int:
 
 
 def tenants(settings: Settings) -> list[Tenant]:
-    """Every customer with its tier (or `defaultTier`), suspension, hostnames and, in a pooled tier, its pool key,
-    sorted by name."""
+    """Every customer with its tier (or `defaultTier`), suspension, hostnames, end-user authentication and, in a
+    pooled tier, its pool key, sorted by name."""
     pooled = frozenset(name for name, tier in settings.tiers.items() if tier.pooled)
     result = []
     for customer in sorted(settings.customers, key=lambda c: c.name):
@@ -144,6 +154,7 @@ def tenants(settings: Settings) -> list[Tenant]:
                 mtls_subjects=customer.mtls_subjects,
                 pooled_tiers=pooled,
                 pool_key=pool_index(customer.name, settings.tiers[tier].pool_size) if tier in pooled else None,
+                auth=settings.auth_of(customer),
             )
         )
     return result

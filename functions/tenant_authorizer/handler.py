@@ -143,6 +143,11 @@ class Tenant:
     # subject DNs) a request's client certificate must have.
     mtls_issuers: tuple[str, ...] = ()
     mtls_subjects: tuple[str, ...] = ()
+    # End-user authentication: None for a customer without it; else the token issuer (https URL), the
+    # accepted audiences and the claim that must equal tenant_id (None: the issuer alone names the tenant).
+    auth_issuer: str | None = None
+    auth_audiences: tuple[str, ...] = ()
+    auth_tenant_claim: str | None = None
 
     def __repr__(self) -> str:  # the API key must never reach a log line through a repr
         return f"Tenant({self.hostname!r}, {self.tenant_id!r}, {self.tier!r}, {self.status!r})"
@@ -191,7 +196,25 @@ def parse_item(hostname: str, item: Mapping[str, Any]) -> Tenant:
     subjects = names("mtlsSubjects")
     if subjects and not issuers:
         raise InvalidItemError("mtlsSubjects is set without mtlsIssuers")
-    return Tenant(tenant.hostname, tenant.tenant_id, tenant.tier, tenant.status, api_key, issuers, subjects)
+    auth_issuer = text("authIssuer") if "authIssuer" in item else None
+    audiences = names("authAudiences")
+    claim = text("authTenantClaim") if "authTenantClaim" in item else None
+    if auth_issuer is None and (audiences or claim is not None):
+        raise InvalidItemError("authAudiences or authTenantClaim is set without authIssuer")
+    if auth_issuer is not None and not audiences:
+        raise InvalidItemError("authIssuer is set without authAudiences")
+    return Tenant(
+        tenant.hostname,
+        tenant.tenant_id,
+        tenant.tier,
+        tenant.status,
+        api_key,
+        issuers,
+        subjects,
+        auth_issuer,
+        audiences,
+        claim,
+    )
 
 
 @dataclass(frozen=True)
@@ -343,10 +366,255 @@ def certificate_refusal(tenant: Tenant, cert: Mapping[str, Any] | None, now: flo
     return None
 
 
+# -- end-user tokens -----------------------------------------------------------------------------
+
+# Asymmetric algorithms only: the JWKS holds public keys, and a token naming `none` or an HMAC algorithm
+# (HS256 "signed" with the public key as the secret) is refused before any key is looked at.
+ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
+# Clock skew allowed on exp and nbf (and iat) between the issuer and Lambda.
+LEEWAY_SECONDS = 60
+# How long a fetched key set is used before it is fetched again, and the least time between two fetches
+# for one issuer (an unknown kid triggers a refetch, which a flood of forged kids must not turn into a
+# flood of requests to the issuer).
+JWKS_CACHE_SECONDS = 3600
+JWKS_REFETCH_SECONDS = 60
+_FETCH_TIMEOUT_SECONDS = 1.5
+_MAX_DOCUMENT_BYTES = 512 * 1024
+_LOOPBACK = re.compile(r"^(127(\.[0-9]{1,3}){3}|localhost|\[::1\])$")
+
+
+class UnauthorizedError(Exception):
+    """Raised with the message "Unauthorized", which API Gateway answers with 401 (gateway response UNAUTHORIZED).
+
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+    """
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+class JwksUnavailableError(Exception):
+    """The issuer's discovery document or key set could not be read: the request fails closed (500)."""
+
+
+class TokenRefusedError(Exception):
+    """A token that does not prove a user of this tenant; `reason` is the log's and the access log's code."""
+
+    def __init__(self, reason: str, status: int = 401) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def url_allowed(url: object) -> bool:
+    """True for an https URL, or an http URL whose host is a loopback address.
+
+    Plain http to anything else could be read or altered on the way; a loopback address never leaves the
+    machine the function runs on, so it is as trustworthy as the function itself (Lambda has no issuer
+    there; a local stand-in does, which is how the contract tests serve a key set without a test branch).
+    """
+    if not isinstance(url, str):
+        return False
+    scheme, sep, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    host = authority if authority.startswith("[") else authority.split(":", 1)[0]
+    if not sep or not host:
+        return False
+    return scheme == "https" or (scheme == "http" and bool(_LOOPBACK.match(host)))
+
+
+def fetch_json(url: str) -> Any:
+    """GET a JSON document (discovery or key set) with a short timeout; JwksUnavailableError on any failure."""
+    import urllib.request
+
+    if not url_allowed(url):
+        raise JwksUnavailableError(f"refusing to fetch {url[:200]!r}: https (or loopback http) only")
+    try:
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:
+            body = response.read(_MAX_DOCUMENT_BYTES + 1)
+        if len(body) > _MAX_DOCUMENT_BYTES:
+            raise JwksUnavailableError(f"{url[:200]!r} answered more than {_MAX_DOCUMENT_BYTES} bytes")
+        return json.loads(body)
+    except JwksUnavailableError:
+        raise
+    except Exception as error:  # network, HTTP status, JSON: all mean the keys cannot be known
+        raise JwksUnavailableError(f"{url[:200]!r}: {type(error).__name__}") from error
+
+
+class KeySets:
+    """Each issuer's signing keys (its JWKS, found through its OpenID discovery document), cached per issuer.
+
+    https://openid.net/specs/openid-connect-discovery-1_0.html (`jwks_uri`; the document's `issuer` must be
+    the issuer it was fetched for). `fetch` and `clock` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[str], Any] = fetch_json,
+        clock: Callable[[], float] = time.monotonic,
+        cache_seconds: float = JWKS_CACHE_SECONDS,
+        refetch_seconds: float = JWKS_REFETCH_SECONDS,
+    ) -> None:
+        self.fetch = fetch
+        self.clock = clock
+        self.cache_seconds = cache_seconds
+        self.refetch_seconds = refetch_seconds
+        self._keys: dict[str, tuple[float, dict[str, Mapping[str, Any]]]] = {}
+        self.fetches = 0
+
+    def _load(self, issuer: str) -> dict[str, Mapping[str, Any]]:
+        self.fetches += 1
+        discovery = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        if not isinstance(discovery, Mapping) or discovery.get("issuer") != issuer:
+            raise JwksUnavailableError(f"the discovery document of {issuer[:200]!r} does not name that issuer")
+        jwks_uri = discovery.get("jwks_uri")
+        if not url_allowed(jwks_uri):
+            raise JwksUnavailableError(f"the jwks_uri of {issuer[:200]!r} is not https")
+        document = self.fetch(str(jwks_uri))
+        keys = document.get("keys") if isinstance(document, Mapping) else None
+        if not isinstance(keys, list):
+            raise JwksUnavailableError(f"the key set of {issuer[:200]!r} has no keys list")
+        return {
+            str(key["kid"]): key
+            for key in keys
+            if isinstance(key, Mapping) and isinstance(key.get("kid"), str) and key.get("use", "sig") == "sig"
+        }
+
+    def key(self, issuer: str, kid: str) -> Mapping[str, Any] | None:
+        """The issuer's JWK with this kid, fetching the key set when absent, stale, or (rate-limited) lacking it."""
+        now = self.clock()
+        cached = self._keys.get(issuer)
+        if cached is not None:
+            fetched, keys = cached
+            if kid in keys and now - fetched < self.cache_seconds:
+                return keys[kid]
+            if kid not in keys and now - fetched < self.refetch_seconds:
+                return None  # fetched moments ago and the kid was not there: do not ask again yet
+        keys = self._load(issuer)
+        self._keys[issuer] = (now, keys)
+        return keys.get(kid)
+
+
+_key_sets: KeySets | None = None
+
+
+def key_sets() -> KeySets:
+    """The container's key-set cache, kept for its life."""
+    global _key_sets
+    if _key_sets is None:
+        _key_sets = KeySets()
+    return _key_sets
+
+
+def _jwt() -> Any:
+    # PyJWT (pinned in requirements.txt, unpacked into the function's zip): imported on first use, so an API
+    # without end-user authentication loads none of it. With it, the init phase imports it (end of module).
+    import jwt
+
+    return jwt
+
+
+def bearer_token(event: Mapping[str, Any]) -> str | None:
+    """The token of `Authorization: Bearer <token>`; None when absent, ambiguous or of another scheme."""
+    values: set[str] = set()
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field)
+        if not isinstance(headers, Mapping):
+            continue
+        for name, value in headers.items():
+            if isinstance(name, str) and name.lower() == "authorization":
+                for one in value if field == "multiValueHeaders" and isinstance(value, list) else [value]:
+                    if not isinstance(one, str):
+                        return None
+                    values.add(one)
+    if len(values) != 1:
+        return None
+    scheme, _, token = values.pop().strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token and len(token) <= 16384 else None
+
+
+def verify_token(token: str, tenant: Tenant, keys: KeySets) -> dict[str, Any]:
+    """The claims of a token that proves a user of `tenant`; TokenRefusedError (401, or 403 for another tenant's user).
+
+    Checked: an asymmetric algorithm from the allow-list, a kid in the issuer's key set, the signature,
+    exp and nbf (with LEEWAY_SECONDS), iss, aud, sub present, and the tenant claim equal to the tenant.
+    """
+    jwt = _jwt()
+    assert tenant.auth_issuer is not None
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise TokenRefusedError("token-malformed") from None
+    algorithm, kid = header.get("alg"), header.get("kid")
+    if algorithm not in ALGORITHMS:
+        raise TokenRefusedError("token-algorithm")
+    if not isinstance(kid, str):
+        raise TokenRefusedError("token-no-key-id")
+    jwk = keys.key(tenant.auth_issuer, kid)
+    if jwk is None:
+        raise TokenRefusedError("token-unknown-key")
+    # The key's own type and algorithm must fit the header's: an RSA key is never used for ES256.
+    if jwk.get("alg") not in (None, algorithm) or jwk.get("kty") != ("EC" if algorithm.startswith("ES") else "RSA"):
+        raise TokenRefusedError("token-algorithm")
+    try:
+        key = jwt.PyJWK(dict(jwk), algorithm=algorithm)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key=key,
+            algorithms=[algorithm],
+            audience=list(tenant.auth_audiences),
+            issuer=tenant.auth_issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenRefusedError("token-expired") from None
+    except jwt.ImmatureSignatureError:
+        raise TokenRefusedError("token-not-yet-valid") from None
+    except jwt.InvalidAudienceError:
+        raise TokenRefusedError("token-audience") from None
+    except jwt.InvalidIssuerError:
+        raise TokenRefusedError("token-issuer") from None
+    except jwt.InvalidSignatureError:
+        raise TokenRefusedError("token-signature") from None
+    except jwt.MissingRequiredClaimError:
+        raise TokenRefusedError("token-claims") from None
+    except (jwt.PyJWKError, jwt.InvalidAlgorithmError):
+        raise TokenRefusedError("token-algorithm") from None
+    except jwt.PyJWTError:
+        raise TokenRefusedError("token-invalid") from None
+    if not isinstance(claims.get("sub"), str) or not claims["sub"].strip() or claims["sub"] == NO_USER:
+        raise TokenRefusedError("token-claims")
+    if tenant.auth_tenant_claim is not None and claims.get(tenant.auth_tenant_claim) != tenant.tenant_id:
+        raise TokenRefusedError("wrong-tenant", status=403)
+    return claims
+
+
+def public_prefixes(text: str | None) -> tuple[str, ...]:
+    """`PUBLIC_PREFIXES` (a JSON list of path prefixes such as "/docs") as a tuple; empty when unset."""
+    if not text:
+        return ()
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(p, str) and p.startswith("/") for p in value):
+        raise ValueError("PUBLIC_PREFIXES must be a JSON list of paths starting with /")
+    return tuple(p.rstrip("/") for p in value)
+
+
+def is_public(path: object, prefixes: tuple[str, ...]) -> bool:
+    """True when the request path is one of the prefixes or lies under one (whole segments only)."""
+    return isinstance(path, str) and any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
 # -- decisions -----------------------------------------------------------------------------------
+
+# X-User-Id and X-User-Scopes of a request without a verified user (or a user without scopes): never empty.
+NO_USER = "-"
 
 UNKNOWN_HOST_MESSAGE = "No tenant is served at this host"
 SUSPENDED_MESSAGE = "This tenant is suspended"
+WRONG_TENANT_MESSAGE = "This token is not for this tenant"
 
 
 def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
@@ -367,10 +635,22 @@ def log(record: Mapping[str, Any]) -> None:
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
-def decide(event: Mapping[str, Any], registry: Registry, now: Callable[[], float] = time.time) -> dict[str, Any]:
+def decide(
+    event: Mapping[str, Any],
+    registry: Registry,
+    now: Callable[[], float] = time.time,
+    *,
+    keys: KeySets | None = None,
+    public: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """The authorizer's answer for one REQUEST event; raises when the registry cannot answer.
 
     now: wall-clock seconds since the epoch (a client certificate's validity is checked against it).
+    keys: the issuers' key sets when the API has end-user authentication (`USER_AUTH`); None otherwise, and
+    then a tenant whose item names an issuer is refused (fail closed), never let in without a token.
+    public: path prefixes that need no user (`PUBLIC_PREFIXES`).
+    A tenant with an issuer needs a valid bearer token outside `public`: none or an invalid one raises
+    Unauthorized (401); another tenant's user gets Deny (403, reason `wrong-tenant`).
     """
     resource = stage_resource(event.get("methodArn"))
     request_context = event.get("requestContext")
@@ -415,18 +695,59 @@ def decide(event: Mapping[str, Any], registry: Registry, now: Callable[[], float
         log(record)
         context = {"reason": "suspended", "tenantId": tenant.tenant_id, "message": SUSPENDED_MESSAGE}
         return _policy(tenant.tenant_id, "Deny", resource, context)
+    user: dict[str, str] = {}
+    if tenant.auth_issuer is not None and not is_public(event.get("path"), public):
+        token = bearer_token(event)
+        try:
+            if keys is None:
+                raise TokenRefusedError("auth-not-deployed")
+            if token is None:
+                raise TokenRefusedError("token-missing")
+            claims = verify_token(token, tenant, keys)
+        except JwksUnavailableError as error:
+            record.update(decision="error", reason="jwks-unavailable", error=str(error)[:300])
+            log(record)
+            raise
+        except TokenRefusedError as refused:
+            # The reason is ours (a fixed code), never text from the token.
+            record.update(decision="deny", reason=refused.reason)
+            log(record)
+            if refused.status == 403:
+                context = {"reason": refused.reason, "tenantId": tenant.tenant_id, "message": WRONG_TENANT_MESSAGE}
+                return _policy(tenant.tenant_id, "Deny", resource, context)
+            raise UnauthorizedError() from None
+        scopes = claims.get("scope")
+        scopes = scopes[:1024] if isinstance(scopes, str) and scopes.strip() else NO_USER
+        user = {"userId": str(claims["sub"])[:256], "scopes": scopes}
+        record["userId"] = user["userId"]
+    else:
+        # The integrations map X-User-Id and X-User-Scopes from these on every method, with or without
+        # end-user authentication, so a request without a verified user must still write a value over the
+        # client's: an absent or empty context value maps to nothing and leaves the client's header in place
+        # (LocalStack's mapping skips empty values, `if value:`, and tests/contract/test_auth_contract.py saw a
+        # forged X-User-Id pass with ""). Hence `-`, which no accepted token's `sub` can be (verify_token).
+        user = {"userId": NO_USER, "scopes": NO_USER}
     record.update(decision="allow", reason="active", tier=tenant.tier)
     log(record)
     answer = _policy(
-        tenant.tenant_id, "Allow", resource, {"tenantId": tenant.tenant_id, "tier": tenant.tier, "hostname": host}
+        tenant.tenant_id,
+        "Allow",
+        resource,
+        {"tenantId": tenant.tenant_id, "tier": tenant.tier, "hostname": host, **user},
     )
     answer["usageIdentifierKey"] = tenant.api_key
     return answer
 
 
 def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
-    """Lambda entry point (`handler.handler`)."""
-    return decide(event, registry())
+    """Lambda entry point (`handler.handler`).
+
+    Environment, besides the registry's: `USER_AUTH` ("on" when any customer has end-user authentication)
+    and `PUBLIC_PREFIXES` (a JSON list of path prefixes that need no user).
+    """
+    auth = os.environ.get("USER_AUTH") == "on"
+    public = public_prefixes(os.environ.get("PUBLIC_PREFIXES"))
+    return decide(event, registry(), keys=key_sets() if auth else None, public=public)
 
 
 # Lambda runs a module's top level in its init phase, which has a full vCPU whatever the memory size
@@ -437,3 +758,5 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
 # importing this module anywhere else (tests, tools) creates nothing and reads no environment.
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     registry()
+    if os.environ.get("USER_AUTH") == "on":
+        _jwt()  # the JWT library and cryptography's bindings load here, not in the first request

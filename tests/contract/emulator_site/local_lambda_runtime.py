@@ -112,6 +112,13 @@ logging.getLogger().addHandler(LOG_HANDLER)
 
 def load_handler():
     sys.path.insert(0, TASK_ROOT)
+    # EMULATOR ONLY: a folder of libraries built for this machine, put ahead of the function's own. The deployed
+    # zip carries arm64 builds of its compiled libraries (cryptography) for Lambda; this process is LocalStack's
+    # x86_64 interpreter, so the contract tests name a folder holding x86_64 builds of the same pinned versions
+    # (tests/contract/test_auth_contract.py). The runtime differs from Lambda's in architecture only.
+    extra = os.environ.get("EMULATOR_EXTRA_SITE")
+    if extra:
+        sys.path.insert(0, extra)
     module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
     return getattr(importlib.import_module(module_name), function_name)
 

@@ -1,0 +1,274 @@
+"""Contract: end-user authentication (issue 18) through the API, decided by the real tenant authorizer.
+
+The API is deployed as with `auth` on (authorizer TTL 0, `PUBLIC_PREFIXES` ["/docs"], `USER_AUTH` on), its
+function is the handler with the bundled libraries as `pulumi up` zips them, and its registry items carry the
+customers' issuer, audiences and tenant claim as `TenantKeys` writes them. acme and globex share one issuer
+(the tenant claim tells their users apart); initech has `auth: none`.
+
+What differs from AWS, and why:
+- The issuer is a stand-in on 127.0.0.1 serving its discovery document and key set over plain http (the
+  handler fetches plain http from a loopback address only; the config accepts only an https issuer, so the
+  items are written with the stand-in's URL in place of the config's).
+- The function's compiled library (cryptography) in the zip is built for Lambda's arm64; LocalStack runs the
+  function with its own x86_64 Python 3.11. The emulator site puts a folder of x86_64 builds of the same pinned
+  versions (this test environment's, checked against the pins below) ahead of the zip's own; PyJWT, pure
+  Python, comes from the zip. The runtime differs from Lambda's in architecture (and Python version) only.
+- The authorizer step is the emulator site's (see test_tenant_contract.py): every test asserts from its record
+  that the function really ran for the request.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from components import tenant_authorizer as authorizer_component
+from tools.localstack_api import create_authorizer_function, registry_items
+from whitelabel.api_definition import http_origin
+from whitelabel.config import resource_prefix
+from whitelabel.function_bundle import REQUIREMENTS, locked_wheels, read_pins, unpacked_files
+from whitelabel.policies import assume_role_policy
+from whitelabel.tenancy import tenants
+
+from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, deploy, dev_stack
+from .test_tenant_contract import assert_our_body, header_values, no_backend_hit
+
+sys.path.insert(0, str(next(p for p in locked_wheels() if p.name.startswith("pyjwt-"))))
+import jwt
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+pytestmark = pytest.mark.contract
+
+AUDIENCE = "gateway-client"
+# The contract stack with `auth` on; initech gets `auth: none` in the fixture (it is one of the stack's customers).
+AUTH_SETTINGS = contract_stack(
+    auth={"issuer": "https://idp.example.com/pool-1", "audiences": [AUDIENCE], "publicPrefixes": ["/docs"]},
+    authorizer={"cacheTtlSeconds": 0},
+)
+ACME = "acme.dev.example.com"
+GLOBEX = "globex.dev.example.com"
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+# The compiled libraries the x86_64 folder takes from this environment; PyJWT stays the zip's.
+COMPILED = ("cryptography", "cffi", "pycparser")
+
+
+def jwk(key: Any, kid: str, alg: str) -> dict[str, Any]:
+    algorithm = RSAAlgorithm if alg == "RS256" else ECAlgorithm
+    return {**json.loads(algorithm.to_jwk(key.public_key())), "kid": kid, "alg": alg, "use": "sig"}
+
+
+class Issuer:
+    """An OpenID issuer stand-in on 127.0.0.1: discovery document and key set; records each path asked for."""
+
+    def __init__(self) -> None:
+        issuer = self
+        self.paths: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                issuer.paths.append(self.path)
+                documents = {
+                    "/.well-known/openid-configuration": {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks.json"},
+                    "/jwks.json": {"keys": [jwk(RSA_KEY, "rsa-1", "RS256"), jwk(EC_KEY, "ec-1", "ES256")]},
+                }
+                found = documents.get(self.path)
+                payload = json.dumps(found).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, name="issuer-stand-in", daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def token(issuer: Issuer, tenant: str = "acme", alg: str = "RS256", sub: str = "alice") -> str:
+    now = int(time.time())
+    claims = {
+        "iss": issuer.url,
+        "aud": AUDIENCE,
+        "sub": sub,
+        "custom:tenantId": tenant,
+        "scope": "orders.read",
+        "iat": now,
+        "exp": now + 600,
+    }
+    key, kid = (RSA_KEY, "rsa-1") if alg == "RS256" else (EC_KEY, "ec-1")
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[Issuer]:
+    stand_in = Issuer()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="module")
+def x86_64_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with this environment's builds of the pinned compiled libraries (links, nothing downloaded)."""
+    pins = {pin.name: pin.version for pin in read_pins(REQUIREMENTS.read_text())}
+    folder = tmp_path_factory.mktemp("x86_64-site")
+    for name in COMPILED:
+        distribution = importlib.metadata.distribution(name)
+        assert distribution.version == pins[name], f"{name} {distribution.version} here, {pins[name]} pinned"
+        tops = (distribution.read_text("top_level.txt") or name).split()
+        for file in distribution.files or ():
+            top = file.parts[0]
+            if top in tops or (top.startswith(tuple(tops)) and top.endswith(".so")) or top.startswith("_cffi_backend"):
+                link = folder / top
+                if not link.exists():
+                    link.symlink_to(Path(str(distribution.locate_file(top))))
+    assert (folder / "cryptography").is_symlink()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def auth_api(aws, backends, docs_role_arn, registry: Registry, dynamodb_endpoint, issuer, x86_64_site, documents):
+    """The API with end-user authentication: its own registry table and function (USER_AUTH on); returns its id."""
+    _, region = dev_stack()
+    prefix = resource_prefix(AUTH_SETTINGS, PROJECT, STAGE)
+    seeded = []
+    for tenant in tenants(AUTH_SETTINGS):
+        if tenant.name == "initech":
+            tenant = replace(tenant, auth=None)  # `customers[i].auth: none`
+        elif tenant.auth is not None:
+            tenant = replace(tenant, auth=replace(tenant.auth, issuer=issuer.url))
+        seeded.append(tenant)
+    assert {t.name for t in seeded if t.auth} >= {"acme", "globex"}
+    table = f"{prefix}-tenants-auth"
+    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "hostname", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "hostname", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for item in registry_items(seeded, registry.keys):
+        dynamodb.put_item(TableName=table, Item=item)
+    role = aws("iam").create_role(
+        RoleName=f"{prefix}-auth-authorizer-role", AssumeRolePolicyDocument=assume_role_policy("lambda.amazonaws.com")
+    )["Role"]["Arn"]
+    function = create_authorizer_function(
+        aws("lambda"),
+        name=f"{prefix}-auth-tenant-authorizer",
+        role_arn=role,
+        code_dir=authorizer_component.CODE_DIR,
+        handler=authorizer_component.HANDLER,
+        runtime=authorizer_component.RUNTIME,
+        architecture=authorizer_component.ARCHITECTURE,
+        memory_mb=authorizer_component.MEMORY_MB,
+        timeout_seconds=authorizer_component.TIMEOUT_SECONDS,
+        environment={
+            "TENANT_TABLE": table,
+            "REGISTRY_CACHE_SECONDS": "0",
+            "USER_AUTH": "on",
+            "PUBLIC_PREFIXES": json.dumps(list(AUTH_SETTINGS.auth.public_prefixes)),
+            # Emulator only: the registry's endpoint and the x86_64 builds of the pinned libraries.
+            "AWS_ENDPOINT_URL_DYNAMODB": registry.endpoint,
+            "EMULATOR_EXTRA_SITE": str(x86_64_site),
+        },
+        libraries=unpacked_files(),
+    )
+    origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in backends.items()}
+    auth_registry = Registry(registry.endpoint, table, tuple(seeded), registry.keys)
+    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway-auth", function, auth_registry, AUTH_SETTINGS)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_authorizer(decisions: Any) -> None:
+    decisions.reset()
+
+
+def outcomes(decisions: Any, api: str, host: str) -> list[str]:
+    return [d["outcome"] for d in decisions.invoked(api, host)]
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_an_acme_user_reaches_the_backend_as_itself(call, auth_api, backends, decisions, issuer, alg):
+    response = call(auth_api, "GET", "/service1/orders", ACME, headers=bearer(token(issuer, alg=alg)))
+
+    assert response.status == 200, response.body
+    [record] = backends["service1"].received
+    assert header_values(record, "X-User-Id") == ["alice"]
+    assert header_values(record, "X-User-Scopes") == ["orders.read"]
+    assert header_values(record, "X-Tenant-Id") == ["acme"]
+    assert outcomes(decisions, auth_api, ACME) == ["allow"]
+    # The key set came from the stand-in, through its discovery document.
+    assert {"/.well-known/openid-configuration", "/jwks.json"} <= set(issuer.paths)
+
+
+def test_an_acme_token_on_globex_is_403_and_reaches_nothing(call, auth_api, backends, decisions, issuer):
+    response = call(auth_api, "GET", "/service1/orders", GLOBEX, headers=bearer(token(issuer, tenant="acme")))
+
+    assert response.status == 403, response.body
+    assert_our_body(response, "forbidden", reason="wrong-tenant")
+    assert no_backend_hit(backends)
+    assert outcomes(decisions, auth_api, GLOBEX) == ["deny"]
+
+
+def test_no_token_is_401_on_a_protected_route_and_200_on_a_public_prefix(
+    call, auth_api, backends, decisions, documents
+):
+    refused = call(auth_api, "GET", "/service1/orders", ACME)
+    public = call(auth_api, "GET", "/docs", ACME)
+
+    assert refused.status == 401, refused.body
+    assert public.status == 200, public.body
+    assert public.body.startswith(b"<")  # the docs page, from S3 (no stand-in is involved)
+    assert no_backend_hit(backends)
+    assert outcomes(decisions, auth_api, ACME) == ["unauthorized", "allow"]
+
+
+def test_a_forged_user_id_is_overwritten_by_the_verified_one(call, auth_api, backends, decisions, issuer):
+    forged = {"X-User-Id": "mallory", "X-User-Scopes": "admin", **bearer(token(issuer))}
+
+    response = call(auth_api, "GET", "/service2/profile", ACME, headers=forged)
+
+    assert response.status == 200, response.body
+    [record] = backends["service2"].received
+    assert header_values(record, "X-User-Id") == ["alice"]
+    assert header_values(record, "X-User-Scopes") == ["orders.read"]
+    assert outcomes(decisions, auth_api, ACME) == ["allow"]
+
+
+def test_a_forged_user_id_never_reaches_a_tenant_without_auth(call, auth_api, backends, decisions):
+    # initech has `auth: none`: no token needed, and the authorizer's `-` (no verified user) overwrites the
+    # client's value. With "" it did not: the emulator's mapping skips an empty value and the forged one passed.
+    host = "initech.dev.example.com"
+    forged = {"X-User-Id": "mallory", "X-User-Scopes": "admin"}
+    response = call(auth_api, "GET", "/service1/orders", host, headers=forged)
+
+    assert response.status == 200, response.body
+    [record] = backends["service1"].received
+    assert header_values(record, "X-User-Id") == ["-"]
+    assert header_values(record, "X-User-Scopes") == ["-"]
+    assert header_values(record, "X-Tenant-Id") == ["initech"]
+    assert outcomes(decisions, auth_api, host) == ["allow"]

@@ -1,0 +1,130 @@
+"""The tenant authorizer's third-party libraries: pinned wheels, checked against their hashes, unpacked for its zip.
+
+Pure Python (no Pulumi import). `functions/tenant_authorizer/requirements.txt` pins each library with the sha256
+of the one wheel built for the function's runtime and architecture; the wheels themselves are committed in
+`functions/vendor/tenant_authorizer/`. The component calls `unpacked_files` at program time, so every
+`pulumi up` ships them and a missing or altered wheel stops the program before any resource is made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = ROOT / "functions" / "tenant_authorizer" / "requirements.txt"
+WHEELS = ROOT / "functions" / "vendor" / "tenant_authorizer"
+# Unpacked once per lock content (the digest names the folder), outside the source tree (`build/` is ignored).
+BUILD = ROOT / "build" / "tenant_authorizer"
+
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
+_HASH = re.compile(r"^--hash=sha256:([0-9a-f]{64})$")
+
+
+class BundleError(Exception):
+    """The pinned libraries cannot be shipped as locked (a wheel missing, altered or ambiguous)."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One locked library: its name and version, and the sha256 of the wheel that ships it."""
+
+    name: str
+    version: str
+    sha256: str
+
+    @property
+    def wheel_prefix(self) -> str:
+        # Wheel file names normalise the project name to lowercase with underscores (PEP 427, PEP 503).
+        return f"{re.sub(r'[-_.]+', '_', self.name).lower()}-{self.version}-"
+
+
+def read_pins(text: str) -> list[Pin]:
+    """The `name==version --hash=sha256:<hex>` entries of a pip requirements file (one hash per pin)."""
+    logical = re.sub(r"\\\n", " ", text)
+    pins = []
+    for line in logical.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        pin = _PIN.match(words[0])
+        hashes = [m[1] for m in (_HASH.match(w) for w in words[1:]) if m]
+        if pin is None or len(hashes) != 1 or len(words) != 2:
+            raise BundleError(f"{line.strip()[:80]!r}: expected name==version --hash=sha256:<hex>, one wheel each")
+        pins.append(Pin(pin[1], pin[2], hashes[0]))
+    if not pins:
+        raise BundleError("the requirements file pins nothing")
+    return pins
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def locked_wheels(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS) -> list[Path]:
+    """The wheel file of every pin, each checked against its hash; BundleError names the first that is not."""
+    found = []
+    present = sorted(p for p in wheels.glob("*.whl")) if wheels.is_dir() else []
+    for pin in read_pins(requirements.read_text()):
+        matches = [p for p in present if p.name.lower().startswith(pin.wheel_prefix)]
+        if len(matches) != 1:
+            raise BundleError(f"{pin.name}=={pin.version}: expected one wheel in {wheels}, found {len(matches)}")
+        actual = sha256_of(matches[0])
+        if actual != pin.sha256:
+            raise BundleError(f"{matches[0].name}: sha256 {actual} is not the locked {pin.sha256}")
+        found.append(matches[0])
+    return found
+
+
+def _unpack(wheels: list[Path], target: Path) -> None:
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.infolist():
+                name = member.filename
+                # A wheel's `<name>.data/` holds scripts and headers for an install, not importable code.
+                if member.is_dir() or name.split("/", 1)[0].endswith(".data"):
+                    continue
+                if name.startswith("/") or ".." in name.split("/"):
+                    raise BundleError(f"{wheel.name}: refusing the member path {name!r}")
+                path = target / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as source, path.open("wb") as sink:
+                    shutil.copyfileobj(source, sink)
+
+
+def unpacked_files(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS, build: Path = BUILD) -> dict[str, Path]:
+    """Zip path → unpacked file for every file of every locked wheel (site-packages layout, the zip's root).
+
+    The wheels are verified on every call; the unpacked folder is reused when its name (the digest of the
+    verified hashes) already exists, and is made in a temporary folder and renamed into place, so two
+    programs running at once never see half of it.
+    """
+    located = locked_wheels(requirements, wheels)
+    digest = hashlib.sha256("".join(sha256_of(w) for w in located).encode()).hexdigest()[:16]
+    target = build / digest
+    if not target.is_dir():
+        build.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=build))
+        try:
+            _unpack(located, staging)
+            os.replace(staging, target)
+        except OSError:
+            if not target.is_dir():  # another program renamed its copy first: theirs is as good
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return {
+        p.relative_to(target).as_posix(): p
+        for p in sorted(target.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
