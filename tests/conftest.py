@@ -107,6 +107,20 @@ def inputs_by_urn(run: StackRun) -> dict[str, dict[str, Any]]:
     return {r.urn: r.inputs for r in run.resources}
 
 
+def name_diff(before: StackRun, after: StackRun) -> tuple[list[str], list[str], list[str]]:
+    """What `pulumi up` from `before` to `after` would do, by resource name: (created, deleted, updated), sorted."""
+    old, new = inputs_by_urn(before), inputs_by_urn(after)
+
+    def name(urn: str) -> str:
+        return urn.rsplit("::", 1)[1]
+
+    return (
+        sorted(name(u) for u in new.keys() - old.keys()),
+        sorted(name(u) for u in old.keys() - new.keys()),
+        sorted(name(u) for u in old.keys() & new.keys() if old[u] != new[u]),
+    )
+
+
 @dataclass
 class Deployed:
     """What one mock run of a component program registered, and what the program returned."""

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tests.conftest import customers_config, inputs_by_urn, shared_run
+from tests.conftest import customers_config, name_diff, shared_run
 from whitelabel.config import DEFAULT_TLS_POLICY, ConfigError, parse_settings
 from whitelabel.offline import AwsMocks, StackRun, run_program
 from whitelabel.quotas import usage
@@ -27,19 +27,6 @@ def _secret(value: Any) -> str:
     """The plain text of a secret input as the mock engine records it (the secret signature and its value)."""
     assert value[SECRET_SIG] == SECRET_SIG_VALUE, "expected a secret"
     return str(value["value"])
-
-
-def _diff(before: StackRun, after: StackRun) -> tuple[list[str], list[str], list[str]]:
-    old, new = inputs_by_urn(before), inputs_by_urn(after)
-
-    def name(urn: str) -> str:
-        return urn.rsplit("::", 1)[1]
-
-    return (
-        sorted(name(u) for u in new.keys() - old.keys()),
-        sorted(name(u) for u in old.keys() - new.keys()),
-        sorted(name(u) for u in old.keys() & new.keys() if old[u] != new[u]),
-    )
 
 
 # Two tiers, so a tier change is possible in every stack; every customer starts on the default.
@@ -80,7 +67,7 @@ def test_adding_a_shared_customer_creates_only_its_record_key_plan_key_and_item(
     stack: tuple[list, StackRun], with_newco: StackRun
 ) -> None:
     _, before = stack
-    assert _diff(before, with_newco) == (sorted([*_own("newco"), "whitelabel-tenants-domains-newco-a"]), [], [])
+    assert name_diff(before, with_newco) == (sorted([*_own("newco"), "whitelabel-tenants-domains-newco-a"]), [], [])
 
 
 def test_adding_a_dual_stack_shared_customer_creates_two_records() -> None:
@@ -88,7 +75,7 @@ def test_adding_a_dual_stack_shared_customer_creates_two_records() -> None:
     customers = _customers(10)
     before = _run(customers, dualStack=True)
     after = _run([*customers, {"name": "newco"}], dualStack=True)
-    assert _diff(before, after) == (
+    assert name_diff(before, after) == (
         sorted([*_own("newco"), "whitelabel-tenants-domains-newco-a", "whitelabel-tenants-domains-newco-aaaa"]),
         [],
         [],
@@ -106,19 +93,19 @@ def test_adding_a_dedicated_customer_creates_only_its_domain_mapping_records_and
         "whitelabel-tenants-domains-newco-domain",
         "whitelabel-tenants-domains-newco-mapping",
     ]
-    assert _diff(before, after) == (sorted(expected), [], [])
+    assert name_diff(before, after) == (sorted(expected), [], [])
 
 
 def test_removing_a_customer_deletes_only_its_own_resources(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
     after = _run(customers[1:])
-    assert _diff(before, after) == ([], sorted([*_own("c0000"), "whitelabel-tenants-domains-c0000-a"]), [])
+    assert name_diff(before, after) == ([], sorted([*_own("c0000"), "whitelabel-tenants-domains-c0000-a"]), [])
 
 
 def test_reordering_the_list_changes_nothing(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
     after = _run(list(reversed(customers)))
-    assert _diff(before, after) == ([], [], [])
+    assert name_diff(before, after) == ([], [], [])
 
 
 def test_onboarding_creates_no_custom_domain_and_no_usage_plan(
@@ -127,7 +114,7 @@ def test_onboarding_creates_no_custom_domain_and_no_usage_plan(
     # CreateDomainName (one call per 30 s per account) and usage plans (300 per account) stay untouched:
     # a shared customer costs a record, a key, its plan key and its registry item.
     _, before = stack
-    added, _, changed = _diff(before, with_newco)
+    added, _, changed = name_diff(before, with_newco)
     touched = {r.type for r in with_newco.resources if r.name in added + changed}
     assert touched == {
         "aws:route53/record:Record",
@@ -143,7 +130,7 @@ def test_a_tier_change_creates_the_new_tiers_key_first_and_switches_its_item(sta
     # Created: the gold key and plan key. Updated: the item (its key and tier). Gone from the program, so Pulumi
     # deletes them after every create and update: the standard key and plan key.
     item_name = "whitelabel-tenants-keys-c0000.dev.example.com-item"
-    assert _diff(before, after) == (_keys("c0000", "gold"), _keys("c0000", "standard"), [item_name])
+    assert name_diff(before, after) == (_keys("c0000", "gold"), _keys("c0000", "standard"), [item_name])
     key, plan_key = (after.named(n) for n in _keys("c0000", "gold"))
     item = after.named(item_name)
     assert json.loads(_secret(item.inputs["item"]))["apiKey"] == {"S": key.outputs["value"]}
@@ -160,14 +147,14 @@ def test_previous_tier_keeps_the_old_key_metered_until_a_later_up_drops_it(stack
     # First `pulumi up`: nothing is deleted; the standard key stays in the standard plan, unchanged, for the
     # decisions the authorizer cached with it.
     item_name = "whitelabel-tenants-keys-c0000.dev.example.com-item"
-    assert _diff(before, leaving) == (_keys("c0000", "gold"), [], [item_name])
+    assert name_diff(before, leaving) == (_keys("c0000", "gold"), [], [item_name])
     old_plan_key = leaving.named("whitelabel-tenants-keys-c0000.standard-plan-key")
     assert old_plan_key.inputs["usagePlanId"] == leaving.named("whitelabel-standard-usage-plan").id
     key = leaving.named("whitelabel-tenants-keys-c0000.gold-api-key")
     assert json.loads(_secret(leaving.named(item_name).inputs["item"]))["apiKey"] == {"S": key.outputs["value"]}
     # Second `pulumi up`, previousTier removed: only the old key and plan key go; the item is not touched again.
     done = _run([{**customers[0], "tier": "gold"}, *customers[1:]])
-    assert _diff(leaving, done) == ([], _keys("c0000", "standard"), [])
+    assert name_diff(leaving, done) == ([], _keys("c0000", "standard"), [])
 
 
 def _deletion_order(run: StackRun, names: list[str]) -> list[list[str]]:
@@ -201,7 +188,7 @@ def test_onboarding_writes_the_item_after_its_key_is_in_its_tiers_plan(with_newc
 def test_suspending_changes_only_its_registry_items(stack: tuple[list, StackRun]) -> None:
     customers, before = stack
     after = _run([{**customers[0], "suspended": True}, *customers[1:]])
-    assert _diff(before, after) == ([], [], ["whitelabel-tenants-keys-c0000.dev.example.com-item"])
+    assert name_diff(before, after) == ([], [], ["whitelabel-tenants-keys-c0000.dev.example.com-item"])
     item = json.loads(_secret(after.named("whitelabel-tenants-keys-c0000.dev.example.com-item").inputs["item"]))
     assert item["status"] == {"S": "suspended"}
     # The key stays enabled and in its plan: resuming is the same one flag.
@@ -212,7 +199,7 @@ def test_wildcard_dns_onboarding_creates_only_key_plan_key_and_item(stack: tuple
     customers, _ = stack
     before = _run(customers, tenantDns="wildcard")
     after = _run([*customers, {"name": "newco"}], tenantDns="wildcard")
-    assert _diff(before, after) == (sorted(_own("newco")), [], [])
+    assert name_diff(before, after) == (sorted(_own("newco")), [], [])
     # No Route 53 record per shared customer: the one `*.` record (and the dedicated customers') only.
     names = sorted(r.inputs["name"] for r in after.of_type("aws:route53/record:Record") if r.inputs["type"] == "A")
     dedicated = sorted(f"{c['name']}.dev.example.com" for c in customers if c.get("dedicatedDomain"))
@@ -345,7 +332,7 @@ def test_phase2_creates_the_validation_domain_mapping_and_the_handoff_record(pha
 
 def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: StackRun, phase2: StackRun) -> None:
     # The own domain is served from phase 2 on, so its registry item appears with the domain.
-    assert _diff(phase1, phase2) == (
+    assert name_diff(phase1, phase2) == (
         sorted(
             [
                 "whitelabel-tenants-keys-api.umbrella.com-item",
@@ -362,7 +349,7 @@ def test_moving_to_phase2_only_adds_the_customers_domain_resources(phase1: Stack
 
 def test_adding_an_own_domain_customer_costs_one_certificate_first(phase1: StackRun) -> None:
     before = shared_run("dev", customers_config([{"name": "acme"}]))
-    assert _diff(before, phase1) == (
+    assert name_diff(before, phase1) == (
         sorted(
             [
                 *_own("umbrella"),

@@ -13,7 +13,7 @@ import pytest
 
 from components.args import KeyMode, TenantSetArgs
 from components.tenant_set import TenantSet
-from tests.conftest import Deployed, customers_config, deploy, inputs_by_urn, resolve, shared_run
+from tests.conftest import Deployed, customers_config, deploy, name_diff, resolve, shared_run
 from whitelabel.component_args import raw_config
 from whitelabel.config import ConfigError, parse_settings
 from whitelabel.offline import StackRun
@@ -40,19 +40,6 @@ KEYS = "whitelabel-tenants-keys"
 
 def _run(customers: list[dict[str, Any]], tiers: dict[str, Any] = TIERS, **keys: Any) -> StackRun:
     return shared_run("dev", customers_config(customers, tiers=tiers, **keys))
-
-
-def _diff(before: StackRun, after: StackRun) -> tuple[list[str], list[str], list[str]]:
-    old, new = inputs_by_urn(before), inputs_by_urn(after)
-
-    def name(urn: str) -> str:
-        return urn.rsplit("::", 1)[1]
-
-    return (
-        sorted(name(u) for u in new.keys() - old.keys()),
-        sorted(name(u) for u in old.keys() - new.keys()),
-        sorted(name(u) for u in old.keys() & new.keys() if old[u] != new[u]),
-    )
 
 
 def _item(run: StackRun, tenant: str) -> dict[str, Any]:
@@ -207,7 +194,7 @@ def test_a_pooled_tenant_owns_no_key_and_its_item_carries_its_pool_key(pooled: S
 
 def test_adding_a_pooled_tenant_creates_only_its_item_and_record(pooled: StackRun) -> None:
     after = _run([*CUSTOMERS, {"name": "newco", "tier": "free"}])
-    assert _diff(pooled, after) == (
+    assert name_diff(pooled, after) == (
         ["whitelabel-tenants-domains-newco-a", f"{KEYS}-newco.dev.example.com-item"],
         [],
         [],
@@ -217,9 +204,9 @@ def test_adding_a_pooled_tenant_creates_only_its_item_and_record(pooled: StackRu
 def test_adding_a_pooled_tenant_with_wildcard_dns_creates_only_its_item() -> None:
     before = _run(CUSTOMERS, tenantDns="wildcard")
     after = _run([*CUSTOMERS, {"name": "newco", "tier": "free"}], tenantDns="wildcard")
-    assert _diff(before, after) == ([f"{KEYS}-newco.dev.example.com-item"], [], [])
+    assert name_diff(before, after) == ([f"{KEYS}-newco.dev.example.com-item"], [], [])
     removed = _run(CUSTOMERS[1:], tenantDns="wildcard")
-    assert _diff(before, removed) == ([], [f"{KEYS}-p00.dev.example.com-item"], [])
+    assert name_diff(before, removed) == ([], [f"{KEYS}-p00.dev.example.com-item"], [])
 
 
 def test_per_tenant_to_pooled_switches_the_item_to_a_metered_pool_key_and_keeps_the_old_key(
@@ -228,7 +215,7 @@ def test_per_tenant_to_pooled_switches_the_item_to_a_metered_pool_key_and_keeps_
     item_name = f"{KEYS}-acme.dev.example.com-item"
     leaving = _run([*POOLED, {"name": "acme", "tier": "free", "previousTier": "standard"}])
     # First `pulumi up`: nothing created (the pool exists), nothing deleted; the item switches.
-    assert _diff(pooled, leaving) == ([], [], [item_name])
+    assert name_diff(pooled, leaving) == ([], [], [item_name])
     key, plan_key = _pool(leaving, "free", pool_index("acme", 3))
     assert _item(leaving, "acme")["apiKey"] == {"S": key.outputs["value"]}
     assert plan_key.urn in leaving.named(item_name).dependencies
@@ -237,7 +224,7 @@ def test_per_tenant_to_pooled_switches_the_item_to_a_metered_pool_key_and_keeps_
     assert old_plan_key.inputs["usagePlanId"] == leaving.named("whitelabel-standard-usage-plan").id
     # Second `pulumi up`, previousTier dropped: only the old key and plan key go.
     done = _run([*POOLED, {"name": "acme", "tier": "free"}])
-    assert _diff(leaving, done) == ([], _keys("acme", "standard"), [])
+    assert name_diff(leaving, done) == ([], _keys("acme", "standard"), [])
 
 
 def test_pooled_to_per_tenant_creates_the_tenants_key_before_its_item_switches(pooled: StackRun) -> None:
@@ -245,12 +232,12 @@ def test_pooled_to_per_tenant_creates_the_tenants_key_before_its_item_switches(p
     moving = [{"name": "p00", "tier": "standard", "previousTier": "free"}, *POOLED[1:], {"name": "acme"}]
     after = _run(moving)
     # previousTier names a pooled tier: the pool key stays anyway (it is the tier's), no extra key.
-    assert _diff(pooled, after) == (_keys("p00", "standard"), [], [item_name])
+    assert name_diff(pooled, after) == (_keys("p00", "standard"), [], [item_name])
     key, plan_key = (after.named(n) for n in _keys("p00", "standard"))
     assert _item(after, "p00")["apiKey"] == {"S": key.outputs["value"]}
     assert plan_key.urn in after.named(item_name).dependencies
     done = _run([{"name": "p00", "tier": "standard"}, *POOLED[1:], {"name": "acme"}])
-    assert _diff(after, done) == ([], [], [])
+    assert name_diff(after, done) == ([], [], [])
 
 
 def test_more_pool_keys_adds_keys_and_moves_only_the_tenants_the_hash_moves(pooled: StackRun) -> None:
@@ -262,7 +249,7 @@ def test_more_pool_keys_adds_keys_and_moves_only_the_tenants_the_hash_moves(pool
         if pool_index(c["name"], 3) != pool_index(c["name"], 4)
     )
     assert moved
-    assert _diff(pooled, after) == ([f"{KEYS}-pool.free.3-api-key", f"{KEYS}-pool.free.3-plan-key"], [], moved)
+    assert name_diff(pooled, after) == ([f"{KEYS}-pool.free.3-api-key", f"{KEYS}-pool.free.3-plan-key"], [], moved)
 
 
 # -- quotas ------------------------------------------------------------------------------------------

@@ -96,13 +96,19 @@ def host_header(event: Mapping[str, Any]) -> str | None:
     (every value); two different Host values make the request ambiguous, and ambiguity is refused.
     https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
     """
+    return single_header(event, "host")
+
+
+def single_header(event: Mapping[str, Any], wanted: str) -> str | None:
+    """The one value of header `wanted` (lowercase; names are case-insensitive) across `headers` and
+    `multiValueHeaders`; None when absent, not text, or given two different values (ambiguity is refused)."""
     values: set[str] = set()
     for field in ("headers", "multiValueHeaders"):
         headers = event.get(field)
         if not isinstance(headers, Mapping):
             continue
         for name, value in headers.items():
-            if isinstance(name, str) and name.lower() == "host":
+            if isinstance(name, str) and name.lower() == wanted:
                 for one in value if field == "multiValueHeaders" and isinstance(value, list) else [value]:
                     if not isinstance(one, str):
                         return None
@@ -517,20 +523,10 @@ def _jwt() -> Any:
 
 def bearer_token(event: Mapping[str, Any]) -> str | None:
     """The token of `Authorization: Bearer <token>`; None when absent, ambiguous or of another scheme."""
-    values: set[str] = set()
-    for field in ("headers", "multiValueHeaders"):
-        headers = event.get(field)
-        if not isinstance(headers, Mapping):
-            continue
-        for name, value in headers.items():
-            if isinstance(name, str) and name.lower() == "authorization":
-                for one in value if field == "multiValueHeaders" and isinstance(value, list) else [value]:
-                    if not isinstance(one, str):
-                        return None
-                    values.add(one)
-    if len(values) != 1:
+    value = single_header(event, "authorization")
+    if value is None:
         return None
-    scheme, _, token = values.pop().strip().partition(" ")
+    scheme, _, token = value.strip().partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token and len(token) <= 16384 else None
 
