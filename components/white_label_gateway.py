@@ -9,7 +9,7 @@ from typing import Any, Optional, cast
 
 import pulumi
 
-from components.args import BackendArgs, EndpointType, TenantDns, WhiteLabelGatewayArgs
+from components.args import BackendArgs, EndpointType, TenantDns, TenantSetArgs, WhiteLabelGatewayArgs
 from components.gateway import BackendTarget, Gateway, GatewayArgs
 from components.operations import Operations, OperationsArgs
 from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
@@ -251,32 +251,41 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         )
         plan_ids = {tier: plan.id for tier, plan in plans.items()}
 
-        # Pooled tiers and their pool sizes: this TenantSet, and a shard's (the export below), each make their own keys.
-        pooled_tiers = {tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled}
+        # What every TenantSet of this platform takes from it, as TenantSetArgs keys: this one's, and a shard's
+        # (the `shard_platform` export below, README "Tenant shards"). Pooled tiers: each TenantSet makes its own
+        # pool keys, so no key value crosses stacks.
+        platform_args: dict[str, Any] = {
+            "base_domain": settings.base_domain,
+            "hosted_zone": settings.hosted_zone,
+            "name_prefix": prefix,
+            "rest_api_id": gateway.rest_api_id,
+            "stage_name": gateway.stage_name,
+            "usage_plan_ids": plan_ids,
+            "tiers": sorted(settings.tiers),
+            "pooled_tiers": {tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled},
+            "default_tier": settings.default_tier,
+            "registry_table_name": registry.table_name,
+            "wildcard_domain_name": wildcard_target,
+            "wildcard_domain_zone_id": wildcard_zone_id,
+            "certificate_arn": validation.certificate_arn,
+            "tenant_dns": settings.tenant_dns,
+            "endpoint_type": settings.endpoint_type,
+            "tls_policy": settings.tls_policy,
+            "dual_stack": settings.dual_stack,
+            "protect_resources": settings.protect_resources,
+        }
         tenant_set = TenantSet(
             f"{name}-tenants",
-            {
-                "tenants": list(args.get("tenants") or []),
-                "base_domain": settings.base_domain,
-                "hosted_zone": settings.hosted_zone,
-                "name_prefix": prefix,
-                "rest_api_id": gateway.rest_api_id,
-                "stage_name": gateway.stage_name,
-                "usage_plan_ids": cast(Any, plan_ids),
-                "tiers": sorted(settings.tiers),
-                "pooled_tiers": pooled_tiers,
-                "default_tier": settings.default_tier,
-                "registry_table_name": registry.table_name,
-                "wildcard_domain_name": wildcard_target,
-                "wildcard_domain_zone_id": wildcard_zone_id,
-                "certificate_arn": validation.certificate_arn,
-                "tenant_dns": TenantDns(settings.tenant_dns),
-                "endpoint_type": EndpointType(settings.endpoint_type),
-                "tls_policy": settings.tls_policy,
-                "dual_stack": settings.dual_stack,
-                "protect_resources": settings.protect_resources,
-                "adopt_program_stack": adopt,
-            },
+            cast(
+                TenantSetArgs,
+                {
+                    **platform_args,
+                    "tenants": list(args.get("tenants") or []),
+                    "tenant_dns": TenantDns(settings.tenant_dns),
+                    "endpoint_type": EndpointType(settings.endpoint_type),
+                    "adopt_program_stack": adopt,
+                },
+            ),
             pulumi.ResourceOptions(parent=self),
         )
 
@@ -298,32 +307,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         self.dedicated_domain_targets = tenant_set.dedicated_domain_targets
         self.custom_domain_handoff = tenant_set.custom_domain_handoff
         # A shard's TenantSet args are these values as they are (README "Tenant shards"): keys of TenantSetArgs.
-        self.shard_platform = pulumi.Output.from_input(
-            cast(
-                Any,
-                {
-                    "base_domain": settings.base_domain,
-                    "hosted_zone": settings.hosted_zone,
-                    "name_prefix": prefix,
-                    "rest_api_id": gateway.rest_api_id,
-                    "stage_name": gateway.stage_name,
-                    "usage_plan_ids": plan_ids,
-                    "tiers": sorted(settings.tiers),
-                    # A shard's TenantSet makes its own pool keys for these tiers (no key value crosses stacks).
-                    "pooled_tiers": pooled_tiers,
-                    "default_tier": settings.default_tier,
-                    "registry_table_name": registry.table_name,
-                    "wildcard_domain_name": wildcard_target,
-                    "wildcard_domain_zone_id": wildcard_zone_id,
-                    "certificate_arn": validation.certificate_arn,
-                    "tenant_dns": settings.tenant_dns,
-                    "endpoint_type": settings.endpoint_type,
-                    "tls_policy": settings.tls_policy,
-                    "dual_stack": settings.dual_stack,
-                    "protect_resources": settings.protect_resources,
-                },
-            )
-        )
+        self.shard_platform = pulumi.Output.from_input(cast(Any, platform_args))
         self.dashboard_name = operations.dashboard_name
         self.alarm_topic_arn = operations.alarm_topic_arn
         self.web_acl_arn = pulumi.Output.from_input(waf.web_acl_arn if waf is not None else None)
