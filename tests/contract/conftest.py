@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -492,9 +492,23 @@ def registry(aws: Any, dynamodb_endpoint: str) -> Registry:
 # --- The API ----------------------------------------------------------------------------------------
 
 
-def create_function(aws: Any, name: str, registry_endpoint: str, table: str) -> AuthorizerFunction:
-    """The tenant authorizer's function as deployed (`components/tenant_authorizer.py`), reading `registry_endpoint`."""
+def create_function(
+    aws: Any,
+    name: str,
+    registry_endpoint: str,
+    table: str,
+    *,
+    registry_cache_seconds: int | None = None,
+    environment: Mapping[str, str] | None = None,
+    libraries: Mapping[str, Path] | None = None,
+) -> AuthorizerFunction:
+    """The tenant authorizer's function as deployed (`components/tenant_authorizer.py`), reading `registry_endpoint`.
+
+    registry_cache_seconds: default the contract stack's; environment: more variables (end-user auth);
+    libraries: files added to the function's code (the bundled JWT libraries).
+    """
     settings = contract_stack()
+    cache = settings.authorizer.registry_cache_seconds if registry_cache_seconds is None else registry_cache_seconds
     trust = assume_role_policy("lambda.amazonaws.com")
     role = aws("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     return create_authorizer_function(
@@ -509,10 +523,12 @@ def create_function(aws: Any, name: str, registry_endpoint: str, table: str) -> 
         timeout_seconds=authorizer_component.TIMEOUT_SECONDS,
         environment={
             "TENANT_TABLE": table,
-            "REGISTRY_CACHE_SECONDS": str(settings.authorizer.registry_cache_seconds),
+            "REGISTRY_CACHE_SECONDS": str(cache),
             # Emulator only: where the registry is (boto3's standard per-service endpoint variable).
             "AWS_ENDPOINT_URL_DYNAMODB": registry_endpoint,
+            **(environment or {}),
         },
+        libraries=libraries,
     )
 
 

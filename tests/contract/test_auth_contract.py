@@ -34,15 +34,13 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from components import tenant_authorizer as authorizer_component
-from tools.localstack_api import create_authorizer_function, registry_items
+from tools.localstack_api import registry_items
 from whitelabel.api_definition import http_origin
 from whitelabel.config import resource_prefix
 from whitelabel.function_bundle import REQUIREMENTS, locked_wheels, read_pins, unpacked_files
-from whitelabel.policies import assume_role_policy
 from whitelabel.tenancy import tenants
 
-from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, deploy, dev_stack
+from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, create_function, deploy, dev_stack
 from .test_tenant_contract import assert_our_body, header_values, no_backend_hit
 
 sys.path.insert(0, str(next(p for p in locked_wheels() if p.name.startswith("pyjwt-"))))
@@ -173,26 +171,16 @@ def auth_api(aws, backends, docs_role_arn, registry: Registry, dynamodb_endpoint
     )
     for item in registry_items(seeded, registry.keys):
         dynamodb.put_item(TableName=table, Item=item)
-    role = aws("iam").create_role(
-        RoleName=f"{prefix}-auth-authorizer-role", AssumeRolePolicyDocument=assume_role_policy("lambda.amazonaws.com")
-    )["Role"]["Arn"]
-    function = create_authorizer_function(
-        aws("lambda"),
-        name=f"{prefix}-auth-tenant-authorizer",
-        role_arn=role,
-        code_dir=authorizer_component.CODE_DIR,
-        handler=authorizer_component.HANDLER,
-        runtime=authorizer_component.RUNTIME,
-        architecture=authorizer_component.ARCHITECTURE,
-        memory_mb=authorizer_component.MEMORY_MB,
-        timeout_seconds=authorizer_component.TIMEOUT_SECONDS,
+    function = create_function(
+        aws,
+        f"{prefix}-auth-tenant-authorizer",
+        registry.endpoint,
+        table,
+        registry_cache_seconds=0,
         environment={
-            "TENANT_TABLE": table,
-            "REGISTRY_CACHE_SECONDS": "0",
             "USER_AUTH": "on",
             "PUBLIC_PREFIXES": json.dumps(list(AUTH_SETTINGS.auth.public_prefixes)),
-            # Emulator only: the registry's endpoint and the x86_64 builds of the pinned libraries.
-            "AWS_ENDPOINT_URL_DYNAMODB": registry.endpoint,
+            # Emulator only: the x86_64 builds of the pinned libraries.
             "EMULATOR_EXTRA_SITE": str(x86_64_site),
         },
         libraries=unpacked_files(),
