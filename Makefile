@@ -5,24 +5,35 @@ ENV ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-shards bench-authorizer smoke clean
+.PHONY: lock lock-check help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-shards bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
-# A cold install took 49 s and 755 MB on a 2-core machine with no pip cache (requirements-dev.txt).
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@echo "Installing the program's packages into $(VENV)/ (first run only; about a minute, ~750 MB)..."
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
-	touch $@
+UV_DIR := .uv
+UV := $(UV_DIR)/bin/uv
+# uv never downloads an interpreter here: the machine's python3 builds both environments.
+export UV_PYTHON_DOWNLOADS := never
+
+# uv itself: the one package pip installs (hash-checked, tools/uv-requirements.txt); it installs everything else.
+$(UV): tools/uv-requirements.txt
+	@echo "Installing uv into $(UV_DIR)/ (first run only; about 2 s)..."
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes --upgrade --target $(UV_DIR) -r tools/uv-requirements.txt
+	@touch $@
+
+# Exactly uv.lock (--frozen: no resolution, no newer release); pyproject.toml declares, `make lock` re-locks.
+# Cold (no package cache) on the 2-core machine: README "Installing" has the measured figures.
+$(VENV)/.installed: pyproject.toml uv.lock $(UV)
+	@echo "Installing the program's packages from uv.lock into $(VENV)/ (first run only; a few seconds, ~450 MB)..."
+	@start=$$(date +%s); UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --python $(PYTHON) \
+	  && echo "  $(VENV)/ ready in $$(( $$(date +%s) - start )) s"
+	@touch $@
 
 # LocalStack gets a virtualenv of its own: its pinned dependencies clash with the program's.
-$(LS_VENV)/.installed: requirements-localstack.txt
-	@echo "Installing LocalStack into $(LS_VENV)/ for the contract tests (first run only; 2 to 4 minutes)..."
-	$(PYTHON) -m venv $(LS_VENV)
-	$(LS_VENV)/bin/pip install --quiet --upgrade pip
-	$(LS_VENV)/bin/pip install --quiet -r requirements-localstack.txt
-	touch $@
+$(LS_VENV)/.installed: requirements-localstack.txt $(UV)
+	@echo "Installing LocalStack from requirements-localstack.txt into $(LS_VENV)/ for the contract tests (first run only; under a minute)..."
+	@start=$$(date +%s); $(UV) venv --quiet --allow-existing --python $(PYTHON) $(LS_VENV) \
+	  && $(UV) pip sync --quiet --require-hashes --python $(LS_VENV)/bin/python requirements-localstack.txt \
+	  && echo "  $(LS_VENV)/ ready in $$(( $$(date +%s) - start )) s"
+	@touch $@
 
 help:  ## this list: every target with what it does
 	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST) | sed 's/\$$(STACK)/$(STACK)/g; s/\$$(ENV)/$(ENV)/g'
@@ -87,5 +98,13 @@ bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 ove
 smoke: $(VENV)/.installed  ## checks a deployed $(STACK): requests as its tenants, read-only AWS calls (OUTPUTS=<pulumi stack output --json file>)
 	$(VENV)/bin/python -m tools.smoke --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
+# Re-resolve within pyproject.toml's ranges (newer releases), then remake every file made from the lock: the
+# plugin's, policy pack's and example's requirements, the authorizer's pins and its arm64 wheels, LocalStack's set.
+lock: $(UV)  ## take dependency updates: re-lock every environment within its declared ranges (README "Dependencies")
+	UV=$(UV) $(PYTHON) -m tools.lock
+
+lock-check: $(UV)  ## fail when a lock is stale against its declaration (CI runs this)
+	UV=$(UV) $(PYTHON) -m tools.lock --check
+
 clean:  ## remove both virtualenvs and the tools' caches
-	rm -rf $(VENV) $(LS_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) $(UV_DIR) .pytest_cache .mypy_cache .ruff_cache

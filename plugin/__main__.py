@@ -31,10 +31,19 @@ def components() -> list[type[pulumi.ComponentResource]]:
     return [WhiteLabelGateway, TenantSet]
 
 
+def version() -> str:
+    """The package's version (pyproject.toml's, read through the package): what the provider and schema carry."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from whitelabel.version import package_version
+
+    return package_version()
+
+
 def main() -> None:
     from pulumi.provider.experimental import component_provider_host
 
-    component_provider_host(components=components(), name=PACKAGE_NAME)
+    component_provider_host(components=components(), name=PACKAGE_NAME, version=version())
 
 
 if __name__ == "__main__":

@@ -45,8 +45,12 @@ def test_make_preview_passes_stack_and_base() -> None:
 def test_a_first_install_says_what_it_does_and_how_long_it_takes() -> None:
     # -B: as on a fresh machine, whatever is installed here already.
     commands = make("-n", "-B", "venv/.installed", ".localstack-venv/.installed")
-    assert "Installing the program's packages into venv/ (first run only; about a minute" in commands
+    assert "Installing uv into .uv/ (first run only; about 2 s)" in commands
+    assert "Installing the program's packages from uv.lock into venv/ (first run only; a few seconds" in commands
     assert (
-        "Installing LocalStack into .localstack-venv/ for the contract tests (first run only; 2 to 4 minutes)"
-        in commands
+        "Installing LocalStack from requirements-localstack.txt into .localstack-venv/ for the contract tests"
+        " (first run only; under a minute)" in commands
     )
+    # Each install reports its own time, and installs exactly the lock (no resolution, hashes required).
+    assert commands.count("ready in $(( $(date +%s) - start )) s") == 2
+    assert "sync --frozen" in commands and "pip sync --quiet --require-hashes" in commands

@@ -30,6 +30,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from tests.conftest import resolve
 from tools.schema import PLUGIN_DIR, SCHEMA_FILE, provider
 from whitelabel.offline import AwsMocks, Registered, run_function
+from whitelabel.version import package_version
 
 # Nothing listens here: the provider only dials the engine when a Construct asks it to log.
 CLOSED_ENGINE_ADDRESS = "127.0.0.1:9"
@@ -80,7 +81,7 @@ def test_the_plugin_entry_serves_the_committed_schema_over_grpc(tmp_path: Path) 
     finally:
         stop(process)
     assert json.loads(served.schema) == json.loads(SCHEMA_FILE.read_text())
-    assert info.version == "0.0.0"
+    assert info.version == package_version() == "0.1.0"
 
 
 # -- Construct, as the servicer calls it ------------------------------------------------------------------------

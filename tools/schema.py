@@ -1,12 +1,19 @@
 """Write the component package's schema (what `pulumi package add` reads from the plugin) to plugin/schema.json.
 
 The schema is inferred from the components' type annotations by Pulumi's analyzer, exactly as the plugin's
-provider does it when it starts (`component_provider_host` builds a `ComponentProvider` from the same list and
-name, version "0.0.0"). The committed file lets people and other languages read the package's API without running
-it, and tests/test_schema.py fails when it is stale: re-run `make schema` after changing the args or outputs.
+provider does it when it starts (`component_provider_host` builds a `ComponentProvider` from the same list, name
+and version: pyproject.toml's, whitelabel/version.py). The committed file lets people and other languages read the
+package's API without running it, and tests/test_schema.py fails when it is stale: re-run `make schema` after
+changing the args or outputs.
 
     python -m tools.schema            # → plugin/schema.json
     python -m tools.schema --check    # exit 1 when plugin/schema.json is not what the code gives
+    python -m tools.schema --release  # on a release: plugin/schema.json becomes the baseline, schema-released.json
+
+A release's schema is kept as plugin/schema-released.json; `breaking_changes` lists what the current schema changes
+of it for users (an input or output removed or renamed, its type changed, an input newly required, an enum value
+dropped), and tests/test_version.py refuses such a change unless the version moved past the release and CHANGELOG.md
+names it.
 """
 
 from __future__ import annotations
@@ -24,21 +31,26 @@ from pulumi.provider.experimental.component import ComponentProvider
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = ROOT / "plugin"
 SCHEMA_FILE = PLUGIN_DIR / "schema.json"
-# component_provider_host's version when none is given; the served schema carries it.
-VERSION = "0.0.0"
+RELEASED_FILE = PLUGIN_DIR / "schema-released.json"
 
 
 def plugin_entry() -> tuple[str, list[type[pulumi.ComponentResource]]]:
     """The package name and components the plugin's entry (`plugin/__main__.py`) serves, read from that file."""
+    name, components, _ = plugin_served()
+    return name, components
+
+
+def plugin_served() -> tuple[str, list[type[pulumi.ComponentResource]], str]:
+    """The package name, components and version the plugin's entry passes to `component_provider_host`."""
     # Not run as __main__: the entry only defines its names, it does not start serving.
     entry = runpy.run_path(str(PLUGIN_DIR / "__main__.py"), run_name="whitelabel_plugin")
-    return entry["PACKAGE_NAME"], entry["components"]()
+    return entry["PACKAGE_NAME"], entry["components"](), entry["version"]()
 
 
 def provider() -> ComponentProvider:
     """The provider the plugin would start (the same arguments `component_provider_host` passes)."""
-    name, components = plugin_entry()
-    return ComponentProvider(components, name, None, VERSION)
+    name, components, version = plugin_served()
+    return ComponentProvider(components, name, None, version)
 
 
 def schema() -> dict[str, Any]:
@@ -53,9 +65,53 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _shape(spec: dict[str, Any]) -> Any:
+    """What a property's users depend on: its type, reference, items and values, without the prose."""
+    if not isinstance(spec, dict):
+        return spec
+    kept = {k: _shape(v) for k, v in spec.items() if k not in ("description", "deprecationMessage", "language")}
+    return kept
+
+
+def breaking_changes(released: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Every change of `current` that breaks a user of `released`: `<token>.<property>: <what>`, sorted."""
+    found: list[str] = []
+
+    def compare(owner: str, old: dict[str, Any], new: dict[str, Any], kind: str) -> None:
+        for prop, spec in (old or {}).items():
+            if prop not in (new or {}):
+                found.append(f"{owner}.{prop}: {kind} removed or renamed")
+            elif _shape(spec) != _shape(new[prop]):
+                found.append(f"{owner}.{prop}: {kind} type changed")
+
+    for token, resource in released.get("resources", {}).items():
+        now = current.get("resources", {}).get(token)
+        if now is None:
+            found.append(f"{token}: resource removed or renamed")
+            continue
+        compare(token, resource.get("inputProperties", {}), now.get("inputProperties", {}), "input")
+        compare(token, resource.get("properties", {}), now.get("properties", {}), "output")
+        for prop in sorted(set(now.get("requiredInputs", [])) - set(resource.get("requiredInputs", []))):
+            found.append(f"{token}.{prop}: input newly required")
+    for token, kind in released.get("types", {}).items():
+        now = current.get("types", {}).get(token)
+        if now is None:
+            found.append(f"{token}: type removed or renamed")
+            continue
+        compare(token, kind.get("properties", {}), now.get("properties", {}), "field")
+        for prop in sorted(set(now.get("required", [])) - set(kind.get("required", []))):
+            found.append(f"{token}.{prop}: field newly required")
+        old_values = {json.dumps(e.get("value")) for e in kind.get("enum", [])}
+        new_values = {json.dumps(e.get("value")) for e in now.get("enum", [])}
+        for value in sorted(old_values - new_values):
+            found.append(f"{token}: enum value {value} removed")
+    return sorted(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only compare with the committed file")
+    parser.add_argument("--release", action="store_true", help="make the current schema the released baseline")
     args = parser.parse_args(argv)
     text = render(schema())
     relative = SCHEMA_FILE.relative_to(ROOT)
@@ -66,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{relative} is current")
         return 0
+    if args.release:
+        RELEASED_FILE.write_text(text)
+        print(f"wrote {RELEASED_FILE.relative_to(ROOT)} (the baseline tests/test_version.py compares with)")
     SCHEMA_FILE.write_text(text)
     print(f"wrote {relative}")
     return 0
