@@ -21,8 +21,8 @@ from components.white_label_gateway import WhiteLabelGateway
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
-from whitelabel.config import Customer, Settings, load_settings, resource_prefix
-from whitelabel.environment import Shard, load_shard
+from whitelabel.config import ConfigError, Customer, Settings, load_settings, resource_prefix
+from whitelabel.environment import Shard, check_platform_serves, load_shard
 
 
 def tenant_args(customer: Customer) -> TenantArgs:
@@ -101,14 +101,22 @@ def shard_args(shard: Shard, platform: dict[str, Any]) -> TenantSetArgs:
 
 def platform_export(reference: pulumi.StackReference, shard: Shard) -> dict[str, Any]:
     """The platform stack's `platform` export as plain values (TenantSetArgs has plain fields: tenants fan out at
-    construction); refused in one line when the platform has not exported it yet."""
-    # `get_output_details` waits for the reference's read, as a synchronous invoke waits (the SDK's `_sync_await`).
-    value = _sync_await(reference.get_output_details("platform")).value
+    construction); refused in one line when the platform has not exported it yet, or cannot serve a tenant."""
+    # `get_output_details` waits for the reference's read, as a synchronous invoke waits. The SDK has no public
+    # synchronous read of a StackReference (its own invokes use `_sync_await`): the version is pinned by uv.lock and
+    # tests/test_shards.py fails if a locked release drops it. A platform that marks the export secret hands it in
+    # `secret_value` (the values are ids and names; TenantSet args are plain, so it is read as such).
+    details = _sync_await(reference.get_output_details("platform"))
+    value = details.value if details.value is not None else details.secret_value
     if not isinstance(value, dict):
         raise pulumi.RunError(
             f"whitelabel-gateway:platform: {shard.platform} exports no `platform` object: `pulumi up` the platform"
             ' stack with this version first (README "Tenant shards")'
         )
+    try:
+        check_platform_serves(shard, value)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
     return value
 
 

@@ -176,6 +176,9 @@ class AuthArgs(TypedDict):
     """The claim that must equal the host's tenant (default `custom:tenantId`)."""
     public_prefixes: NotRequired[list[str]]
     """Path prefixes that need no user, such as `/docs`."""
+    enabled: NotRequired[bool]
+    """Run end-user authentication even when no tenant of this stack has it: for tenants of TenantSets in other
+    stacks with an issuer of their own. Default false (on anyway with an issuer or a tenant's own auth)."""
 
 
 class AuthorizerArgs(TypedDict):
@@ -307,6 +310,15 @@ class TenantSetArgs(TypedDict):
     tls_policy: NotRequired[str]
     dual_stack: NotRequired[bool]
     protect_resources: NotRequired[bool]
+    auth: NotRequired[AuthArgs]
+    """The platform's end-user authentication (its `auth`): tenants without an `auth` of their own inherit it, and
+    an override inherits what it leaves out (the platform's `shard_platform` carries it)."""
+    user_auth: NotRequired[bool]
+    """Whether the platform's authorizer runs end-user authentication (its `shard_platform` says): a tenant with
+    auth is refused while it does not. Unset: not known (a platform export before 0.1.0), so refused too."""
+    authorizer_cache_ttl_seconds: NotRequired[int]
+    """The platform's authorizer cache TTL (its `shard_platform` says): a tenant with auth or mutual TLS needs 0.
+    Unset: not known, so such a tenant is refused."""
     adopt_program_stack: NotRequired[bool]
     """Only for a stack that this repository's program deployed before the component package existed: the
     component's children take over that stack's resources through aliases to their old top-level URNs, so the

@@ -27,6 +27,40 @@ def refuse(component: str, name: str, error: ArgError) -> ComponentArgsError:
     return ComponentArgsError(f"{component} {name}: {error}")
 
 
+def check_platform_serves(settings: Any, user_auth: Any, ttl: Any) -> None:
+    """A tenant with end-user authentication or mutual TLS needs a platform authorizer that serves it: ArgError.
+
+    user_auth, ttl: the platform's `user_auth` and `authorizer_cache_ttl_seconds` (None: not known, refused).
+    With a cached decision (TTL > 0) API Gateway would reuse one Allow per Host for requests with another token,
+    another certificate or none; without USER_AUTH the function never looks at a token.
+    """
+    for index, customer in enumerate(settings.customers):
+        if settings.auth_of(customer) is not None:
+            if user_auth is not True:
+                said = "not known (user_auth unset)" if user_auth is None else "off (user_auth false)"
+                raise ArgError(
+                    f"tenants[{index}].auth",
+                    f"needs end-user authentication, which the platform's authorizer does not run: it is {said};"
+                    " turn it on at the platform (its auth.issuer, or auth.enabled) and update the platform first",
+                )
+            if ttl != 0:
+                raise ArgError(
+                    f"tenants[{index}].auth",
+                    f"needs the platform's authorizer_cache_ttl_seconds to be 0 (it is {_shown(ttl)}): a cached"
+                    " decision would serve one user's Allow to requests with another token or none",
+                )
+        if customer.mtls_truststore is not None and ttl != 0:
+            raise ArgError(
+                f"tenants[{index}].mtls_truststore",
+                f"needs the platform's authorizer_cache_ttl_seconds to be 0 (it is {_shown(ttl)}): a cached decision"
+                " would reuse an Allow earned with a client certificate for requests without one",
+            )
+
+
+def _shown(ttl: Any) -> str:
+    return "not known" if ttl is None else f"{ttl:g} s" if isinstance(ttl, float) else f"{ttl} s"
+
+
 def legacy_alias(adopt: bool, old_name: str) -> list[pulumi.Alias] | None:
     """The alias of a component that was a top-level component of the program's stacks before the component
     package (issue 16); its children inherit it (the engine replaces the parent-name start of their names)."""
@@ -80,6 +114,7 @@ class TenantSet(pulumi.ComponentResource):
                     "authorizer": {"cacheTtlSeconds": 0},
                 },
             )
+            check_platform_serves(settings, args.get("user_auth"), args.get("authorizer_cache_ttl_seconds"))
             # No `check_names` here: the only name built from the prefix is the API key's, for which AWS documents
             # no length limit (whitelabel/names.py); the platform checks its own names.
             dedicated = [i for i, c in enumerate(settings.customers) if c.dedicated_domain]

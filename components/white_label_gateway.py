@@ -58,6 +58,20 @@ def backend_target(backend: BackendArgs) -> BackendTarget:
     )
 
 
+def auth_args(settings: Any) -> dict[str, Any]:
+    """The stack's `auth` as `AuthArgs` (plain values: it crosses stacks in `shard_platform`)."""
+    auth = settings.auth
+    values: dict[str, Any] = {
+        "audiences": list(auth.audiences),
+        "tenant_claim": auth.tenant_claim,
+        "public_prefixes": list(auth.public_prefixes),
+        "enabled": auth.enabled,
+    }
+    if auth.issuer is not None:
+        values["issuer"] = auth.issuer
+    return values
+
+
 def moved_from(
     old_parent_type: str, old_parent: str, name: str, adopt: bool
 ) -> Callable[[str, str], Sequence[pulumi.Alias | str]]:
@@ -273,6 +287,11 @@ class WhiteLabelGateway(pulumi.ComponentResource):
             "tls_policy": settings.tls_policy,
             "dual_stack": settings.dual_stack,
             "protect_resources": settings.protect_resources,
+            # What a TenantSet must respect of this platform's authorizer (issue 23 §1, §2): the stack's `auth` its
+            # tenants inherit, whether the function runs end-user authentication, and its decision cache.
+            "auth": auth_args(settings),
+            "user_auth": settings.user_auth,
+            "authorizer_cache_ttl_seconds": settings.authorizer.cache_ttl_seconds,
         }
         tenant_set = TenantSet(
             f"{name}-tenants",

@@ -64,6 +64,7 @@ CHECKS = (
     "unknown-host",
     "suspended-tenant",
     "mtls-bypass",
+    "user-auth",
     "access-log",
     "saved-queries",
 )
@@ -120,6 +121,8 @@ class Tenant:
     hostnames: tuple[str, ...]
     suspended: bool
     mtls: bool
+    # End-user authentication on for it (`auth`, inherited or its own): a request needs a verified token.
+    auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,16 +159,23 @@ def stack_from(outputs: Mapping[str, Any], settings: Settings, stack_name: str) 
         if not isinstance(outputs.get(key), str):
             raise ValueError(f"the stack outputs have no {key!r} (is this a whitelabel-gateway stack, deployed?)")
     mtls = {c.name for c in settings.customers if c.mtls_truststore is not None}
+    auth = {c.name for c in settings.customers if settings.auth_of(c) is not None}
     deployed = outputs.get("tenants")
     if isinstance(deployed, dict):
         tenants = [
-            Tenant(name, tuple(entry.get("hostnames") or ()), entry.get("status") == "suspended", name in mtls)
+            Tenant(
+                name,
+                tuple(entry.get("hostnames") or ()),
+                entry.get("status") == "suspended",
+                name in mtls,
+                name in auth,
+            )
             for name, entry in sorted(deployed.items())
             if isinstance(entry, dict)
         ]
     else:
         tenants = [
-            Tenant(c.name, settings.hostnames(c), c.suspended, c.name in mtls)
+            Tenant(c.name, settings.hostnames(c), c.suspended, c.name in mtls, c.name in auth)
             for c in sorted(settings.customers, key=lambda c: c.name)
         ]
     web_acl = outputs.get("webAclArn")
@@ -491,6 +501,21 @@ class Smoke:
             f"handshake with {connect}, Host: {host} ({target.name}, mTLS) answered {reply.status}{reason_of(reply)}"
         )
         return passed(check, detail) if reply.status == 403 else failed(check, detail + ", not 403")
+
+    def check_user_auth(self) -> Result:
+        """Each active customer with end-user authentication answers 401 to a request without a token and to one
+        with a token that is no JWT: the stack's `auth` reached its registry item (issue 23 §1)."""
+        check = "user-auth"
+        tenants = [t for t in self.stack.active(mtls=False) if t.auth]
+        if not tenants:
+            return skipped(check, "the stack has no active customer with end-user authentication (auth)")
+        for tenant in tenants:
+            host = tenant.hostnames[0]
+            for label, headers in (("no token", {}), ("a garbage token", {"Authorization": "Bearer smoke.not.a-jwt"})):
+                reply = self.http.get(host, host, self.echo_path, headers)
+                if reply.status != 401:
+                    return failed(check, f"{host} ({tenant.name}) with {label} answered {reply.status}, not 401")
+        return passed(check, f"{len(tenants)} customer(s) answered 401 without a token and with a garbage one")
 
     # -- logs
 

@@ -21,6 +21,7 @@ from whitelabel.names import KINDS, gateway_names
 NOT_CONFIG = frozenset(
     {
         "adopt_program_stack",
+        "authorizer_cache_ttl_seconds",
         "backends",
         "certificate_arn",
         "name_prefix",
@@ -29,6 +30,7 @@ NOT_CONFIG = frozenset(
         "rest_api_id",
         "stage_name",
         "usage_plan_ids",
+        "user_auth",
         "vpc_link_security_group_id",
         "vpc_link_subnet_ids",
         "wildcard_domain_name",

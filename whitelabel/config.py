@@ -688,6 +688,10 @@ class AuthSettings(_Model):
     audiences: tuple[str, ...] = ()
     tenant_claim: str = Field(default=DEFAULT_TENANT_CLAIM, alias="tenantClaim")
     public_prefixes: tuple[str, ...] = Field(default=(), alias="publicPrefixes")
+    # The authorizer runs end-user authentication (USER_AUTH) even when no customer of this stack has it: for
+    # tenants of shards (or of TenantSets in other stacks) with an issuer of their own. The program turns it on by
+    # itself for the shards beside it; a component user sets it.
+    enabled: bool = False
 
     _issuer = field_validator("issuer")(_https_issuer)
     _names = field_validator("audiences", "tenant_claim")(_claim_names)
@@ -963,8 +967,13 @@ class Settings(_Model):
 
     @property
     def user_auth(self) -> bool:
-        """True when any customer's requests need an end-user token."""
-        return any(self.auth_of(customer) is not None for customer in self.customers)
+        """True when the authorizer runs end-user authentication: `auth.enabled`, a stack issuer (which tenants of
+        this stack's shards inherit too), or any customer's own."""
+        return (
+            self.auth.enabled
+            or self.auth.issuer is not None
+            or any(self.auth_of(customer) is not None for customer in self.customers)
+        )
 
     def tier_of(self, customer: Customer) -> str:
         """The customer's tier, or `defaultTier` when it names none."""
@@ -1555,9 +1564,14 @@ def load_settings() -> Settings:
         # Every name built from the stack name and namePrefix fits AWS's limit for its kind (issue 14).
         check_names(settings, pulumi.get_project(), pulumi.get_stack())
         # Its shards' customers, hostnames and quotas, from the stack files beside it (README "Tenant shards").
-        from whitelabel.environment import check_environment, environment, read_stack_files
+        from whitelabel.environment import check_environment, environment, needs_user_auth, read_stack_files
 
-        check_environment(environment(pulumi.get_stack(), raw, read_stack_files(Path.cwd())), pulumi.get_stack())
+        env = environment(pulumi.get_stack(), raw, read_stack_files(Path.cwd()))
+        check_environment(env, pulumi.get_stack())
+        if needs_user_auth(env) and not settings.user_auth:
+            # A shard's tenant with an issuer of its own: the platform's authorizer runs end-user authentication for
+            # it (issue 23 §2), as `auth.enabled` would; its TTL rule was checked with the shard's customers.
+            settings = settings.model_copy(update={"auth": settings.auth.model_copy(update={"enabled": True})})
         return settings
     except ConfigError as error:
         # RunError: the engine prints the one line, no traceback, and nothing has been created.

@@ -126,6 +126,13 @@ def environment(stack: str, own: Mapping[str, Any], files: Mapping[str, Mapping[
             check_shard_keys(raw, stack_file(platform))
             settings = parse_settings({**base, "customers": raw["customers"]})
         except ConfigError as error:
+            if not error.key.startswith("customers"):
+                # A platform key's rule broken by the shard's customers (a TTL with an auth tenant): name both files.
+                error = ConfigError(
+                    error.key,
+                    f"{error.rule} (a key of {stack_file(platform)}, with the customers of {stack_file(name)})",
+                )
+                raise error from None
             raise check_or_name_file(error) from None
         members.append(Member(name, settings, shard=True))
     return Environment(platform, tuple(members))
@@ -186,6 +193,7 @@ def check_environment(env: Environment, stack: str) -> None:
                     f"hostname {host!r} is also served by {other}: one registry item per hostname; remove it there"
                     ' and `pulumi up` that stack first (README "Tenant shards")',
                 )
+    _check_identities(env, own)
     for quota, used, limit, field in _counts(env):
         if used > limit:
             others = [m.file for m in env.members if m.stack != stack]
@@ -195,6 +203,73 @@ def check_environment(env: Environment, stack: str) -> None:
                 f"the environment of {stack_file(env.platform)} needs {used:,} of '{quota}' (limit {limit:,})"
                 f" with {shown}: {field.replace('_', ' ')} are counted over the platform and all its shards;"
                 f" serve more customers from another account or region, or raise the quota (quotas.*) after AWS does",
+            )
+
+
+def _check_identities(env: Environment, own: Member) -> None:
+    """What tells tenants apart holds across stacks as within one (issue 23 §2): a client-certificate issuer DN two
+    customers accept needs disjoint subject DNs on both, and a token issuer two customers share needs a tenant
+    claim on both; the same rules `parse_settings` applies within a stack, over every other stack file."""
+    for customer in own.settings.customers:
+        key = f"customers{key_part(customer.name)}"
+        mine = own.settings.auth_of(customer)
+        for member in env.members:
+            if member.stack == own.stack:
+                continue
+            for other in member.settings.customers:
+                shared = set(customer.mtls_issuers) & set(other.mtls_issuers)
+                subjects_apart = (
+                    customer.mtls_subjects
+                    and other.mtls_subjects
+                    and not set(customer.mtls_subjects) & set(other.mtls_subjects)
+                )
+                if shared and not subjects_apart:
+                    raise ConfigError(
+                        f"{key}.mtlsIssuers",
+                        f"{sorted(shared)[0]!r} is also accepted for customer {other.name!r} in {member.file}: a"
+                        " certificate issued for one would be accepted for the other; give each customer its own"
+                        " issuer, or disjoint mtlsSubjects to both",
+                    )
+                theirs = member.settings.auth_of(other)
+                if (
+                    mine is not None
+                    and theirs is not None
+                    and mine.issuer == theirs.issuer
+                    and None in (mine.tenant_claim, theirs.tenant_claim)
+                ):
+                    raise ConfigError(
+                        f"{key}.auth.tenantClaim",
+                        f"is needed on both: customer {other.name!r} in {member.file} shares the issuer"
+                        f" {mine.issuer!r}, and without a tenant claim a user of one would be let into the other",
+                    )
+
+
+def needs_user_auth(env: Environment) -> bool:
+    """Whether any tenant of the environment's shards needs end-user authentication from the platform's authorizer."""
+    return any(m.settings.auth_of(c) is not None for m in env.shards for c in m.settings.customers)
+
+
+def check_platform_serves(shard: Shard, export: Mapping[str, Any]) -> None:
+    """Refuse, naming both stacks, a shard tenant with end-user authentication or mutual TLS that the platform as
+    deployed (its `platform` export) cannot serve: its authorizer without USER_AUTH, or caching decisions."""
+    served, ttl = export.get("user_auth"), export.get("authorizer_cache_ttl_seconds")
+    platform = f"platform stack {shard.platform!r}"
+    for customer in shard.settings.customers:
+        key = f"customers{key_part(customer.name)}"
+        if shard.settings.auth_of(customer) is not None and served is not True:
+            raise ConfigError(
+                f"{key}.auth",
+                f"needs end-user authentication, which the {platform} has not deployed (its export says"
+                f" user_auth {'is unset' if served is None else 'false'}): `pulumi up` the platform first (it turns"
+                f" authentication on for its shards' tenants), then stack {shard.stack!r}",
+            )
+        needs_zero = shard.settings.auth_of(customer) is not None or customer.mtls_truststore is not None
+        if needs_zero and ttl != 0:
+            raise ConfigError(
+                f"{key}.{'auth' if shard.settings.auth_of(customer) is not None else 'mtlsTruststore'}",
+                f"needs the {platform} to cache no authorizer decision (authorizer.cacheTtlSeconds 0; its export"
+                f" says {ttl!r}): set it in {stack_file(shard.environment.platform)}, `pulumi up` the platform"
+                f" first, then stack {shard.stack!r}",
             )
 
 
@@ -211,7 +286,16 @@ def share(member: Member) -> Usage:
         return usage(member.settings)
     empty = usage(replace_customers(member.settings, []))
     full = usage(member.settings)
-    return Usage(**{f: getattr(full, f) - getattr(empty, f) for f in _COUNTED})
+    added = Usage(**{f: getattr(full, f) - getattr(empty, f) for f in _COUNTED})
+    # Each shard's TenantSet makes its own pool keys for every pooled tier (no key value crosses stacks), so they
+    # count once per shard, not only once for the platform (issue 23 §5).
+    return Usage(
+        **{
+            **{f: getattr(added, f) for f in _COUNTED},
+            "api_keys": added.api_keys + full.pool_keys,
+            "pool_keys": full.pool_keys,
+        }
+    )
 
 
 _COUNTED = ("custom_domains", "records", "certificates", "dedicated", "own_domains", "api_keys", "usage_plans")
