@@ -16,12 +16,13 @@ from components.args import (
     WhiteLabelGatewayArgs,
 )
 from components.network import Network, NetworkArgs
-from components.tenant_set import TenantSet
+from components.tenant_set import ComponentArgsError, TenantSet
 from components.white_label_gateway import WhiteLabelGateway
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
-from whitelabel.config import ConfigError, Customer, Settings, load_settings, resource_prefix
+from whitelabel.component_args import config_key
+from whitelabel.config import PROJECT, ConfigError, Customer, Settings, key_part, load_settings, resource_prefix
 from whitelabel.environment import Shard, check_platform_serves, load_shard
 
 
@@ -83,6 +84,19 @@ def gateway_args(
     return args
 
 
+def in_config_words(error: ComponentArgsError, customers: list[Customer]) -> pulumi.RunError:
+    """A component's refusal of args this program built from config, said as the stack file's key: a config user
+    never reads an arg path (`tenants[1].auth.audiences` → `customers.globex.auth.audiences`). The config model
+    checks first, so this is a rule only a component knows (its platform's, for a shard)."""
+    # The mapping form names customers by key, the list form by index (README "Customers by name").
+    written = pulumi.Config().get_object("customers")
+    keys = [
+        f"customers{key_part(c.name)}" if isinstance(written, dict) else f"customers[{index}]"
+        for index, c in enumerate(customers)
+    ]
+    return pulumi.RunError(f"{PROJECT}:{config_key(error.path, keys)}: {error.rule}")
+
+
 def load_balancer(target: Any) -> BackendArgs:
     return BackendArgs(
         kind=BackendKind.ALB,
@@ -120,12 +134,40 @@ def platform_export(reference: pulumi.StackReference, shard: Shard) -> dict[str,
     return value
 
 
+def make_platform(
+    settings: Settings, prefix: str, stage_name: str, network: Network, service1: Any, service2: Any, docs: Any
+) -> WhiteLabelGateway:
+    """The one `WhiteLabelGateway` of the reference stack, in front of the example backends."""
+    # Named `whitelabel`: its children are `whitelabel-gateway`, `whitelabel-tenants`, …; the aliases that
+    # `adopt_program_stack` adds map them onto the old top-level `gateway`, `tenants`, … of existing stacks.
+    return WhiteLabelGateway(
+        "whitelabel",
+        gateway_args(
+            settings,
+            prefix,
+            stage_name,
+            # In the order and with the prefixes of `whitelabel.api_definition.BACKENDS` (what the plan shows).
+            {
+                "service1": load_balancer(service1.load_balancer),
+                "service2": load_balancer(service2.load_balancer),
+                "docs": BackendArgs(
+                    kind=BackendKind.S3, bucket_name=docs.bucket_name, read_role_arn=docs.read_role_arn
+                ),
+            },
+            network,
+        ),
+    )
+
+
 # A tenant shard (its config names a `platform`) runs only a TenantSet of its customers against the platform's
 # export; checked against every stack file of its environment before any resource (README "Tenant shards").
 shard = load_shard()
 if shard is not None:
     reference = pulumi.StackReference("platform", shard.platform)
-    tenant_set = TenantSet("whitelabel-tenants", shard_args(shard, platform_export(reference, shard)))
+    try:
+        tenant_set = TenantSet("whitelabel-tenants", shard_args(shard, platform_export(reference, shard)))
+    except ComponentArgsError as error:
+        raise in_config_words(error, list(shard.settings.customers)) from None
     pulumi.export("platform", shard.platform)
     pulumi.export("customerEndpoints", tenant_set.endpoints)
     pulumi.export("tenants", tenant_set.tenants)
@@ -148,25 +190,10 @@ else:
     service2 = WebApp("service2", WebAppArgs.from_settings(settings.service2, network))
     docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs, protect=settings.protect_resources))
 
-    # Named `whitelabel`: its children are `whitelabel-gateway`, `whitelabel-tenants`, …; the aliases that
-    # `adopt_program_stack` adds map them onto the old top-level `gateway`, `tenants`, … of existing stacks.
-    platform = WhiteLabelGateway(
-        "whitelabel",
-        gateway_args(
-            settings,
-            prefix,
-            stage_name,
-            # In the order and with the prefixes of `whitelabel.api_definition.BACKENDS` (what the plan shows).
-            {
-                "service1": load_balancer(service1.load_balancer),
-                "service2": load_balancer(service2.load_balancer),
-                "docs": BackendArgs(
-                    kind=BackendKind.S3, bucket_name=docs.bucket_name, read_role_arn=docs.read_role_arn
-                ),
-            },
-            network,
-        ),
-    )
+    try:
+        platform = make_platform(settings, prefix, stage_name, network, service1, service2, docs)
+    except ComponentArgsError as error:
+        raise in_config_words(error, list(settings.customers)) from None
 
     pulumi.export("customerEndpoints", platform.endpoints)
     pulumi.export("tenants", platform.tenants)  # name → hostnames, tier, status, apiKeyId (never the key value)

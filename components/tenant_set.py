@@ -19,12 +19,18 @@ from whitelabel.tenancy import tenants
 class ComponentArgsError(pulumi.RunError, ValueError):
     """A component's args break a rule: `<Component> <name>: <arg path>: <rule>`, one line.
 
-    A RunError, so the engine prints the line without a traceback, and a ValueError for Python callers.
+    A RunError, so the engine prints the line without a traceback, and a ValueError for Python callers; `path`
+    and `rule` let a program that built the args from its config say it in the config's words.
     """
+
+    def __init__(self, message: str, path: str = "", rule: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.rule = rule
 
 
 def refuse(component: str, name: str, error: ArgError) -> ComponentArgsError:
-    return ComponentArgsError(f"{component} {name}: {error}")
+    return ComponentArgsError(f"{component} {name}: {error}", error.path, error.rule)
 
 
 def check_platform_serves(settings: Any, user_auth: Any, ttl: Any) -> None:

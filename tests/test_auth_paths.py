@@ -278,3 +278,33 @@ def test_each_shards_pool_keys_count_against_the_environments_api_keys() -> None
     shard_share = share(Member("prod-a", settings, shard=True))
     # stark's own key, and the 3 pool keys of `free` this shard's TenantSet makes (they were cancelled out).
     assert (shard_share.api_keys, shard_share.pool_keys) == (1 + 3, 3)
+
+
+# -- what a config user reads (issue 23 §6) -------------------------------------------------------------------------
+
+
+def test_an_arg_path_said_as_the_stack_files_key() -> None:
+    from whitelabel.component_args import config_key
+
+    keys = ["customers.acme", "customers.globex"]
+    assert config_key("tenants[1].auth.audiences", keys) == "customers.globex.auth.audiences"
+    assert config_key("tenants[0].mtls_truststore", ["customers[0]"]) == "customers[0].mtlsTruststore"
+    assert config_key("waf.per_tenant_limit", keys) == "waf.perTenantLimit"
+    assert config_key("authorizer.cache_ttl_seconds", keys) == "authorizer.cacheTtlSeconds"
+
+
+def test_a_component_refusal_reaches_a_config_user_in_the_stack_files_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rule only a component knows (here forced): the program says it as the key of Pulumi.dev.yaml, by name.
+    from components import tenant_set
+    from whitelabel.component_args import ArgError
+
+    def refuse(settings: Any, user_auth: Any, ttl: Any) -> None:
+        raise ArgError("tenants[1].auth.audiences", "is required: no audiences for this issuer")
+
+    monkeypatch.setattr(tenant_set, "check_platform_serves", refuse)
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program("dev")
+    assert (
+        str(raised.value)
+        == "whitelabel-gateway:customers.globex.auth.audiences: is required: no audiences for this issuer"
+    )

@@ -114,6 +114,27 @@ def arg_path(config_key: str, names: Mapping[str, str]) -> str:
     return ".".join(parts)
 
 
+_ARG_INDEX = re.compile(r"^tenants\[(\d+)\]")
+
+
+def config_key(path: str, customer_keys: Sequence[str]) -> str:
+    """An arg path as the stack file's key, the way back of `arg_path`: `tenants[1].auth.tenant_claim` →
+    `customers.globex.auth.tenantClaim` (customer_keys: each customer's key as the stack file writes it, in the
+    args' order: `customers.globex`, or `customers[1]` in the list form), `waf.per_tenant_limit` → `waf.perTenantLimit`.
+    """
+    inverse = {arg: key for key, arg in RENAMED.items()}
+    match = _ARG_INDEX.match(path)
+    head, rest = "", path
+    if match is not None and int(match[1]) < len(customer_keys):
+        head, rest = customer_keys[int(match[1])], path[match.end() :]
+    parts = []
+    for part in rest.split(".") if rest else []:
+        index = _INDEX.search(part)
+        name, tail = (part[: index.start()], index.group(0)) if index else (part, "")
+        parts.append((inverse.get(name) or camel(name)) + tail if name else tail)
+    return ".".join(p for p in [head, *parts] if p)
+
+
 def settings_of(args: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Settings:
     """`args` validated by the config model, or ArgError naming the arg path.
 
