@@ -8,7 +8,8 @@ what is protected or retained.
 
     python -m tools.preview --stack dev [--base path/to/Pulumi.dev.yaml]
 
-Exit status, as `terraform plan -detailed-exitcode`: 0 no change, 2 changes, 1 error.
+Exit status, as `terraform plan -detailed-exitcode`: 0 no change, 2 changes, 1 error (`make preview` exits 0
+for changes too: a change is not an error, and make would print its error line for a 2).
 """
 
 from __future__ import annotations
