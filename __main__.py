@@ -8,11 +8,7 @@ from pulumi.runtime.sync_await import _sync_await
 from components.args import (
     BackendArgs,
     BackendKind,
-    EndpointType,
-    TenantArgs,
-    TenantDns,
     TenantSetArgs,
-    WafMode,
     WhiteLabelGatewayArgs,
 )
 from components.network import Network, NetworkArgs
@@ -21,67 +17,30 @@ from components.white_label_gateway import WhiteLabelGateway
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
-from whitelabel.component_args import config_key
-from whitelabel.config import PROJECT, ConfigError, Customer, Settings, key_part, load_settings, resource_prefix
+from whitelabel.component_args import args_of_config, config_key
+from whitelabel.config import PROJECT, ConfigError, Customer, key_part, load_config, resource_prefix
 from whitelabel.environment import Shard, check_platform_serves, load_shard
 
 
-def tenant_args(customer: Customer) -> TenantArgs:
-    """One `customers` entry as the component's tenant."""
-    values = customer.model_dump(exclude_none=True, exclude={"subdomain_", "mtls_issuers", "mtls_subjects"})
-    if customer.subdomain_ is not None:
-        values["subdomain"] = customer.subdomain_
-    for key in ("mtls_issuers", "mtls_subjects"):
-        if getattr(customer, key):
-            values[key] = list(getattr(customer, key))
-    if customer.auth is not None and customer.auth != "none":
-        values["auth"] = customer.auth.model_dump(exclude_unset=True)  # keeps an explicit `tenantClaim: null`
-    return cast(TenantArgs, values)
-
-
 def gateway_args(
-    settings: Settings, prefix: str, stage: str, backends: dict[str, BackendArgs], network: Network
+    raw: dict[str, Any], prefix: str, stage: str, backends: dict[str, BackendArgs], network: Network
 ) -> WhiteLabelGatewayArgs:
-    """The stack's config as the component's args: the one place config meets the component package.
+    """The stack's config as the component's args: every key of the stack file by one rule (`args_of_config`:
+    camelCase → snake_case, customers → tenants), plus what the program itself provides: the stage, the name
+    prefix it computed, the example backends and the VPC link's network. The component validates the args.
 
     `adopt_program_stack`: this program's dev and prod stacks predate the component package; their resources
     are taken over through aliases, nothing replaced (README "Use it as a component").
     """
-
-    def dump(model: Any) -> Any:
-        return model.model_dump(exclude_none=True)
-
-    args = WhiteLabelGatewayArgs(
-        base_domain=settings.base_domain,
-        stage_name=stage,
-        name_prefix=prefix,
-        backends=backends,
-        vpc_link_subnet_ids=cast(Any, network.private_subnet_ids),
-        vpc_link_security_group_id=network.vpc_link_security_group_id,
-        tenants=[tenant_args(customer) for customer in settings.customers],
-        tiers={tier: dump(values) for tier, values in settings.tiers.items()},
-        default_tier=settings.default_tier,
-        tenant_dns=TenantDns(settings.tenant_dns),
-        endpoint_type=EndpointType(settings.endpoint_type),
-        tls_policy=settings.tls_policy,
-        dual_stack=settings.dual_stack,
-        throttle=dump(settings.throttle),
-        authorizer=dump(settings.authorizer),
-        waf={**dump(settings.waf), "mode": WafMode(settings.waf.mode)},
-        cache=dump(settings.cache),
-        alarms=dump(settings.alarms),
-        quotas=dump(settings.quotas),
-        tracing=settings.tracing,
-        log_retention_days=settings.log_retention_days,
-        manage_account_logging=settings.manage_account_logging,
-        protect_resources=settings.protect_resources,
-        adopt_program_stack=True,
-    )
-    if settings.hosted_zone_ is not None:
-        args["hosted_zone"] = settings.hosted_zone_
-    if settings.auth.issuer is not None or settings.user_auth:
-        args["auth"] = cast(Any, dump(settings.auth))  # end-user authentication (README "End-user authentication")
-    return args
+    provided = {
+        "stage_name": stage,
+        "name_prefix": prefix,
+        "backends": backends,
+        "vpc_link_subnet_ids": network.private_subnet_ids,
+        "vpc_link_security_group_id": network.vpc_link_security_group_id,
+        "adopt_program_stack": True,
+    }
+    return cast(WhiteLabelGatewayArgs, {**args_of_config(raw), **provided})
 
 
 def in_config_words(error: ComponentArgsError, customers: list[Customer]) -> pulumi.RunError:
@@ -107,9 +66,10 @@ def load_balancer(target: Any) -> BackendArgs:
 
 
 def shard_args(shard: Shard, platform: dict[str, Any]) -> TenantSetArgs:
-    """A tenant shard's TenantSet: the platform's `platform` export as it is, and the shard's customers."""
+    """A tenant shard's TenantSet: the platform's `platform` export as it is, and the shard's customers (its stack
+    file's `customers`, by the same rule as a platform's)."""
     return cast(
-        TenantSetArgs, {**platform, "tenants": [tenant_args(customer) for customer in shard.settings.customers]}
+        TenantSetArgs, {**platform, "tenants": args_of_config({"customers": shard.raw["customers"]})["tenants"]}
     )
 
 
@@ -135,7 +95,7 @@ def platform_export(reference: pulumi.StackReference, shard: Shard) -> dict[str,
 
 
 def make_platform(
-    settings: Settings, prefix: str, stage_name: str, network: Network, service1: Any, service2: Any, docs: Any
+    raw: dict[str, Any], prefix: str, stage_name: str, network: Network, service1: Any, service2: Any, docs: Any
 ) -> WhiteLabelGateway:
     """The one `WhiteLabelGateway` of the reference stack, in front of the example backends."""
     # Named `whitelabel`: its children are `whitelabel-gateway`, `whitelabel-tenants`, …; the aliases that
@@ -143,7 +103,7 @@ def make_platform(
     return WhiteLabelGateway(
         "whitelabel",
         gateway_args(
-            settings,
+            raw,
             prefix,
             stage_name,
             # In the order and with the prefixes of `whitelabel.api_definition.BACKENDS` (what the plan shows).
@@ -174,7 +134,7 @@ if shard is not None:
     pulumi.export("dedicatedDomains", tenant_set.dedicated_domain_targets)
     pulumi.export("customDomainHandoff", tenant_set.custom_domain_handoff)
 else:
-    settings = load_settings()  # stops with one line naming key, entry and rule before any resource
+    settings, raw = load_config()  # stops with one line naming key, entry and rule before any resource
     stage_name = pulumi.get_stack()
     # Names unique per account and region start with this, so two projects or forks using one stack name do not collide.
     prefix = resource_prefix(settings, pulumi.get_project(), stage_name)
@@ -191,7 +151,7 @@ else:
     docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs, protect=settings.protect_resources))
 
     try:
-        platform = make_platform(settings, prefix, stage_name, network, service1, service2, docs)
+        platform = make_platform(raw, prefix, stage_name, network, service1, service2, docs)
     except ComponentArgsError as error:
         raise in_config_words(error, list(settings.customers)) from None
 

@@ -131,6 +131,20 @@ class TierArgs(TypedDict):
     """pooled only: how many keys the tier's tenants share, 1 to 100; default 1."""
 
 
+class TenantAuthArgs(TypedDict):
+    """One tenant's end-user authentication over the platform's `auth`: what it names replaces the platform's,
+    what it leaves out is inherited; `off` turns authentication off for the tenant (the config's `auth: none`)."""
+
+    issuer: NotRequired[str]
+    """Its own token issuer (https)."""
+    audiences: NotRequired[list[str]]
+    """Its own accepted `aud` values."""
+    tenant_claim: NotRequired[str | None]
+    """The claim that must equal its name; null: its issuer alone names it (an issuer no other tenant shares)."""
+    off: NotRequired[bool]
+    """No user needed for this tenant, whatever the platform's `auth`."""
+
+
 class TenantArgs(TypedDict):
     """One tenant (customer): reached at `<subdomain>.<baseDomain>`, and at its own domain once validated."""
 
@@ -156,6 +170,8 @@ class TenantArgs(TypedDict):
     """With `mtls_truststore`: the issuer DNs its client certificates must have."""
     mtls_subjects: NotRequired[list[str]]
     """With `mtls_truststore`: when set, the subject DNs its client certificates must have."""
+    auth: NotRequired[TenantAuthArgs]
+    """End-user authentication: unset inherits the platform's `auth`; an override, or `off`."""
 
 
 class ThrottleArgs(TypedDict):

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from whitelabel.api_definition import PRIVATE_KINDS, Backend, BackendKind, backend_problems
-from whitelabel.config import ConfigError, Settings, parse_settings
+from whitelabel.config import ConfigError, Settings, customer_entries, parse_settings
 from whitelabel.names import KINDS, gateway_names
 
 # Args that are not config keys: what the component wires to resources itself (or checks below).
@@ -97,7 +97,61 @@ def raw_config(args: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         return plain(value)
 
     raw = {key(k): convert(v, k in NAMED_ENTRIES) for k, v in args.items() if k not in NOT_CONFIG}
+    for entry in raw.get("customers") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("auth"), Mapping):
+            entry["auth"] = _auth_config(entry["auth"])
     return raw, names
+
+
+# A tenant's `auth: {off: true}` (the schema has no string-or-object union) is the config's `auth: none`.
+AUTH_OFF = "none"
+
+
+def _auth_config(auth: Mapping[str, Any]) -> Any:
+    if auth.get("off") is True:
+        return AUTH_OFF
+    return {k: v for k, v in auth.items() if k != "off"}
+
+
+# Config keys that are not the component's: the reference services' (services/), the program's own (the stack
+# name prefix it computes, a shard's platform). Every other key of a stack file is a `WhiteLabelGatewayArgs` key.
+PROGRAM_KEYS = frozenset({"docs", "namePrefix", "network", "platform", "service1", "service2"})
+
+
+def snake(name: str) -> str:
+    """`perTenantLimit` → `per_tenant_limit` (the arg's spelling of a config key; `camel` is the way back)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m[1].lower(), name)
+
+
+def args_of_config(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A stack file's config (key → value, as `read_raw_config` gives it) as the component's args, by one rule for
+    every key: camelCase → snake_case, `customers` → `tenants` (the mapping form as the list, each entry named),
+    user-given names (tier names) kept, values as they are. `PROGRAM_KEYS` are left out. The inverse of
+    `raw_config`, so nothing set in the file is lost on the way: the component validates what the file says.
+    """
+    inverse = {config: arg for arg, config in RENAMED.items()}
+
+    def convert(value: Any, named: bool = False) -> Any:
+        if isinstance(value, Mapping):
+            if named:
+                return {k: convert(v) for k, v in value.items()}
+            return {inverse.get(str(k)) or snake(str(k)): convert(v, str(k) in NAMED_ENTRIES) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    args: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in PROGRAM_KEYS:
+            continue
+        arg = inverse.get(key) or snake(key)
+        if arg == "tenants":
+            value = customer_entries(value) if isinstance(value, Mapping) else value
+        args[arg] = convert(value, arg in NAMED_ENTRIES)
+    for tenant in args.get("tenants") or []:
+        if isinstance(tenant, dict) and tenant.get("auth") == AUTH_OFF:
+            tenant["auth"] = {"off": True}
+    return args
 
 
 _INDEX = re.compile(r"(\[[^\]]*\])+$")

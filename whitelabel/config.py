@@ -1550,6 +1550,12 @@ def runtime_config() -> tuple[dict[str, str], set[str]]:
 
 def load_settings() -> Settings:
     """Read this stack's config from the Pulumi runtime and validate it (and the stack name)."""
+    return load_config()[0]
+
+
+def load_config() -> tuple[Settings, dict[str, Any]]:
+    """This stack's validated settings and its config as the stack file says it (key → value): the program maps
+    the latter to the component's args by one rule (`component_args.args_of_config`)."""
     import pulumi
 
     values, keys = runtime_config()
@@ -1572,7 +1578,8 @@ def load_settings() -> Settings:
             # A shard's tenant with an issuer of its own: the platform's authorizer runs end-user authentication for
             # it (issue 23 §2), as `auth.enabled` would; its TTL rule was checked with the shard's customers.
             settings = settings.model_copy(update={"auth": settings.auth.model_copy(update={"enabled": True})})
-        return settings
+            raw = {**raw, "auth": {**(raw.get("auth") or {}), "enabled": True}}
+        return settings, raw
     except ConfigError as error:
         # RunError: the engine prints the one line, no traceback, and nothing has been created.
         raise pulumi.RunError(str(error)) from None

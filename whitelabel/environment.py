@@ -9,6 +9,7 @@ platform and all its shards.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,6 +328,8 @@ class Shard:
     platform: str
     settings: Settings
     environment: Environment
+    # The shard's config as its stack file says it (key → value): its customers become the TenantSet's tenants.
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def load_shard() -> Shard | None:
@@ -348,7 +351,7 @@ def load_shard() -> Shard | None:
         check_shard_keys(raw, stack_file(platform))
         env = environment(stack, raw, read_stack_files(Path.cwd()))
         check_environment(env, stack)
-        return Shard(stack, str(raw["platform"]), env.member(stack).settings, env)
+        return Shard(stack, str(raw["platform"]), env.member(stack).settings, env, raw)
     except ConfigError as error:
         # RunError: the engine prints the one line, no traceback, and nothing has been created.
         raise pulumi.RunError(str(error)) from None
