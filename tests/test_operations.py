@@ -770,6 +770,21 @@ def test_without_its_log_group_the_handlers_log_is_not_watched_and_without_a_fun
     assert not any(w["properties"].get("title", "").startswith("Tenant authorizer") for w in body["widgets"])
 
 
+def test_a_component_user_sizes_the_concurrency_alarm_in_any_language() -> None:
+    from tests.test_component_gateway import args, build
+    from tools.schema import schema
+
+    deployed = build(args(alarms={"lambda_concurrency_limit": 100, "authorizer_concurrency_percent": 50}))
+    assert deployed.named("wl-operations-alarm-authorizer-concurrency").inputs["threshold"] == 50
+    group = deployed.named("wl-authorizer-logs").inputs["name"]
+    assert group == "/aws/lambda/acme-test-tenant-authorizer"
+    assert deployed.named("wl-operations-authorizer-error-decisions").inputs["logGroupName"] == group
+    # Other languages see only the schema: the two keys are in AlarmArgs there, with their types.
+    alarms = schema()["types"]["whitelabel:index:AlarmArgs"]["properties"]
+    assert alarms["lambdaConcurrencyLimit"]["type"] == "integer"
+    assert alarms["authorizerConcurrencyPercent"]["type"] == "number"
+
+
 def test_waf_widget_only_when_waf_is_on() -> None:
     off = json.loads(_component_run().of_type(DASHBOARD_TYPE)[0].inputs["dashboardBody"])
     assert not any("WAF" in w["properties"].get("title", "") for w in off["widgets"])
