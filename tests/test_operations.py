@@ -868,6 +868,21 @@ def test_plan_shows_the_dashboard_widgets_and_the_alarm_thresholds(run_with: Cal
     assert "  whitelabel-gateway-dev-authorizer-throttles: >= 1, 1 of 5 min, missing data notBreaching" in text
     assert "  whitelabel-gateway-dev-authorizer-concurrency: >= 800, 3 of 5 min, missing data notBreaching" in text
     assert "authorizer-errors" not in text
+    # What each alarm reads comes from its registered metric queries, not from its description.
+    function = authorizer_function(run)
+    assert (
+        "  whitelabel-gateway-dev-authorizer-concurrency: >= 800, 3 of 5 min, missing data notBreaching\n"
+        "      Tenant authorizer ConcurrentExecutions (Maximum) at 80% of the account's Lambda concurrency quota"
+        " of 1,000; threshold 800 concurrent executions\n"
+        f"      reads AWS/Lambda ConcurrentExecutions {{FunctionName={function}}} Maximum/60s\n"
+    ) in text
+    api = "{ApiName=whitelabel-gateway-dev,Stage=dev}"
+    assert f"reads AWS/ApiGateway 5XXError {api} Sum/60s; AWS/ApiGateway Count {api} Sum/60s → 100 *" in text
+    assert "Metric filters (3): the log lines our own metrics count" in text
+    assert (
+        "  whitelabel-gateway-dev-authorizer-error-decisions on /aws/lambda/whitelabel-gateway-dev-tenant-authorizer:"
+        ' { $.decision = "error" }\n      → WhitelabelGateway/whitelabel-gateway-dev AuthorizerErrorDecisions\n'
+    ) in text
 
 
 def test_operations_resources_per_stack(dev: StackRun, prod: StackRun) -> None:
