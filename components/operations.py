@@ -272,9 +272,9 @@ def alarm_specs(
     if authorizer_function_name is not None:
         # Not Lambda `Errors`: with end-user authentication every 401 is the function's raised "Unauthorized",
         # an ordinary client mistake that Lambda counts as an error. What is broken is a request API Gateway
-        # could not get a decision for (the access log's errorType), whatever the cause: a crash, a timeout,
-        # a throttle, a missing invoke permission, an answer it could not read. The authorizer fails closed,
-        # so each is a 500 to a client.
+        # got no usable decision for (the access log's errorType: a crash, a timeout, a throttle, a missing
+        # invoke permission, an answer it could not read; AWS does not say which cause gives which of the two
+        # types, so both count). The authorizer fails closed, so each is a 500 to a client.
         specs.append(
             AlarmSpec(
                 key="authorizer-failures",
