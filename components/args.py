@@ -232,6 +232,11 @@ class AlarmArgs(TypedDict):
     latency_p99_ms: NotRequired[int]
     integration_latency_p99_ms: NotRequired[int]
     authorizer_errors: NotRequired[int]
+    """Authorizer failures per minute: requests answered AUTHORIZER_*, and the handler's error decisions (not 401s)."""
+    lambda_concurrency_limit: NotRequired[int]
+    """The account's Lambda concurrent-executions quota in the region (default 1,000, AWS's default)."""
+    authorizer_concurrency_percent: NotRequired[float]
+    """The share of that quota, in percent, the authorizer's concurrency may reach before it alarms (default 80)."""
     throttled_requests: NotRequired[int]
     email: NotRequired[list[str]]
 

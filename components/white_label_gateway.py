@@ -215,6 +215,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 },
                 alarms=settings.alarms,
                 authorizer_function_name=authorizer.function_name,
+                authorizer_log_group_name=authorizer.log_group_name,
                 waf_web_acl_metric_name=waf.metric_name if waf is not None else None,
                 backends=tuple(backends),
             ),

@@ -727,8 +727,14 @@ class AlarmSettings(_Model):
     latency_p99_ms: Int = Field(default=3000, ge=1, le=60_000, alias="latencyP99Ms")
     # p99 of each backend's latency (ms): ALB TargetResponseTime for services, IntegrationLatency for docs.
     integration_latency_p99_ms: Int = Field(default=2000, ge=1, le=60_000, alias="integrationLatencyP99Ms")
-    # Tenant authorizer Lambda Errors per minute; it fails closed, so one error is a refused request.
+    # Authorizer failures per minute: requests API Gateway answered AUTHORIZER_FAILURE or
+    # AUTHORIZER_CONFIGURATION_ERROR (access log), and the handler's own `"decision": "error"` lines (its log).
+    # Not Lambda Errors: every 401 is a raised "Unauthorized" and counts there.
     authorizer_errors: Int = Field(default=1, ge=1, alias="authorizerErrors")
+    # The account's Lambda concurrent-executions quota in the region (AWS's default 1,000; new accounts get
+    # less), and the share of it the authorizer's ConcurrentExecutions (Maximum) may reach before it alarms.
+    lambda_concurrency_limit: Int = Field(default=1000, ge=1, alias="lambdaConcurrencyLimit")
+    authorizer_concurrency_percent: Float = Field(default=80, gt=0, le=100, alias="authorizerConcurrencyPercent")
     # Requests answered 429 THROTTLED per minute, across tenants.
     throttled_requests: Int = Field(default=10, ge=1, alias="throttledRequests")
     email: list[str] = Field(default_factory=list)

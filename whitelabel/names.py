@@ -214,7 +214,10 @@ ALARM_KEYS = (
     "integration-latency-service1",
     "integration-latency-service2",
     "integration-latency-docs",
-    "authorizer-errors",
+    "authorizer-failures",
+    "authorizer-error-decisions",
+    "authorizer-throttles",
+    "authorizer-concurrency",
     "throttled",
 )
 CONTRIBUTOR_RULE_KINDS = ("requests", "5xx")
@@ -272,6 +275,9 @@ def gateway_names(settings: Settings, prefix: str, stack: str) -> list[Name]:
         Name("sns-topic", f"{prefix}-alarms"),
         Name("dashboard", f"{prefix}-operations"),
         Name("metric-filter", f"{prefix}-throttled-requests"),
+        Name("metric-filter", f"{prefix}-authorizer-failures"),
+        Name("metric-filter", f"{prefix}-authorizer-error-decisions"),
+        Name("metric-namespace", f"WhitelabelGateway/{prefix}"),  # the authorizer's error decisions
         *(Name("alarm", f"{prefix}-{key}") for key in ALARM_KEYS),
         *(Name("contributor-insights-rule", f"{prefix}-top-tenants-by-{kind}") for kind in CONTRIBUTOR_RULE_KINDS),
         *(Name("query-definition", f"{prefix}/{title}") for title in query_titles()),
