@@ -19,7 +19,8 @@ from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.web_app import WebApp, WebAppArgs
 from whitelabel.component_args import args_of_config, config_key
 from whitelabel.config import PROJECT, ConfigError, Customer, key_part, load_config, resource_prefix
-from whitelabel.environment import Shard, check_platform_serves, load_shard
+from whitelabel.environment import Shard, check_platform_serves
+from whitelabel.stack_file import load_shard
 
 
 def gateway_args(

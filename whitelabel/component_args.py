@@ -14,7 +14,9 @@ from enum import Enum
 from typing import Any
 
 from whitelabel.api_definition import PRIVATE_KINDS, Backend, BackendKind, backend_problems
-from whitelabel.config import ConfigError, Settings, customer_entries, parse_settings
+from whitelabel.config_base import ConfigError
+from whitelabel.config_rules import customer_entries, parse_settings
+from whitelabel.gateway_config import Settings
 from whitelabel.names import KINDS, gateway_names
 
 # Args that are not config keys: what the component wires to resources itself (or checks below).

@@ -17,15 +17,9 @@ from typing import Any
 
 import yaml
 
-from whitelabel.config import (
-    PROJECT,
-    ConfigError,
-    Settings,
-    check_shard_keys,
-    key_part,
-    parse_settings,
-    platform_stack,
-)
+from whitelabel.config_base import PROJECT, ConfigError, key_part
+from whitelabel.config_rules import parse_settings
+from whitelabel.gateway_config import Settings, check_shard_keys, platform_stack
 from whitelabel.quotas import Usage, usage
 
 STACK_FILE_PREFIX, STACK_FILE_SUFFIX = "Pulumi.", ".yaml"
@@ -330,28 +324,3 @@ class Shard:
     environment: Environment
     # The shard's config as its stack file says it (key → value): its customers become the TenantSet's tenants.
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-
-def load_shard() -> Shard | None:
-    """This stack's config from the Pulumi runtime if it is a tenant shard (it sets `platform`), checked against
-    its environment before any resource; None for a platform stack (`load_settings` reads those)."""
-    import pulumi
-
-    from whitelabel.config import check_provider_keys, check_stack_name, read_raw_config, runtime_config
-
-    values, keys = runtime_config()
-    raw = read_raw_config(values)
-    if "platform" not in raw:
-        return None
-    stack = pulumi.get_stack()
-    try:
-        check_stack_name(stack)
-        check_provider_keys(keys)
-        platform = platform_of(stack, raw)
-        check_shard_keys(raw, stack_file(platform))
-        env = environment(stack, raw, read_stack_files(Path.cwd()))
-        check_environment(env, stack)
-        return Shard(stack, str(raw["platform"]), env.member(stack).settings, env, raw)
-    except ConfigError as error:
-        # RunError: the engine prints the one line, no traceback, and nothing has been created.
-        raise pulumi.RunError(str(error)) from None

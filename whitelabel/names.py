@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from whitelabel.config import ConfigError, Settings, resource_prefix
+from whitelabel.config_base import ConfigError
+from whitelabel.gateway_config import Settings, resource_prefix
 from whitelabel.waf import MANAGED_GROUPS, PER_IP_RULE, PER_TENANT_RULE
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"

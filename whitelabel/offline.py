@@ -26,7 +26,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.sync_await import _sync_await
 
-from whitelabel.config import PROJECT
+from whitelabel.config_base import PROJECT
 from whitelabel.endpoints import CLOUDFRONT_ZONE_ID, EDGE
 from whitelabel.waf import rules_capacity
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whitelabel.config import API_KEYS_MAX, ConfigError, Settings
+from whitelabel.config_base import ConfigError
+from whitelabel.config_limits import API_KEYS_MAX
+from whitelabel.gateway_config import Settings
 
 # Route 53 keeps an SOA and an NS record at the apex of every hosted zone.
 ZONE_APEX_RECORDS = 2

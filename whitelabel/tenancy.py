@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from whitelabel.config import Customer, ResolvedAuth, Settings
+from whitelabel.gateway_config import Settings
+from whitelabel.tenant_config import Customer, ResolvedAuth
 
 ACTIVE = "active"
 SUSPENDED = "suspended"

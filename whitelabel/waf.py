@@ -10,7 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from whitelabel.config import WAF_RATE_LIMIT_MAX, WAF_RATE_LIMIT_MIN, ConfigError, Settings, show
+from whitelabel.config_base import ConfigError, show
+from whitelabel.config_limits import WAF_RATE_LIMIT_MAX, WAF_RATE_LIMIT_MIN
+from whitelabel.gateway_config import Settings
 
 # A rate-based rule's window: requests are counted over the last 300 s (EvaluationWindowSec: 60, 120, 300
 # or 600; https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).

@@ -1,0 +1,461 @@
+"""The gateway's config model: every key of a stack file that is a `WhiteLabelGatewayArgs` arg (plus the
+reference services' keys, from `services_config`), its values' rules per field, and what is derived from them.
+
+Every rule here is a public contract (README "Config reference"). Rules across entries live in `config_rules`;
+this module imports none of them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import (
+    BaseModel,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from whitelabel.config_base import (
+    LABEL_RE,
+    PROJECT,
+    CliBool,
+    ConfigError,
+    FieldRuleError,
+    Float,
+    Int,
+    _Model,
+    is_dns_name,
+    key_part,
+    show,
+)
+from whitelabel.config_limits import (
+    API_KEYS_MAX,
+    CACHE_SIZES_GB,
+    DEFAULT_TLS_POLICY,
+    EDGE_ENDPOINT,
+    LOG_RETENTION_DAYS,
+    NAME_PREFIX_MAX,
+    REGIONAL_ENDPOINT,
+    STAGE_NAME_RE,
+    TIER_RE,
+    TIER_RULE,
+    TLS_POLICIES,
+    WAF_RATE_LIMIT_MAX,
+    WAF_RATE_LIMIT_MIN,
+)
+from whitelabel.endpoints import (
+    EDGE,
+    EDGE_TLS_POLICIES,
+    ENDPOINT_TYPES,
+    Endpoint,
+    tls_policy_endpoint_type,
+)
+from whitelabel.services_config import DocsSettings, NetworkSettings, Service1Settings, Service2Settings
+from whitelabel.tenant_config import AuthSettings, Customer, CustomerAuth, ResolvedAuth
+
+assert tuple(e.type for e in (REGIONAL_ENDPOINT, EDGE_ENDPOINT)) == ENDPOINT_TYPES
+
+
+class ThrottleSettings(_Model):
+    """Stage-wide request throttling (API Gateway method settings on `*/*`)."""
+
+    rate_limit: Float = Field(default=100, gt=0, alias="rateLimit")
+    burst_limit: Int = Field(default=200, ge=1, alias="burstLimit")
+
+
+class TierQuota(_Model):
+    """A usage plan's request quota: `limit` requests per `period`."""
+
+    limit: Int = Field(ge=1)
+    period: Literal["DAY", "WEEK", "MONTH"]
+
+
+# How a tier's tenants hold API keys (README "Pooled tiers (keyMode)"): `perTenant`, a key each, throttled each;
+# `pooled`, a few keys of the tier shared, throttled per pool key (AWS Architecture Blog, "Throttling a tiered,
+# multi-tenant REST API at scale using API Gateway: Part 2",
+# https://aws.amazon.com/blogs/architecture/throttling-a-tiered-multi-tenant-rest-api-at-scale-using-api-gateway-part-2/).
+PER_TENANT = "perTenant"
+POOLED = "pooled"
+# A pool saves keys: 100 keys is 1% of the 10,000 API keys a region may hold, which AWS does not raise, and about
+# 20 s of CreateApiKey at its fixed 5 requests per second (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html);
+# a tier wanting more keys than that wants perTenant.
+POOL_KEYS_MAX = 100
+
+
+class TierSettings(_Model):
+    """One tier: its usage plan's throttle and optional quota, per API key (per customer, or per pool key)."""
+
+    rate_limit: Float = Field(gt=0, alias="rateLimit")
+    burst_limit: Int = Field(ge=0, alias="burstLimit")
+    quota: TierQuota | None = None
+    key_mode: Literal["perTenant", "pooled"] = Field(default="perTenant", alias="keyMode")
+    pool_keys: Int | None = Field(default=None, ge=1, le=POOL_KEYS_MAX, alias="poolKeys")
+
+    @model_validator(mode="after")
+    def _pool_keys_need_pooled(self) -> TierSettings:
+        if self.pool_keys is not None and self.key_mode != POOLED:
+            raise FieldRuleError(
+                "poolKeys", "is set but keyMode is not 'pooled': a perTenant tier gives each customer its own key"
+            )
+        return self
+
+    @property
+    def pooled(self) -> bool:
+        return self.key_mode == POOLED
+
+    @property
+    def pool_size(self) -> int:
+        """The keys the tier's pool shares: `poolKeys` (default 1) when pooled, 0 for a perTenant tier."""
+        if not self.pooled:
+            return 0
+        return self.pool_keys if self.pool_keys is not None else 1
+
+
+class AuthorizerSettings(_Model):
+    """The tenant authorizer's caches: how long a suspension or tier change takes to bite."""
+
+    # authorizerResultTtlInSeconds: "If this field is not set, the default value is 300. The maximum value is
+    # 3600, or 1 hour." https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/apigateway/aws.sdk.kotlin.services.apigateway.model/-authorizer/authorizer-result-ttl-in-seconds.html
+    cache_ttl_seconds: Int = Field(default=300, ge=0, le=3600, alias="cacheTtlSeconds")
+    registry_cache_seconds: Int = Field(default=30, ge=0, le=300, alias="registryCacheSeconds")
+
+
+# An address SNS can mail; SNS itself sends the confirmation link, so the shape is all we check.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+
+
+class AlarmSettings(_Model):
+    """Alarm thresholds (one alarm each, per stack) and who is mailed; README "Operating it"."""
+
+    # 5XXError / Count over one minute, in percent; 3 of 5 minutes above it alarm.
+    server_error_rate_percent: Float = Field(default=5, gt=0, le=100, alias="serverErrorRatePercent")
+    # p99 of API Gateway Latency (ms); API Gateway gives up on an integration at 29 s.
+    latency_p99_ms: Int = Field(default=3000, ge=1, le=60_000, alias="latencyP99Ms")
+    # p99 of each backend's latency (ms): ALB TargetResponseTime for services, IntegrationLatency for docs.
+    integration_latency_p99_ms: Int = Field(default=2000, ge=1, le=60_000, alias="integrationLatencyP99Ms")
+    # Authorizer failures per minute: requests API Gateway answered AUTHORIZER_FAILURE or
+    # AUTHORIZER_CONFIGURATION_ERROR (access log), and the handler's own `"decision": "error"` lines (its log).
+    # Not Lambda Errors: every 401 is a raised "Unauthorized" and counts there.
+    authorizer_errors: Int = Field(default=1, ge=1, alias="authorizerErrors")
+    # The account's Lambda concurrent-executions quota in the region (AWS's default 1,000; new accounts get
+    # less), and the share of it the authorizer's ConcurrentExecutions (Maximum) may reach before it alarms.
+    lambda_concurrency_limit: Int = Field(default=1000, ge=1, alias="lambdaConcurrencyLimit")
+    authorizer_concurrency_percent: Float = Field(default=80, gt=0, le=100, alias="authorizerConcurrencyPercent")
+    # Requests answered 429 THROTTLED per minute, across tenants.
+    throttled_requests: Int = Field(default=10, ge=1, alias="throttledRequests")
+    email: list[str] = Field(default_factory=list)
+
+    @field_validator("email")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not EMAIL_RE.match(address):
+                raise ValueError(f"{show(address)} must be an email address such as ops@example.com")
+        if len(set(value)) != len(value):
+            raise ValueError("lists an address twice")
+        return value
+
+
+class WafSettings(_Model):
+    """The web ACL in front of the stage (AWS WAF); README "WAF"."""
+
+    enabled: CliBool = True
+    # block: the managed rule groups and rate rules block; count: they only count (tuning).
+    mode: Literal["block", "count"] = "block"
+    # Requests per 5 minutes: per Host header (one tenant's hostname) and per client IP. Unset: derived from the
+    # tiers, and a per-Host limit below that is refused (whitelabel/waf.py, README "WAF").
+    per_tenant_limit: Int | None = Field(
+        default=None, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perTenantLimit"
+    )
+    per_ip_limit: Int | None = Field(default=None, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perIpLimit")
+
+
+class CacheSettings(_Model):
+    """The stage's response cache (GET methods only, keyed on Host); README "Tenant-safe caching"."""
+
+    enabled: CliBool = False
+    size_gb: Float = Field(default=0.5, alias="sizeGb")
+    # "The default TTL value for API caching is 300 seconds. The maximum TTL value is 3600 seconds."
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html
+    ttl_seconds: Int = Field(default=300, ge=0, le=3600, alias="ttlSeconds")
+
+    @field_validator("size_gb")
+    @classmethod
+    def _cache_size(cls, value: float) -> float:
+        if value not in CACHE_SIZES_GB:
+            sizes = ", ".join(f"{size:g}" for size in CACHE_SIZES_GB)
+            raise ValueError(f"{show(value)} is not an API Gateway cache size: one of {sizes} (GB)")
+        return value
+
+    @property
+    def cluster_size(self) -> str:
+        """The size as API Gateway names it (`0.5`, `118`)."""
+        return f"{self.size_gb:g}"
+
+
+class QuotaSettings(_Model):
+    """Account quotas the program checks before it creates anything; raise them here after AWS does."""
+
+    # API Gateway: "Custom domain names per account per Region" (public), default 120.
+    custom_domains: Int = Field(default=120, ge=1, alias="customDomains")
+    # Route 53: "Records per hosted zone", default 10,000.
+    records_per_zone: Int = Field(default=10_000, ge=1, alias="recordsPerZone")
+    # ACM: "Number of ACM certificates" per account and region, default 2,500.
+    certificates: Int = Field(default=2_500, ge=1)
+    # API Gateway: "API keys per account per Region", 10,000, not raisable: this may only lower it
+    # (for an account shared by several stacks).
+    api_keys: Int = Field(default=API_KEYS_MAX, ge=1, alias="apiKeys")
+    # API Gateway: "Usage plans per account per Region", default 300, can be increased (same page as API keys).
+    usage_plans: Int = Field(default=300, ge=1, alias="usagePlans")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _api_keys_not_raisable(cls, value: int) -> int:
+        if value > API_KEYS_MAX:
+            raise ValueError(
+                f"{value} is above {API_KEYS_MAX:,}, the quota 'API keys per account per Region', which AWS does"
+                " not raise; this key may only lower it"
+            )
+        return value
+
+
+class Settings(_Model):
+    """The whole validated configuration of one stack."""
+
+    base_domain: str = Field(alias="baseDomain")
+    hosted_zone_: str | None = Field(default=None, alias="hostedZone")
+    customers: list[Customer]
+    network: NetworkSettings = NetworkSettings()
+    service1: Service1Settings = Service1Settings()
+    service2: Service2Settings = Service2Settings()
+    docs: DocsSettings = DocsSettings()
+    log_retention_days: Int = Field(default=14, alias="logRetentionDays")
+    throttle: ThrottleSettings = ThrottleSettings()
+    dual_stack: CliBool = Field(default=False, alias="dualStack")
+    quotas: QuotaSettings = QuotaSettings()
+    manage_account_logging: CliBool = Field(default=True, alias="manageAccountLogging")
+    name_prefix: str | None = Field(default=None, alias="namePrefix")
+    protect_resources: CliBool = Field(default=False, alias="protectResources")
+    tenant_dns: Literal["perCustomer", "wildcard"] = Field(default="perCustomer", alias="tenantDns")
+    tiers: dict[str, TierSettings] = Field(
+        default_factory=lambda: {"standard": TierSettings.model_validate({"rateLimit": 50, "burstLimit": 100})}
+    )
+    default_tier: str = Field(default="standard", alias="defaultTier")
+    authorizer: AuthorizerSettings = AuthorizerSettings()
+    auth: AuthSettings = AuthSettings()
+    alarms: AlarmSettings = AlarmSettings()
+    tracing: CliBool = False
+    tls_policy: str = Field(default=DEFAULT_TLS_POLICY, alias="tlsPolicy")
+    waf: WafSettings = WafSettings()
+    cache: CacheSettings = CacheSettings()
+    # REGIONAL (default: what every stack before it built) or EDGE (README "Edge-optimized endpoints").
+    endpoint_type: Literal["REGIONAL", "EDGE"] = Field(default="REGIONAL", alias="endpointType")
+    # A tenant shard's platform stack (README "Tenant shards"): set, the stack runs only a TenantSet of its
+    # customers against that stack's `platform` export. Never set in a platform stack (`load_settings` routes).
+    platform: str | None = None
+
+    @field_validator("platform")
+    @classmethod
+    def _platform_reference(cls, value: str | None) -> str | None:
+        if value is not None:
+            platform_stack(value)
+        return value
+
+    @field_validator("tls_policy")
+    @classmethod
+    def _tls_policy(cls, value: str) -> str:
+        offered = (*TLS_POLICIES, *EDGE_TLS_POLICIES)
+        if value not in offered:
+            raise ValueError(f"{show(value)} is not a security policy offered here: one of {', '.join(offered)}")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _edge_default_tls_policy(cls, data: Any) -> Any:
+        # An edge stack that names no policy gets the edge default: the regional default does not exist for
+        # edge endpoints (whitelabel/endpoints.py), and an unset tlsPolicy must not become a refusal.
+        if isinstance(data, Mapping) and data.get("endpointType") == EDGE and data.get("tlsPolicy") is None:
+            return {**data, "tlsPolicy": EDGE_ENDPOINT.default_tls_policy}
+        return data
+
+    @model_validator(mode="after")
+    def _tls_policy_fits_endpoint(self) -> Settings:
+        owner = tls_policy_endpoint_type(self.tls_policy)
+        if owner is not None and owner != self.endpoint_type:
+            offered = ", ".join(self.endpoint.tls_policies)
+            raise ConfigError(
+                "tlsPolicy",
+                f"{show(self.tls_policy)} is for {owner} endpoints but endpointType is {self.endpoint_type}:"
+                f" one of {offered}"
+                ' (README "Edge-optimized endpoints")',
+            )
+        return self
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """What the endpoint type decides: certificate argument and region, alias target, TLS policies."""
+        return EDGE_ENDPOINT if self.endpoint_type == EDGE else REGIONAL_ENDPOINT
+
+    @field_validator("base_domain", "hosted_zone_")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is not None and not is_dns_name(value):
+            raise ValueError(f"{show(value)} must be a lowercase DNS name such as example.com")
+        return value
+
+    @field_validator("name_prefix")
+    @classmethod
+    def _name_prefix(cls, value: str | None) -> str | None:
+        if value is not None and (not LABEL_RE.match(value) or len(value) > NAME_PREFIX_MAX):
+            raise ValueError(
+                f"{show(value)} must be a lowercase DNS label of at most {NAME_PREFIX_MAX} characters"
+                " (a-z, 0-9, '-', not starting or ending with '-')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _tiers_named(self) -> Settings:
+        for name in self.tiers:
+            if not TIER_RE.match(name):
+                raise ConfigError(f"tiers{key_part(name)}", f"{show(name)} {TIER_RULE}")
+        if not self.tiers:
+            raise ConfigError("tiers", "must define at least one tier (leave it unset for the default 'standard')")
+        if self.default_tier not in self.tiers:
+            raise ConfigError(
+                "defaultTier", f"{show(self.default_tier)} is not a configured tier: one of {self._tier_list()}"
+            )
+        for index, customer in enumerate(self.customers):
+            if customer.tier is not None and customer.tier not in self.tiers:
+                raise ConfigError(
+                    f"customers[{index}].tier",
+                    f"{show(customer.tier)} is not a configured tier: one of {self._tier_list()}",
+                )
+            previous = customer.previous_tier
+            if previous is not None and previous not in self.tiers:
+                raise ConfigError(
+                    f"customers[{index}].previousTier",
+                    f"{show(previous)} is not a configured tier: one of {self._tier_list()}",
+                )
+            if previous is not None and previous == self.tier_of(customer):
+                raise ConfigError(
+                    f"customers[{index}].previousTier",
+                    f"{show(previous)} is the customer's tier: name the tier it is leaving, or remove previousTier",
+                )
+        return self
+
+    def _tier_list(self) -> str:
+        names = sorted(self.tiers)
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        return ", ".join(names[:10]) + more
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention period: one of {list(LOG_RETENTION_DAYS)}")
+        return value
+
+    @property
+    def hosted_zone(self) -> str:
+        return self.hosted_zone_ if self.hosted_zone_ is not None else self.base_domain
+
+    def fqdn(self, customer: Customer) -> str:
+        return f"{customer.subdomain}.{self.base_domain}"
+
+    def auth_of(self, customer: Customer) -> ResolvedAuth | None:
+        """The customer's end-user authentication (`auth` with `customers[i].auth` over it), None when off."""
+        own = customer.auth
+        if own == "none":
+            return None
+        issuer, audiences = self.auth.issuer, self.auth.audiences
+        claim: str | None = self.auth.tenant_claim
+        if isinstance(own, CustomerAuth):
+            issuer = own.issuer or issuer
+            audiences = own.audiences if own.audiences is not None else audiences
+            claim = own.tenant_claim if "tenant_claim" in own.model_fields_set else claim
+        if issuer is None:
+            return None
+        return ResolvedAuth(issuer, audiences, claim)
+
+    @property
+    def user_auth(self) -> bool:
+        """True when the authorizer runs end-user authentication: `auth.enabled`, a stack issuer (which tenants of
+        this stack's shards inherit too), or any customer's own."""
+        return (
+            self.auth.enabled
+            or self.auth.issuer is not None
+            or any(self.auth_of(customer) is not None for customer in self.customers)
+        )
+
+    def tier_of(self, customer: Customer) -> str:
+        """The customer's tier, or `defaultTier` when it names none."""
+        return customer.tier if customer.tier is not None else self.default_tier
+
+    def hostnames(self, customer: Customer) -> tuple[str, ...]:
+        """The hostnames the customer is served at (and the registry holds): its subdomain, and its
+        own domain once `customDomainValidated` (phase 2)."""
+        names = [self.fqdn(customer)]
+        if customer.custom_domain is not None and customer.custom_domain_validated:
+            names.append(customer.custom_domain)
+        return tuple(names)
+
+
+# A shard's stack file holds only these keys of the project namespace: everything else is the platform's.
+SHARD_KEYS = ("platform", "customers")
+PLATFORM_RULE = (
+    f"must name the platform stack as <organization>/{PROJECT}/<stack> (what `pulumi stack ls` shows), such as"
+    f" organization/{PROJECT}/prod"
+)
+
+
+def platform_stack(reference: str) -> str:
+    """The stack name in a shard's `platform` (`organization/whitelabel-gateway/prod` → `prod`), or ValueError."""
+    parts = reference.split("/") if isinstance(reference, str) else []
+    if len(parts) != 3 or parts[1] != PROJECT or not all(parts) or not STAGE_NAME_RE.match(parts[2]):
+        raise ValueError(f"{show(reference)} {PLATFORM_RULE}")
+    return parts[2]
+
+
+def check_shard_keys(raw: Mapping[str, Any], platform_file: str) -> None:
+    """Refuse a key a shard does not use (it would be silently ignored: the platform decides it)."""
+    for key in raw:
+        if key not in SHARD_KEYS:
+            raise ConfigError(
+                key_part(key, first=True),
+                f"is not used by a tenant shard (it has only {' and '.join(SHARD_KEYS)}); the platform decides it:"
+                f" set it in {platform_file}, or remove it here",
+            )
+    if "customers" not in raw:
+        raise ConfigError("customers", "a tenant shard lists its customers (may be {})")
+
+
+def resource_prefix(settings: Settings, project: str, stack: str) -> str:
+    """The start of names unique per account and region: `namePrefix` (or the project), then the stack."""
+    return f"{settings.name_prefix or project}-{stack}"
+
+
+# Keys read from the project namespace; anything else there is a typo.
+TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in Settings.model_fields.items())
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation (`X`, `X | None`, `list[X]`, `dict[str, X]`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# Keys holding mappings or lists: the engine hands them over as JSON text. Derived from the model, so a new
+# section cannot be forgotten here.
+STRUCTURED_KEYS = frozenset(
+    (field.alias or name)
+    for name, field in Settings.model_fields.items()
+    if _model_of(field.annotation) is not None
+    or any(get_origin(t) in (list, tuple, dict) for t in (field.annotation, *get_args(field.annotation)))
+)

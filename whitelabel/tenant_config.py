@@ -1,0 +1,206 @@
+"""A customer in config (`customers.<name>`) and end-user authentication (`auth`, `customers.<name>.auth`): the
+per-tenant part of the gateway's model, and how a customer's auth resolves over the stack's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from whitelabel.config_base import (
+    LABEL_RE,
+    LABEL_RULE,
+    CliBool,
+    FieldRuleError,
+    _Model,
+    is_dns_name,
+    show,
+)
+from whitelabel.config_limits import DN_MAX, TIER_RE, TIER_RULE, TRUSTSTORE_RE
+
+DEFAULT_TENANT_CLAIM = "custom:tenantId"  # as Cognito names a custom attribute in its tokens
+
+
+def _https_issuer(value: str | None) -> str | None:
+    # The issuer is the token's `iss` and the root of its discovery document: it must be https, so the keys
+    # that decide who a user is cannot be altered on the way (README "End-user authentication (auth)").
+    if value is not None and (not value.startswith("https://") or len(value) <= 8 or not _claim_text(value)):
+        raise ValueError(f"{show(value)} must be an https URL (the issuer as its tokens' iss claim names it)")
+    return value
+
+
+def _claim_text(value: str) -> bool:
+    # Issuer, audiences and the tenant claim's name go into registry items and are compared with token claims:
+    # one printable word (no whitespace or control characters), as a claim name or client id is.
+    return 0 < len(value) <= 1024 and value.isprintable() and not any(ch.isspace() for ch in value)
+
+
+def _claim_names(value: Any) -> Any:
+    names = [value] if isinstance(value, str) else list(value or ())
+    for name in names:
+        if isinstance(name, str) and not _claim_text(name):
+            raise ValueError(f"{show(name)} must be one printable word of at most 1024 characters")
+    return value
+
+
+class CustomerAuth(_Model):
+    """`customers[i].auth`: one customer's own issuer, audiences or tenant claim (each overrides `auth`'s)."""
+
+    issuer: str | None = None
+    audiences: tuple[str, ...] | None = None
+    # Explicit null: the issuer alone identifies the tenant (`model_fields_set` tells null from absent).
+    tenant_claim: str | None = Field(default=None, alias="tenantClaim")
+
+    _issuer = field_validator("issuer")(_https_issuer)
+    _names = field_validator("audiences", "tenant_claim")(_claim_names)
+
+
+class Customer(_Model):
+    """One entry of `customers`: a tenant reached at `<subdomain>.<baseDomain>`."""
+
+    name: str
+    subdomain_: str | None = Field(default=None, alias="subdomain")
+    dedicated_domain: CliBool = Field(default=False, alias="dedicatedDomain")
+    custom_domain: str | None = Field(default=None, alias="customDomain")
+    custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
+    tier: str | None = None
+    # The tier a re-tiered customer is leaving: its key stays in that tier's plan until this is removed, so
+    # decisions the authorizer cached before the change keep a metered key (README "Re-tiering without a 403").
+    previous_tier: str | None = Field(default=None, alias="previousTier")
+    suspended: CliBool = False
+    mtls_truststore: str | None = Field(default=None, alias="mtlsTruststore")
+    # The client-certificate issuer DNs (and optionally subject DNs) this customer's hostnames accept, as API
+    # Gateway writes `clientCert.issuerDN`/`subjectDN`: the tenant authorizer checks them (README "Mutual TLS").
+    mtls_issuers: tuple[str, ...] = Field(default=(), alias="mtlsIssuers")
+    mtls_subjects: tuple[str, ...] = Field(default=(), alias="mtlsSubjects")
+    # End-user authentication: absent → the stack's `auth`; `none` → off for this customer; an object → overrides.
+    auth: Literal["none"] | CustomerAuth | None = None
+
+    @field_validator("mtls_issuers", "mtls_subjects")
+    @classmethod
+    def _distinguished_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for dn in value:
+            if not dn.strip() or not dn.isprintable() or len(dn) > DN_MAX:
+                raise ValueError(
+                    f"{show(dn)} must be a distinguished name as API Gateway writes it (such as"
+                    f" 'CN=Acme Client CA,O=Acme,C=US'): printable, not blank, at most {DN_MAX} characters"
+                )
+        duplicates = sorted({dn for dn in value if value.count(dn) > 1})
+        if duplicates:
+            raise ValueError(f"{show(duplicates[0])} is listed more than once")
+        return value
+
+    @field_validator("mtls_truststore")
+    @classmethod
+    def _truststore_is_s3_uri(cls, value: str | None) -> str | None:
+        if value is not None and not TRUSTSTORE_RE.match(value):
+            raise ValueError(f"{show(value)} must be an S3 URI of a PEM bundle such as s3://bucket/truststore.pem")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_label(cls, value: str) -> str:
+        if not LABEL_RE.match(value):
+            raise ValueError(f"{show(value)} {LABEL_RULE}")
+        return value
+
+    @field_validator("subdomain_")
+    @classmethod
+    def _subdomain_is_label(cls, value: str | None) -> str | None:
+        if value is not None and not LABEL_RE.match(value):
+            raise ValueError(f"{show(value)} {LABEL_RULE}")
+        return value
+
+    @field_validator("tier", "previous_tier")
+    @classmethod
+    def _tier_is_name(cls, value: str | None) -> str | None:
+        if value is not None and not TIER_RE.match(value):
+            raise ValueError(f"{show(value)} {TIER_RULE}")
+        return value
+
+    @field_validator("custom_domain")
+    @classmethod
+    def _custom_domain_is_dns_name(cls, value: str | None) -> str | None:
+        if value is not None and not is_dns_name(value):
+            raise ValueError(f"{show(value)} must be a lowercase DNS name such as api.customer.com")
+        return value
+
+    @model_validator(mode="after")
+    def _validated_needs_domain(self) -> Customer:
+        if self.custom_domain_validated and self.custom_domain is None:
+            raise FieldRuleError("customDomainValidated", "is set but customDomain is not (phase 2 needs the domain)")
+        return self
+
+    @model_validator(mode="after")
+    def _mtls_needs_dedicated_domain(self) -> Customer:
+        # A truststore belongs to one custom domain; the shared wildcard domain serves every tenant.
+        if self.mtls_truststore is not None and not self.dedicated_domain:
+            raise FieldRuleError(
+                "mtlsTruststore",
+                "is set but dedicatedDomain is not: mutual TLS needs the customer's own custom domain",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _mtls_needs_issuers(self) -> Customer:
+        # API Gateway checks a certificate against the truststore of the domain the handshake came in on,
+        # and the Host header may name any other customer: the authorizer must know whose certificates this
+        # customer's hostnames accept.
+        if self.mtls_truststore is not None and not self.mtls_issuers:
+            raise FieldRuleError(
+                "mtlsIssuers",
+                "is required with mtlsTruststore: list the issuer DNs of this customer's client certificates;"
+                " without it a request with no certificate, or with one issued for another customer's"
+                " truststore, would be accepted for this customer's hostnames",
+            )
+        if self.mtls_truststore is None and (self.mtls_issuers or self.mtls_subjects):
+            field = "mtlsIssuers" if self.mtls_issuers else "mtlsSubjects"
+            raise FieldRuleError(
+                field,
+                "is set but mtlsTruststore is not: without a truststore no client certificate reaches the"
+                " authorizer, so every request to this customer would be refused",
+            )
+        return self
+
+    @property
+    def subdomain(self) -> str:
+        return self.subdomain_ if self.subdomain_ is not None else self.name
+
+
+class AuthSettings(_Model):
+    """`auth`: end-user tokens the tenant authorizer verifies (off while `issuer` is unset)."""
+
+    issuer: str | None = None
+    audiences: tuple[str, ...] = ()
+    tenant_claim: str = Field(default=DEFAULT_TENANT_CLAIM, alias="tenantClaim")
+    public_prefixes: tuple[str, ...] = Field(default=(), alias="publicPrefixes")
+    # The authorizer runs end-user authentication (USER_AUTH) even when no customer of this stack has it: for
+    # tenants of shards (or of TenantSets in other stacks) with an issuer of their own. The program turns it on by
+    # itself for the shards beside it; a component user sets it.
+    enabled: bool = False
+
+    _issuer = field_validator("issuer")(_https_issuer)
+    _names = field_validator("audiences", "tenant_claim")(_claim_names)
+
+    @field_validator("public_prefixes")
+    @classmethod
+    def _prefixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for prefix in value:
+            if not re.fullmatch(r"/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", prefix):
+                raise ValueError(f"{show(prefix)} must be a path such as '/docs': a slash, then path segments")
+        return value
+
+
+@dataclass(frozen=True)
+class ResolvedAuth:
+    """One customer's end-user authentication as the registry item carries it (tenant_claim None: issuer alone)."""
+
+    issuer: str
+    audiences: tuple[str, ...]
+    tenant_claim: str | None
