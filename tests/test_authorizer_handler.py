@@ -181,9 +181,15 @@ def test_the_stage_resource_keeps_the_partition_of_the_method_arn() -> None:
 
 
 @pytest.mark.parametrize("method_arn", [None, "", "not-an-arn", f"{API}", "arn:aws:s3:::bucket/dev/GET/x"])
-def test_a_malformed_method_arn_raises(registry: authorizer.Registry, method_arn: Any) -> None:
+def test_a_malformed_method_arn_raises_and_is_logged_as_an_error(
+    registry: authorizer.Registry, method_arn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(ValueError):
         authorizer.decide({**event(), "methodArn": method_arn}, registry)
+    # Nothing AWS sends looks like this: an unexpected failure, logged once so the error filter counts it.
+    [line] = log_lines(capsys)
+    expected = {"decision": "error", "status": 500, "reason": "unexpected-error", "error": "ValueError"}
+    assert line.items() >= expected.items()
 
 
 def test_unknown_host_is_denied_as_unknown(registry: authorizer.Registry, dynamo: FakeDynamo) -> None:
@@ -713,6 +719,46 @@ def test_one_json_log_line_per_decision_without_the_api_key(
     assert all(line["requestId"] == "req-1" for line in lines)
     assert ACME_KEY not in output and "globex-key" not in output
     assert ACME_KEY not in repr(registry.lookup("acme.example.com").tenant)
+
+
+def matches_error_filter(line: dict[str, Any]) -> bool:
+    """What the metric filter `{ $.decision = "error" }` selects (a JSON line whose decision is "error")."""
+    assert authorizer.ERROR_LOG_FILTER == '{ $.decision = "error" }'
+    return line.get("decision") == "error"
+
+
+def test_only_the_functions_own_failures_match_the_error_filter(
+    registry: authorizer.Registry, dynamo: FakeDynamo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Refusals a client causes (unknown, malformed, suspended host): one line each, status 403, not errors.
+    for host in ["gone.example.com", "bad host", "globex.example.com"]:
+        authorizer.decide(event(host), registry)
+    dynamo.error = EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+    with pytest.raises(EndpointConnectionError):
+        authorizer.decide(event("acme.example.com"), registry)
+    with pytest.raises(ValueError):
+        authorizer.decide(event(method_arn="not-an-arn"), registry)
+
+    lines = log_lines(capsys)
+    assert [(line["decision"], line["status"], line["reason"]) for line in lines] == [
+        ("deny", 403, "unknown-host"),
+        ("deny", 403, "malformed-host"),
+        ("deny", 403, "suspended"),
+        ("error", 500, "registry-error"),
+        ("error", 500, "unexpected-error"),
+    ]
+    assert [matches_error_filter(line) for line in lines] == [False, False, False, True, True]
+
+
+def test_no_decision_writes_a_traceback(
+    registry: authorizer.Registry, dynamo: FakeDynamo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamo.error = EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+    with pytest.raises(EndpointConnectionError):
+        authorizer.decide(event(), registry)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert len(captured.out.splitlines()) == 1
 
 
 # -- the Lambda entry point and the module's boundaries -------------------------------------------

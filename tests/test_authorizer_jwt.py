@@ -159,7 +159,7 @@ def refused(request: dict, keys: authorizer.KeySets | None, capsys: pytest.Captu
         decide(request, keys)
     assert str(raised.value) == "Unauthorized"
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert last["decision"] == "deny"
+    assert (last["decision"], last["status"]) == ("deny", 401)
     return str(last["reason"])
 
 
@@ -300,6 +300,30 @@ def test_garbage_and_no_kid_are_401(keys: authorizer.KeySets, capsys: pytest.Cap
     assert refused(event(authorization=bearer(token(kid=None))), keys, capsys) == "token-no-key-id"
 
 
+def test_a_401_is_one_deny_line_and_the_entry_point_raises_it_with_a_one_frame_traceback(
+    keys: authorizer.KeySets, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import traceback
+
+    monkeypatch.setenv("USER_AUTH", "on")
+    monkeypatch.setattr(authorizer, "_registry", authorizer.Registry(TABLE, FakeDynamo(), ttl_seconds=0))
+    monkeypatch.setattr(authorizer, "_key_sets", keys)
+
+    with pytest.raises(authorizer.UnauthorizedError) as raised:
+        authorizer.handler(event(authorization="Bearer not.a.jwt"), None)
+
+    captured = capsys.readouterr()
+    [line] = [json.loads(text) for text in captured.out.splitlines()]
+    assert line.items() >= {"decision": "deny", "status": 401, "reason": "token-malformed", "tenantId": "acme"}.items()
+    assert "Traceback" not in captured.out + captured.err
+    # Lambda's runtime logs a raised error with its traceback: for a 401 that is the entry point's frame alone,
+    # with no chained exception, not the way through decide and the token checks.
+    error = raised.value
+    frames = [frame.name for frame in traceback.extract_tb(error.__traceback__)]
+    assert frames[-1] == "handler" and not {"decide", "_decide", "verify_token"} & set(frames)
+    assert error.__cause__ is None and error.__suppress_context__
+
+
 def test_a_tenant_with_auth_is_refused_when_the_deployment_has_no_key_sets(capsys: pytest.CaptureFixture[str]) -> None:
     # A registry item that asks for a user on a function deployed without USER_AUTH fails closed.
     assert refused(event(authorization=bearer(token())), None, capsys) == "auth-not-deployed"
@@ -377,7 +401,7 @@ def test_an_unreachable_key_set_fails_closed_with_an_error(
     with pytest.raises(authorizer.JwksUnavailableError):
         decide(event(authorization=bearer(token())), keys)
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert (last["decision"], last["reason"]) == ("error", "jwks-unavailable")
+    assert (last["decision"], last["status"], last["reason"]) == ("error", 500, "jwks-unavailable")
 
 
 def test_a_discovery_document_for_another_issuer_is_not_trusted(issuers: Issuers, clock: Clock) -> None:

@@ -14,6 +14,9 @@ normalises the host, reads the tenant registry (DynamoDB, key `hostname`) and an
   not be cached per Host by API Gateway: the config requires `authorizer.cacheTtlSeconds: 0` then);
 - the registry errs or cannot be reached → the exception propagates (API Gateway answers 500): fail closed.
 
+Each decision is one JSON log line; `decision` is "error" only when the function itself could not decide
+(see DECISION_ERROR), never for a refusal a client caused.
+
 Why here and not from the host's first label: a prefix is neither unique (own domains) nor unforgeable.
 Plain Python with boto3 only (it is in the Lambda runtime); nothing from Pulumi or the program.
 Environment: `TENANT_TABLE` (required), `REGISTRY_CACHE_SECONDS` (default 30, 0 disables the cache).
@@ -392,7 +395,14 @@ _LOOPBACK = re.compile(r"^(127(\.[0-9]{1,3}){3}|localhost|\[::1\])$")
 class UnauthorizedError(Exception):
     """Raised with the message "Unauthorized", which API Gateway answers with 401 (gateway response UNAUTHORIZED).
 
+    A Lambda authorizer has no other way to answer 401: a returned policy is Allow or Deny (403), and any other
+    error is a 500. AWS's example authorizers do exactly this (`callback("Unauthorized"); // Return a 401
+    Unauthorized response`; in Python, `raise Exception('Unauthorized')`), and the 401 is customised through the
+    UNAUTHORIZED gateway response:
     https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+    Lambda counts the raise in its `Errors` metric; the decision's log line (`decision` deny, `status` 401) is what
+    tells it from a real failure (`decision` error).
     """
 
     def __init__(self) -> None:
@@ -631,6 +641,18 @@ def log(record: Mapping[str, Any]) -> None:
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
+# Every decision writes exactly one log line, `decision` one of:
+# - "allow": the request goes on to its backend;
+# - "deny": the client's own doing, answered 403 (Deny policy) or 401 (raised "Unauthorized"); `status` says which;
+# - "error": the function itself could not decide (registry error, key set unavailable, anything unexpected) and
+#   raised, so API Gateway answers 500 (AUTHORIZER_FAILURE) and the request fails closed; `status` 500.
+# Only "error" means something is broken: a CloudWatch Logs metric filter `{ $.decision = "error" }` counts those
+# and nothing a client can cause (README "End-user authentication (auth)"). Lambda's `Errors` metric counts every
+# raise, 401s included, so it cannot tell them apart.
+DECISION_ERROR = "error"
+ERROR_LOG_FILTER = '{ $.decision = "error" }'
+
+
 def decide(
     event: Mapping[str, Any],
     registry: Registry,
@@ -639,7 +661,7 @@ def decide(
     keys: KeySets | None = None,
     public: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The authorizer's answer for one REQUEST event; raises when the registry cannot answer.
+    """The authorizer's answer for one REQUEST event; raises when it cannot decide (logged as `decision` error).
 
     now: wall-clock seconds since the epoch (a client certificate's validity is checked against it).
     keys: the issuers' key sets when the API has end-user authentication (`USER_AUTH`); None otherwise, and
@@ -648,20 +670,41 @@ def decide(
     A tenant with an issuer needs a valid bearer token outside `public`: none or an invalid one raises
     Unauthorized (401); another tenant's user gets Deny (403, reason `wrong-tenant`).
     """
-    resource = stage_resource(event.get("methodArn"))
     request_context = event.get("requestContext")
     request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
+    record: dict[str, Any] = {"authorizer": "tenant", "requestId": request_id}
+    try:
+        return _decide(event, record, registry, now, keys, public)
+    except UnauthorizedError:
+        raise  # logged as a deny (status 401) before it was raised
+    except Exception as error:
+        if "decision" not in record:  # not logged yet: our own code failed, or the event is not what AWS sends
+            record.update(decision=DECISION_ERROR, status=500, reason="unexpected-error", error=type(error).__name__)
+            record["detail"] = str(error)[:200]
+            log(record)
+        raise
+
+
+def _decide(
+    event: Mapping[str, Any],
+    record: dict[str, Any],
+    registry: Registry,
+    now: Callable[[], float],
+    keys: KeySets | None,
+    public: tuple[str, ...],
+) -> dict[str, Any]:
+    resource = stage_resource(event.get("methodArn"))
     raw = host_header(event)
     host = normalise_host(raw)
-    record: dict[str, Any] = {"authorizer": "tenant", "requestId": request_id, "host": host}
+    record["host"] = host
     if host is None:
-        record.update(host=None if raw is None else raw[:100], decision="deny", reason="malformed-host")
+        record.update(host=None if raw is None else raw[:100], decision="deny", status=403, reason="malformed-host")
         log(record)
         return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
     try:
         found = registry.lookup(host)
     except Exception as error:
-        record.update(decision="error", reason="registry-error", error=type(error).__name__)
+        record.update(decision=DECISION_ERROR, status=500, reason="registry-error", error=type(error).__name__)
         log(record)
         raise
     record["cacheHit"] = found.cache_hit
@@ -669,7 +712,7 @@ def decide(
     if tenant is None:
         # An invalid item (unknown status, missing field) is denied as unknown, not raised: it is a
         # deployment defect on one host that a retry cannot fix, and a 403 is cached where a 500 is not.
-        record.update(decision="deny", reason="unknown-host")
+        record.update(decision="deny", status=403, reason="unknown-host")
         if found.invalid is not None:
             record.update(reason="invalid-registry-item", detail=found.invalid)
         log(record)
@@ -683,11 +726,11 @@ def decide(
         # Checked before suspension, so a client without the certificate cannot tell a suspended host either.
         if cert is not None:
             record.update(issuerDN=str(cert.get("issuerDN"))[:200], subjectDN=str(cert.get("subjectDN"))[:200])
-        record.update(decision="deny", reason=refusal)
+        record.update(decision="deny", status=403, reason=refusal)
         log(record)
         return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
     if tenant.status == "suspended":
-        record.update(decision="deny", reason="suspended")
+        record.update(decision="deny", status=403, reason="suspended")
         log(record)
         context = {"reason": "suspended", "tenantId": tenant.tenant_id, "message": SUSPENDED_MESSAGE}
         return _policy(tenant.tenant_id, "Deny", resource, context)
@@ -701,12 +744,12 @@ def decide(
                 raise TokenRefusedError("token-missing")
             claims = verify_token(token, tenant, keys)
         except JwksUnavailableError as error:
-            record.update(decision="error", reason="jwks-unavailable", error=str(error)[:300])
+            record.update(decision=DECISION_ERROR, status=500, reason="jwks-unavailable", error=str(error)[:300])
             log(record)
             raise
         except TokenRefusedError as refused:
             # The reason is ours (a fixed code), never text from the token.
-            record.update(decision="deny", reason=refused.reason)
+            record.update(decision="deny", status=refused.status, reason=refused.reason)
             log(record)
             if refused.status == 403:
                 context = {"reason": refused.reason, "tenantId": tenant.tenant_id, "message": WRONG_TENANT_MESSAGE}
@@ -743,7 +786,13 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     """
     auth = os.environ.get("USER_AUTH") == "on"
     public = public_prefixes(os.environ.get("PUBLIC_PREFIXES"))
-    return decide(event, registry(), keys=key_sets() if auth else None, public=public)
+    try:
+        return decide(event, registry(), keys=key_sets() if auth else None, public=public)
+    except UnauthorizedError:
+        # Raising is the only way a REQUEST authorizer answers 401, and Lambda's runtime then writes its own
+        # error record with the exception's traceback. Raised afresh here, that traceback is this one frame
+        # (not the path through decide); the decision itself is already logged as one line.
+        raise UnauthorizedError() from None
 
 
 # Lambda runs a module's top level in its init phase, which has a full vCPU whatever the memory size
