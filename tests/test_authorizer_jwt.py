@@ -82,7 +82,7 @@ class Issuers:
         self.urls: list[str] = []
         self.down = False
 
-    def __call__(self, url: str) -> Any:
+    def __call__(self, url: str, deadline: float) -> Any:
         self.urls.append(url)
         if self.down:
             raise authorizer.JwksUnavailableError(f"{url}: URLError")
@@ -405,8 +405,8 @@ def test_an_unreachable_key_set_fails_closed_with_an_error(
 
 
 def test_a_discovery_document_for_another_issuer_is_not_trusted(issuers: Issuers, clock: Clock) -> None:
-    def lying(url: str) -> Any:
-        answer = issuers(url)
+    def lying(url: str, deadline: float) -> Any:
+        answer = issuers(url, deadline)
         return {**answer, "issuer": "https://evil.example.com"} if "openid-configuration" in url else answer
 
     with pytest.raises(authorizer.JwksUnavailableError):
@@ -433,7 +433,7 @@ def test_only_https_or_loopback_http_is_fetched(url: Any, allowed: bool) -> None
 
 def test_fetch_refuses_plain_http_to_a_remote_host_without_connecting() -> None:
     with pytest.raises(authorizer.JwksUnavailableError, match="https"):
-        authorizer.fetch_json("http://idp.example.com/.well-known/openid-configuration")
+        authorizer.fetch_json("http://idp.example.com/.well-known/openid-configuration", time.monotonic() + 5)
 
 
 def test_an_item_with_audiences_but_no_issuer_is_invalid() -> None:

@@ -24,6 +24,7 @@ Environment: `TENANT_TABLE` (required), `REGISTRY_CACHE_SECONDS` (default 30, 0 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -387,7 +388,22 @@ LEEWAY_SECONDS = 60
 # flood of requests to the issuer).
 JWKS_CACHE_SECONDS = 3600
 JWKS_REFETCH_SECONDS = 60
-_FETCH_TIMEOUT_SECONDS = 1.5
+# When a refresh fails, the last good key set stays in use this long past its hour. An outage of the issuer's
+# key endpoint then costs nothing to users whose tokens it signed with a key we already hold (it is the same
+# key set it published an hour ago), for as long as a regional outage has lasted in practice (hours); six hours
+# also bounds how long a key the issuer withdrew in the meantime stays trusted (at most 7 hours after the last
+# good fetch, against 1 hour normally). An instance that never held a good set has nothing to fall back on:
+# its requests fail closed (500).
+JWKS_GRACE_SECONDS = 6 * 3600
+# After a failed fetch, the issuer is not asked again for this long (per issuer, per function instance): a down
+# or slow issuer costs one fetch per instance per 30 s, not one per request, and only that one request waits
+# for the fetch's timeout; the others answer at once from the last good set or fail closed.
+JWKS_FAILURE_SECONDS = 30
+# The whole fetch (discovery document and key set together) gets at most this long, and never more than the
+# invocation has left minus FETCH_MARGIN_SECONDS (time to verify, log and answer before Lambda's timeout, so
+# the failure is our logged 500 rather than a timeout without a decision line).
+FETCH_TIMEOUT_SECONDS = 1.5
+FETCH_MARGIN_SECONDS = 0.25
 _MAX_DOCUMENT_BYTES = 512 * 1024
 _LOOPBACK = re.compile(r"^(127(\.[0-9]{1,3}){3}|localhost|\[::1\])$")
 
@@ -439,55 +455,183 @@ def url_allowed(url: object) -> bool:
     return scheme == "https" or (scheme == "http" and bool(_LOOPBACK.match(host)))
 
 
-def fetch_json(url: str) -> Any:
-    """GET a JSON document (discovery or key set) with a short timeout; JwksUnavailableError on any failure."""
+class _DeadlineSocket:
+    """A connected socket whose every send and receive waits only for what is left until `deadline`.
+
+    A socket timeout bounds one operation, not a response: a server that sends a byte now and then would
+    keep `urlopen(timeout=...)` reading for ever. Here each operation's timeout is the time left, so the
+    whole exchange (TLS handshake aside, bounded by the timeout it starts with) ends by the deadline.
+    """
+
+    def __init__(self, sock: Any, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self._readers = 0  # open makefile() readers; the socket closes only once the last one has
+        self._closed = False
+
+    def _arm(self) -> None:
+        self._sock.settimeout(_time_until(self._deadline))
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self._arm()
+        return int(self._sock.recv_into(buffer, nbytes, flags))
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        self._arm()
+        return bytes(self._sock.recv(size, flags))
+
+    def sendall(self, data: bytes, flags: int = 0) -> None:
+        self._arm()
+        self._sock.sendall(data, flags)
+
+    def makefile(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        # http.client reads the status line, headers and body through makefile("rb"): route that through us.
+        import io
+        import socket
+
+        self._readers += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    # urllib closes the connection's socket as soon as the headers are read, while the body is still to come
+    # through the reader: as socket.socket does, the real close waits for the last reader to close.
+    def _decref_socketios(self) -> None:
+        self._readers -= 1
+        if self._closed:
+            self.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._readers <= 0:
+            self._sock.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _time_until(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the key-set fetch ran out of time")
+    return left
+
+
+class _BoundedHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection whose connect and every later send or receive end by `deadline`."""
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = _time_until(self.deadline)  # connecting (and a TLS handshake) waits at most this long
+        super().connect()
+        self.sock: Any = _DeadlineSocket(self.sock, self.deadline)
+
+
+class _BoundedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS (certificate and host name verified by the default context, as urlopen's)."""
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = _time_until(self.deadline)
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self.deadline)
+
+
+def _opener(deadline: float) -> Any:
+    """A urllib opener whose connections end by `deadline` (time.monotonic())."""
+    import functools
+    import ssl
     import urllib.request
 
+    context = ssl.create_default_context()
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: Any) -> Any:
+            return self.do_open(functools.partial(_BoundedHTTPConnection, deadline=deadline), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: Any) -> Any:
+            connection = functools.partial(_BoundedHTTPSConnection, deadline=deadline)
+            return self.do_open(connection, req, context=context)
+
+    return urllib.request.build_opener(Http(), Https(context=context))
+
+
+def fetch_json(url: str, deadline: float) -> Any:
+    """GET a JSON document (discovery or key set), all of it by `deadline` (time.monotonic()).
+
+    JwksUnavailableError on any failure: refused URL, network, HTTP status, time, size, JSON.
+    """
     if not url_allowed(url):
         raise JwksUnavailableError(f"refusing to fetch {url[:200]!r}: https (or loopback http) only")
+    import urllib.request
+
     try:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
-        with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:
+        with _opener(deadline).open(request, timeout=_time_until(deadline)) as response:
             body = response.read(_MAX_DOCUMENT_BYTES + 1)
         if len(body) > _MAX_DOCUMENT_BYTES:
             raise JwksUnavailableError(f"{url[:200]!r} answered more than {_MAX_DOCUMENT_BYTES} bytes")
         return json.loads(body)
     except JwksUnavailableError:
         raise
-    except Exception as error:  # network, HTTP status, JSON: all mean the keys cannot be known
+    except Exception as error:  # network, time, HTTP status, JSON: all mean the keys cannot be known
         raise JwksUnavailableError(f"{url[:200]!r}: {type(error).__name__}") from error
+
+
+@dataclass
+class _IssuerKeys:
+    """One issuer's last good key set (None: never fetched) and its latest failed fetch, if more recent."""
+
+    keys: dict[str, Mapping[str, Any]] | None = None
+    fetched: float = 0.0
+    failed: float | None = None
+    error: str | None = None
 
 
 class KeySets:
     """Each issuer's signing keys (its JWKS, found through its OpenID discovery document), cached per issuer.
 
     https://openid.net/specs/openid-connect-discovery-1_0.html (`jwks_uri`; the document's `issuer` must be
-    the issuer it was fetched for). `fetch` and `clock` are injectable for tests.
+    the issuer it was fetched for). A set is used for `cache_seconds`, refetched for an unknown kid at most once
+    per `refetch_seconds`, kept `grace_seconds` longer while refreshes fail; a failure is remembered for
+    `failure_seconds` (no fetch meanwhile); one fetch takes at most `timeout_seconds`, less when the invocation
+    has less left. `fetch(url, deadline)` and `clock` (cache ages, not deadlines) are injectable for tests.
     """
 
     def __init__(
         self,
-        fetch: Callable[[str], Any] = fetch_json,
+        fetch: Callable[[str, float], Any] = fetch_json,
         clock: Callable[[], float] = time.monotonic,
         cache_seconds: float = JWKS_CACHE_SECONDS,
         refetch_seconds: float = JWKS_REFETCH_SECONDS,
+        grace_seconds: float = JWKS_GRACE_SECONDS,
+        failure_seconds: float = JWKS_FAILURE_SECONDS,
+        timeout_seconds: float = FETCH_TIMEOUT_SECONDS,
     ) -> None:
         self.fetch = fetch
         self.clock = clock
         self.cache_seconds = cache_seconds
         self.refetch_seconds = refetch_seconds
-        self._keys: dict[str, tuple[float, dict[str, Mapping[str, Any]]]] = {}
+        self.grace_seconds = grace_seconds
+        self.failure_seconds = failure_seconds
+        self.timeout_seconds = timeout_seconds
+        self._issuers: dict[str, _IssuerKeys] = {}
         self.fetches = 0
 
-    def _load(self, issuer: str) -> dict[str, Mapping[str, Any]]:
+    def _load(self, issuer: str, deadline: float) -> dict[str, Mapping[str, Any]]:
         self.fetches += 1
-        discovery = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        discovery = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration", deadline)
         if not isinstance(discovery, Mapping) or discovery.get("issuer") != issuer:
             raise JwksUnavailableError(f"the discovery document of {issuer[:200]!r} does not name that issuer")
         jwks_uri = discovery.get("jwks_uri")
         if not url_allowed(jwks_uri):
             raise JwksUnavailableError(f"the jwks_uri of {issuer[:200]!r} is not https")
-        document = self.fetch(str(jwks_uri))
+        document = self.fetch(str(jwks_uri), deadline)
         keys = document.get("keys") if isinstance(document, Mapping) else None
         if not isinstance(keys, list):
             raise JwksUnavailableError(f"the key set of {issuer[:200]!r} has no keys list")
@@ -497,19 +641,47 @@ class KeySets:
             if isinstance(key, Mapping) and isinstance(key.get("kid"), str) and key.get("use", "sig") == "sig"
         }
 
-    def key(self, issuer: str, kid: str) -> Mapping[str, Any] | None:
-        """The issuer's JWK with this kid, fetching the key set when absent, stale, or (rate-limited) lacking it."""
+    def key(self, issuer: str, kid: str, time_left: Callable[[], float] | None = None) -> Mapping[str, Any] | None:
+        """The issuer's JWK with this kid, fetching the key set when absent, stale, or (rate-limited) lacking it.
+
+        time_left: seconds the invocation has left (None: no bound but `timeout_seconds`).
+        None: the kid is not in the set (401). JwksUnavailableError: no usable set at all (fail closed, 500).
+        """
         now = self.clock()
-        cached = self._keys.get(issuer)
-        if cached is not None:
-            fetched, keys = cached
-            if kid in keys and now - fetched < self.cache_seconds:
-                return keys[kid]
-            if kid not in keys and now - fetched < self.refetch_seconds:
+        state = self._issuers.setdefault(issuer, _IssuerKeys())
+        if state.keys is not None:
+            age = now - state.fetched
+            if kid in state.keys and age < self.cache_seconds:
+                return state.keys[kid]
+            if kid not in state.keys and age < self.refetch_seconds:
                 return None  # fetched moments ago and the kid was not there: do not ask again yet
-        keys = self._load(issuer)
-        self._keys[issuer] = (now, keys)
-        return keys.get(kid)
+        error = state.error
+        if state.failed is None or now - state.failed >= self.failure_seconds:
+            budget = (
+                self.timeout_seconds
+                if time_left is None
+                else min(self.timeout_seconds, time_left() - FETCH_MARGIN_SECONDS)
+            )
+            if budget > 0:
+                try:
+                    keys = self._load(issuer, time.monotonic() + budget)
+                except JwksUnavailableError as failed:
+                    state.failed, state.error = now, str(failed)
+                    error = state.error
+                else:
+                    state.keys, state.fetched, state.failed, state.error = keys, now, None, None
+                    return keys.get(kid)
+            else:
+                error = f"no time left to fetch the key set of {issuer[:200]!r}"  # not the issuer's failure
+        # The set could not be refreshed, now or within failure_seconds: the last good one, while in grace.
+        if state.keys is not None and now - state.fetched < self.cache_seconds + self.grace_seconds:
+            return state.keys.get(kid)
+        raise JwksUnavailableError(str(error))
+
+    def refresh_error(self, issuer: str) -> str | None:
+        """Why the issuer's latest fetch failed, while that failure is newer than its last good set; else None."""
+        state = self._issuers.get(issuer)
+        return state.error if state is not None and state.failed is not None else None
 
 
 _key_sets: KeySets | None = None
@@ -541,11 +713,14 @@ def bearer_token(event: Mapping[str, Any]) -> str | None:
     return token if scheme.lower() == "bearer" and token and len(token) <= 16384 else None
 
 
-def verify_token(token: str, tenant: Tenant, keys: KeySets) -> dict[str, Any]:
+def verify_token(
+    token: str, tenant: Tenant, keys: KeySets, time_left: Callable[[], float] | None = None
+) -> dict[str, Any]:
     """The claims of a token that proves a user of `tenant`; TokenRefusedError (401, or 403 for another tenant's user).
 
     Checked: an asymmetric algorithm from the allow-list, a kid in the issuer's key set, the signature,
     exp and nbf (with LEEWAY_SECONDS), iss, aud, sub present, and the tenant claim equal to the tenant.
+    time_left: seconds the invocation has left, which bounds a key-set fetch (KeySets.key).
     """
     jwt = _jwt()
     assert tenant.auth_issuer is not None
@@ -558,7 +733,7 @@ def verify_token(token: str, tenant: Tenant, keys: KeySets) -> dict[str, Any]:
         raise TokenRefusedError("token-algorithm")
     if not isinstance(kid, str):
         raise TokenRefusedError("token-no-key-id")
-    jwk = keys.key(tenant.auth_issuer, kid)
+    jwk = keys.key(tenant.auth_issuer, kid, time_left)
     if jwk is None:
         raise TokenRefusedError("token-unknown-key")
     # The key's own type and algorithm must fit the header's: an RSA key is never used for ES256.
@@ -660,6 +835,7 @@ def decide(
     *,
     keys: KeySets | None = None,
     public: tuple[str, ...] = (),
+    time_left: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """The authorizer's answer for one REQUEST event; raises when it cannot decide (logged as `decision` error).
 
@@ -667,6 +843,7 @@ def decide(
     keys: the issuers' key sets when the API has end-user authentication (`USER_AUTH`); None otherwise, and
     then a tenant whose item names an issuer is refused (fail closed), never let in without a token.
     public: path prefixes that need no user (`PUBLIC_PREFIXES`).
+    time_left: seconds the invocation has left (Lambda's context); a key-set fetch ends before it runs out.
     A tenant with an issuer needs a valid bearer token outside `public`: none or an invalid one raises
     Unauthorized (401); another tenant's user gets Deny (403, reason `wrong-tenant`).
     """
@@ -674,7 +851,7 @@ def decide(
     request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
     record: dict[str, Any] = {"authorizer": "tenant", "requestId": request_id}
     try:
-        return _decide(event, record, registry, now, keys, public)
+        return _decide(event, record, registry, now, keys, public, time_left)
     except UnauthorizedError:
         raise  # logged as a deny (status 401) before it was raised
     except Exception as error:
@@ -692,6 +869,7 @@ def _decide(
     now: Callable[[], float],
     keys: KeySets | None,
     public: tuple[str, ...],
+    time_left: Callable[[], float] | None,
 ) -> dict[str, Any]:
     resource = stage_resource(event.get("methodArn"))
     raw = host_header(event)
@@ -742,13 +920,14 @@ def _decide(
                 raise TokenRefusedError("auth-not-deployed")
             if token is None:
                 raise TokenRefusedError("token-missing")
-            claims = verify_token(token, tenant, keys)
+            claims = verify_token(token, tenant, keys, time_left)
         except JwksUnavailableError as error:
             record.update(decision=DECISION_ERROR, status=500, reason="jwks-unavailable", error=str(error)[:300])
             log(record)
             raise
         except TokenRefusedError as refused:
             # The reason is ours (a fixed code), never text from the token.
+            _note_stale_keys(record, tenant.auth_issuer, keys)
             record.update(decision="deny", status=refused.status, reason=refused.reason)
             log(record)
             if refused.status == 403:
@@ -759,6 +938,7 @@ def _decide(
         scopes = scopes[:1024] if isinstance(scopes, str) and scopes.strip() else NO_USER
         user = {"userId": str(claims["sub"])[:256], "scopes": scopes}
         record["userId"] = user["userId"]
+        _note_stale_keys(record, tenant.auth_issuer, keys)
     else:
         # The integrations map X-User-Id and X-User-Scopes from these on every method, with or without
         # end-user authentication, so a request without a verified user must still write a value over the
@@ -778,6 +958,22 @@ def _decide(
     return answer
 
 
+def _note_stale_keys(record: dict[str, Any], issuer: str, keys: KeySets | None) -> None:
+    # Decided on the last good key set because the issuer could not be read: still a decision, not an error,
+    # but the line says so (`jwks` stale), which is how an issuer outage shows while its grace lasts.
+    error = keys.refresh_error(issuer) if keys is not None else None
+    if error is not None:
+        record.update(jwks="stale", jwksError=error[:300])
+
+
+def _time_left(context: object) -> Callable[[], float] | None:
+    """Seconds the invocation has left, from Lambda's context object (None without one, e.g. in tests)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    return lambda: float(remaining()) / 1000
+
+
 def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     """Lambda entry point (`handler.handler`).
 
@@ -787,7 +983,8 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     auth = os.environ.get("USER_AUTH") == "on"
     public = public_prefixes(os.environ.get("PUBLIC_PREFIXES"))
     try:
-        return decide(event, registry(), keys=key_sets() if auth else None, public=public)
+        keys = key_sets() if auth else None
+        return decide(event, registry(), keys=keys, public=public, time_left=_time_left(context))
     except UnauthorizedError:
         # Raising is the only way a REQUEST authorizer answers 401, and Lambda's runtime then writes its own
         # error record with the exception's traceback. Raised afresh here, that traceback is this one frame
