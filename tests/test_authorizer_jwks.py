@@ -214,6 +214,25 @@ def test_a_slow_issuer_gets_only_the_time_the_invocation_has_left(
     assert issuer.fetch_rounds() == 1
 
 
+def test_the_entry_point_bounds_the_fetch_by_lambdas_remaining_time(
+    issuer: Issuer, clock: Clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class LambdaContext:  # the one method of Lambda's context object the handler reads
+        def get_remaining_time_in_millis(self) -> int:
+            return 800
+
+    monkeypatch.setenv("USER_AUTH", "on")
+    monkeypatch.setattr(authorizer, "_registry", authorizer.Registry(TABLE, FakeDynamo(issuer.url), ttl_seconds=0))
+    monkeypatch.setattr(authorizer, "_key_sets", authorizer.KeySets(clock=clock, timeout_seconds=30))
+    issuer.mode = "slow"
+
+    start = time.monotonic()
+    with pytest.raises(authorizer.JwksUnavailableError):
+        authorizer.handler(event(issuer), LambdaContext())
+    assert time.monotonic() - start < 0.8
+    assert json.loads(capsys.readouterr().out)["reason"] == "jwks-unavailable"
+
+
 def test_a_slow_issuer_is_given_at_most_the_fetch_timeout_however_long_the_invocation_has(
     issuer: Issuer, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
