@@ -119,13 +119,20 @@ def token(key: Any = RSA_KEY, alg: str = "RS256", kid: str | None = "rsa-1", **o
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
 
-def event(host: str = "acme.example.com", authorization: str | None = None, path: str = "/service1/orders") -> dict:
+def event(
+    host: str = "acme.example.com",
+    authorization: str | None = None,
+    path: str = "/service1/orders",
+    resource: str | None = "/service1/{proxy+}",
+) -> dict:
+    """A REQUEST event: `path` as the client sent it, `resource` the route API Gateway matched (None: absent)."""
     headers = {"Host": host}
     if authorization is not None:
         headers["Authorization"] = authorization
     return {
         "type": "REQUEST",
         "methodArn": METHOD_ARN,
+        **({} if resource is None else {"resource": resource}),
         "path": path,
         "headers": headers,
         "multiValueHeaders": {name: [value] for name, value in headers.items()},
@@ -153,10 +160,12 @@ def decide(request: dict, keys: authorizer.KeySets | None, public: tuple[str, ..
     return authorizer.decide(request, registry, keys=keys, public=public)
 
 
-def refused(request: dict, keys: authorizer.KeySets | None, capsys: pytest.CaptureFixture[str]) -> str:
+def refused(
+    request: dict, keys: authorizer.KeySets | None, capsys: pytest.CaptureFixture[str], public: tuple[str, ...] = ()
+) -> str:
     """The log reason of a request answered 401 (UnauthorizedError with API Gateway's exact message)."""
     with pytest.raises(authorizer.UnauthorizedError) as raised:
-        decide(request, keys)
+        decide(request, keys, public)
     assert str(raised.value) == "Unauthorized"
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert (last["decision"], last["status"]) == ("deny", 401)
@@ -213,14 +222,49 @@ def test_an_api_without_end_user_auth_still_marks_the_user_headers() -> None:
     assert (answer["context"]["userId"], answer["context"]["scopes"]) == ("-", "-")
 
 
-def test_a_public_prefix_needs_no_token_but_a_sibling_path_does(
+def test_a_public_prefix_needs_no_token_but_a_sibling_route_does(
     keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answer = decide(event(path="/docs/guide.pdf"), keys, public=("/docs",))
-    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert answer["context"]["userId"] == "-"
+    for resource in ["/docs/{key+}", "/docs"]:
+        answer = decide(event(path="/docs/guide.pdf", resource=resource), keys, public=("/docs",))
+        assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+        assert answer["context"]["userId"] == "-"
     with pytest.raises(authorizer.UnauthorizedError):
-        decide(event(path="/docsx/guide.pdf"), keys, public=("/docs",))
+        decide(event(path="/docsx/guide.pdf", resource="/docsx/{proxy+}"), keys, public=("/docs",))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/docs/../service1/orders",
+        "/docs/%2e%2e/service1/orders",
+        "/docs%2F..%2Fservice1/orders",
+        "/docs/..%2Fservice1/orders",
+        "//docs/../service1/orders",
+        "/docs",
+        "/docs/",
+    ],
+)
+def test_a_path_shaped_to_look_public_still_needs_a_token_on_a_private_route(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    # Whatever the client wrote, API Gateway matched /service1/{proxy+}: that integration is private.
+    assert refused(event(path=path, resource="/service1/{proxy+}"), keys, capsys, ("/docs",)) == "token-missing"
+
+
+def test_a_request_without_a_resource_is_never_public(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refused(event(path="/docs/guide.pdf", resource=None), keys, capsys, ("/docs",)) == "token-missing"
+
+
+def test_a_prefix_inside_a_greedy_route_matches_nothing(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /service1/health lies inside /service1/{proxy+}: the route is private, so its paths need a token.
+    request = event(path="/service1/health", resource="/service1/{proxy+}")
+    with pytest.raises(authorizer.UnauthorizedError):
+        decide(request, keys, public=("/service1/health",))
 
 
 def test_an_own_issuer_without_tenant_claim_identifies_the_tenant_by_issuer_alone(keys: authorizer.KeySets) -> None:

@@ -774,7 +774,7 @@ def verify_token(
 
 
 def public_prefixes(text: str | None) -> tuple[str, ...]:
-    """`PUBLIC_PREFIXES` (a JSON list of path prefixes such as "/docs") as a tuple; empty when unset."""
+    """`PUBLIC_PREFIXES` (a JSON list of route prefixes such as "/docs") as a tuple; empty when unset."""
     if not text:
         return ()
     value = json.loads(text)
@@ -783,9 +783,21 @@ def public_prefixes(text: str | None) -> tuple[str, ...]:
     return tuple(p.rstrip("/") for p in value)
 
 
-def is_public(path: object, prefixes: tuple[str, ...]) -> bool:
-    """True when the request path is one of the prefixes or lies under one (whole segments only)."""
-    return isinstance(path, str) and any(path == p or path.startswith(p + "/") for p in prefixes)
+def is_public(resource: object, prefixes: tuple[str, ...]) -> bool:
+    """True when the API resource the request matched is one of the prefixes or lies under one (whole segments).
+
+    `resource` is the event's `resource`: the route API Gateway matched, as defined (`/docs/{key+}`), not the
+    path the client sent (`event["path"]`). A client shapes its path (`/docs/../service1/x`, `/docs%2F..`,
+    `//docs`), and whatever API Gateway and the backend make of such a path, the resource is the route whose
+    integration the request reaches: judging that, a crafted path can never be public and reach a private
+    backend. A prefix must therefore name routes (`/docs`); one inside a greedy route (`/service1/health` with
+    `/service1/{proxy+}`) matches nothing, and those paths need a token (fails closed). No resource: not public.
+    The REQUEST event carries both fields (`"resource"`, `"path"`, and `requestContext.resourcePath`):
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
+    and `resource` is "the resource path", the template (`/{proxy+}`), as in the proxy-integration event:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+    """
+    return isinstance(resource, str) and any(resource == p or resource.startswith(p + "/") for p in prefixes)
 
 
 # -- decisions -----------------------------------------------------------------------------------
@@ -842,7 +854,7 @@ def decide(
     now: wall-clock seconds since the epoch (a client certificate's validity is checked against it).
     keys: the issuers' key sets when the API has end-user authentication (`USER_AUTH`); None otherwise, and
     then a tenant whose item names an issuer is refused (fail closed), never let in without a token.
-    public: path prefixes that need no user (`PUBLIC_PREFIXES`).
+    public: route prefixes that need no user (`PUBLIC_PREFIXES`), matched on the event's `resource` (is_public).
     time_left: seconds the invocation has left (Lambda's context); a key-set fetch ends before it runs out.
     A tenant with an issuer needs a valid bearer token outside `public`: none or an invalid one raises
     Unauthorized (401); another tenant's user gets Deny (403, reason `wrong-tenant`).
@@ -913,7 +925,7 @@ def _decide(
         context = {"reason": "suspended", "tenantId": tenant.tenant_id, "message": SUSPENDED_MESSAGE}
         return _policy(tenant.tenant_id, "Deny", resource, context)
     user: dict[str, str] = {}
-    if tenant.auth_issuer is not None and not is_public(event.get("path"), public):
+    if tenant.auth_issuer is not None and not is_public(event.get("resource"), public):
         token = bearer_token(event)
         try:
             if keys is None:
@@ -978,7 +990,7 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     """Lambda entry point (`handler.handler`).
 
     Environment, besides the registry's: `USER_AUTH` ("on" when any customer has end-user authentication)
-    and `PUBLIC_PREFIXES` (a JSON list of path prefixes that need no user).
+    and `PUBLIC_PREFIXES` (a JSON list of route prefixes that need no user).
     """
     auth = os.environ.get("USER_AUTH") == "on"
     public = public_prefixes(os.environ.get("PUBLIC_PREFIXES"))
