@@ -381,6 +381,26 @@ def test_mtls_host_with_another_customers_certificate_is_denied_as_unknown(
     assert "clientCertPem" not in json.dumps(line) and "MIIB" not in json.dumps(line)
 
 
+def test_a_refused_certificate_logs_its_exact_dns_for_the_operator_to_copy(
+    dynamo: FakeDynamo, registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # README "Mutual TLS": the operator reads these strings to fill mtlsIssuers / mtlsSubjects, which must match
+    # byte for byte: a long DN (many OUs) and escaped characters must come through whole.
+    issuer = "CN=Issuing CA 7,OU=" + ",OU=".join(f"Unit {n}" for n in range(30)) + r",O=Stark\, Inc.,C=US"
+    subject = 'CN=device "42",O=Stark Industries,C=US'
+    assert len(issuer) > 300
+    dynamo.items[STARK_HOST] = mtls_item()
+
+    assert_denied_as_unknown(decide_at(mtls_event(cert(issuer=issuer, subject=subject)), registry))
+    [line] = log_lines(capsys)
+    assert (line["reason"], line["issuerDN"], line["subjectDN"]) == ("mtls-issuer-not-accepted", issuer, subject)
+    assert "issuerDNTruncated" not in line
+
+    assert_denied_as_unknown(decide_at(mtls_event(cert(issuer="CN=" + "x" * 5000)), registry))
+    [line] = log_lines(capsys)
+    assert line["issuerDNTruncated"] is True and len(line["issuerDN"]) == 2048
+
+
 def test_mtls_subjects_when_listed_must_match_too(dynamo: FakeDynamo, registry: authorizer.Registry) -> None:
     billing = "CN=billing.stark.example,O=Stark Industries,C=US"
     dynamo.items[STARK_HOST] = mtls_item(subjects=(billing,))

@@ -331,6 +331,10 @@ _MONTHS = {
 _CERT_TIME = re.compile(r"([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{4}) GMT")
 
 
+# How much of a certificate's issuer or subject DN a log line carries.
+_DN_LOG_CHARS = 2048
+
+
 def certificate_time(text: object) -> float | None:
     """Seconds since the epoch of a certificate validity time as API Gateway writes it, None if unreadable."""
     if not isinstance(text, str):
@@ -914,8 +918,14 @@ def _decide(
         # Answered as an unknown host: the 403 says nothing about which check failed. The log says it,
         # with the certificate's names (never its PEM) so an operator can compare them with the config.
         # Checked before suspension, so a client without the certificate cannot tell a suspended host either.
+        # The DNs are what an operator copies into mtlsIssuers / mtlsSubjects, which must match exactly: logged
+        # whole (JSON-escaped), up to a length no real DN reaches, and marked when cut.
         if cert is not None:
-            record.update(issuerDN=str(cert.get("issuerDN"))[:200], subjectDN=str(cert.get("subjectDN"))[:200])
+            for field in ("issuerDN", "subjectDN"):
+                value = str(cert.get(field))
+                record[field] = value[:_DN_LOG_CHARS]
+                if len(value) > _DN_LOG_CHARS:
+                    record[field + "Truncated"] = True
         record.update(decision="deny", status=403, reason=refusal)
         log(record)
         return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
