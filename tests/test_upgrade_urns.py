@@ -70,6 +70,14 @@ ALLOWED: dict[tuple[str, str], str] = {
         )
         for stack in STACKS
     },
+    **{
+        (_urn(stack, f"{_GATEWAY}/response:Response::gateway-response-unauthorized"), field): (
+            "issue 23 §5: the 401 says a bearer token is missing or invalid and challenges with "
+            "WWW-Authenticate: Bearer (an update in place of the gateway response)"
+        )
+        for stack in STACKS
+        for field in ("responseParameters", "responseTemplates")
+    },
     (_urn("prod", _WEB_ACL), "rules"): (
         "598e39e: WAF rate limits derived from the tiers, per-Host key lowercased, rate-rule 429s with our JSON body"
     ),

@@ -450,15 +450,36 @@ JSON_HEADERS = {"gatewayresponse.header.Content-Type": "'application/json'"}
 
 
 def _gateway_response(
-    response_type: str, status_code: str | None, error: str, message: str, **extra: str
+    response_type: str,
+    status_code: str | None,
+    error: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: str,
 ) -> GatewayResponse:
+    """headers: more response headers, `gatewayresponse.header.<Name>` → a static value in single quotes."""
     body = {"error": error, **extra, "message": message, "requestId": "$context.requestId"}
     return GatewayResponse(
         response_type,
         status_code,
         {"application/json": json.dumps(body, separators=(",", ":"))},
-        dict(JSON_HEADERS),
+        {**JSON_HEADERS, **(headers or {})},
     )
+
+
+# A 401 comes from the tenant authorizer raising "Unauthorized" for a tenant with end-user authentication: no
+# bearer token, or one that is expired, malformed, not yet valid, or not signed by the tenant's issuer for its
+# audience (the reason is in the authorizer's log line only: an error raised carries no context to this body).
+# API Gateway also answers 401 without calling the function when authorizer caching is on (so auth is off) and
+# the identity source, Host, is missing, which no HTTP/1.1 request lacks (RFC 9112 §3.2): in practice a 401 is
+# about the token. A gateway response can carry a status, headers (static values or request values) and a body
+# from a non-VTL template: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+# A 401 must carry a challenge (RFC 9110 §11.6.1); `Bearer` without an error code is RFC 6750 §3's answer to a
+# request without usable credentials, and one response serves both the missing and the invalid token.
+UNAUTHORIZED_MESSAGE = (
+    "A valid bearer token is required (Authorization: Bearer <token>): none was sent, or it is expired or invalid"
+)
 
 
 # Response types and their default status codes:
@@ -473,8 +494,14 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
         "$context.authorizer.message",
         reason="$context.authorizer.reason",
     ),
-    # No Host header (the identity source is missing: the function is not even called).
-    _gateway_response("UNAUTHORIZED", "401", "unauthorized", "The request names no tenant"),
+    # No token, or an invalid one, for a tenant with end-user authentication (UNAUTHORIZED_MESSAGE above).
+    _gateway_response(
+        "UNAUTHORIZED",
+        "401",
+        "unauthorized",
+        UNAUTHORIZED_MESSAGE,
+        headers={"gatewayresponse.header.WWW-Authenticate": "'Bearer'"},
+    ),
     # The authorizer failed or could not be reached (e.g. the registry is down): fail closed.
     _gateway_response(
         "AUTHORIZER_FAILURE",

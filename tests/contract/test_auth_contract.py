@@ -229,6 +229,9 @@ def test_no_token_is_401_on_a_protected_route_and_200_on_a_public_prefix(
     public = call(auth_api, "GET", "/docs", ACME)
 
     assert refused.status == 401, refused.body
+    body = assert_our_body(refused, "unauthorized")
+    assert "bearer token" in body["message"]
+    assert refused.headers["WWW-Authenticate"] == "Bearer"  # the UNAUTHORIZED gateway response's challenge
     assert public.status == 200, public.body
     assert public.body.startswith(b"<")  # the docs page, from S3 (no stand-in is involved)
     assert no_backend_hit(backends)
