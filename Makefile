@@ -5,7 +5,7 @@ ENV ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: lock lock-check help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-shards bench-authorizer smoke clean
+.PHONY: lock lock-check docs help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-shards bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
 UV_DIR := .uv
@@ -20,7 +20,7 @@ $(UV): tools/uv-requirements.txt
 	@touch $@
 
 # Exactly uv.lock (--frozen: no resolution, no newer release); pyproject.toml declares, `make lock` re-locks.
-# Cold (no package cache) on the 2-core machine: README "Installing" has the measured figures.
+# Cold (no package cache) on the 2-core machine: docs "Installing" has the measured figures.
 $(VENV)/.installed: pyproject.toml uv.lock $(UV)
 	@echo "Installing the program's packages from uv.lock into $(VENV)/ (first run only; a few seconds, ~450 MB)..."
 	@start=$$(date +%s); UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --python $(PYTHON) \
@@ -96,13 +96,19 @@ bench-shards: $(VENV)/.installed  ## onboarding one tenant into a shard of 1,000
 bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 over 10,000 calls, cold import time
 	$(VENV)/bin/python -m tools.bench_authorizer
 
-# Needs AWS credentials with the read permissions README "Check it after the first deploy" lists.
+# Needs AWS credentials with the read permissions docs "Check it after the first deploy" lists.
 smoke: $(VENV)/.installed  ## checks a deployed $(STACK): requests as its tenants, read-only AWS calls (OUTPUTS=<pulumi stack output --json file>)
 	$(VENV)/bin/python -m tools.smoke --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
+# The generated pages (config and component references, README's key list, the site's home and changelog) from
+# their one source each, then the site with --strict: a broken link fails. tests/test_docs.py checks both.
+docs: $(VENV)/.installed  ## the documentation site: regenerate the reference pages, build docs/ into build/site (strict)
+	$(VENV)/bin/python -m tools.docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 # Re-resolve within pyproject.toml's ranges (newer releases), then remake every file made from the lock: the
 # plugin's, policy pack's and example's requirements, the authorizer's pins and its arm64 wheels, LocalStack's set.
-lock: $(UV)  ## take dependency updates: re-lock every environment within its declared ranges (README "Dependencies")
+lock: $(UV)  ## take dependency updates: re-lock every environment within its declared ranges (docs "Dependencies")
 	UV=$(UV) $(PYTHON) -m tools.lock
 
 lock-check: $(UV)  ## fail when a lock is stale against its declaration (CI runs this)

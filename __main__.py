@@ -31,7 +31,7 @@ def gateway_args(
     prefix it computed, the example backends and the VPC link's network. The component validates the args.
 
     `adopt_program_stack`: this program's dev and prod stacks predate the component package; their resources
-    are taken over through aliases, nothing replaced (README "Use it as a component").
+    are taken over through aliases, nothing replaced (docs "Use it as a component").
     """
     provided = {
         "stage_name": stage,
@@ -48,7 +48,7 @@ def in_config_words(error: ComponentArgsError, customers: list[Customer]) -> pul
     """A component's refusal of args this program built from config, said as the stack file's key: a config user
     never reads an arg path (`tenants[1].auth.audiences` → `customers.globex.auth.audiences`). The config model
     checks first, so this is a rule only a component knows (its platform's, for a shard)."""
-    # The mapping form names customers by key, the list form by index (README "Customers by name").
+    # The mapping form names customers by key, the list form by index (docs "Customers by name").
     written = pulumi.Config().get_object("customers")
     keys = [
         f"customers{key_part(c.name)}" if isinstance(written, dict) else f"customers[{index}]"
@@ -86,7 +86,7 @@ def platform_export(reference: pulumi.StackReference, shard: Shard) -> dict[str,
     if not isinstance(value, dict):
         raise pulumi.RunError(
             f"whitelabel-gateway:platform: {shard.platform} exports no `platform` object: `pulumi up` the platform"
-            ' stack with this version first (README "Tenant shards")'
+            ' stack with this version first (docs "Tenant shards")'
         )
     try:
         check_platform_serves(shard, value)
@@ -121,7 +121,7 @@ def make_platform(
 
 
 # A tenant shard (its config names a `platform`) runs only a TenantSet of its customers against the platform's
-# export; checked against every stack file of its environment before any resource (README "Tenant shards").
+# export; checked against every stack file of its environment before any resource (docs "Tenant shards").
 shard = load_shard()
 if shard is not None:
     reference = pulumi.StackReference("platform", shard.platform)
@@ -165,7 +165,7 @@ else:
     pulumi.export("wildcardDomainTarget", platform.wildcard_domain_target)
     pulumi.export("certificateArn", platform.certificate_arn)
     pulumi.export("apiId", platform.api_id)
-    pulumi.export("platform", platform.shard_platform)  # what a tenant shard reads (README "Tenant shards")
+    pulumi.export("platform", platform.shard_platform)  # what a tenant shard reads (docs "Tenant shards")
     pulumi.export("stageName", platform.stage_name)
     pulumi.export("vpcLinkId", platform.vpc_link_id)
     pulumi.export("docsBucket", docs.bucket_name)

@@ -7,7 +7,7 @@ schema inference (`pulumi.provider.experimental.analyzer`) refuses unions other 
 (known when the component is constructed: tenants, tiers and backends' kinds fan out into resources);
 `pulumi.Input[T]` may be another resource's output (a load balancer's ARN, a subnet list).
 
-Defaults are the program's (README "Config reference"): an arg left out behaves as the config key left out.
+Defaults are the program's (docs "Config reference"): an arg left out behaves as the config key left out.
 The component validates its args with the program's config model (`whitelabel.config`), so a bad arg stops
 before any child resource with the same one-line error shape, naming the arg path (`backends.orders.kind`).
 """
@@ -101,7 +101,7 @@ class BackendArgs(TypedDict):
 
 
 class KeyMode(Enum):
-    """How a tier's tenants hold API keys (README "Pooled tiers (keyMode)")."""
+    """How a tier's tenants hold API keys (docs "Pooled tiers (keyMode)")."""
 
     PER_TENANT = "perTenant"
     """An API key and plan key per tenant: the tier's throttle and quota apply to each tenant."""
@@ -182,7 +182,7 @@ class ThrottleArgs(TypedDict):
 
 
 class AuthArgs(TypedDict):
-    """End-user authentication: tokens the tenant authorizer verifies (README "End-user authentication (auth)")."""
+    """End-user authentication: tokens the tenant authorizer verifies (docs "End-user authentication (auth)")."""
 
     issuer: NotRequired[str]
     """The token issuer, an https URL; its `/.well-known/openid-configuration` names the key set."""

@@ -267,7 +267,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         plan_ids = {tier: plan.id for tier, plan in plans.items()}
 
         # What every TenantSet of this platform takes from it, as TenantSetArgs keys: this one's, and a shard's
-        # (the `shard_platform` export below, README "Tenant shards"). Pooled tiers: each TenantSet makes its own
+        # (the `shard_platform` export below, docs "Tenant shards"). Pooled tiers: each TenantSet makes its own
         # pool keys, so no key value crosses stacks.
         platform_args: dict[str, Any] = {
             "base_domain": settings.base_domain,
@@ -326,7 +326,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         self.tenants = tenant_set.tenants
         self.dedicated_domain_targets = tenant_set.dedicated_domain_targets
         self.custom_domain_handoff = tenant_set.custom_domain_handoff
-        # A shard's TenantSet args are these values as they are (README "Tenant shards"): keys of TenantSetArgs.
+        # A shard's TenantSet args are these values as they are (docs "Tenant shards"): keys of TenantSetArgs.
         self.shard_platform = pulumi.Output.from_input(cast(Any, platform_args))
         self.dashboard_name = operations.dashboard_name
         self.alarm_topic_arn = operations.alarm_topic_arn

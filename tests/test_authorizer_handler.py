@@ -384,7 +384,7 @@ def test_mtls_host_with_another_customers_certificate_is_denied_as_unknown(
 def test_a_refused_certificate_logs_its_exact_dns_for_the_operator_to_copy(
     dynamo: FakeDynamo, registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # README "Mutual TLS": the operator reads these strings to fill mtlsIssuers / mtlsSubjects, which must match
+    # docs "Mutual TLS": the operator reads these strings to fill mtlsIssuers / mtlsSubjects, which must match
     # byte for byte: a long DN (many OUs) and escaped characters must come through whole.
     issuer = "CN=Issuing CA 7,OU=" + ",OU=".join(f"Unit {n}" for n in range(30)) + r",O=Stark\, Inc.,C=US"
     subject = 'CN=device "42",O=Stark Industries,C=US'

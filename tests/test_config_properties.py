@@ -65,9 +65,10 @@ CASES: Counter[str] = Counter()
 
 
 def reference_table() -> dict[str, tuple[str, str, str]]:
-    """README's "Config reference" rows: key → (type, default, rule); a row naming two keys gives both."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Config reference\n", 1)[1].split("\n## ", 1)[0]
+    """The config reference's rows (docs/reference/config.md, generated from the model's docstrings by
+    tools/docs.py): key → (type, default, rule); a row naming two keys gives both."""
+    text = (ROOT / "docs" / "reference" / "config.md").read_text(encoding="utf-8")
+    section = text.split("\n# Config reference\n", 1)[1]
     rows: dict[str, tuple[str, str, str]] = {}
     for line in section.splitlines():
         if not line.startswith("| `"):

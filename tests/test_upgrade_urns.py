@@ -100,7 +100,7 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 
 
-# Old URN → why merged work deletes it on purpose (README "Operating it" says so to the operator). Nothing else may
+# Old URN → why merged work deletes it on purpose (docs "Operating it" says so to the operator). Nothing else may
 # be lost: a deleted resource here is a resource gone from a deployed stack.
 REMOVED: dict[str, str] = {
     _urn(stack, f"{_OPS}/metricAlarm:MetricAlarm::operations-alarm-authorizer-errors"): (

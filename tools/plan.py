@@ -124,7 +124,7 @@ def shard_lines(run: StackRun) -> list[str]:
     export = (reference.outputs.get("outputs") or {}).get("platform") or {}
     plans = ", ".join(f"{tier} {plan}" for tier, plan in sorted((export.get("usage_plan_ids") or {}).items()))
     return [
-        f'Tenant shard of {reference.inputs["name"]} (README "Tenant shards"): only its tenants\' resources;',
+        f'Tenant shard of {reference.inputs["name"]} (docs "Tenant shards"): only its tenants\' resources;',
         f"  from the platform's export: API {export.get('rest_api_id')} stage {export.get('stage_name')},"
         f" registry {export.get('registry_table_name')}, base domain {export.get('base_domain')},",
         f"  usage plans: {plans}",

@@ -518,7 +518,7 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
     # The tenant's key is not (or no longer) in a usage plan.
     _gateway_response("INVALID_API_KEY", "403", "forbidden", "This tenant has no access to the API"),
     _gateway_response("THROTTLED", "429", "throttled", "Too many requests; slow down and retry"),
-    # A managed rule group of the web ACL blocked the request (README "WAF"); the rate rules answer with their
+    # A managed rule group of the web ACL blocked the request (docs "WAF"); the rate rules answer with their
     # own 429 body instead, as a WAF custom response takes precedence over gateway responses.
     _gateway_response("WAF_FILTERED", "403", "forbidden", "The firewall refused this request", reason="firewall"),
     _gateway_response(

@@ -1,6 +1,6 @@
 """The stack's configuration, read once and validated before any resource exists: one name for its rooms.
 
-Every rule is a public contract (README "Config reference"). A broken rule stops the program with a `ConfigError`
+Every rule is a public contract (docs "Config reference"). A broken rule stops the program with a `ConfigError`
 whose one-line message names the key, the entry and the rule. The rooms, by concern (each imports only those
 before it; `tests/test_imports.py` fails on an import circle):
 

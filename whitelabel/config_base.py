@@ -99,7 +99,8 @@ def is_dns_name(value: str) -> bool:
 
 class _Model(BaseModel):
     # A typo in a key must not be ignored; frozen so nothing downstream edits config.
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Attribute docstrings are the fields' descriptions: docs/reference/config.md is made from them.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
 
 
 # A key part shown bare; anything else (a typo with a dot, a space, non-ASCII) is shown quoted, ["…"], so

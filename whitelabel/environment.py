@@ -106,7 +106,7 @@ def environment(stack: str, own: Mapping[str, Any], files: Mapping[str, Mapping[
         raise ConfigError(
             "platform",
             f"names stack {platform!r} but {stack_file(platform)} is not in the project directory: every stack file"
-            ' there is the environment\'s view (README "Tenant shards"); run from the project directory',
+            ' there is the environment\'s view (docs "Tenant shards"); run from the project directory',
         )
     platform_raw = raws[platform]
     if "platform" in platform_raw:
@@ -176,7 +176,7 @@ def check_environment(env: Environment, stack: str) -> None:
             raise ConfigError(
                 key,
                 f"customer {customer.name!r} is also in {other}: a customer lives in one stack of the environment;"
-                f' to move it, remove it from {other} and `pulumi up` that stack first (README "Tenant shards")',
+                f' to move it, remove it from {other} and `pulumi up` that stack first (docs "Tenant shards")',
             )
         for host in _hostnames(own.settings, customer):
             other = hosts.get(host)
@@ -186,7 +186,7 @@ def check_environment(env: Environment, stack: str) -> None:
                 raise ConfigError(
                     key,
                     f"hostname {host!r} is also served by {other}: one registry item per hostname; remove it there"
-                    ' and `pulumi up` that stack first (README "Tenant shards")',
+                    ' and `pulumi up` that stack first (docs "Tenant shards")',
                 )
     _check_identities(env, own)
     for quota, used, limit, field in _counts(env):

@@ -1,7 +1,7 @@
 """The gateway's config model: every key of a stack file that is a `WhiteLabelGatewayArgs` arg (plus the
 reference services' keys, from `services_config`), its values' rules per field, and what is derived from them.
 
-Every rule here is a public contract (README "Config reference"). Rules across entries live in `config_rules`;
+Every rule here is a public contract (docs "Config reference"). Rules across entries live in `config_rules`;
 this module imports none of them."""
 
 from __future__ import annotations
@@ -62,17 +62,21 @@ class ThrottleSettings(_Model):
     """Stage-wide request throttling (API Gateway method settings on `*/*`)."""
 
     rate_limit: Float = Field(default=100, gt=0, alias="rateLimit")
+    """stage-wide throttling, the ceiling above every tier: rate greater than 0, burst 1 or more"""
     burst_limit: Int = Field(default=200, ge=1, alias="burstLimit")
+    """stage-wide throttling, the ceiling above every tier: rate greater than 0, burst 1 or more"""
 
 
 class TierQuota(_Model):
     """A usage plan's request quota: `limit` requests per `period`."""
 
     limit: Int = Field(ge=1)
+    """1 or more requests per period"""
     period: Literal["DAY", "WEEK", "MONTH"]
+    """the quota's period"""
 
 
-# How a tier's tenants hold API keys (README "Pooled tiers (keyMode)"): `perTenant`, a key each, throttled each;
+# How a tier's tenants hold API keys (docs "Pooled tiers (keyMode)"): `perTenant`, a key each, throttled each;
 # `pooled`, a few keys of the tier shared, throttled per pool key (AWS Architecture Blog, "Throttling a tiered,
 # multi-tenant REST API at scale using API Gateway: Part 2",
 # https://aws.amazon.com/blogs/architecture/throttling-a-tiered-multi-tenant-rest-api-at-scale-using-api-gateway-part-2/).
@@ -88,10 +92,16 @@ class TierSettings(_Model):
     """One tier: its usage plan's throttle and optional quota, per API key (per customer, or per pool key)."""
 
     rate_limit: Float = Field(gt=0, alias="rateLimit")
+    """requests per second per customer, greater than 0"""
     burst_limit: Int = Field(ge=0, alias="burstLimit")
+    """0 or more"""
     quota: TierQuota | None = None
+    """a usage-plan quota: `limit` requests per `period`. Default: unset (no quota)."""
     key_mode: Literal["perTenant", "pooled"] = Field(default="perTenant", alias="keyMode")
+    """`perTenant`: an API key per customer, limits per customer; `pooled`: the tier's customers share `poolKeys`
+    keys, limits per pool key ("Pooled tiers (keyMode)")"""
     pool_keys: Int | None = Field(default=None, ge=1, le=POOL_KEYS_MAX, alias="poolKeys")
+    """1 to 100, only with `keyMode: pooled`: how many keys the tier's customers share. Default: `1` with `pooled`."""
 
     @model_validator(mode="after")
     def _pool_keys_need_pooled(self) -> TierSettings:
@@ -119,7 +129,10 @@ class AuthorizerSettings(_Model):
     # authorizerResultTtlInSeconds: "If this field is not set, the default value is 300. The maximum value is
     # 3600, or 1 hour." https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/apigateway/aws.sdk.kotlin.services.apigateway.model/-authorizer/authorizer-result-ttl-in-seconds.html
     cache_ttl_seconds: Int = Field(default=300, ge=0, le=3600, alias="cacheTtlSeconds")
+    """0 to 3600: how long API Gateway caches the authorizer's answer per hostname; must be 0 while any customer has
+    `mtlsTruststore`"""
     registry_cache_seconds: Int = Field(default=30, ge=0, le=300, alias="registryCacheSeconds")
+    """0 to 300: how long the authorizer keeps a registry lookup in memory"""
 
 
 # An address SNS can mail; SNS itself sends the confirmation link, so the shape is all we check.
@@ -127,25 +140,36 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 class AlarmSettings(_Model):
-    """Alarm thresholds (one alarm each, per stack) and who is mailed; README "Operating it"."""
+    """Alarm thresholds (one alarm each, per stack) and who is mailed; docs "Operating it"."""
 
     # 5XXError / Count over one minute, in percent; 3 of 5 minutes above it alarm.
     server_error_rate_percent: Float = Field(default=5, gt=0, le=100, alias="serverErrorRatePercent")
+    """greater than 0, at most 100: 5XX responses in percent of requests per minute"""
     # p99 of API Gateway Latency (ms); API Gateway gives up on an integration at 29 s.
     latency_p99_ms: Int = Field(default=3000, ge=1, le=60_000, alias="latencyP99Ms")
+    """1 to 60000: p99 of the API's latency (ms)"""
     # p99 of each backend's latency (ms): ALB TargetResponseTime for services, IntegrationLatency for docs.
     integration_latency_p99_ms: Int = Field(default=2000, ge=1, le=60_000, alias="integrationLatencyP99Ms")
+    """1 to 60000: p99 of each backend's latency (ms)"""
     # Authorizer failures per minute: requests API Gateway answered AUTHORIZER_FAILURE or
     # AUTHORIZER_CONFIGURATION_ERROR (access log), and the handler's own `"decision": "error"` lines (its log).
     # Not Lambda Errors: every 401 is a raised "Unauthorized" and counts there.
     authorizer_errors: Int = Field(default=1, ge=1, alias="authorizerErrors")
+    """1 or more per minute: requests answered AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR, and the
+    authorizer's own error decisions (two alarms; a 401 counts in neither)"""
     # The account's Lambda concurrent-executions quota in the region (AWS's default 1,000; new accounts get
     # less), and the share of it the authorizer's ConcurrentExecutions (Maximum) may reach before it alarms.
     lambda_concurrency_limit: Int = Field(default=1000, ge=1, alias="lambdaConcurrencyLimit")
+    """1 or more: the account's Lambda concurrent-executions quota in the region (AWS's default; new accounts get
+    less)"""
     authorizer_concurrency_percent: Float = Field(default=80, gt=0, le=100, alias="authorizerConcurrencyPercent")
+    """greater than 0, at most 100: the authorizer's ConcurrentExecutions (Maximum) alarms at this share of
+    `alarms.lambdaConcurrencyLimit`"""
     # Requests answered 429 THROTTLED per minute, across tenants.
     throttled_requests: Int = Field(default=10, ge=1, alias="throttledRequests")
+    """1 or more requests answered 429 per minute"""
     email: list[str] = Field(default_factory=list)
+    """email addresses mailed by the alarms; each once"""
 
     @field_validator("email")
     @classmethod
@@ -159,27 +183,36 @@ class AlarmSettings(_Model):
 
 
 class WafSettings(_Model):
-    """The web ACL in front of the stage (AWS WAF); README "WAF"."""
+    """The web ACL in front of the stage (AWS WAF); docs "WAF"."""
 
     enabled: CliBool = True
+    """a regional AWS WAF web ACL on the stage (dev: `false`)"""
     # block: the managed rule groups and rate rules block; count: they only count (tuning).
     mode: Literal["block", "count"] = "block"
+    """`count`: managed rule groups and rate rules only count (tuning); the anonymous-IP group always counts"""
     # Requests per 5 minutes: per Host header (one tenant's hostname) and per client IP. Unset: derived from the
-    # tiers, and a per-Host limit below that is refused (whitelabel/waf.py, README "WAF").
+    # tiers, and a per-Host limit below that is refused (whitelabel/waf.py, docs "WAF").
     per_tenant_limit: Int | None = Field(
         default=None, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perTenantLimit"
     )
+    """10 to 2000000000 requests per 5 minutes per lowercased `Host` header; not below the derived figure (refused
+    otherwise). Default: unset (2 × the highest tier's `rateLimit` × 300 + `burstLimit`; prod: 302,000)."""
     per_ip_limit: Int | None = Field(default=None, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX, alias="perIpLimit")
+    """10 to 2000000000 requests per 5 minutes per client IP; lower only if one address may cut a tenant below its
+    plan. Default: unset (the same derived figure)."""
 
 
 class CacheSettings(_Model):
-    """The stage's response cache (GET methods only, keyed on Host); README "Tenant-safe caching"."""
+    """The stage's response cache (GET methods only, keyed on Host); docs "Tenant-safe caching"."""
 
     enabled: CliBool = False
+    """the stage's response cache, GET methods only, keyed on `Host`"""
     size_gb: Float = Field(default=0.5, alias="sizeGb")
+    """an API Gateway cache size: 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118 or 237"""
     # "The default TTL value for API caching is 300 seconds. The maximum TTL value is 3600 seconds."
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html
     ttl_seconds: Int = Field(default=300, ge=0, le=3600, alias="ttlSeconds")
+    """0 to 3600 seconds a cached response is served"""
 
     @field_validator("size_gb")
     @classmethod
@@ -200,15 +233,20 @@ class QuotaSettings(_Model):
 
     # API Gateway: "Custom domain names per account per Region" (public), default 120.
     custom_domains: Int = Field(default=120, ge=1, alias="customDomains")
+    """1 or more; see Quotas"""
     # Route 53: "Records per hosted zone", default 10,000.
     records_per_zone: Int = Field(default=10_000, ge=1, alias="recordsPerZone")
+    """1 or more; see Quotas"""
     # ACM: "Number of ACM certificates" per account and region, default 2,500.
     certificates: Int = Field(default=2_500, ge=1)
+    """1 or more; see Quotas"""
     # API Gateway: "API keys per account per Region", 10,000, not raisable: this may only lower it
     # (for an account shared by several stacks).
     api_keys: Int = Field(default=API_KEYS_MAX, ge=1, alias="apiKeys")
+    """1 to 10000: AWS does not raise this quota, so the key may only lower it; see Quotas"""
     # API Gateway: "Usage plans per account per Region", default 300, can be increased (same page as API keys).
     usage_plans: Int = Field(default=300, ge=1, alias="usagePlans")
+    """1 or more; see Quotas"""
 
     @field_validator("api_keys")
     @classmethod
@@ -225,36 +263,75 @@ class Settings(_Model):
     """The whole validated configuration of one stack."""
 
     base_domain: str = Field(alias="baseDomain")
+    """lowercase DNS name; customers are reached at `<subdomain>.<baseDomain>`; `*.<baseDomain>` at most 64
+    characters"""
     hosted_zone_: str | None = Field(default=None, alias="hostedZone")
+    """public Route 53 zone holding the records; `baseDomain` or a parent of it. Default: `baseDomain`."""
     customers: list[Customer]
+    """customer name → its keys below (see "Customers by name"); a list of entries with `name` works too"""
     network: NetworkSettings = NetworkSettings()
+    """the VPC: the `network.*` keys below"""
     service1: Service1Settings = Service1Settings()
+    """the ECS Fargate service behind `/service1`: the `service1.*` keys below"""
     service2: Service2Settings = Service2Settings()
+    """the EC2 web app behind `/service2`: the `service2.*` keys below"""
     docs: DocsSettings = DocsSettings()
+    """the documents behind `/docs`: the `docs.*` keys below"""
     log_retention_days: Int = Field(default=14, alias="logRetentionDays")
+    """a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, …)"""
     throttle: ThrottleSettings = ThrottleSettings()
+    """the stage-wide throttle: the `throttle.*` keys below"""
     dual_stack: CliBool = Field(default=False, alias="dualStack")
+    """IPv6 too: dual-stack API endpoint and custom domains, AAAA alias records"""
     quotas: QuotaSettings = QuotaSettings()
+    """account quotas checked before any resource: the `quotas.*` keys below"""
     manage_account_logging: CliBool = Field(default=True, alias="manageAccountLogging")
+    """this stack owns the account-wide API Gateway CloudWatch role setting; exactly one stack per account and region"""
     name_prefix: str | None = Field(default=None, alias="namePrefix")
+    """lowercase DNS label, at most 24 characters; starts names unique per account and region
+    (`<namePrefix>-<stack>-…`); `<namePrefix>-<stack>` at most 46 characters, so that every name fits AWS's limit
+    (see the stack name below the table). Default: the project name."""
     protect_resources: CliBool = Field(default=False, alias="protectResources")
+    """protected production (prod: `true`): Pulumi refuses to delete or replace the docs bucket, tenant registry,
+    certificates, custom domains, customer and validation records, API keys and the REST API; the docs bucket and
+    every log group are retained on delete; docs versioning is on"""
     tenant_dns: Literal["perCustomer", "wildcard"] = Field(default="perCustomer", alias="tenantDns")
+    """`perCustomer`: one alias record per customer; `wildcard`: one `*.<baseDomain>` alias record"""
     tiers: dict[str, TierSettings] = Field(
         default_factory=lambda: {"standard": TierSettings.model_validate({"rateLimit": 50, "burstLimit": 100})}
     )
+    """at least one tier; a name is a lowercase letter, then up to 31 of `a-z`, `0-9`, `-`"""
     default_tier: str = Field(default="standard", alias="defaultTier")
+    """must name a tier of `tiers`; the tier of customers that name none"""
     authorizer: AuthorizerSettings = AuthorizerSettings()
+    """the tenant authorizer's caches: the `authorizer.*` keys below"""
     auth: AuthSettings = AuthSettings()
+    """end-user tokens the authorizer verifies ("End-user authentication (auth)"): the `auth.*` keys below"""
     alarms: AlarmSettings = AlarmSettings()
+    """alarm thresholds and recipients: the `alarms.*` keys below"""
     tracing: CliBool = False
+    """X-Ray tracing on the stage"""
     tls_policy: str = Field(default=DEFAULT_TLS_POLICY, alias="tlsPolicy")
+    """security policy of the REST API and every custom domain: one of the enhanced regional policies
+    `SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09`, `SecurityPolicy_TLS13_1_2_PQ_2025_09`,
+    `SecurityPolicy_TLS13_1_2_FIPS_PQ_2025_09`, `SecurityPolicy_TLS13_1_2_FIPS_PFS_PQ_2025_09`,
+    `SecurityPolicy_TLS13_1_2_2021_06`, `SecurityPolicy_TLS13_1_3_2025_09`, `SecurityPolicy_TLS13_1_3_FIPS_2025_09`
+    (endpoint access mode `STRICT`), or the legacy `TLS_1_2`, which any `mtlsTruststore` requires"""
     waf: WafSettings = WafSettings()
+    """the stage's web ACL: the `waf.*` keys below"""
     cache: CacheSettings = CacheSettings()
-    # REGIONAL (default: what every stack before it built) or EDGE (README "Edge-optimized endpoints").
+    """the stage's response cache: the `cache.*` keys below"""
+    # REGIONAL (default: what every stack before it built) or EDGE (docs "Edge-optimized endpoints").
     endpoint_type: Literal["REGIONAL", "EDGE"] = Field(default="REGIONAL", alias="endpointType")
-    # A tenant shard's platform stack (README "Tenant shards"): set, the stack runs only a TenantSet of its
+    """edge-optimized: certificates in `us-east-1`, CloudFront alias targets, `_EDGE` TLS policies, no mutual TLS;
+    refused with `mtlsTruststore` or a `tlsPolicy` of the other type. See "Edge-optimized endpoints
+    (endpointType)\""""
+    # A tenant shard's platform stack (docs "Tenant shards"): set, the stack runs only a TenantSet of its
     # customers against that stack's `platform` export. Never set in a platform stack (`load_settings` routes).
     platform: str | None = None
+    """only in a tenant shard's stack file: its platform stack as `<organization>/whitelabel-gateway/<stack>`; a
+    shard's file then holds only `platform` and `customers` (and `aws:region`), refused otherwise. See "Tenant
+    shards\""""
 
     @field_validator("platform")
     @classmethod
@@ -289,7 +366,7 @@ class Settings(_Model):
                 "tlsPolicy",
                 f"{show(self.tls_policy)} is for {owner} endpoints but endpointType is {self.endpoint_type}:"
                 f" one of {offered}"
-                ' (README "Edge-optimized endpoints")',
+                ' (docs "Edge-optimized endpoints")',
             )
         return self
 

@@ -7,7 +7,7 @@ name or prefix that makes one of them too long. The mock-engine test (tests/test
 name-like input of every registered resource to a kind of this table, so a resource the table forgets,
 or a name this module does not predict, fails there.
 
-Refuse, never shorten: the names are documented (README "Names unique per account and region") and read
+Refuse, never shorten: the names are documented (docs "Names unique per account and region") and read
 by operators, dashboards and alarms; a hash suffix would make them unpredictable, and every too-long case
 has a fix in config (a shorter `namePrefix` or stack name). No committed stack comes near a limit, so
 nothing deployed changes name.

@@ -76,11 +76,17 @@ class NetworkSettings(_Model):
     """The VPC: CIDR, how many availability zones, how many NAT gateways."""
 
     cidr: str = "10.0.0.0/16"
+    """IPv4 CIDR, /16 to /20; cut into /prefix+4 subnets"""
     availability_zones: Int = Field(default=2, ge=2, le=6, alias="availabilityZones")
+    """2 to 6; one public and one private subnet in each"""
     nat_gateways: Int = Field(default=1, ge=1, le=6, alias="natGateways")
+    """1 to `availabilityZones`; dev: 1, prod: one per zone"""
     # Explicit AZ IDs (VPC links v2 exist only in some zone IDs per region); the region check is the
     # network's, this one checks the shape.
     zone_ids: tuple[str, ...] | None = Field(default=None, alias="zoneIds")
+    """availability-zone IDs such as `euw1-az1`, each supported by VPC links v2 in the region and available to the
+    account; unique; as many as `availabilityZones`. Default: unset (the first available zones that support VPC
+    links v2, by zone ID)."""
 
     @field_validator("cidr")
     @classmethod
@@ -126,11 +132,18 @@ class Service1Settings(_Model):
     """The ECS Fargate microservice behind `/service1`."""
 
     image: str = "public.ecr.aws/nginx/nginx:stable-alpine"
+    """container image of the ECS service: an image reference `[registry[:port]/]repository[:tag][@digest]`,
+    repository path in lowercase"""
     port: Int = Field(default=80, ge=1, le=65535)
+    """container and listener port, 1 to 65535"""
     cpu: Int = 256
+    """a valid Fargate pair (MiB)"""
     memory: Int = 512
+    """a valid Fargate pair (MiB)"""
     desired_count: Int = Field(default=1, ge=0, le=100, alias="desiredCount")
+    """0 to 100 tasks"""
     health_check_path: str = Field(default="/", alias="healthCheckPath")
+    """target-group health check: `/` then up to 1023 visible ASCII characters, no spaces"""
 
     @field_validator("health_check_path")
     @classmethod
@@ -164,11 +177,17 @@ class Service2Settings(_Model):
     """The EC2 web app (Auto Scaling group) behind `/service2`."""
 
     instance_type: str = Field(default="t3.micro", alias="instanceType")
+    """EC2 instance type"""
     port: Int = Field(default=80, ge=1, le=65535)
+    """web server and listener port, 1 to 65535"""
     min_size: Int = Field(default=1, ge=0, le=100, alias="minSize")
+    """Auto Scaling bounds: `minSize` 0 to 100, `maxSize` 1 to 100, `minSize ≤ maxSize`"""
     max_size: Int = Field(default=2, ge=1, le=100, alias="maxSize")
+    """Auto Scaling bounds: `minSize` 0 to 100, `maxSize` 1 to 100, `minSize ≤ maxSize`"""
     desired_capacity: Int | None = Field(default=None, ge=0, le=100, alias="desiredCapacity")
+    """0 to 100, between `minSize` and `maxSize`"""
     health_check_path: str = Field(default="/", alias="healthCheckPath")
+    """target-group health check: `/` then up to 1023 visible ASCII characters, no spaces"""
 
     @field_validator("health_check_path")
     @classmethod
@@ -238,7 +257,10 @@ class DocsSettings(_Model):
     """The documents served at `/docs`."""
 
     folder: str = "documents"
+    """folder inside the repository, relative to the project directory (not a URL, not the repository's root, no `..`
+    leaving it), uploaded to the bucket"""
     versioning: CliBool = False
+    """S3 versioning (prod: `true`); always on when `protectResources` is `true`"""
 
     @field_validator("folder")
     @classmethod

@@ -178,7 +178,7 @@ def load_config() -> tuple[Settings, dict[str, Any]]:
         settings = parse_settings(raw)
         # Every name built from the stack name and namePrefix fits AWS's limit for its kind (issue 14).
         check_names(settings, pulumi.get_project(), pulumi.get_stack())
-        # Its shards' customers, hostnames and quotas, from the stack files beside it (README "Tenant shards").
+        # Its shards' customers, hostnames and quotas, from the stack files beside it (docs "Tenant shards").
 
         env = environment(pulumi.get_stack(), raw, read_stack_files(Path.cwd()))
         check_environment(env, pulumi.get_stack())

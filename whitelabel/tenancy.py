@@ -65,7 +65,7 @@ def registry_item(
         item["mtlsIssuers"] = {"L": [{"S": dn} for dn in mtls_issuers]}
     if mtls_subjects:
         item["mtlsSubjects"] = {"L": [{"S": dn} for dn in mtls_subjects]}
-    # End-user authentication (README "End-user authentication (auth)"): left out when off, so the items of
+    # End-user authentication (docs "End-user authentication (auth)"): left out when off, so the items of
     # customers without it are byte-identical to before; no tenant claim means the issuer alone names the tenant.
     if auth is not None:
         item["authIssuer"] = {"S": auth.issuer}

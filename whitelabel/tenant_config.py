@@ -29,7 +29,7 @@ DEFAULT_TENANT_CLAIM = "custom:tenantId"  # as Cognito names a custom attribute 
 
 def _https_issuer(value: str | None) -> str | None:
     # The issuer is the token's `iss` and the root of its discovery document: it must be https, so the keys
-    # that decide who a user is cannot be altered on the way (README "End-user authentication (auth)").
+    # that decide who a user is cannot be altered on the way (docs "End-user authentication (auth)").
     if value is not None and (not value.startswith("https://") or len(value) <= 8 or not _claim_text(value)):
         raise ValueError(f"{show(value)} must be an https URL (the issuer as its tokens' iss claim names it)")
     return value
@@ -53,9 +53,14 @@ class CustomerAuth(_Model):
     """`customers[i].auth`: one customer's own issuer, audiences or tenant claim (each overrides `auth`'s)."""
 
     issuer: str | None = None
+    """this customer's own token issuer (https), over `auth.issuer`; `auth: none` instead of the mapping turns
+    authentication off for the customer ("End-user authentication (auth)")"""
     audiences: tuple[str, ...] | None = None
+    """this customer's accepted `aud` values, over `auth.audiences`"""
     # Explicit null: the issuer alone identifies the tenant (`model_fields_set` tells null from absent).
     tenant_claim: str | None = Field(default=None, alias="tenantClaim")
+    """this customer's tenant claim, over `auth.tenantClaim`; `null`: the issuer alone names the tenant, refused when
+    another customer shares the issuer"""
 
     _issuer = field_validator("issuer")(_https_issuer)
     _names = field_validator("audiences", "tenant_claim")(_claim_names)
@@ -65,22 +70,43 @@ class Customer(_Model):
     """One entry of `customers`: a tenant reached at `<subdomain>.<baseDomain>`."""
 
     name: str
+    """the name: DNS label: 1–63 of `a-z`, `0-9`, `-`, not starting or ending with `-`; unique; not `wildcard` (the
+    platform's own resources use it)"""
     subdomain_: str | None = Field(default=None, alias="subdomain")
+    """same rule; unique; not `www`, `api`, `docs`, `admin`, `mail`, `status`, `cname`. Default: `name`."""
     dedicated_domain: CliBool = Field(default=False, alias="dedicatedDomain")
+    """its own custom domain `<subdomain>.<baseDomain>` instead of the shared wildcard"""
     custom_domain: str | None = Field(default=None, alias="customDomain")
+    """a domain the customer owns, outside `baseDomain`; unique; at most 64 characters"""
     custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
+    """phase 2 of `customDomain` (requires it)"""
     tier: str | None = None
+    """must name a tier of `tiers`. Default: `defaultTier`."""
     # The tier a re-tiered customer is leaving: its key stays in that tier's plan until this is removed, so
-    # decisions the authorizer cached before the change keep a metered key (README "Re-tiering without a 403").
+    # decisions the authorizer cached before the change keep a metered key (docs "Re-tiering without a 403").
     previous_tier: str | None = Field(default=None, alias="previousTier")
+    """the tier the customer is leaving: its key stays in that tier's plan until this is removed ("Re-tiering without
+    a 403"); a tier of `tiers` other than the customer's"""
     suspended: CliBool = False
+    """the authorizer refuses the customer's hostnames (403); DNS, domains and key stay"""
     mtls_truststore: str | None = Field(default=None, alias="mtlsTruststore")
+    """`s3://<bucket>/<key>` of a PEM bundle: mutual TLS on the customer's custom domains (requires `dedicatedDomain`,
+    `mtlsIssuers`, `authorizer.cacheTtlSeconds: 0` and `tlsPolicy: TLS_1_2`: AWS allows mutual TLS only on
+    `TLS_1_2` domains and the API's policy negotiates every mapped domain's handshake; refused otherwise). The
+    policy pack then accepts `TLS_1_2` on the API and the other domains only because a mutual-TLS domain exists"""
     # The client-certificate issuer DNs (and optionally subject DNs) this customer's hostnames accept, as API
-    # Gateway writes `clientCert.issuerDN`/`subjectDN`: the tenant authorizer checks them (README "Mutual TLS").
+    # Gateway writes `clientCert.issuerDN`/`subjectDN`: the tenant authorizer checks them (docs "Mutual TLS").
     mtls_issuers: tuple[str, ...] = Field(default=(), alias="mtlsIssuers")
+    """required with `mtlsTruststore`, refused without it: the issuer DNs of the customer's client certificates,
+    exactly as API Gateway writes `clientCert.issuerDN`; printable, at most 1024 characters, unique; an issuer
+    listed by two customers only if both list disjoint `mtlsSubjects`. The authorizer refuses the customer's
+    hostnames without such a certificate (see "Mutual TLS")"""
     mtls_subjects: tuple[str, ...] = Field(default=(), alias="mtlsSubjects")
+    """with `mtlsTruststore` only: when set, the client certificate's `subjectDN` must be one of these too"""
     # End-user authentication: absent → the stack's `auth`; `none` → off for this customer; an object → overrides.
     auth: Literal["none"] | CustomerAuth | None = None
+    """this customer's end-user authentication: unset inherits `auth`; `none` turns it off for the customer; a
+    mapping of `issuer`, `audiences`, `tenantClaim` overrides what it names and inherits the rest"""
 
     @field_validator("mtls_issuers", "mtls_subjects")
     @classmethod
@@ -177,13 +203,20 @@ class AuthSettings(_Model):
     """`auth`: end-user tokens the tenant authorizer verifies (off while `issuer` is unset)."""
 
     issuer: str | None = None
+    """the token issuer, an https URL; its `/.well-known/openid-configuration` names the key set; needs
+    `auth.audiences` and `authorizer.cacheTtlSeconds: 0`. Default: none (off)."""
     audiences: tuple[str, ...] = ()
+    """accepted `aud` values (client ids)"""
     tenant_claim: str = Field(default=DEFAULT_TENANT_CLAIM, alias="tenantClaim")
+    """the claim that must equal the host's tenant (the customer's `name`)"""
     public_prefixes: tuple[str, ...] = Field(default=(), alias="publicPrefixes")
+    """paths that need no user, such as `/docs` (whole segments: `/docsx` is not under `/docs`)"""
     # The authorizer runs end-user authentication (USER_AUTH) even when no customer of this stack has it: for
     # tenants of shards (or of TenantSets in other stacks) with an issuer of their own. The program turns it on by
     # itself for the shards beside it; a component user sets it.
     enabled: bool = False
+    """run end-user authentication in the authorizer even when no customer of this stack has it (on anyway with
+    `auth.issuer` or a customer's own issuer; a platform turns it on by itself for its shards' customers)"""
 
     _issuer = field_validator("issuer")(_https_issuer)
     _names = field_validator("audiences", "tenant_claim")(_claim_names)

@@ -62,7 +62,7 @@ MANAGED_GROUPS: tuple[ManagedGroup, ...] = (
     # so its matches show in metrics and logs without refusing a tenant's backend.
     ManagedGroup("AWSManagedRulesAnonymousIpList", 50, always_count=True),
     ManagedGroup("AWSManagedRulesKnownBadInputsRuleSet", 200),
-    # Core rule set. Its SizeRestrictions_BODY blocks request bodies over 8 KB (README "WAF").
+    # Core rule set. Its SizeRestrictions_BODY blocks request bodies over 8 KB (docs "WAF").
     ManagedGroup("AWSManagedRulesCommonRuleSet", 700),
 )
 
@@ -152,7 +152,7 @@ def check_waf(settings: Settings) -> None:
         )
 
 
-# The body of a rate rule's 429, in our error shape (README "Our own error responses"). WAF answers before API
+# The body of a rate rule's 429, in our error shape (docs "Our own error responses"). WAF answers before API
 # Gateway has a request id, so the body has none. AWS WAF custom responses take precedence over API Gateway's
 # gateway responses: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
 RATE_LIMITED_BODY_KEY = "rate-limited"

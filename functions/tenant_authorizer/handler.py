@@ -838,7 +838,7 @@ def log(record: Mapping[str, Any]) -> None:
 # - "error": the function itself could not decide (registry error, key set unavailable, anything unexpected) and
 #   raised, so API Gateway answers 500 (AUTHORIZER_FAILURE) and the request fails closed; `status` 500.
 # Only "error" means something is broken: a CloudWatch Logs metric filter `{ $.decision = "error" }` counts those
-# and nothing a client can cause (README "End-user authentication (auth)"). Lambda's `Errors` metric counts every
+# and nothing a client can cause (docs "End-user authentication (auth)"). Lambda's `Errors` metric counts every
 # raise, 401s included, so it cannot tell them apart.
 DECISION_ERROR = "error"
 ERROR_LOG_FILTER = '{ $.decision = "error" }'

@@ -1,5 +1,5 @@
 """A pooled tier through the API in LocalStack: two tenants sharing one pool key, each reaching the services as
-itself, beside a perTenant tenant with a key of its own (README "Pooled tiers (keyMode)").
+itself, beside a perTenant tenant with a key of its own (docs "Pooled tiers (keyMode)").
 
 The contract stack's `free` tier is pooled with one key (`tests/contract/conftest.py`): `wonka` and `soylent`
 carry the same key in their registry items, as `TenantKeys` writes them.
