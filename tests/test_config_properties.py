@@ -40,6 +40,7 @@ from whitelabel.config import (
     parse_settings,
     read_raw_config,
 )
+from whitelabel.gateway_config import model_of
 from whitelabel.offline import ROOT, AwsMocks, engine_config, run_program
 
 settings.register_profile(
@@ -89,16 +90,6 @@ def reference_table() -> dict[str, tuple[str, str, str]]:
 REFERENCE = reference_table()
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def model_fields(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, Any, bool]]:
     """Every key of the model as README spells it (`customers.<name>.tier`, `tiers.<name>.rateLimit`), with
     its field and whether it holds further keys."""
@@ -106,7 +97,7 @@ def model_fields(model: type[BaseModel] = Settings, prefix: str = "") -> Iterato
         key = prefix + (field.alias or name)
         if key == "customers.<name>.name":
             continue  # README's form: the name is the entry's key (`customers.<name>`)
-        inner = _model_in(field.annotation)
+        inner = model_of(field.annotation)
         yield key, field, inner is not None
         if inner is None:
             continue

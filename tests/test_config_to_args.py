@@ -15,16 +15,7 @@ from components.args import WhiteLabelGatewayArgs
 from tests.test_config_properties import valid_configs
 from whitelabel.component_args import NOT_CONFIG, PROGRAM_KEYS, RENAMED, args_of_config, camel, raw_config, snake
 from whitelabel.config import Settings, customer_entries
-
-
-def _model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model(arg)
-        if found is not None:
-            return found
-    return None
+from whitelabel.gateway_config import model_of
 
 
 def _typed_dict(annotation: Any) -> Any:
@@ -51,7 +42,7 @@ def differences(
     found += [f"{path}{a}: arg with no config key" for a in sorted(set(hints) - set(arg_of.values()) - skip_args)]
     for key in sorted(config_keys):
         arg = arg_of[key]
-        inner_model, inner_typed = _model(keys[key]), _typed_dict(hints.get(arg))
+        inner_model, inner_typed = model_of(keys[key]), _typed_dict(hints.get(arg))
         if inner_model is not None and inner_typed is not None:
             # A tenant's `off` is the config's `auth: none` (the schema has no string-or-object union).
             found += differences(inner_model, inner_typed, f"{path}{key}.", frozenset(), frozenset({"off"}))

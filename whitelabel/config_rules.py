@@ -17,7 +17,7 @@ from pydantic import (
 
 from whitelabel.config_base import ConfigError, FieldRuleError, key_part, show
 from whitelabel.config_limits import CERTIFICATE_NAME_MAX, MTLS_TLS_POLICY, RESERVED_NAMES, RESERVED_SUBDOMAINS
-from whitelabel.gateway_config import TOP_LEVEL_KEYS, Settings, _model_of
+from whitelabel.gateway_config import TOP_LEVEL_KEYS, Settings, model_of
 from whitelabel.quotas import check_quotas
 from whitelabel.tenant_config import CustomerAuth
 from whitelabel.waf import check_waf
@@ -42,7 +42,7 @@ def known_keys(parent: tuple[int | str, ...]) -> tuple[str, ...]:
             mapping_key_next = False  # a list index, or a mapping's own key (a tier name): same model
             continue
         field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
-        inner = _model_of(field.annotation) if field is not None else None
+        inner = model_of(field.annotation) if field is not None else None
         if field is None or inner is None:
             return ()
         # A tier's name, or a customer's (customers in the name form): the entry's own key.

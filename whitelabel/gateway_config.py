@@ -517,12 +517,12 @@ def resource_prefix(settings: Settings, project: str, stack: str) -> str:
 TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in Settings.model_fields.items())
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
+def model_of(annotation: Any) -> type[BaseModel] | None:
     """The model class inside an annotation (`X`, `X | None`, `list[X]`, `dict[str, X]`), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in get_args(annotation):
-        found = _model_of(arg)
+        found = model_of(arg)
         if found is not None:
             return found
     return None
@@ -533,6 +533,6 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 STRUCTURED_KEYS = frozenset(
     (field.alias or name)
     for name, field in Settings.model_fields.items()
-    if _model_of(field.annotation) is not None
+    if model_of(field.annotation) is not None
     or any(get_origin(t) in (list, tuple, dict) for t in (field.annotation, *get_args(field.annotation)))
 )
