@@ -8,6 +8,7 @@ from pulumi.runtime.sync_await import _sync_await
 from components.args import (
     BackendArgs,
     BackendKind,
+    CustomDomainEdge,
     EndpointType,
     TenantArgs,
     TenantDns,
@@ -71,6 +72,7 @@ def gateway_args(
         cache=dump(settings.cache),
         alarms=dump(settings.alarms),
         quotas=dump(settings.quotas),
+        custom_domains={"via": CustomDomainEdge(settings.custom_domains.via)},
         tracing=settings.tracing,
         log_retention_days=settings.log_retention_days,
         manage_account_logging=settings.manage_account_logging,

@@ -339,6 +339,8 @@ class Customer(_Model):
     dedicated_domain: CliBool = Field(default=False, alias="dedicatedDomain")
     custom_domain: str | None = Field(default=None, alias="customDomain")
     custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
+    # Which edge serves `customDomain` (README "Own domains: two edges"); unset: the stack's `customDomains.via`.
+    custom_domain_via: Literal["apiGateway", "cloudFront"] | None = Field(default=None, alias="customDomainVia")
     tier: str | None = None
     # The tier a re-tiered customer is leaving: its key stays in that tier's plan until this is removed, so
     # decisions the authorizer cached before the change keep a metered key (README "Re-tiering without a 403").
@@ -781,6 +783,14 @@ class CacheSettings(_Model):
         return f"{self.size_gb:g}"
 
 
+class CustomDomainSettings(_Model):
+    """`customDomains`: the edge that serves customers' own domains (README "Own domains: two edges")."""
+
+    # apiGateway: a custom domain and ACM certificate per own domain (what every stack before it built);
+    # cloudFront: one CloudFront multi-tenant distribution, a distribution tenant per own domain.
+    via: Literal["apiGateway", "cloudFront"] = "apiGateway"
+
+
 class QuotaSettings(_Model):
     """Account quotas the program checks before it creates anything; raise them here after AWS does."""
 
@@ -795,6 +805,12 @@ class QuotaSettings(_Model):
     api_keys: Int = Field(default=API_KEYS_MAX, ge=1, alias="apiKeys")
     # API Gateway: "Usage plans per account per Region", default 300, can be increased (same page as API keys).
     usage_plans: Int = Field(default=300, ge=1, alias="usagePlans")
+    # CloudFront SaaS Manager, per account (README "Own domains: two edges"): distribution tenants 10,000,
+    # multi-tenant distributions 20, connection groups 100, domains per distribution tenant 100.
+    distribution_tenants: Int = Field(default=10_000, ge=1, alias="distributionTenants")
+    multitenant_distributions: Int = Field(default=20, ge=1, alias="multitenantDistributions")
+    connection_groups: Int = Field(default=100, ge=1, alias="connectionGroups")
+    domains_per_tenant: Int = Field(default=100, ge=1, alias="domainsPerTenant")
 
     @field_validator("api_keys")
     @classmethod
@@ -836,6 +852,7 @@ class Settings(_Model):
     tls_policy: str = Field(default=DEFAULT_TLS_POLICY, alias="tlsPolicy")
     waf: WafSettings = WafSettings()
     cache: CacheSettings = CacheSettings()
+    custom_domains: CustomDomainSettings = Field(default=CustomDomainSettings(), alias="customDomains")
     # REGIONAL (default: what every stack before it built) or EDGE (README "Edge-optimized endpoints").
     endpoint_type: Literal["REGIONAL", "EDGE"] = Field(default="REGIONAL", alias="endpointType")
     # A tenant shard's platform stack (README "Tenant shards"): set, the stack runs only a TenantSet of its
@@ -986,6 +1003,12 @@ class Settings(_Model):
         if customer.custom_domain is not None and customer.custom_domain_validated:
             names.append(customer.custom_domain)
         return tuple(names)
+
+    def own_domain_edge(self, customer: Customer) -> str | None:
+        """The edge serving the customer's `customDomain` (`apiGateway` or `cloudFront`), None without one."""
+        if customer.custom_domain is None:
+            return None
+        return customer.custom_domain_via or self.custom_domains.via
 
 
 # A shard's stack file holds only these keys of the project namespace: everything else is the platform's.
@@ -1267,6 +1290,9 @@ def _validate(raw: Mapping[str, Any], root: Path | None) -> Settings:
     from whitelabel.waf import check_waf
 
     check_waf(settings)
+    from whitelabel.cloudfront import check_own_domain_edge
+
+    check_own_domain_edge(settings)
     return settings
 
 

@@ -35,6 +35,11 @@ QUOTAS = (
     ("custom_domains", "custom_domains", "Custom domain names per account per Region"),
     ("usage_plans", "usage_plans", "Usage plans per account per Region"),
     ("certificates", "certificates", "Number of ACM certificates"),
+    # CloudFront SaaS Manager's, per account (whitelabel/quotas.py: CLOUDFRONT_QUOTAS): a shard's own-domain
+    # customers are distribution tenants of the platform's distribution.
+    ("distribution_tenants", "distribution_tenants", "Distribution tenants per AWS account"),
+    ("multitenant_distributions", "multitenant_distributions", "Multi-tenant distributions per AWS account"),
+    ("connection_groups", "connection_groups", "Connection groups per AWS account"),
 )
 
 
@@ -298,7 +303,18 @@ def share(member: Member) -> Usage:
     )
 
 
-_COUNTED = ("custom_domains", "records", "certificates", "dedicated", "own_domains", "api_keys", "usage_plans")
+_COUNTED = (
+    "custom_domains",
+    "records",
+    "certificates",
+    "dedicated",
+    "own_domains",
+    "api_keys",
+    "usage_plans",
+    "distribution_tenants",
+    "multitenant_distributions",
+    "connection_groups",
+)
 
 
 def replace_customers(settings: Settings, customers: list[Any]) -> Settings:

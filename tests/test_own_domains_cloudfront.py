@@ -1,0 +1,324 @@
+"""Own domains through CloudFront SaaS Manager (`customDomains.via: cloudFront`): the multi-tenant distribution, its
+connection group, function and web ACL, one distribution tenant per own domain, and what is refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.args import TenantSetArgs
+from components.tenant_set import ComponentArgsError, TenantSet
+from tests.conftest import name_diff
+from whitelabel.cloudfront import (
+    ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
+    CACHING_DISABLED_POLICY_ID,
+    forwarded_host_function,
+)
+from whitelabel.config import ConfigError, parse_settings
+from whitelabel.environment import check_environment, environment
+from whitelabel.offline import Registered, StackRun
+
+DISTRIBUTION = "aws:cloudfront/multitenantDistribution:MultitenantDistribution"
+TENANT = "aws:cloudfront/distributionTenant:DistributionTenant"
+GROUP = "aws:cloudfront/connectionGroup:ConnectionGroup"
+FUNCTION = "aws:cloudfront/function:Function"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+
+# Three own-domain customers through CloudFront, beside a plain one (the issue's "Done when" stack).
+THREE = [
+    {"name": "acme"},
+    {"name": "umbrella", "customDomain": "api.umbrella.com"},
+    {"name": "initech", "subdomain": "initech-portal", "customDomain": "portal.initech.io"},
+    {"name": "globex", "customDomain": "api.globex.net"},
+]
+VIA = {"customDomains": {"via": "cloudFront"}}
+
+
+@pytest.fixture(scope="module")
+def edge(request: pytest.FixtureRequest) -> StackRun:
+    from tests.conftest import customers_config, shared_run
+
+    return shared_run("dev", customers_config(THREE, **VIA))
+
+
+def _one(run: StackRun, type_: str) -> Registered:
+    (found,) = run.of_type(type_)
+    return found
+
+
+def _tenants(run: StackRun) -> dict[str, Registered]:
+    return {t.inputs["domains"][0]["domain"]: t for t in run.of_type(TENANT)}
+
+
+def test_todays_stacks_build_no_cloudfront_edge(dev: StackRun, prod: StackRun) -> None:
+    for run in (dev, prod):
+        assert not [r for r in run.resources if r.type.startswith("aws:cloudfront/")]
+        assert "own_domain_distribution_id" not in run.outputs["platform"]
+
+
+def test_the_origin_is_each_tenants_subdomain_of_the_wildcard_domain_over_tls12_https_only(edge: StackRun) -> None:
+    distribution = _one(edge, DISTRIBUTION)
+    (origin,) = distribution.inputs["origins"]
+    assert origin["domainName"] == "{{tenant}}.dev.example.com"
+    assert origin["customOriginConfigs"] == [
+        {"httpPort": 80, "httpsPort": 443, "originProtocolPolicy": "https-only", "originSslProtocols": ["TLSv1.2"]}
+    ]
+    (parameter,) = distribution.inputs["tenantConfig"]["parameterDefinitions"]
+    assert parameter["name"] == "tenant"
+    assert parameter["definitions"][0]["stringSchemas"][0]["required"] is True
+
+
+def test_nothing_is_cached_and_host_is_not_forwarded_and_viewers_use_https(edge: StackRun) -> None:
+    behaviour = _one(edge, DISTRIBUTION).inputs["defaultCacheBehavior"]
+    assert behaviour["cachePolicyId"] == CACHING_DISABLED_POLICY_ID
+    assert behaviour["originRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_POLICY_ID
+    assert behaviour["viewerProtocolPolicy"] == "https-only"
+    assert behaviour["targetOriginId"] == _one(edge, DISTRIBUTION).inputs["origins"][0]["id"]
+    function = _one(edge, FUNCTION)
+    assert behaviour["functionAssociations"] == [
+        {"eventType": "viewer-request", "functionArn": function.outputs["arn"]}
+    ]
+    assert function.inputs["runtime"] == "cloudfront-js-2.0" and function.inputs["publish"] is True
+    assert function.inputs["code"] == forwarded_host_function()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the CloudFront Function's code")
+def test_the_function_sets_x_forwarded_host_to_the_viewers_host_over_a_forged_one(edge: StackRun) -> None:
+    code = _one(edge, FUNCTION).inputs["code"]
+    event = {
+        "request": {
+            "method": "GET",
+            "uri": "/service1/orders",
+            "headers": {
+                "host": {"value": "api.umbrella.com"},
+                "x-forwarded-host": {"value": "api.globex.net"},  # forged by the client
+            },
+        }
+    }
+    script = f"{code}\nprocess.stdout.write(JSON.stringify(handler({json.dumps(event)})));"
+    result = json.loads(subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True).stdout)
+    assert result["headers"]["x-forwarded-host"] == {"value": "api.umbrella.com"}
+    assert result["headers"]["host"] == {"value": "api.umbrella.com"}
+    assert result["uri"] == "/service1/orders"
+
+
+def test_each_own_domain_is_a_tenant_with_its_subdomain_and_a_managed_certificate(edge: StackRun) -> None:
+    tenants = _tenants(edge)
+    assert set(tenants) == {"api.umbrella.com", "portal.initech.io", "api.globex.net"}
+    distribution, group = _one(edge, DISTRIBUTION), _one(edge, GROUP)
+    subdomains = {"api.umbrella.com": "umbrella", "portal.initech.io": "initech-portal", "api.globex.net": "globex"}
+    for domain, tenant in tenants.items():
+        assert tenant.inputs["parameters"] == [{"name": "tenant", "value": subdomains[domain]}]
+        assert tenant.inputs["distributionId"] == distribution.id
+        assert tenant.inputs["connectionGroupId"] == group.id
+        assert tenant.inputs["managedCertificateRequest"] == {
+            "primaryDomainName": domain,
+            "validationTokenHost": "cloudfront",
+            "certificateTransparencyLoggingPreference": "enabled",
+        }
+        # Provider issues #46790 and #48353: no certificate wait; #45987: CloudFront's own certificate attachment.
+        assert tenant.inputs["waitForDeployment"] is False
+        assert tenant.ignore_changes == ("customizations",)
+    assert tenants["portal.initech.io"].inputs["name"] == "whitelabel-gateway-dev-initech"
+
+
+def test_an_own_domain_through_cloudfront_gets_no_api_gateway_domain_certificate_record_or_registry_item(
+    edge: StackRun,
+) -> None:
+    domains = {d.inputs["domainName"] for d in edge.of_type("aws:apigateway/domainName:DomainName")}
+    assert domains == {"*.dev.example.com"}
+    certificates = {c.inputs["domainName"] for c in edge.of_type("aws:acm/certificate:Certificate")}
+    assert certificates == {"*.dev.example.com"}
+    records = {r.inputs["name"] for r in edge.of_type("aws:route53/record:Record")}
+    assert not [name for name in records if ".cname." in name]
+    # API Gateway only ever sees the tenant's subdomain as Host: the registry needs no item for the own domain.
+    assert edge.outputs["tenants"]["umbrella"]["hostnames"] == ["umbrella.dev.example.com"]
+
+
+def test_handoff_names_the_connection_groups_routing_endpoint_and_where_the_certificate_stands(
+    edge: StackRun,
+) -> None:
+    group = _one(edge, GROUP)
+    tenant = _tenants(edge)["api.umbrella.com"]
+    handoff = edge.outputs["customDomainHandoff"]["umbrella"]
+    assert handoff["pointAt"] == group.outputs["routingEndpoint"]
+    assert handoff["recordType"] == "CNAME" and handoff["edge"] == "cloudFront"
+    assert handoff["distributionTenantId"] == tenant.id
+    assert handoff["tenantStatus"] == tenant.outputs["status"]
+    assert tenant.id in handoff["certificate"]["state"]
+    assert set(edge.outputs["customDomainHandoff"]) == {"umbrella", "initech", "globex"}
+
+
+def test_onboarding_an_own_domain_customer_creates_only_its_distribution_tenant(
+    run_with: Callable[..., StackRun], edge: StackRun
+) -> None:
+    plain = run_with([*THREE, {"name": "hooli"}], **VIA)
+    own = run_with([*THREE, {"name": "hooli", "customDomain": "api.hooli.xyz"}], **VIA)
+    created, deleted, updated = name_diff(plain, own)
+    assert (created, deleted, updated) == (["whitelabel-tenants-own-domains-hooli"], [], [])
+    # From the three-customer stack: hooli's own resources and nothing of the platform or the other tenants.
+    created, deleted, updated = name_diff(edge, own)
+    assert deleted == [] and updated == []
+    assert all("hooli" in name for name in created)
+
+
+def test_the_first_own_domain_customer_adds_only_its_tenant_to_a_cloudfront_platform(
+    run_with: Callable[..., StackRun],
+) -> None:
+    before = run_with([{"name": "acme"}], **VIA)
+    after = run_with([{"name": "acme", "customDomain": "api.acme.dev"}], **VIA)
+    assert name_diff(before, after) == (
+        ["whitelabel-tenants-own-domains", "whitelabel-tenants-own-domains-acme"],
+        [],
+        [],
+    )
+
+
+def test_the_edge_web_acl_is_cloudfront_scope_in_us_east_1_with_the_regional_rate_rules(
+    run_with: Callable[..., StackRun],
+) -> None:
+    run = run_with(THREE, **VIA, waf={"enabled": True})
+    acls = {a.inputs["scope"]: a for a in run.of_type(WEB_ACL)}
+    edge_acl, regional = acls["CLOUDFRONT"], acls["REGIONAL"]
+    assert edge_acl.inputs["region"] == "us-east-1"
+    assert ":global/webacl/" in edge_acl.outputs["arn"]
+    assert _one(run, DISTRIBUTION).inputs["webAclId"] == edge_acl.outputs["arn"]
+
+    def rates(acl: Registered) -> dict[str, Any]:
+        return {
+            r["name"]: r["statement"]["rateBasedStatement"]
+            for r in acl.inputs["rules"]
+            if "rateBasedStatement" in r["statement"]
+        }
+
+    assert set(rates(edge_acl)) == {"per-ip-rate", "per-tenant-rate"}
+    for name, statement in rates(edge_acl).items():
+        assert statement["limit"] == rates(regional)[name]["limit"]
+    # Per Host at the edge is per own domain: the viewer's Host, lowercased.
+    assert rates(edge_acl)["per-tenant-rate"]["customKeys"][0]["header"]["name"] == "Host"
+
+
+def test_a_customer_pinned_to_api_gateway_keeps_its_custom_domain(run_with: Callable[..., StackRun]) -> None:
+    run = run_with(
+        [
+            *THREE,
+            {
+                "name": "hooli",
+                "customDomain": "api.hooli.xyz",
+                "customDomainValidated": True,
+                "customDomainVia": "apiGateway",
+            },
+        ],
+        **VIA,
+    )
+    assert "api.hooli.xyz" in {d.inputs["domainName"] for d in run.of_type("aws:apigateway/domainName:DomainName")}
+    assert "api.hooli.xyz" not in _tenants(run)
+    assert set(run.outputs["tenants"]["hooli"]["hostnames"]) == {"hooli.dev.example.com", "api.hooli.xyz"}
+
+
+def _refusal(**raw: Any) -> str:
+    with pytest.raises(ConfigError) as error:
+        parse_settings({"baseDomain": "dev.example.com", **raw})
+    return str(error.value)
+
+
+def test_refused_in_one_line_edge_optimized_api_behind_cloudfront() -> None:
+    assert _refusal(customers=[], endpointType="EDGE", **VIA).startswith(
+        "whitelabel-gateway:customDomains.via: cloudFront needs endpointType REGIONAL"
+    )
+    message = _refusal(
+        customers=[{"name": "umbrella", "customDomain": "api.umbrella.com", "customDomainVia": "cloudFront"}],
+        endpointType="EDGE",
+    )
+    assert message.startswith("whitelabel-gateway:customers[0].customDomainVia: cloudFront needs endpointType")
+
+
+def test_refused_in_one_line_a_mutual_tls_customers_own_domain_through_cloudfront() -> None:
+    customer = {
+        "name": "umbrella",
+        "dedicatedDomain": True,
+        "customDomain": "api.umbrella.com",
+        "mtlsTruststore": "s3://trust/umbrella.pem",
+        "mtlsIssuers": ["CN=Umbrella CA"],
+    }
+    message = _refusal(customers=[customer], tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0}, **VIA)
+    assert message.startswith("whitelabel-gateway:customDomains.via: cloudFront cannot serve 'api.umbrella.com'")
+    assert "\n" not in message
+    # Pinned to API Gateway, the same customer is served as before.
+    parse_settings(
+        {
+            "baseDomain": "dev.example.com",
+            "customers": [{**customer, "customDomainVia": "apiGateway"}],
+            "tlsPolicy": "TLS_1_2",
+            "authorizer": {"cacheTtlSeconds": 0},
+            **VIA,
+        }
+    )
+
+
+def test_refused_the_api_gateway_phase_key_on_a_distribution_tenant_and_a_via_without_a_domain() -> None:
+    message = _refusal(
+        customers=[{"name": "umbrella", "customDomain": "api.umbrella.com", "customDomainValidated": True}], **VIA
+    )
+    assert message.startswith("whitelabel-gateway:customers[0].customDomainValidated: is a phase of own domains")
+    message = _refusal(customers=[{"name": "umbrella", "customDomainVia": "cloudFront"}])
+    assert message == (
+        "whitelabel-gateway:customers[0].customDomainVia: is set but customDomain is not (it says which edge serves it)"
+    )
+
+
+def test_distribution_tenants_are_counted_against_their_quota() -> None:
+    message = _refusal(
+        customers=[{"name": n, "customDomain": f"api.{n}.com"} for n in ("a", "b", "c")],
+        quotas={"distributionTenants": 2},
+        **VIA,
+    )
+    assert message.startswith("whitelabel-gateway:customers: needs 3 of 'Distribution tenants per AWS account'")
+    assert "quotas.distributionTenants" in message
+
+
+def test_the_environment_counts_distribution_tenants_over_the_platform_and_its_shards() -> None:
+    project = "whitelabel-gateway"
+    platform = {
+        f"{project}:baseDomain": "example.com",
+        f"{project}:customers": {"acme": {"customDomain": "api.acme.com"}},
+        f"{project}:customDomains": {"via": "cloudFront"},
+        f"{project}:quotas": {"distributionTenants": 2},
+    }
+    shard = {
+        f"{project}:platform": f"organization/{project}/prod",
+        f"{project}:customers": {
+            "umbrella": {"customDomain": "api.umbrella.com"},
+            "globex": {"customDomain": "api.globex.net"},
+        },
+    }
+    own = {key.split(":", 1)[1]: value for key, value in shard.items()}
+    env = environment("prod-shard-1", own, {"prod": platform, "prod-shard-1": shard})
+    with pytest.raises(ConfigError) as error:
+        check_environment(env, "prod-shard-1")
+    assert "needs 3 of 'Distribution tenants per AWS account' (limit 2)" in str(error.value)
+
+
+def test_a_tenant_set_refuses_an_own_domain_through_cloudfront_without_the_platforms_distribution() -> None:
+    args = {
+        "base_domain": "example.com",
+        "name_prefix": "acme-prod",
+        "rest_api_id": "api123",
+        "stage_name": "prod",
+        "usage_plan_ids": {"standard": "plan-std"},
+        "tiers": ["standard"],
+        "registry_table_name": "acme-prod-tenants",
+        "wildcard_domain_name": "d-wild.execute-api.eu-west-1.amazonaws.com",
+        "wildcard_domain_zone_id": "ZWILD",
+        "custom_domains": {"via": "cloudFront"},
+        "tenants": [{"name": "hooli", "custom_domain": "api.hooli.xyz"}],
+    }
+    with pytest.raises(ComponentArgsError) as error:
+        TenantSet("more", TenantSetArgs(**args))  # type: ignore[typeddict-item]
+    assert error.value.path == "tenants[0].custom_domain"
+    assert "own_domain_distribution_id unset" in error.value.rule
