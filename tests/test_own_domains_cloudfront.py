@@ -7,13 +7,14 @@ import json
 import shutil
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.args import TenantSetArgs
 from components.tenant_set import ComponentArgsError, TenantSet
-from tests.conftest import name_diff
+from tests.conftest import customers_config, name_diff, shared_run
 from whitelabel.cloudfront import (
     ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
     CACHING_DISABLED_POLICY_ID,
@@ -21,7 +22,7 @@ from whitelabel.cloudfront import (
 )
 from whitelabel.config import ConfigError, parse_settings
 from whitelabel.environment import check_environment, environment
-from whitelabel.offline import Registered, StackRun
+from whitelabel.offline import Registered, StackRun, run_program
 
 DISTRIBUTION = "aws:cloudfront/multitenantDistribution:MultitenantDistribution"
 TENANT = "aws:cloudfront/distributionTenant:DistributionTenant"
@@ -41,7 +42,6 @@ VIA = {"customDomains": {"via": "cloudFront"}}
 
 @pytest.fixture(scope="module")
 def edge(request: pytest.FixtureRequest) -> StackRun:
-    from tests.conftest import customers_config, shared_run
 
     return shared_run("dev", customers_config(THREE, **VIA))
 
@@ -322,3 +322,37 @@ def test_a_tenant_set_refuses_an_own_domain_through_cloudfront_without_the_platf
         TenantSet("more", TenantSetArgs(**args))  # type: ignore[typeddict-item]
     assert error.value.path == "tenants[0].custom_domain"
     assert "own_domain_distribution_id unset" in error.value.rule
+
+
+def test_the_plan_shows_the_distribution_and_each_tenant_with_its_parameter(edge: StackRun) -> None:
+    from tools.plan import render
+
+    text = render(edge)
+    assert (
+        "multi-tenant distribution whitelabel-own-domain-edge-distribution: origin {{tenant}}.dev.example.com" in text
+    )
+    assert "distribution tenant whitelabel-gateway-dev-initech: portal.initech.io (tenant=initech-portal;" in text
+    group = _one(edge, GROUP)
+    assert f"api.umbrella.com CNAME {group.outputs['routingEndpoint']}" in text
+
+
+def test_a_shards_own_domains_are_tenants_of_the_platforms_exported_distribution(tmp_path: Path) -> None:
+    from tests.test_shards import project, shard
+
+    tmp = project(
+        tmp_path,
+        {"prod-a": shard({"wayne": {}, "stark": {"customDomain": "api.stark.io"}})},
+        prod={"customDomains": {"via": "cloudFront"}},
+    )
+    platform = run_program("prod", project_dir=tmp)
+    export = platform.outputs["platform"]
+    assert export["own_domain_distribution_id"] == _one(platform, DISTRIBUTION).id
+    result = run_program("prod-a", project_dir=tmp, platform_outputs=platform.outputs)
+    (tenant,) = result.of_type(TENANT)
+    assert tenant.inputs["domains"] == [{"domain": "api.stark.io"}]
+    assert tenant.inputs["distributionId"] == export["own_domain_distribution_id"]
+    assert tenant.inputs["connectionGroupId"] == export["own_domain_connection_group_id"]
+    assert tenant.inputs["parameters"] == [{"name": "tenant", "value": "stark"}]
+    # The shard makes tenants only: the distribution, group, function and web ACLs stay the platform's.
+    assert not result.of_type(DISTRIBUTION) and not result.of_type(GROUP) and not result.of_type(WEB_ACL)
+    assert result.outputs["customDomainHandoff"]["stark"]["pointAt"] == export["own_domain_routing_endpoint"]
