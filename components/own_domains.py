@@ -65,7 +65,8 @@ class OwnDomainEdge(pulumi.ComponentResource):
         # viewer headers" carries its header to the origin.
         function = aws.cloudfront.Function(
             f"{name}-forwarded-host",
-            name=f"{args.resource_prefix}-forwarded-host"[:64],
+            # At most 61 characters: the prefix is at most 46 (whitelabel/names.py), a function name 64.
+            name=f"{args.resource_prefix}-forwarded-host",
             runtime="cloudfront-js-2.0",
             comment="X-Forwarded-Host = the viewer's Host (a client's value is replaced)",
             code=forwarded_host_function(),

@@ -356,3 +356,75 @@ def test_a_shards_own_domains_are_tenants_of_the_platforms_exported_distribution
     # The shard makes tenants only: the distribution, group, function and web ACLs stay the platform's.
     assert not result.of_type(DISTRIBUTION) and not result.of_type(GROUP) and not result.of_type(WEB_ACL)
     assert result.outputs["customDomainHandoff"]["stark"]["pointAt"] == export["own_domain_routing_endpoint"]
+
+
+def _smoke_stack(edge: StackRun) -> Any:
+    from tools import smoke
+
+    return smoke.stack_from(edge.outputs, parse_settings(_raw(edge)), "dev")
+
+
+def _raw(run: StackRun) -> dict[str, Any]:
+    from whitelabel.config import read_raw_config
+
+    return read_raw_config(run.config)
+
+
+@pytest.mark.parametrize(
+    ("certificate", "enabled", "outcome", "expected"),
+    [
+        ("issued", True, "PASS", "umbrella api.umbrella.com: tenant Deployed, certificate issued"),
+        ("pending-validation", True, "PASS", "certificate pending-validation"),
+        (
+            "validation-timed-out",
+            True,
+            "FAIL",
+            "umbrella: managed certificate validation-timed-out for api.umbrella.com",
+        ),
+        ("issued", False, "FAIL", "is disabled"),
+    ],
+)
+def test_make_smoke_reads_each_tenant_and_its_certificate_with_read_only_calls(
+    edge: StackRun, certificate: str, enabled: bool, outcome: str, expected: str
+) -> None:
+    from tests.test_smoke import Aws, make
+
+    stack = _smoke_stack(edge)
+    assert [(n, d) for n, d, _ in stack.own_domains] == [
+        ("globex", "api.globex.net"),
+        ("initech", "portal.initech.io"),
+        ("umbrella", "api.umbrella.com"),
+    ]
+    aws = Aws()
+    for name, domain, tenant_id in stack.own_domains:
+        tenant = {
+            "Id": tenant_id,
+            "DistributionId": _one(edge, DISTRIBUTION).id,
+            "Name": f"whitelabel-gateway-dev-{name}",
+            "Domains": [{"Domain": domain, "Status": "active"}],
+            "Enabled": enabled if name == "umbrella" else True,
+            "Status": "Deployed",
+        }
+        aws.add("cloudfront", "get_distribution_tenant", {"DistributionTenant": tenant}, {"Identifier": tenant_id})
+        details = {"CertificateStatus": certificate if name == "umbrella" else "issued"}
+        aws.add(
+            "cloudfront",
+            "get_managed_certificate_details",
+            {"ManagedCertificateDetails": details},
+            {"Identifier": tenant_id},
+        )
+
+    [result] = make(stack, "http://127.0.0.1:9", aws).run(["own-domains"])
+
+    assert result.outcome == outcome
+    assert expected in result.detail
+    aws.all_used()
+    assert set(aws.called) == {"GetDistributionTenant", "GetManagedCertificateDetails"}
+
+
+def test_make_smoke_skips_own_domains_without_cloudfront(dev: StackRun) -> None:
+    from tests.test_smoke import Aws, make
+
+    stack = _smoke_stack(dev)
+    [result] = make(stack, "http://127.0.0.1:9", Aws()).run(["own-domains"])
+    assert result.outcome == "SKIP"
