@@ -428,3 +428,37 @@ def test_make_smoke_skips_own_domains_without_cloudfront(dev: StackRun) -> None:
     stack = _smoke_stack(dev)
     [result] = make(stack, "http://127.0.0.1:9", Aws()).run(["own-domains"])
     assert result.outcome == "SKIP"
+
+
+def test_the_environment_check_reads_each_customers_identity_once_not_once_per_pair(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Onboarding into a shard of 1,000 in an environment of 10,000 compared every pair (10 million) on each `up`.
+    from whitelabel.config import Settings
+
+    project = "whitelabel-gateway"
+    platform = {
+        f"{project}:baseDomain": "example.com",
+        f"{project}:customers": {f"p{i}": {"customDomain": f"api.p{i}.net"} for i in range(300)},
+        **VIA_KEY,
+    }
+    shard = {
+        f"{project}:platform": f"organization/{project}/prod",
+        f"{project}:customers": {f"s{i}": {"customDomain": f"api.s{i}.net"} for i in range(300)},
+    }
+    own = {key.split(":", 1)[1]: value for key, value in shard.items()}
+    env = environment("prod-shard-1", own, {"prod": platform, "prod-shard-1": shard})
+    calls = 0
+    auth_of = Settings.auth_of
+
+    def counted(self: Settings, customer: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return auth_of(self, customer)
+
+    monkeypatch.setattr(Settings, "auth_of", counted)
+    check_environment(env, "prod-shard-1")
+    assert calls <= 2 * 600  # once per customer (ours and theirs), not 300 x 300
+
+
+VIA_KEY = {"whitelabel-gateway:customDomains": {"via": "cloudFront"}}
