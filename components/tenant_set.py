@@ -131,6 +131,7 @@ class TenantSet(pulumi.ComponentResource):
                     f"tenants[{dedicated[0]}].dedicated_domain", "needs the platform's certificate_arn (give it)"
                 )
             through_cloudfront = cloudfront_customers(settings)
+            cloudfront_names = {c.name for c in through_cloudfront}  # by name: comparing models is slow at 1,000s
             if through_cloudfront and args.get("own_domain_distribution_id") is None:
                 index = settings.customers.index(through_cloudfront[0])
                 raise ArgError(
@@ -150,7 +151,7 @@ class TenantSet(pulumi.ComponentResource):
                 # An own domain through CloudFront is a distribution tenant below, not an API Gateway custom domain:
                 # TenantDomains sees those customers without it (their subdomain's records stay).
                 customers=tuple(
-                    c.model_copy(update={"custom_domain": None}) if c in through_cloudfront else c
+                    c.model_copy(update={"custom_domain": None}) if c.name in cloudfront_names else c
                     for c in settings.customers
                 ),
                 domains=DomainSettings(

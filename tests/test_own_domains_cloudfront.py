@@ -462,3 +462,18 @@ def test_the_environment_check_reads_each_customers_identity_once_not_once_per_p
 
 
 VIA_KEY = {"whitelabel-gateway:customDomains": {"via": "cloudFront"}}
+
+
+def test_bench_shards_own_domains_builds_an_environment_of_exactly_size_own_domains(tmp_path: Path) -> None:
+    import yaml
+
+    from tools.bench_shards import make_project
+
+    stack = make_project(tmp_path, 1000, "pooled", own_domains=True)
+    prod = yaml.safe_load((tmp_path / "Pulumi.prod.yaml").read_text())["config"]
+    assert prod["whitelabel-gateway:customDomains"] == {"via": "cloudFront"}
+    customers = yaml.safe_load((tmp_path / f"Pulumi.{stack}.yaml").read_text())["config"][
+        "whitelabel-gateway:customers"
+    ]
+    # 1,000 own domains in all, the onboarded tenant the last of them: CloudFront's quota is 10,000 per account.
+    assert len(customers) == 1000 and all(c["customDomain"].startswith("api.") for c in customers.values())
