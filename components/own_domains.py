@@ -196,7 +196,8 @@ class OwnDomainTenants(pulumi.ComponentResource):
             domain = customer.custom_domain
             assert domain is not None  # cloudfront_customers holds own-domain customers only
             tenant = aws.cloudfront.DistributionTenant(
-                f"{name}-{customer.name}",
+                # `<component>-<customer>-<role>`, as every tenant's resource: `make preview` files it under the tenant.
+                f"{name}-{customer.name}-tenant",
                 name=f"{args.name_prefix}-{customer.name}",
                 distribution_id=args.distribution_id,
                 connection_group_id=args.connection_group_id,

@@ -160,7 +160,7 @@ def test_onboarding_an_own_domain_customer_creates_only_its_distribution_tenant(
     plain = run_with([*THREE, {"name": "hooli"}], **VIA)
     own = run_with([*THREE, {"name": "hooli", "customDomain": "api.hooli.xyz"}], **VIA)
     created, deleted, updated = name_diff(plain, own)
-    assert (created, deleted, updated) == (["whitelabel-tenants-own-domains-hooli"], [], [])
+    assert (created, deleted, updated) == (["whitelabel-tenants-own-domains-hooli-tenant"], [], [])
     # From the three-customer stack: hooli's own resources and nothing of the platform or the other tenants.
     created, deleted, updated = name_diff(edge, own)
     assert deleted == [] and updated == []
@@ -173,7 +173,7 @@ def test_the_first_own_domain_customer_adds_only_its_tenant_to_a_cloudfront_plat
     before = run_with([{"name": "acme"}], **VIA)
     after = run_with([{"name": "acme", "customDomain": "api.acme.dev"}], **VIA)
     assert name_diff(before, after) == (
-        ["whitelabel-tenants-own-domains", "whitelabel-tenants-own-domains-acme"],
+        ["whitelabel-tenants-own-domains", "whitelabel-tenants-own-domains-acme-tenant"],
         [],
         [],
     )
@@ -477,3 +477,39 @@ def test_bench_shards_own_domains_builds_an_environment_of_exactly_size_own_doma
     ]
     # 1,000 own domains in all, the onboarded tenant the last of them: CloudFront's quota is 10,000 per account.
     assert len(customers) == 1000 and all(c["customDomain"].startswith("api.") for c in customers.values())
+
+
+def test_moving_a_customer_to_cloudfront_previews_as_readme_says(run_with: Callable[..., StackRun]) -> None:
+    """README "Own domains: two edges", moving a customer: step 1 adds the edge and changes no customer; step 2 swaps
+    the customer's API Gateway domain for its distribution tenant, under that customer in `make preview`."""
+    from tools.preview import compare
+    from whitelabel import diff
+
+    own = {"name": "umbrella", "customDomain": "api.umbrella.com", "customDomainValidated": True}
+    today = run_with([{"name": "acme"}, own])
+    pinned = run_with([{"name": "acme"}, {**own, "customDomainVia": "apiGateway"}], **VIA)
+    moved = run_with(
+        [{"name": "acme"}, {"name": "umbrella", "customDomain": "api.umbrella.com", "customDomainVia": "cloudFront"}],
+        **VIA,
+    )
+
+    step1 = compare(today, pinned)
+    assert sorted((s.op, s.type) for s in step1.steps) == sorted(
+        [("create", FUNCTION), ("create", GROUP), ("create", DISTRIBUTION)]
+    )
+    step2 = compare(pinned, moved)
+    created = [(s.op, s.type, s.tenant) for s in step2.steps if s.op == "create"]
+    assert created == [("create", TENANT, "umbrella")]
+    deleted = sorted(s.type for s in step2.steps if s.op == "delete")
+    assert deleted == sorted(
+        [
+            "aws:acm/certificate:Certificate",
+            "aws:acm/certificateValidation:CertificateValidation",
+            "aws:apigateway/basePathMapping:BasePathMapping",
+            "aws:apigateway/domainName:DomainName",
+            "aws:route53/record:Record",
+            "aws:dynamodb/tableItem:TableItem",
+        ]
+    )
+    assert all(s.tenant == "umbrella" for s in step2.steps)
+    assert "Tenant umbrella:" in diff.render(step2, "step 2")
