@@ -29,9 +29,13 @@ from whitelabel.environment import Shard, check_platform_serves, load_shard
 
 def tenant_args(customer: Customer) -> TenantArgs:
     """One `customers` entry as the component's tenant."""
-    values = customer.model_dump(exclude_none=True, exclude={"subdomain_", "mtls_issuers", "mtls_subjects"})
+    values = customer.model_dump(
+        exclude_none=True, exclude={"subdomain_", "mtls_issuers", "mtls_subjects", "more_domains"}
+    )
     if customer.subdomain_ is not None:
         values["subdomain"] = customer.subdomain_
+    if customer.more_domains:
+        values["custom_domains"] = list(customer.more_domains)
     for key in ("mtls_issuers", "mtls_subjects"):
         if getattr(customer, key):
             values[key] = list(getattr(customer, key))

@@ -156,6 +156,8 @@ class TenantArgs(TypedDict):
     """Phase 2 of `custom_domain`: the domain is served."""
     custom_domain_via: NotRequired[CustomDomainEdge]
     """The edge serving `custom_domain`; default: the platform's `custom_domains.via`."""
+    custom_domains: NotRequired[list[str]]
+    """More own domains beside `custom_domain` (cloudFront only): one distribution tenant holds them all."""
     tier: NotRequired[str]
     """A tier of `tiers`; default: `default_tier`."""
     previous_tier: NotRequired[str]

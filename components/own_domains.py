@@ -195,13 +195,15 @@ class OwnDomainTenants(pulumi.ComponentResource):
         for customer in args.customers:
             domain = customer.custom_domain
             assert domain is not None  # cloudfront_customers holds own-domain customers only
+            # `customDomain` first (the certificate's primary name), then `customDomains`: up to 100 per tenant.
+            domains = (domain, *customer.more_domains)
             tenant = aws.cloudfront.DistributionTenant(
                 # `<component>-<customer>-<role>`, as every tenant's resource: `make preview` files it under the tenant.
                 f"{name}-{customer.name}-tenant",
                 name=f"{args.name_prefix}-{customer.name}",
                 distribution_id=args.distribution_id,
                 connection_group_id=args.connection_group_id,
-                domains=[{"domain": domain}],
+                domains=[{"domain": d} for d in domains],
                 parameters=[{"name": TENANT_PARAMETER, "value": customer.subdomain}],
                 managed_certificate_request={
                     "primary_domain_name": domain,
@@ -225,20 +227,22 @@ class OwnDomainTenants(pulumi.ComponentResource):
                 ),
             )
             handoff[customer.name] = pulumi.Output.all(args.routing_endpoint, tenant.id, tenant.status).apply(
-                functools.partial(_handoff, domain)
+                functools.partial(_handoff, domains)
             )
         self.custom_domain_handoff = handoff
         self.register_outputs({})
 
 
-def _handoff(domain: str, values: list[Any]) -> dict[str, Any]:
-    """What the customer of `domain` is told: the CNAME to set, and how its certificate stands.
+def _handoff(domains: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
+    """What the customer of `domains` is told: the CNAME to set for each, and how its certificate stands.
 
     values: the connection group's routing endpoint, the distribution tenant's id and status.
     """
     point_at, tenant_id, status = values
+    domain = domains[0]
     return {
         "domain": domain,
+        "domains": list(domains),
         "edge": "cloudFront",
         "pointAt": point_at,
         "recordType": "CNAME",
@@ -246,7 +250,7 @@ def _handoff(domain: str, values: list[Any]) -> dict[str, Any]:
         "tenantStatus": status,
         "certificate": {
             # CloudFront serves the HTTP validation token itself once the name resolves to it, and renews the same way.
-            "validation": f"HTTP, served by CloudFront once {domain} resolves to {point_at}",
+            "validation": f"HTTP, served by CloudFront once {', '.join(domains)} resolve to {point_at}",
             # Not in the tenant's own state: only GetManagedCertificateDetails answers it.
             "state": (
                 f"aws cloudfront get-managed-certificate-details --identifier {tenant_id}"

@@ -513,3 +513,53 @@ def test_moving_a_customer_to_cloudfront_previews_as_readme_says(run_with: Calla
     )
     assert all(s.tenant == "umbrella" for s in step2.steps)
     assert "Tenant umbrella:" in diff.render(step2, "step 2")
+
+
+def test_a_customers_more_domains_are_one_tenant_with_one_certificate(run_with: Callable[..., StackRun]) -> None:
+    more = {
+        "name": "umbrella",
+        "customDomain": "api.umbrella.com",
+        "customDomains": ["www.umbrella.com", "umbrella.co.uk"],
+    }
+    run = run_with([{"name": "acme"}, more], **VIA)
+    (tenant,) = run.of_type(TENANT)
+    assert tenant.inputs["domains"] == [
+        {"domain": "api.umbrella.com"},
+        {"domain": "www.umbrella.com"},
+        {"domain": "umbrella.co.uk"},
+    ]
+    assert tenant.inputs["managedCertificateRequest"]["primaryDomainName"] == "api.umbrella.com"
+    handoff = run.outputs["customDomainHandoff"]["umbrella"]
+    assert handoff["domains"] == ["api.umbrella.com", "www.umbrella.com", "umbrella.co.uk"]
+    assert handoff["domain"] == "api.umbrella.com"
+
+
+def test_more_domains_are_refused_on_api_gateway_taken_twice_or_over_the_per_tenant_quota() -> None:
+    on_api_gateway = _refusal(
+        customers=[{"name": "umbrella", "customDomain": "api.umbrella.com", "customDomains": ["www.umbrella.com"]}]
+    )
+    assert on_api_gateway.startswith(
+        "whitelabel-gateway:customers[0].customDomains: more own domains per customer are served through CloudFront"
+    )
+    taken = _refusal(
+        customers=[
+            {"name": "umbrella", "customDomain": "api.umbrella.com", "customDomains": ["www.umbrella.com"]},
+            {"name": "hooli", "customDomain": "www.umbrella.com"},
+        ],
+        **VIA,
+    )
+    assert taken == "whitelabel-gateway:customers[1].customDomains: 'www.umbrella.com' is already used by customers[0]"
+    without_primary = _refusal(customers=[{"name": "umbrella", "customDomains": ["www.umbrella.com"]}], **VIA)
+    assert without_primary.startswith("whitelabel-gateway:customers[0].customDomains: needs customDomain")
+    over = _refusal(
+        customers=[
+            {
+                "name": "umbrella",
+                "customDomain": "api.umbrella.com",
+                "customDomains": ["a.umbrella.com", "b.umbrella.com"],
+            }
+        ],
+        quotas={"domainsPerTenant": 2},
+        **VIA,
+    )
+    assert over.startswith("whitelabel-gateway:customers: needs 3 of 'Domains per distribution tenant' (limit 2")

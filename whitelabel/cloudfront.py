@@ -95,13 +95,38 @@ def check_own_domain_edge(settings: Settings) -> None:
     )
     if settings.custom_domains.via == CLOUD_FRONT and settings.endpoint_type == EDGE:
         raise ConfigError("customDomains.via", edge_rule)
+    owners: dict[str, int] = {}
     for index, customer in enumerate(settings.customers):
         where = f"customers[{index}]"
+        if customer.more_domains and customer.custom_domain is None:
+            raise ConfigError(
+                f"{where}.customDomains", "needs customDomain: the customer's first own domain (its certificate's name)"
+            )
+        for domain in settings.own_domains(customer):
+            if domain in owners and owners[domain] != index:
+                raise ConfigError(
+                    f"{where}.customDomains", f"{domain!r} is already used by customers[{owners[domain]}]"
+                )
+            if domain in customer.more_domains and domain == customer.custom_domain:
+                raise ConfigError(f"{where}.customDomains", f"{domain!r} is its customDomain already")
+            if domain == settings.base_domain or domain.endswith("." + settings.base_domain):
+                raise ConfigError(
+                    f"{where}.customDomains",
+                    f"{domain!r} lies inside baseDomain {settings.base_domain!r}; use subdomain for names we own",
+                )
+            owners[domain] = index
         if customer.custom_domain_via is not None and customer.custom_domain is None:
             raise ConfigError(
                 f"{where}.customDomainVia", "is set but customDomain is not (it says which edge serves it)"
             )
         if edge_of(settings, customer) != CLOUD_FRONT:
+            if customer.more_domains:
+                raise ConfigError(
+                    f"{where}.customDomains",
+                    "more own domains per customer are served through CloudFront only (one distribution tenant"
+                    " holds them; on API Gateway each would be a custom domain and certificate): set customDomainVia"
+                    " cloudFront",
+                )
             continue
         via_key = f"{where}.customDomainVia" if customer.custom_domain_via is not None else "customDomains.via"
         if settings.endpoint_type == EDGE:

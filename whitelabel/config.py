@@ -341,6 +341,9 @@ class Customer(_Model):
     custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
     # Which edge serves `customDomain` (README "Own domains: two edges"); unset: the stack's `customDomains.via`.
     custom_domain_via: Literal["apiGateway", "cloudFront"] | None = Field(default=None, alias="customDomainVia")
+    # More own domains of the same customer, beside `customDomain` (its first, the certificate's primary name):
+    # through CloudFront only, one distribution tenant holding them all (whitelabel/cloudfront.py checks).
+    more_domains: tuple[str, ...] = Field(default=(), alias="customDomains")
     tier: str | None = None
     # The tier a re-tiered customer is leaving: its key stays in that tier's plan until this is removed, so
     # decisions the authorizer cached before the change keep a metered key (README "Re-tiering without a 403").
@@ -401,6 +404,17 @@ class Customer(_Model):
     def _custom_domain_is_dns_name(cls, value: str | None) -> str | None:
         if value is not None and not is_dns_name(value):
             raise ValueError(f"{show(value)} must be a lowercase DNS name such as api.customer.com")
+        return value
+
+    @field_validator("more_domains")
+    @classmethod
+    def _more_domains_are_dns_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for domain in value:
+            if not isinstance(domain, str) or not is_dns_name(domain):
+                raise ValueError(f"{show(domain)} must be a lowercase DNS name such as www.customer.com")
+        duplicates = sorted({d for d in value if value.count(d) > 1})
+        if duplicates:
+            raise ValueError(f"{show(duplicates[0])} is listed more than once")
         return value
 
     @model_validator(mode="after")
@@ -1003,6 +1017,12 @@ class Settings(_Model):
         if customer.custom_domain is not None and customer.custom_domain_validated:
             names.append(customer.custom_domain)
         return tuple(names)
+
+    def own_domains(self, customer: Customer) -> tuple[str, ...]:
+        """The customer's own domains: `customDomain` first, then `customDomains`; none without `customDomain`."""
+        if customer.custom_domain is None:
+            return ()
+        return (customer.custom_domain, *customer.more_domains)
 
     def own_domain_edge(self, customer: Customer) -> str | None:
         """The edge serving the customer's `customDomain` (`apiGateway` or `cloudFront`), None without one."""

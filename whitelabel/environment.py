@@ -298,8 +298,7 @@ def check_platform_serves(shard: Shard, export: Mapping[str, Any]) -> None:
 def _hostnames(settings: Settings, customer: Any) -> tuple[str, ...]:
     """Every hostname a customer claims: served ones, and its own domain before validation too (its certificate)."""
     names = settings.hostnames(customer)
-    own = customer.custom_domain
-    return names if own is None or own in names else (*names, own)
+    return (*names, *(own for own in settings.own_domains(customer) if own not in names))
 
 
 def share(member: Member) -> Usage:

@@ -78,7 +78,10 @@ def usage(settings: Settings) -> Usage:
         distribution_tenants=tenants,
         multitenant_distributions=edge,
         connection_groups=edge,
-        domains_per_tenant=1 if tenants else 0,  # one `customDomain` per customer
+        domains_per_tenant=max(
+            (len(settings.own_domains(c)) for c in settings.customers if settings.own_domain_edge(c) == "cloudFront"),
+            default=0,
+        ),
     )
 
 
