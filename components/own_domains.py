@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.waf import web_acl_rules
+from components.waf import log_delivery_policy, web_acl_rules
 from whitelabel.cloudfront import (
     ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
     ALLOWED_METHODS,
@@ -30,6 +30,7 @@ from whitelabel.cloudfront import (
     origin_domain,
 )
 from whitelabel.config import Customer
+from whitelabel.protection import resource_options
 from whitelabel.waf import RATE_LIMITED_BODY, RATE_LIMITED_BODY_KEY
 
 # CloudFront's control plane, its functions and a CLOUDFRONT-scope web ACL live in us-east-1 ("you must create
@@ -46,12 +47,16 @@ class OwnDomainEdgeArgs:
     base_domain: the regional wildcard domain's base: the origin is `{{tenant}}.<base_domain>`.
     dual_stack: IPv6 on the connection group (what customers' CNAMEs resolve to).
     waf: the web ACL's limits, (block, per_ip_limit, per_host_limit), or None with the WAF off.
+    log_retention_days: the edge web ACL's log group (`aws-waf-logs-<prefix>-edge`, us-east-1).
+    protect: protected production: the distribution and connection group protected, the log group retained.
     """
 
     resource_prefix: str
     base_domain: str
     dual_stack: bool = False
     waf: tuple[bool, int, int] | None = None
+    log_retention_days: int = 14
+    protect: bool = False
 
 
 class OwnDomainEdge(pulumi.ComponentResource):
@@ -98,12 +103,13 @@ class OwnDomainEdge(pulumi.ComponentResource):
                 },
                 opts=child,
             )
+            self._waf_logging(name, metric, args)
         self.connection_group = aws.cloudfront.ConnectionGroup(
             f"{name}-connection-group",
             name=f"{args.resource_prefix}-own-domains",
             enabled=True,
             ipv6_enabled=args.dual_stack,
-            opts=child,
+            opts=resource_options("own-domain-edge", args.protect, parent=self),
         )
         self.distribution = aws.cloudfront.MultitenantDistribution(
             f"{name}-distribution",
@@ -154,7 +160,7 @@ class OwnDomainEdge(pulumi.ComponentResource):
             viewer_certificate={"cloudfront_default_certificate": True},
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             web_acl_id=self.web_acl.arn if self.web_acl is not None else None,
-            opts=child,
+            opts=resource_options("own-domain-edge", args.protect, parent=self),
         )
         self.function = function
         self.distribution_id = self.distribution.id
@@ -166,6 +172,33 @@ class OwnDomainEdge(pulumi.ComponentResource):
                 "connectionGroupId": self.connection_group_id,
                 "routingEndpoint": self.routing_endpoint,
             }
+        )
+
+    def _waf_logging(self, name: str, metric: str, args: OwnDomainEdgeArgs) -> None:
+        """The edge web ACL's logs, as the regional one's (components/waf.py), in us-east-1 with the web ACL: WAF
+        delivers only to log groups named `aws-waf-logs-*`, through a resource policy naming only this group."""
+        assert self.web_acl is not None
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=f"aws-waf-logs-{metric}",
+            retention_in_days=args.log_retention_days,
+            region=GLOBAL_REGION,
+            opts=resource_options("log-group", args.protect, parent=self),
+        )
+        policy = aws.cloudwatch.LogResourcePolicy(
+            f"{name}-waf-log-policy",
+            policy_name=f"aws-waf-logs-{metric}",
+            policy_document=log_group.arn.apply(log_delivery_policy),
+            region=GLOBAL_REGION,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logging",
+            resource_arn=self.web_acl.arn,
+            log_destination_configs=[log_group.arn],
+            redacted_fields=[{"single_header": {"name": "authorization"}}, {"single_header": {"name": "cookie"}}],
+            region=GLOBAL_REGION,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
 
 
@@ -217,9 +250,10 @@ class OwnDomainTenants(pulumi.ComponentResource):
                 # create returns once CloudFront accepted the tenant; the certificate's state is read afterwards
                 # (customDomainHandoff, `make smoke`).
                 wait_for_deployment=False,
-                opts=pulumi.ResourceOptions(
+                opts=resource_options(
+                    "distribution-tenant",
+                    args.protect,
                     parent=self,
-                    protect=True if args.protect else None,
                     # CloudFront attaches the issued certificate as `customizations.certificate` by itself (#45987:
                     # the provider then reports a value the program never set); without ignoring it every later
                     # `up` would try to remove the customer's certificate.

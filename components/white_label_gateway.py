@@ -282,6 +282,8 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                         if settings.waf.enabled
                         else None
                     ),
+                    log_retention_days=settings.log_retention_days,
+                    protect=settings.protect_resources,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )

@@ -563,3 +563,25 @@ def test_more_domains_are_refused_on_api_gateway_taken_twice_or_over_the_per_ten
         **VIA,
     )
     assert over.startswith("whitelabel-gateway:customers: needs 3 of 'Domains per distribution tenant' (limit 2")
+
+
+def test_protected_production_protects_the_edge_and_tenants_and_logs_the_edge_acl_in_us_east_1(
+    run_with: Callable[..., StackRun],
+) -> None:
+    run = run_with(THREE, **VIA, waf={"enabled": True}, protectResources=True)
+    assert _one(run, DISTRIBUTION).protect and _one(run, GROUP).protect
+    assert all(t.protect for t in run.of_type(TENANT))
+    edge_acl = next(a for a in run.of_type(WEB_ACL) if a.inputs["scope"] == "CLOUDFRONT")
+    group = run.named("whitelabel-own-domain-edge-waf-logs")
+    assert group.inputs["name"] == "aws-waf-logs-whitelabel-gateway-dev-edge"
+    assert group.inputs["region"] == "us-east-1" and group.retain_on_delete
+    logging = run.named("whitelabel-own-domain-edge-waf-logging")
+    assert logging.inputs["resourceArn"] == edge_acl.outputs["arn"]
+    assert logging.inputs["logDestinationConfigs"] == [group.outputs["arn"]]
+    assert logging.inputs["region"] == "us-east-1"
+    policy = run.named("whitelabel-own-domain-edge-waf-log-policy")
+    assert policy.inputs["region"] == "us-east-1" and policy.urn in logging.dependencies
+    assert ":logs:us-east-1:" in policy.inputs["policyDocument"]  # delivery from the web ACL's region only
+    # Dev protects nothing: the same stack without protectResources.
+    plain = run_with(THREE, **VIA, waf={"enabled": True})
+    assert not any(r.protect for r in plain.resources if r.type.startswith("aws:cloudfront/"))

@@ -241,8 +241,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:iam/role:Role":
             out.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", name=inputs.get("name") or name)
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            # In the provider's region, or the one its `region` argument names (a CloudFront web ACL's logs).
+            where = inputs.get("region") or region
             out.update(
-                arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}",
+                arn=f"arn:aws:logs:{where}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}",
                 name=inputs.get("name") or name,
             )
         elif typ == "aws:lambda/function:Function":
