@@ -33,9 +33,10 @@ from whitelabel.config import Customer
 from whitelabel.protection import resource_options
 from whitelabel.waf import RATE_LIMITED_BODY, RATE_LIMITED_BODY_KEY
 
-# CloudFront's control plane, its functions and a CLOUDFRONT-scope web ACL live in us-east-1 ("you must create
-# the web ACL in the US East (N. Virginia) Region" for CloudFront,
-# https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-creating.html); pulumi-aws 7's per-resource `region`.
+# "AWS WAF is available globally for CloudFront distributions, but you must use the Region US East (N. Virginia) to
+# create your web ACL and any resources used in the web ACL" ("Resources that you can protect with AWS WAF",
+# https://docs.aws.amazon.com/waf/latest/developerguide/how-aws-waf-works-resources.html); its logs go there too.
+# Set through pulumi-aws 7's per-resource `region`, no second provider.
 GLOBAL_REGION = "us-east-1"
 
 
