@@ -40,7 +40,7 @@ help:  ## this list: every target with what it does
 
 
 plan: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would create, without a cloud
-	$(VENV)/bin/python -m tools.plan --stack $(STACK)
+	$(VENV)/bin/python -m tools.plan --stack $(STACK)$(if $(STACK_FILE), --stack-file $(STACK_FILE))
 
 shards: $(VENV)/.installed  ## the environment $(ENV): its platform and tenant shards, tenant counts, quota headroom
 	$(VENV)/bin/python -m tools.shards --env $(ENV)

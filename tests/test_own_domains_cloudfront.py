@@ -585,3 +585,20 @@ def test_protected_production_protects_the_edge_and_tenants_and_logs_the_edge_ac
     # Dev protects nothing: the same stack without protectResources.
     plain = run_with(THREE, **VIA, waf={"enabled": True})
     assert not any(r.protect for r in plain.resources if r.type.startswith("aws:cloudfront/"))
+
+
+def test_make_plan_plans_the_committed_own_domains_example(capsys: pytest.CaptureFixture[str]) -> None:
+    from tools import plan
+    from whitelabel.offline import ROOT
+
+    assert plan.main(["--stack-file", str(ROOT / "examples/own-domains/Pulumi.own-domains.yaml")]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Stack own-domains:")
+    for line in (
+        "distribution tenant whitelabel-gateway-own-domains-globex: api.globex.net (tenant=globex;",
+        "distribution tenant whitelabel-gateway-own-domains-initech: portal.initech.io (tenant=initech-portal;",
+        "distribution tenant whitelabel-gateway-own-domains-umbrella: api.umbrella.com, www.umbrella.com (tenant=",
+        "multi-tenant distribution whitelabel-own-domain-edge-distribution: origin {{tenant}}.dev.example.com,",
+    ):
+        assert line in text
+    assert "    www.umbrella.com CNAME d" in text

@@ -20,7 +20,14 @@ from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
 from whitelabel.diff import top_component
-from whitelabel.offline import ROOT, STACK_REFERENCE_TYPE, Registered, StackRun, run_program
+from whitelabel.offline import (
+    ROOT,
+    STACK_REFERENCE_TYPE,
+    Registered,
+    StackRun,
+    run_program,
+    stack_file_text_config,
+)
 from whitelabel.waf import PER_IP_RULE, PER_TENANT_RULE, WCU_INCLUDED
 
 DEPLOYMENT_TYPE = "aws:apigateway/deployment:Deployment"
@@ -102,7 +109,8 @@ def _posture(run: StackRun) -> list[str]:
         lines.append(f"  {name}: {entry['domain']} ({_own_domain_status(entry)})")
         for record in entry.get("validationRecords") or []:
             lines.append(f"    {record['name']} {record['type']} {record['value']}   (ACM validation)")
-        lines.append(f"    {entry['domain']} CNAME {entry['pointAt']}")
+        for domain in entry.get("domains") or [entry["domain"]]:
+            lines.append(f"    {domain} CNAME {entry['pointAt']}")
     lines.extend(cloudfront_lines(run))
     return lines
 
@@ -238,11 +246,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
     parser.add_argument("--project-dir", type=Path, default=ROOT, help="the project directory (default: this one)")
+    parser.add_argument(
+        "--stack-file", type=Path, help="plan this stack file (Pulumi.<stack>.yaml) instead; its name names the stack"
+    )
     args = parser.parse_args(argv)
     try:
         # `run_program` alone for this project: the tests stand in for it with a one-argument function.
         build = run_program if args.project_dir == ROOT else partial(run_program, project_dir=args.project_dir)
-        run = cli.load(build, args.stack)
+        stack = args.stack
+        if args.stack_file is not None:
+            # An example kept outside the project directory (examples/own-domains): the program with its config.
+            stack = args.stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            config = stack_file_text_config(args.stack_file.read_text(), args.stack_file.name)
+            build = partial(run_program, config=config, project_dir=args.project_dir)
+        run = cli.load(build, stack)
     except cli.StackError as failure:
         return failure.report()
     print(render(run))
