@@ -40,7 +40,7 @@ help:  ## this list: every target with what it does
 
 
 plan: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would create, without a cloud
-	$(VENV)/bin/python -m tools.plan --stack $(STACK)
+	$(VENV)/bin/python -m tools.plan --stack $(STACK)$(if $(STACK_FILE), --stack-file $(STACK_FILE))
 
 shards: $(VENV)/.installed  ## the environment $(ENV): its platform and tenant shards, tenant counts, quota headroom
 	$(VENV)/bin/python -m tools.shards --env $(ENV)
@@ -89,9 +89,10 @@ lint: $(VENV)/.installed  ## ruff (lint and format check) and mypy over the prog
 bench: $(VENV)/.installed  ## program time and memory for 10 to 5,000 customers
 	$(VENV)/bin/python -m tools.bench
 
-bench-shards: $(VENV)/.installed  ## onboarding one tenant into a shard of 1,000 to 100,000-tenant environments, pooled and perTenant tiers
+bench-shards: $(VENV)/.installed  ## onboarding one tenant into a shard of 1,000 to 100,000-tenant environments, pooled and perTenant tiers, own domains
 	$(VENV)/bin/python -m tools.bench_shards --key-mode pooled
 	$(VENV)/bin/python -m tools.bench_shards --key-mode perTenant
+	$(VENV)/bin/python -m tools.bench_shards --sizes 1000,10000 --key-mode pooled --own-domains
 
 bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 over 10,000 calls, cold import time
 	$(VENV)/bin/python -m tools.bench_authorizer

@@ -62,6 +62,16 @@ class WafMode(Enum):
     """Only count (tuning against real traffic)."""
 
 
+class CustomDomainEdge(Enum):
+    """Which edge serves tenants' own domains (docs "Own domains: two edges")."""
+
+    API_GATEWAY = "apiGateway"
+    """An API Gateway custom domain and a DNS-validated ACM certificate per own domain, in two phases."""
+    CLOUD_FRONT = "cloudFront"
+    """A distribution tenant per own domain on the platform's CloudFront multi-tenant distribution, with a
+    certificate CloudFront requests and renews (HTTP validation once the domain points at the connection group)."""
+
+
 class QuotaPeriod(Enum):
     """The period of a tier's request quota."""
 
@@ -158,6 +168,10 @@ class TenantArgs(TypedDict):
     """A domain the customer owns (`api.customer.com`): phase 1 issues its certificate."""
     custom_domain_validated: NotRequired[bool]
     """Phase 2 of `custom_domain`: the domain is served."""
+    custom_domain_via: NotRequired[CustomDomainEdge]
+    """The edge serving `custom_domain`; default: the platform's `custom_domains.via`."""
+    custom_domains: NotRequired[list[str]]
+    """More own domains beside `custom_domain` (cloudFront only): one distribution tenant holds them all."""
     tier: NotRequired[str]
     """A tier of `tiers`; default: `default_tier`."""
     previous_tier: NotRequired[str]
@@ -249,6 +263,17 @@ class QuotaArgs(TypedDict):
     certificates: NotRequired[int]
     api_keys: NotRequired[int]
     usage_plans: NotRequired[int]
+    distribution_tenants: NotRequired[int]
+    multitenant_distributions: NotRequired[int]
+    connection_groups: NotRequired[int]
+    domains_per_tenant: NotRequired[int]
+
+
+class CustomDomainsArgs(TypedDict):
+    """How tenants' own domains are served."""
+
+    via: NotRequired[CustomDomainEdge]
+    """apiGateway (default) or cloudFront."""
 
 
 class WhiteLabelGatewayArgs(TypedDict):
@@ -288,6 +313,9 @@ class WhiteLabelGatewayArgs(TypedDict):
     cache: NotRequired[CacheArgs]
     alarms: NotRequired[AlarmArgs]
     quotas: NotRequired[QuotaArgs]
+    custom_domains: NotRequired[CustomDomainsArgs]
+    """The edge of tenants' own domains: with cloudFront the platform adds a multi-tenant distribution, a connection
+    group, a viewer-request function and (WAF on) a CLOUDFRONT-scope web ACL."""
     tracing: NotRequired[bool]
     log_retention_days: NotRequired[int]
     manage_account_logging: NotRequired[bool]
@@ -340,6 +368,14 @@ class TenantSetArgs(TypedDict):
     authorizer_cache_ttl_seconds: NotRequired[int]
     """The platform's authorizer cache TTL (its `shard_platform` says): a tenant with auth or mutual TLS needs 0.
     Unset: not known, so such a tenant is refused."""
+    custom_domains: NotRequired[CustomDomainsArgs]
+    """The platform's edge of own domains (its `shard_platform` says); default apiGateway."""
+    own_domain_distribution_id: NotRequired[pulumi.Input[str]]
+    """The platform's multi-tenant distribution (required with an own domain through cloudFront)."""
+    own_domain_connection_group_id: NotRequired[pulumi.Input[str]]
+    """The platform's connection group: distribution tenants join it."""
+    own_domain_routing_endpoint: NotRequired[pulumi.Input[str]]
+    """The connection group's routing endpoint: what customers point their domain at (CNAME)."""
     adopt_program_stack: NotRequired[bool]
     """Only for a stack that this repository's program deployed before the component package existed: the
     component's children take over that stack's resources through aliases to their old top-level URNs, so the

@@ -9,8 +9,10 @@ from typing import Any, cast
 import pulumi
 
 from components.args import TenantSetArgs
+from components.own_domains import OwnDomainTenants, OwnDomainTenantsArgs
 from components.tenant_domains import DomainSettings, TenantDomains, TenantDomainsArgs, zone_id_of
 from components.tenant_keys import TenantKeys, TenantKeysArgs
+from whitelabel.cloudfront import cloudfront_customers
 from whitelabel.component_args import ArgError, check_name_prefix, settings_of
 from whitelabel.config import POOL_KEYS_MAX
 from whitelabel.tenancy import tenants
@@ -128,6 +130,15 @@ class TenantSet(pulumi.ComponentResource):
                 raise ArgError(
                     f"tenants[{dedicated[0]}].dedicated_domain", "needs the platform's certificate_arn (give it)"
                 )
+            through_cloudfront = cloudfront_customers(settings)
+            cloudfront_names = {c.name for c in through_cloudfront}  # by name: comparing models is slow at 1,000s
+            if through_cloudfront and args.get("own_domain_distribution_id") is None:
+                index = settings.customers.index(through_cloudfront[0])
+                raise ArgError(
+                    f"tenants[{index}].custom_domain",
+                    "goes through CloudFront, but the platform has no multi-tenant distribution (own_domain_"
+                    "distribution_id unset): set customDomains.via cloudFront at the platform and update it first",
+                )
         except ArgError as error:
             raise refuse("TenantSet", name, error) from None
         super().__init__("whitelabel:index:TenantSet", name, None, opts)
@@ -137,7 +148,12 @@ class TenantSet(pulumi.ComponentResource):
             f"{name}-domains",
             TenantDomainsArgs(
                 base_domain=settings.base_domain,
-                customers=tuple(settings.customers),
+                # An own domain through CloudFront is a distribution tenant below, not an API Gateway custom domain:
+                # TenantDomains sees those customers without it (their subdomain's records stay).
+                customers=tuple(
+                    c.model_copy(update={"custom_domain": None}) if c.name in cloudfront_names else c
+                    for c in settings.customers
+                ),
                 domains=DomainSettings(
                     zone_id=zone_id_of(settings.hosted_zone, self),
                     rest_api_id=args["rest_api_id"],
@@ -167,11 +183,29 @@ class TenantSet(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "tenant-keys")),
         )
 
+        own = (
+            OwnDomainTenants(
+                f"{name}-own-domains",
+                OwnDomainTenantsArgs(
+                    customers=through_cloudfront,
+                    name_prefix=args["name_prefix"],
+                    distribution_id=cast(Any, args.get("own_domain_distribution_id")),
+                    connection_group_id=cast(Any, args.get("own_domain_connection_group_id")),
+                    routing_endpoint=cast(Any, args.get("own_domain_routing_endpoint")),
+                    protect=settings.protect_resources,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            if through_cloudfront
+            else None
+        )
+
         self.endpoints = pulumi.Output.from_input(domains.endpoints)
         self.tenants = pulumi.Output.from_input(keys.tenants)
         # Dicts of outputs: `from_input` resolves them to one plain dict.
         self.dedicated_domain_targets = cast(Any, pulumi.Output.from_input(cast(Any, domains.dedicated_domain_targets)))
-        self.custom_domain_handoff = pulumi.Output.from_input(domains.custom_domain_handoff)
+        handoff = {**domains.custom_domain_handoff, **(own.custom_domain_handoff if own is not None else {})}
+        self.custom_domain_handoff = pulumi.Output.from_input(cast(Any, handoff))
         self.register_outputs(
             {
                 "endpoints": self.endpoints,

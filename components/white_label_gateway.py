@@ -12,6 +12,7 @@ import pulumi
 from components.args import BackendArgs, EndpointType, TenantDns, TenantSetArgs, WhiteLabelGatewayArgs
 from components.gateway import BackendTarget, Gateway, GatewayArgs
 from components.operations import Operations, OperationsArgs
+from components.own_domains import OwnDomainEdge, OwnDomainEdgeArgs
 from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
 from components.tenant_domains import (
     DomainSettings,
@@ -26,6 +27,7 @@ from components.tenant_registry import TenantRegistry, TenantRegistryArgs
 from components.tenant_set import TenantSet, legacy_alias, refuse
 from components.waf import Waf, WafArgs
 from whitelabel.api_definition import BackendKind
+from whitelabel.cloudfront import uses_cloudfront
 from whitelabel.component_args import (
     ArgError,
     backend_entries,
@@ -36,6 +38,7 @@ from whitelabel.component_args import (
     settings_of,
 )
 from whitelabel.config import STAGE_NAME_RE
+from whitelabel.waf import waf_limits
 
 
 def backend_target(backend: BackendArgs) -> BackendTarget:
@@ -266,6 +269,29 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         )
         plan_ids = {tier: plan.id for tier, plan in plans.items()}
 
+        # Own domains through CloudFront (docs "Own domains: two edges"): the distribution, its connection group,
+        # function and web ACL, made once; each TenantSet adds a distribution tenant per own domain.
+        edge = (
+            OwnDomainEdge(
+                f"{name}-own-domain-edge",
+                OwnDomainEdgeArgs(
+                    resource_prefix=prefix,
+                    base_domain=settings.base_domain,
+                    dual_stack=settings.dual_stack,
+                    waf=(
+                        (settings.waf.mode == "block", waf_limits(settings).per_ip, waf_limits(settings).per_host)
+                        if settings.waf.enabled
+                        else None
+                    ),
+                    log_retention_days=settings.log_retention_days,
+                    protect=settings.protect_resources,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            if uses_cloudfront(settings)
+            else None
+        )
+
         # What every TenantSet of this platform takes from it, as TenantSetArgs keys: this one's, and a shard's
         # (the `shard_platform` export below, docs "Tenant shards"). Pooled tiers: each TenantSet makes its own
         # pool keys, so no key value crosses stacks.
@@ -294,6 +320,16 @@ class WhiteLabelGateway(pulumi.ComponentResource):
             "user_auth": settings.user_auth,
             "authorizer_cache_ttl_seconds": settings.authorizer.cache_ttl_seconds,
         }
+        if edge is not None:
+            # Only then: a platform without the CloudFront edge exports what it exported before.
+            platform_args.update(
+                {
+                    "custom_domains": {"via": settings.custom_domains.via},
+                    "own_domain_distribution_id": edge.distribution_id,
+                    "own_domain_connection_group_id": edge.connection_group_id,
+                    "own_domain_routing_endpoint": edge.routing_endpoint,
+                }
+            )
         tenant_set = TenantSet(
             f"{name}-tenants",
             cast(
@@ -330,6 +366,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         self.shard_platform = pulumi.Output.from_input(cast(Any, platform_args))
         self.dashboard_name = operations.dashboard_name
         self.alarm_topic_arn = operations.alarm_topic_arn
+        self.own_domain_edge = edge  # not an output: the CloudFront edge's resources, for Python callers and tests
         self.web_acl_arn = pulumi.Output.from_input(waf.web_acl_arn if waf is not None else None)
         self.waf_capacity = pulumi.Output.from_input(waf.capacity if waf is not None else None)
         self.register_outputs(

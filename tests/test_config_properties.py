@@ -28,20 +28,13 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from whitelabel.config import (
-    API_KEYS_MAX,
-    FARGATE_MEMORY,
-    LOG_RETENTION_DAYS,
-    RESERVED_SUBDOMAINS,
-    ConfigError,
-    Settings,
-    customer_entries,
-    known_keys,
-    parse_settings,
-    read_raw_config,
-)
-from whitelabel.gateway_config import model_of
+from whitelabel.config_base import ConfigError
+from whitelabel.config_limits import API_KEYS_MAX, LOG_RETENTION_DAYS, RESERVED_SUBDOMAINS
+from whitelabel.config_rules import customer_entries, known_keys, parse_settings
+from whitelabel.gateway_config import Settings, model_of
 from whitelabel.offline import ROOT, AwsMocks, engine_config, run_program
+from whitelabel.services_config import FARGATE_MEMORY
+from whitelabel.stack_file import read_raw_config
 
 settings.register_profile(
     "ci",

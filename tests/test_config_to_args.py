@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from components.args import WhiteLabelGatewayArgs
 from tests.test_config_properties import valid_configs
 from whitelabel.component_args import NOT_CONFIG, PROGRAM_KEYS, RENAMED, args_of_config, camel, raw_config, snake
-from whitelabel.config import Settings, customer_entries
-from whitelabel.gateway_config import model_of
+from whitelabel.config_rules import customer_entries
+from whitelabel.gateway_config import Settings, model_of
 
 
 def _typed_dict(annotation: Any) -> Any:

@@ -16,6 +16,7 @@ CONFIG_ROOMS = (
     "config_limits",
     "services_config",
     "tenant_config",
+    "stage_config",
     "gateway_config",
     "config_rules",
     "stack_file",
@@ -101,7 +102,12 @@ def test_the_config_rooms_import_only_rooms_before_them() -> None:
 
 def test_the_model_imports_no_rule() -> None:
     edges = graph()
-    for model in ("whitelabel.gateway_config", "whitelabel.tenant_config", "whitelabel.services_config"):
+    for model in (
+        "whitelabel.gateway_config",
+        "whitelabel.stage_config",
+        "whitelabel.tenant_config",
+        "whitelabel.services_config",
+    ):
         assert not edges[model] & {"whitelabel.config_rules", "whitelabel.quotas", "whitelabel.waf", "whitelabel.names"}
 
 

@@ -20,8 +20,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from whitelabel.config import Settings
-from whitelabel.gateway_config import model_of
+from whitelabel.gateway_config import Settings, model_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

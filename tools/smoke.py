@@ -54,6 +54,8 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
     "apigateway": frozenset({"GetRestApi", "GetStage"}),
     "wafv2": frozenset({"GetWebACL"}),
     "logs": frozenset({"FilterLogEvents", "DescribeQueryDefinitions", "StartQuery", "GetQueryResults", "StopQuery"}),
+    # Own domains through CloudFront: each distribution tenant and its managed certificate.
+    "cloudfront": frozenset({"GetDistributionTenant", "GetManagedCertificateDetails"}),
 }
 READ_PREFIXES = ("Get", "List", "Describe", "Filter", "StartQuery", "GetQueryResults", "StopQuery")
 
@@ -67,7 +69,13 @@ CHECKS = (
     "user-auth",
     "access-log",
     "saved-queries",
+    "own-domains",
 )
+
+# A managed certificate in one of these states will not become `issued` by waiting (ManagedCertificateDetails,
+# https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ManagedCertificateDetails.html); `pending-validation`
+# waits for the customer's CNAME.
+CERTIFICATE_FAILED = frozenset({"validation-timed-out", "failed", "revoked", "expired", "inactive"})
 
 FORGED_TENANT = "someone-else"
 # Quotes, a backslash and a brace in the User-Agent: the access-log line of this request must still be one
@@ -136,6 +144,8 @@ class Stack:
     settings: Settings
     tenants: tuple[Tenant, ...]
     web_acl_arn: str | None
+    # Own domains through CloudFront, from `customDomainHandoff`: (customer, domain, distribution tenant id).
+    own_domains: tuple[tuple[str, str, str], ...] = ()
 
     def active(self, mtls: bool | None = None) -> list[Tenant]:
         return [t for t in self.tenants if not t.suspended and (mtls is None or t.mtls == mtls)]
@@ -179,6 +189,12 @@ def stack_from(outputs: Mapping[str, Any], settings: Settings, stack_name: str) 
             for c in sorted(settings.customers, key=lambda c: c.name)
         ]
     web_acl = outputs.get("webAclArn")
+    handoff = outputs.get("customDomainHandoff")
+    own_domains = tuple(
+        (name, str(entry["domain"]), str(entry["distributionTenantId"]))
+        for name, entry in sorted((handoff if isinstance(handoff, dict) else {}).items())
+        if isinstance(entry, dict) and entry.get("edge") == "cloudFront" and entry.get("distributionTenantId")
+    )
     return Stack(
         api_id=outputs["apiId"],
         stage=outputs["stageName"],
@@ -187,6 +203,7 @@ def stack_from(outputs: Mapping[str, Any], settings: Settings, stack_name: str) 
         settings=settings,
         tenants=tuple(t for t in tenants if t.hostnames),
         web_acl_arn=web_acl if isinstance(web_acl, str) else None,
+        own_domains=own_domains,
     )
 
 
@@ -420,6 +437,38 @@ class Smoke:
         if problems:
             return failed("waf", "; ".join(problems))
         return passed("waf", f"capacity {capacity} WCU, {len(present)} rules, associated with stage {self.stack.stage}")
+
+    def check_own_domains(self) -> Result:
+        """Each own domain through CloudFront: its distribution tenant enabled and holding the domain, and its
+        managed certificate's state (docs "Own domains: two edges"). Pending validation passes (it waits for the
+        customer's CNAME); a certificate that can no longer be issued fails."""
+        check = "own-domains"
+        if not self.stack.own_domains:
+            return skipped(check, "no own domain through CloudFront in customDomainHandoff")
+        cloudfront = self._aws("cloudfront")
+        problems, seen = [], []
+        for name, domain, tenant_id in self.stack.own_domains:
+            tenant = cloudfront.get_distribution_tenant(Identifier=tenant_id)["DistributionTenant"]
+            domains = {d.get("Domain"): d.get("Status") for d in tenant.get("Domains") or []}
+            try:
+                details = cloudfront.get_managed_certificate_details(Identifier=tenant_id)["ManagedCertificateDetails"]
+                certificate = str(details.get("CertificateStatus"))
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "EntityNotFound":
+                    raise
+                certificate = "none requested"
+            seen.append(f"{name} {domain}: tenant {tenant.get('Status')}, certificate {certificate}")
+            if tenant.get("Enabled") is not True:
+                problems.append(f"{name}: distribution tenant {tenant_id} is disabled")
+            if domain not in domains:
+                problems.append(f"{name}: {domain} is not a domain of distribution tenant {tenant_id}")
+            if certificate in CERTIFICATE_FAILED:
+                problems.append(
+                    f"{name}: managed certificate {certificate} for {domain}: re-request it once the CNAME resolves"
+                )
+        if problems:
+            return failed(check, "; ".join(problems))
+        return passed(check, "; ".join(seen))
 
     # -- requests
 
@@ -669,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     clients = None
-    if {"api", "waf", "access-log", "saved-queries"} & set(only):
+    if {"api", "waf", "access-log", "saved-queries", "own-domains"} & set(only):
         import boto3
 
         clients = Clients(boto3.session.Session(region_name=args.region or region), args.endpoint_url)

@@ -10,6 +10,7 @@ before it; `tests/test_imports.py` fails on an import circle):
 | `config_limits` | AWS's limits and names the rules check against |
 | `services_config` | the reference stack's services (`network`, `service1`, `service2`, `docs`) |
 | `tenant_config` | a customer, and end-user authentication |
+| `stage_config` | the stack-wide settings: throttle, tiers, authorizer caches, alarms, WAF, cache, own domains' edge, quotas |
 | `gateway_config` | the whole stack file's model, `Settings` |
 | `config_rules` | rules across fields and entries, error shaping, `parse_settings` |
 | `stack_file` | the stack file from the engine: `load_config`, stack name and provider keys, shards |
@@ -71,23 +72,11 @@ from whitelabel.config_rules import (
     unknown_key_rule,
 )
 from whitelabel.gateway_config import (
-    EMAIL_RE,
-    PER_TENANT,
     PLATFORM_RULE,
-    POOL_KEYS_MAX,
-    POOLED,
     SHARD_KEYS,
     STRUCTURED_KEYS,
     TOP_LEVEL_KEYS,
-    AlarmSettings,
-    AuthorizerSettings,
-    CacheSettings,
-    QuotaSettings,
     Settings,
-    ThrottleSettings,
-    TierQuota,
-    TierSettings,
-    WafSettings,
     check_shard_keys,
     platform_stack,
     resource_prefix,
@@ -122,13 +111,22 @@ from whitelabel.stack_file import (
     read_raw_config,
     runtime_config,
 )
-from whitelabel.tenant_config import (
-    DEFAULT_TENANT_CLAIM,
-    AuthSettings,
-    Customer,
-    CustomerAuth,
-    ResolvedAuth,
+from whitelabel.stage_config import (
+    EMAIL_RE,
+    PER_TENANT,
+    POOL_KEYS_MAX,
+    POOLED,
+    AlarmSettings,
+    AuthorizerSettings,
+    CacheSettings,
+    CustomDomainSettings,
+    QuotaSettings,
+    ThrottleSettings,
+    TierQuota,
+    TierSettings,
+    WafSettings,
 )
+from whitelabel.tenant_config import DEFAULT_TENANT_CLAIM, AuthSettings, Customer, CustomerAuth, ResolvedAuth
 
 __all__ = [
     "API_KEYS_MAX",
@@ -190,6 +188,7 @@ __all__ = [
     "CacheSettings",
     "CliBool",
     "ConfigError",
+    "CustomDomainSettings",
     "Customer",
     "CustomerAuth",
     "DocsSettings",

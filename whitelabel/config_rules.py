@@ -15,6 +15,7 @@ from pydantic import (
     ValidationError,
 )
 
+from whitelabel.cloudfront import check_own_domain_edge
 from whitelabel.config_base import ConfigError, FieldRuleError, key_part, show
 from whitelabel.config_limits import CERTIFICATE_NAME_MAX, MTLS_TLS_POLICY, RESERVED_NAMES, RESERVED_SUBDOMAINS
 from whitelabel.gateway_config import TOP_LEVEL_KEYS, Settings, model_of
@@ -227,6 +228,7 @@ def _validate(raw: Mapping[str, Any], root: Path | None) -> Settings:
     check_quotas(settings)
 
     check_waf(settings)
+    check_own_domain_edge(settings)
     return settings
 
 

@@ -13,15 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from whitelabel.config_base import (
-    LABEL_RE,
-    LABEL_RULE,
-    CliBool,
-    FieldRuleError,
-    _Model,
-    is_dns_name,
-    show,
-)
+from whitelabel.config_base import LABEL_RE, LABEL_RULE, CliBool, FieldRuleError, _Model, is_dns_name, show
 from whitelabel.config_limits import DN_MAX, TIER_RE, TIER_RULE, TRUSTSTORE_RE
 
 DEFAULT_TENANT_CLAIM = "custom:tenantId"  # as Cognito names a custom attribute in its tokens
@@ -79,7 +71,18 @@ class Customer(_Model):
     custom_domain: str | None = Field(default=None, alias="customDomain")
     """a domain the customer owns, outside `baseDomain`; unique; at most 64 characters"""
     custom_domain_validated: CliBool = Field(default=False, alias="customDomainValidated")
-    """phase 2 of `customDomain` (requires it)"""
+    """phase 2 of `customDomain` (requires it); own domains on API Gateway only, refused for one through CloudFront"""
+    # Which edge serves `customDomain` (docs "Own domains: two edges"); unset: the stack's `customDomains.via`.
+    custom_domain_via: Literal["apiGateway", "cloudFront"] | None = Field(default=None, alias="customDomainVia")
+    """the edge serving this customer's `customDomain` (requires it): pins a customer to API Gateway while the
+    stack's default is `cloudFront`, or the other way; see "Own domains: two edges". Default: `customDomains.via`."""
+    # More own domains of the same customer, beside `customDomain` (its first, the certificate's primary name):
+    # through CloudFront only, one distribution tenant holding them all (whitelabel/cloudfront.py checks).
+    more_domains: tuple[str, ...] = Field(default=(), alias="customDomains")
+    """more own domains of the customer beside `customDomain` (which it requires, and which stays the certificate's
+    primary name): lowercase DNS names outside `baseDomain`, unique across customers; through CloudFront only
+    (refused on API Gateway), one distribution tenant holds them all, up to `quotas.domainsPerTenant` with
+    `customDomain`"""
     tier: str | None = None
     """must name a tier of `tiers`. Default: `defaultTier`."""
     # The tier a re-tiered customer is leaving: its key stays in that tier's plan until this is removed, so
@@ -155,6 +158,17 @@ class Customer(_Model):
     def _custom_domain_is_dns_name(cls, value: str | None) -> str | None:
         if value is not None and not is_dns_name(value):
             raise ValueError(f"{show(value)} must be a lowercase DNS name such as api.customer.com")
+        return value
+
+    @field_validator("more_domains")
+    @classmethod
+    def _more_domains_are_dns_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for domain in value:
+            if not isinstance(domain, str) or not is_dns_name(domain):
+                raise ValueError(f"{show(domain)} must be a lowercase DNS name such as www.customer.com")
+        duplicates = sorted({d for d in value if value.count(d) > 1})
+        if duplicates:
+            raise ValueError(f"{show(duplicates[0])} is listed more than once")
         return value
 
     @model_validator(mode="after")
