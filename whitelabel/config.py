@@ -10,7 +10,7 @@ before it; `tests/test_imports.py` fails on an import circle):
 | `config_limits` | AWS's limits and names the rules check against |
 | `services_config` | the reference stack's services (`network`, `service1`, `service2`, `docs`) |
 | `tenant_config` | a customer, and end-user authentication |
-| `stage_config` | stack-wide settings: throttle, tiers, authorizer caches, alarms, WAF, cache, own-domain edge, quotas |
+| `stage_config` | stack-wide settings: throttle, tiers, authorizer caches, alarms, WAF, cache, edge, quotas |
 | `gateway_config` | the whole stack file's model, `Settings` |
 | `config_rules` | rules across fields and entries, error shaping, `parse_settings` |
 | `stack_file` | the stack file from the engine: `load_config`, stack name and provider keys, shards |
