@@ -331,6 +331,82 @@ class CustomerAuth(_Model):
     _names = field_validator("audiences", "tenant_claim")(_claim_names)
 
 
+# Brand of a tenant's developer portal (README "Developer portal per tenant"). A colour is a colour, a URL is https:
+# each value is written into the tenant's page and its Content-Security-Policy, so nothing may hold a quote, angle
+# bracket or whitespace that could leave its attribute.
+HEX_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}\Z")
+HTTPS_URL_RE = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?\Z")
+LOGO_EXTENSIONS = (".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif")
+DISPLAY_NAME_MAX = 80
+
+
+def _https_url(value: str | None) -> str | None:
+    if value is not None and (len(value) > 2048 or not HTTPS_URL_RE.match(value)):
+        raise ValueError(f"{show(value)} must be an https URL such as https://acme.example/logo.svg")
+    return value
+
+
+class Branding(_Model):
+    """`branding` (the stack's) or `customers.<name>.branding` (over it, key by key): a tenant portal's brand."""
+
+    display_name: str | None = Field(default=None, alias="displayName")
+    logo_url: str | None = Field(default=None, alias="logoUrl")
+    logo_file: str | None = Field(default=None, alias="logoFile")
+    primary_color: str | None = Field(default=None, alias="primaryColor")
+    support_url: str | None = Field(default=None, alias="supportUrl")
+    support_email: str | None = Field(default=None, alias="supportEmail")
+
+    _urls = field_validator("logo_url", "support_url")(_https_url)
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.strip() or not value.isprintable() or len(value) > DISPLAY_NAME_MAX or value != value.strip()
+        ):
+            raise ValueError(
+                f"{show(value)} must be a printable name of 1 to {DISPLAY_NAME_MAX} characters, no leading or"
+                " trailing space"
+            )
+        return value
+
+    @field_validator("primary_color")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not HEX_COLOR_RE.match(value):
+            raise ValueError(f"{show(value)} must be a colour as #rrggbb, such as #0a66c2")
+        return value
+
+    @field_validator("support_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and (not EMAIL_RE.match(value) or not re.fullmatch(r"[A-Za-z0-9._%+@-]+", value)):
+            raise ValueError(f"{show(value)} must be an email address such as support@acme.example")
+        return value
+
+    @field_validator("logo_file")
+    @classmethod
+    def _logo_file(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", value)
+            or any(part in (".", "..") for part in value.split("/"))
+            or not value.lower().endswith(LOGO_EXTENSIONS)
+        ):
+            raise ValueError(
+                f"{show(value)} must be an image file under docs.folder, relative to it (such as acme/logo.svg):"
+                f" one of {', '.join(LOGO_EXTENSIONS)}, no '..'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_logo_one_support(self) -> Branding:
+        if self.logo_url is not None and self.logo_file is not None:
+            raise FieldRuleError("logoFile", "is set but so is logoUrl: give one logo")
+        if self.support_url is not None and self.support_email is not None:
+            raise FieldRuleError("supportEmail", "is set but so is supportUrl: give one way to reach support")
+        return self
+
+
 class Customer(_Model):
     """One entry of `customers`: a tenant reached at `<subdomain>.<baseDomain>`."""
 
@@ -351,6 +427,8 @@ class Customer(_Model):
     mtls_subjects: tuple[str, ...] = Field(default=(), alias="mtlsSubjects")
     # End-user authentication: absent → the stack's `auth`; `none` → off for this customer; an object → overrides.
     auth: Literal["none"] | CustomerAuth | None = None
+    # Its developer portal's brand, key by key over the stack's `branding` (with docs.perTenant).
+    branding: Branding | None = None
 
     @field_validator("mtls_issuers", "mtls_subjects")
     @classmethod
@@ -610,6 +688,9 @@ class DocsSettings(_Model):
 
     folder: str = "documents"
     versioning: CliBool = False
+    # A developer portal per tenant (README "Developer portal per tenant"): `/docs` reads the tenant's own pages
+    # under `tenants/<tenantId>/`. Off (the default): one shared page, as every stack before it.
+    per_tenant: CliBool = Field(default=False, alias="perTenant")
 
     @field_validator("folder")
     @classmethod
@@ -841,6 +922,8 @@ class Settings(_Model):
     # A tenant shard's platform stack (README "Tenant shards"): set, the stack runs only a TenantSet of its
     # customers against that stack's `platform` export. Never set in a platform stack (`load_settings` routes).
     platform: str | None = None
+    # The default brand of every customer's developer portal (docs.perTenant).
+    branding: Branding = Branding()
 
     @field_validator("platform")
     @classmethod
@@ -877,6 +960,24 @@ class Settings(_Model):
                 f" one of {offered}"
                 ' (README "Edge-optimized endpoints")',
             )
+        return self
+
+    @model_validator(mode="after")
+    def _logo_files_exist(self, info: ValidationInfo) -> Settings:
+        # Only read when pages are made (docs.perTenant): a component validating its tenants has no docs folder.
+        if not self.docs.per_tenant:
+            return self
+        folder = project_dir(info) / self.docs.folder
+        brandings = [("branding", self.branding)] + [
+            (f"customers[{index}].branding", c.branding) for index, c in enumerate(self.customers)
+        ]
+        for key, branding in brandings:
+            if branding is not None and branding.logo_file is not None and not (folder / branding.logo_file).is_file():
+                raise ConfigError(
+                    f"{key}.logoFile",
+                    f"{show(branding.logo_file)} is not a file of docs.folder ({show(self.docs.folder)}); add it or"
+                    " give logoUrl",
+                )
         return self
 
     @property
