@@ -193,3 +193,10 @@ def test_the_pages_renderer_is_a_served_file_of_the_lock() -> None:
 def test_a_quote_in_a_display_name_stays_text_in_the_page() -> None:
     html = page(ResolvedBranding('Acme" onload="x', "#000000"))
     assert 'onload="x' not in html and "Acme&quot; onload=&quot;x API reference" in html
+
+
+def test_the_docs_latency_alarm_measures_the_page_when_no_route_takes_a_key(portal: StackRun, dev: StackRun) -> None:
+    # Off: the object route `/docs/{key+}`; per-tenant pages have none, so the alarm watches `/docs`, not nothing.
+    for run, resource in ((dev, "/docs/{key+}"), (portal, "/docs")):
+        alarm = run.named("whitelabel-operations-alarm-integration-latency-docs")
+        assert f'"Resource": "{resource}"' in json.dumps(alarm.inputs["metricQueries"]), resource
