@@ -32,8 +32,7 @@ ASSET_PATH = f"{DOCS_PATH}/{SHARED_FOLDER}"
 DEFAULT_COLOR = "#32329f"  # Redoc's own
 # What an operation marked ANY is offered as in the reference: OpenAPI has no "any method".
 ANY_METHODS = ("get", "post", "put", "patch", "delete")
-# Redoc's sidebar credits Redocly with a link and an image from its CDN: a white-label page shows neither (the
-# Content-Security-Policy below blocks the image anyway).
+# Redoc's sidebar ends with an "API docs by Redocly" link: a white-label page does not show it.
 LOGO_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
