@@ -58,11 +58,12 @@ def add_portal(
 ) -> list[TenantPortal]:
     """The portal's objects in `docs`' bucket, children of `docs` (the bucket's component, named `name`): the shared
     renderer files (`<name>-portal-shared-<file>`) and one `TenantPortal` per (tenant name, objects)
-    (`<name>-portal-<tenant>`).
+    (`<name>-<tenant>.portal`, its objects `<name>-<tenant>.portal-<file>`: named as a tenant's per-tier keys are, so
+    `make preview` shows them under the tenant, and no document's `<name>-object-<slug>` can take the name).
     """
     for item in shared:
         _upload(f"{name}-portal-shared-{object_slug(item.name)}", bucket, item, docs)
     return [
-        TenantPortal(f"{name}-portal-{tenant}", TenantPortalArgs(bucket, objects), pulumi.ResourceOptions(parent=docs))
+        TenantPortal(f"{name}-{tenant}.portal", TenantPortalArgs(bucket, objects), pulumi.ResourceOptions(parent=docs))
         for tenant, objects in tenants
     ]

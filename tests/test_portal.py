@@ -66,13 +66,13 @@ def test_each_tenant_has_a_portal_of_its_own_objects_under_its_folder(portal: St
     by_urn = portal.by_urn()
     docs = portal.named("docs")
     for tenant, names in (("acme", ["index.html", "openapi.json", "logo"]), ("globex", ["index.html", "openapi.json"])):
-        component = portal.named(f"docs-portal-{tenant}")
+        component = portal.named(f"docs-{tenant}.portal")
         assert component.type == PORTAL and component.parent == docs.urn
         children = portal.children_of(component)
         assert sorted(c.inputs["key"] for c in children) == sorted(f"tenants/{tenant}/{n}" for n in names)
         assert all(c.type == OBJECT for c in children)
-        assert {by_urn[c.parent].name for c in children} == {f"docs-portal-{tenant}"}
-    logo = portal.named("docs-portal-acme-logo")
+        assert {by_urn[c.parent].name for c in children} == {f"docs-{tenant}.portal"}
+    logo = portal.named("docs-acme.portal-logo")
     assert logo.inputs["source"] == {"fileAsset": "documents/logo.png"} or "documents/logo.png" in json.dumps(
         logo.inputs["source"]
     )
@@ -154,9 +154,9 @@ def test_onboarding_a_tenant_adds_only_its_portal_beside_its_tenant_resources(po
     after = _run({**CUSTOMERS, "initech": {}})
     created, deleted, updated = name_diff(portal, after)
     assert [n for n in created if "portal" in n] == [
-        "docs-portal-initech",
-        "docs-portal-initech-index.html",
-        "docs-portal-initech-openapi.json",
+        "docs-initech.portal",
+        "docs-initech.portal-index.html",
+        "docs-initech.portal-openapi.json",
     ]
     assert all("initech" in n for n in created), created
     assert deleted == [] and updated == []
@@ -165,22 +165,22 @@ def test_onboarding_a_tenant_adds_only_its_portal_beside_its_tenant_resources(po
 def test_a_brand_change_updates_only_that_tenants_objects(portal: StackRun) -> None:
     globex = CUSTOMERS["globex"]
     recoloured = {**CUSTOMERS, "globex": {**globex, "branding": {**globex["branding"], "primaryColor": "#000000"}}}
-    assert name_diff(portal, _run(recoloured)) == ([], [], ["docs-portal-globex-index.html"])
+    assert name_diff(portal, _run(recoloured)) == ([], [], ["docs-globex.portal-index.html"])
     renamed = {**CUSTOMERS, "globex": {**globex, "branding": {**globex["branding"], "displayName": "Globex Cloud"}}}
     # The name is in the page's title and in the document's.
     assert name_diff(portal, _run(renamed)) == (
         [],
         [],
-        ["docs-portal-globex-index.html", "docs-portal-globex-openapi.json"],
+        ["docs-globex.portal-index.html", "docs-globex.portal-openapi.json"],
     )
 
 
 def test_removing_a_tenant_deletes_its_portal(portal: StackRun) -> None:
     _, deleted, updated = name_diff(portal, _run({"acme": CUSTOMERS["acme"]}))
     assert [n for n in deleted if "portal" in n] == [
-        "docs-portal-globex",
-        "docs-portal-globex-index.html",
-        "docs-portal-globex-openapi.json",
+        "docs-globex.portal",
+        "docs-globex.portal-index.html",
+        "docs-globex.portal-openapi.json",
     ]
     assert updated == []
 
@@ -200,3 +200,13 @@ def test_the_docs_latency_alarm_measures_the_page_when_no_route_takes_a_key(port
     for run, resource in ((dev, "/docs/{key+}"), (portal, "/docs")):
         alarm = run.named("whitelabel-operations-alarm-integration-latency-docs")
         assert f'"Resource": "{resource}"' in json.dumps(alarm.inputs["metricQueries"]), resource
+
+
+def test_make_preview_shows_an_onboarded_tenants_portal_under_the_tenant(portal: StackRun) -> None:
+    from tools.preview import compare
+
+    steps = compare(portal, _run({**CUSTOMERS, "initech": {}})).steps
+    portal_steps = [s for s in steps if ".portal-" in s.name]
+    names = ["docs-initech.portal-index.html", "docs-initech.portal-openapi.json"]
+    assert sorted(s.name for s in portal_steps) == names
+    assert {(s.op, s.tenant) for s in portal_steps} == {("create", "initech")}
