@@ -210,3 +210,16 @@ def test_make_preview_shows_an_onboarded_tenants_portal_under_the_tenant(portal:
     names = ["docs-initech.portal-index.html", "docs-initech.portal-openapi.json"]
     assert sorted(s.name for s in portal_steps) == names
     assert {(s.op, s.tenant) for s in portal_steps} == {("create", "initech")}
+
+
+def test_a_pooled_tier_customer_gets_its_portal_too() -> None:
+    tiers = {
+        "standard": {"rateLimit": 50, "burstLimit": 100},
+        "free": {"rateLimit": 5, "burstLimit": 10, "keyMode": "pooled"},
+    }
+    run = _run({**CUSTOMERS, "wonka": {"tier": "free"}}, tiers=tiers)
+    assert sorted(c.inputs["key"] for c in run.children_of(run.named("docs-wonka.portal"))) == [
+        "tenants/wonka/index.html",
+        "tenants/wonka/openapi.json",
+    ]
+    assert [s["url"] for s in _document(run, "wonka")["servers"]] == ["https://wonka.dev.example.com"]
