@@ -21,7 +21,7 @@ from services.web_app import WebApp, WebAppArgs
 from whitelabel.component_args import args_of_config, config_key
 from whitelabel.config import PROJECT, ConfigError, Customer, key_part, load_config, resource_prefix
 from whitelabel.environment import Shard, check_platform_serves, load_shard
-from whitelabel.portal import shared_files, shared_objects, tenant_objects
+from whitelabel.portal import guide_documents, shared_files, shared_objects, tenant_objects
 
 
 def gateway_args(
@@ -114,6 +114,7 @@ def make_platform(
     if per_tenant_docs:
         docs_backend["per_tenant"] = True
         docs_backend["shared_files"] = list(shared_files())
+        docs_backend["documents"] = list(guide_documents(docs.object_keys))
     # Named `whitelabel`: its children are `whitelabel-gateway`, `whitelabel-tenants`, …; the aliases that
     # `adopt_program_stack` adds map them onto the old top-level `gateway`, `tenants`, … of existing stacks.
     return WhiteLabelGateway(

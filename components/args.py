@@ -102,6 +102,9 @@ class BackendArgs(TypedDict):
     """S3: a developer portal per tenant: `/<prefix>` and `/<prefix>/{key+}` read `tenants/<tenantId>/…` under the key
     prefix, the tenant id mapped from the tenant authorizer's context (never from the client's path). Default false:
     every tenant reads the same objects."""
+    documents: NotRequired[list[str]]
+    """S3 with `per_tenant`: object keys every tenant may read (the operator's guides), each a fixed route
+    `/<prefix>/<key>` (no key is taken from the client)."""
     shared_files: NotRequired[list[str]]
     """S3 with `per_tenant`: files every tenant's pages load (the renderer), served at `/<prefix>/portal/<file>` from
     `portal/<file>`."""

@@ -74,6 +74,7 @@ class BackendTarget:
     # S3: a developer portal per tenant (`whitelabel.api_definition.Backend.per_tenant`) and its shared files.
     per_tenant: bool = False
     shared_files: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
 
     @classmethod
     def load_balancer(
@@ -134,6 +135,7 @@ class BackendTarget:
             self.key_prefix,
             self.per_tenant,
             tuple(self.shared_files),
+            tuple(self.documents),
         )
 
     def problems(self, name: str) -> list[str]:

@@ -57,6 +57,7 @@ def backend_target(backend: BackendArgs) -> BackendTarget:
         key_prefix=backend.get("key_prefix") or "",
         per_tenant=bool(backend.get("per_tenant")),
         shared_files=tuple(backend.get("shared_files") or ()),
+        documents=tuple(backend.get("documents") or ()),
     )
 
 

@@ -3,6 +3,7 @@ file is a file of the docs folder; each refusal one line naming the key."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,3 +58,15 @@ def test_the_stacks_branding_is_checked_like_a_customers() -> None:
     raw = {"baseDomain": "example.com", "customers": {}, "branding": {"primaryColor": "#12345"}}
     with pytest.raises(ConfigError, match=r"^whitelabel-gateway:branding.primaryColor: '#12345' must be a colour"):
         parse_settings(raw, root=ROOT)
+
+
+def test_with_per_tenant_pages_a_document_that_cannot_be_a_route_of_its_own_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "documents").mkdir()
+    (tmp_path / "documents" / "user guide.pdf").write_bytes(b"%PDF")
+    raw: dict[str, Any] = {"baseDomain": "example.com", "customers": {}, "docs": {"perTenant": True}}
+    with pytest.raises(
+        ConfigError, match=r"^whitelabel-gateway:docs.folder: document 'user guide.pdf' cannot be a route"
+    ):
+        parse_settings(raw, root=tmp_path)
+    # Off, the folder is served through /docs/{key+} as before: any name.
+    assert parse_settings({**raw, "docs": {"perTenant": False}}, root=tmp_path).docs.folder == "documents"

@@ -90,12 +90,17 @@ def test_every_docs_integration_reads_a_fixed_key_and_the_tenant_only_from_the_a
     docs = [r for r in portal.of_type(INTEGRATION) if "-integration-docs" in r.name]
     assert sorted(r.name.removeprefix("whitelabel-gateway-integration-") for r in docs) == [
         "docs-get",
+        "docs-guide.pdf-get",
         "docs-index.html-get",
         "docs-logo-get",
+        "docs-logo.png-get",
         "docs-openapi.json-get",
         "docs-portal-redoc.standalone.js-get",
         "docs-portal-redoc.standalone.js.LICENSE.txt-get",
+        "docs-style.css-get",
     ]
+    # The operator's documents (all but index.html, which the tenant's page replaces) keep their addresses.
+    documents = {"guide.pdf", "logo.png", "style.css"}
     for integration in docs:
         uri, mapped = integration.inputs["uri"], integration.inputs.get("requestParameters") or {}
         key = uri.split(":s3:path/", 1)[1].split("/", 1)[1]
@@ -104,7 +109,7 @@ def test_every_docs_integration_reads_a_fixed_key_and_the_tenant_only_from_the_a
         assert mapped == (
             {"integration.request.path.tenant": "context.authorizer.tenantId"} if "{tenant}" in key else {}
         )
-        assert key.startswith(("tenants/{tenant}/", "portal/")), key
+        assert key.startswith(("tenants/{tenant}/", "portal/")) or key in documents, key
     # No docs resource takes a path parameter from the client (no `/docs/{key+}` with per-tenant pages).
     parts = [r.inputs["pathPart"] for r in portal.of_type("aws:apigateway/resource:Resource")]
     assert "{key+}" not in parts
@@ -223,3 +228,8 @@ def test_a_pooled_tier_customer_gets_its_portal_too() -> None:
         "tenants/wonka/openapi.json",
     ]
     assert [s["url"] for s in _document(run, "wonka")["servers"]] == ["https://wonka.dev.example.com"]
+
+
+def test_the_operators_guides_are_linked_from_every_tenants_reference(portal: StackRun) -> None:
+    for tenant in ("acme", "globex"):
+        assert "Guides: [guide.pdf](/docs/guide.pdf)" in _document(portal, tenant)["info"]["description"]

@@ -124,6 +124,9 @@ class Backend:
     # and `shared_files` from `portal/`; no route takes a key from the client.
     per_tenant: bool = False
     shared_files: tuple[str, ...] = ()
+    # With `per_tenant`: the bucket's documents (the operator's guides) every tenant may read, each a fixed route
+    # `/<prefix>/<key>` to the object `<key>` (under the key prefix), so their links keep working.
+    documents: tuple[str, ...] = ()
 
     @property
     def private(self) -> bool:
@@ -186,13 +189,14 @@ def backend_problems(backends: Sequence[Backend]) -> list[str]:
         prefixes[backend.prefix] = backend.name
         if backend.key_prefix and backend.kind is not BackendKind.S3:
             problems.append(f"{where}: a key prefix is for S3 backends only")
-        if (backend.per_tenant or backend.shared_files) and backend.kind is not BackendKind.S3:
+        if (backend.per_tenant or backend.shared_files or backend.documents) and backend.kind is not BackendKind.S3:
             problems.append(f"{where}: per-tenant pages are for S3 backends only")
         for file in backend.shared_files:
             if not SEGMENT_PATTERN.fullmatch(file) or file in (".", ".."):
                 problems.append(
                     f"{where}: shared file {file!r} must be one file name of letters, digits, '.', '-', '_'"
                 )
+        problems += [f"{where}: {problem}" for problem in document_problems(backend.documents)]
         if backend.key_prefix and not all(
             SEGMENT_PATTERN.fullmatch(part) and part not in (".", "..") for part in backend.key_prefix.split("/")
         ):
@@ -351,6 +355,27 @@ TENANT_PATH_SOURCE = "context.authorizer.tenantId"
 TENANT_FILES = ("index.html", "openapi.json", "logo")
 
 
+def document_problems(documents: Sequence[str]) -> list[str]:
+    """Why these document keys cannot each be a fixed route beside a tenant's pages, one line each (empty: they can)."""
+    problems: list[str] = []
+    routes: dict[str, str] = {}
+    for key in documents:
+        parts = key.split("/")
+        if not all(SEGMENT_PATTERN.fullmatch(part) and part not in (".", "..") for part in parts):
+            problems.append(
+                f"document {key!r} cannot be a route of its own: name it with letters, digits, '.', '-', '_' and '/'"
+            )
+        elif key in TENANT_FILES or parts[0] == SHARED_FOLDER:
+            problems.append(f"document {key!r} would take the route of a tenant's {parts[0]!r}: rename it")
+        else:
+            # Resource names come from the path with `/` and `_` as `-` (`Route.key`).
+            name = key.replace("/", "-").replace("_", "-")
+            if name in routes:
+                problems.append(f"documents {key!r} and {routes[name]!r} would get the same resource names")
+            routes[name] = key
+    return problems
+
+
 def tenant_key(tenant: str, key: str, key_prefix: str = "") -> str:
     """The object key of a tenant's page: `tenants/<tenant>/<key>` (under the backend's key prefix)."""
     return "/".join(part for part in (key_prefix, TENANT_FOLDER, tenant, key) if part)
@@ -425,10 +450,12 @@ def _docs_routes(backend: Backend) -> list[Route]:
         replace(index, path=f"{root}/{SHARED_FOLDER}/{file}", uri_path=f"{folder}/{SHARED_FOLDER}/{file}")
         for file in backend.shared_files
     ]
+    documents = [replace(index, path=f"{root}/{key}", uri_path=f"{folder}/{key}") for key in backend.documents]
     return [
         replace(index, uri_path=f"{tenant}/index.html", integration_request_parameters=from_authorizer),
         *own,
         *shared,
+        *documents,
     ]
 
 

@@ -51,7 +51,7 @@ BACKEND_FIELDS: dict[BackendKind, tuple[str, ...]] = {
     BackendKind.S3: ("bucket_name",),
 }
 BACKEND_ARGS = frozenset(
-    {"kind", "prefix", "description", "key_prefix", "read_role_arn", "per_tenant", "shared_files"}
+    {"kind", "prefix", "description", "key_prefix", "read_role_arn", "per_tenant", "shared_files", "documents"}
 ) | {field for fields in BACKEND_FIELDS.values() for field in fields}
 
 
@@ -269,6 +269,7 @@ def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
                 backend.get("key_prefix") or "",
                 bool(backend.get("per_tenant")),
                 tuple(backend.get("shared_files") or ()),
+                tuple(backend.get("documents") or ()),
             )
         )
     problems = backend_problems(entries)
@@ -280,7 +281,7 @@ def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
 
 # Optional fields of a kind beyond the ones it needs.
 _ALSO: dict[BackendKind, tuple[str, ...]] = {
-    BackendKind.S3: ("key_prefix", "read_role_arn", "per_tenant", "shared_files")
+    BackendKind.S3: ("key_prefix", "read_role_arn", "per_tenant", "shared_files", "documents")
 }
 
 

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from whitelabel.api_definition import document_problems
 from whitelabel.endpoints import (
     EDGE,
     EDGE_TLS_POLICIES,
@@ -963,11 +964,20 @@ class Settings(_Model):
         return self
 
     @model_validator(mode="after")
-    def _logo_files_exist(self, info: ValidationInfo) -> Settings:
+    def _portal_files(self, info: ValidationInfo) -> Settings:
         # Only read when pages are made (docs.perTenant): a component validating its tenants has no docs folder.
         if not self.docs.per_tenant:
             return self
         folder = project_dir(info) / self.docs.folder
+        # Each document becomes a fixed route beside the tenants' pages (README "Developer portal per tenant").
+        keys = sorted(
+            path.relative_to(folder).as_posix()
+            for path in folder.rglob("*")
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        )
+        problems = document_problems([key for key in keys if key != "index.html"])
+        if problems:
+            raise ConfigError("docs.folder", f"{problems[0]} (with docs.perTenant each document has a route)")
         brandings = [("branding", self.branding)] + [
             (f"customers[{index}].branding", c.branding) for index, c in enumerate(self.customers)
         ]

@@ -41,6 +41,8 @@ LOGO_TYPES = {
     ".webp": "image/webp",
     ".gif": "image/gif",
 }
+# Documents linked from a tenant's reference as guides (a stylesheet or an image is not one).
+GUIDE_EXTENSIONS = (".pdf", ".html", ".htm", ".md", ".txt")
 PAGE_STYLE = 'body{margin:0}a[href^="https://redocly.com"]{display:none!important}'
 
 
@@ -128,8 +130,13 @@ def public_document(
     version: `info.version`; default the package's (pyproject.toml), which changes with a release only.
     """
     paths: dict[str, dict[str, Any]] = {}
+    guides: list[str] = []
     for route in routes:
         if route.kind == "s3":
+            # The operator's guides: fixed routes to documents outside the tenants' and the renderer's folders.
+            fixed = "{" not in route.uri_path and f"/{SHARED_FOLDER}/" not in route.uri_path
+            if fixed and route.path.lower().endswith(GUIDE_EXTENSIONS):
+                guides.append(route.path)
             continue
         methods = ANY_METHODS if route.http_method == "ANY" else (route.http_method.lower(),)
         item = paths.setdefault(_oas3_path(route.path), {})
@@ -138,7 +145,8 @@ def public_document(
     info: dict[str, Any] = {
         "title": f"{branding.display_name} API",
         "version": version or package_version(),
-        "description": f"The {branding.display_name} API, at each server below.",
+        "description": f"The {branding.display_name} API, at each server below."
+        + (("\n\nGuides: " + ", ".join(f"[{path.rsplit('/', 1)[1]}]({path})" for path in guides)) if guides else ""),
     }
     logo = (
         branding.logo_url
@@ -272,6 +280,12 @@ def tenant_objects(
         source = (PurePosixPath(settings.docs.folder) / branding.logo_file).as_posix()
         found.append(PortalObject(tenant_key(customer.name, "logo", key_prefix), kind, source=source))
     return tuple(found)
+
+
+def guide_documents(keys: Sequence[str]) -> tuple[str, ...]:
+    """The documents of `docs.folder` served beside the tenants' pages: all but `index.html`, which the tenant's
+    page replaces."""
+    return tuple(key for key in keys if key != "index.html")
 
 
 def lock() -> dict[str, Any]:

@@ -27,8 +27,9 @@ from typing import Any
 
 import pytest
 
+from services.docs_bucket import document_files
 from whitelabel.api_definition import BACKENDS, http_origin
-from whitelabel.portal import shared_files
+from whitelabel.portal import guide_documents, shared_files
 
 from .conftest import DOCS_BUCKET, PROJECT, REPO
 
@@ -39,10 +40,13 @@ BRANDING = {
     "acme": {"displayName": "Acme Rockets", "primaryColor": "#c0392b", "supportEmail": "dev@acme.example"},
     "globex": {"displayName": "Globex Cloud", "primaryColor": "#1e8449", "supportUrl": "https://help.globex.example"},
 }
-PORTAL_BACKENDS = tuple(
-    dataclasses.replace(b, per_tenant=True, shared_files=shared_files()) if b.name == "docs" else b for b in BACKENDS
-)
 BUILD = REPO / "build"
+# The docs backend as the program gives it with docs.perTenant (__main__.make_platform).
+GUIDES = guide_documents([key for key, _, _ in document_files(str(REPO / "documents"))])
+PORTAL_BACKENDS = tuple(
+    dataclasses.replace(b, per_tenant=True, shared_files=shared_files(), documents=GUIDES) if b.name == "docs" else b
+    for b in BACKENDS
+)
 
 
 def portal_config() -> dict[str, Any]:
@@ -118,6 +122,16 @@ def test_the_shared_renderer_is_served_to_every_tenant_as_pinned(call, portal_ap
         assert response.status == 200
         assert response.headers["Content-Type"] == "text/javascript"
         assert response.body == pinned
+
+
+def test_the_operators_documents_keep_their_addresses_for_every_tenant(call, portal_api, documents):
+    assert "guide.pdf" in GUIDES
+    for host in (ACME, GLOBEX):
+        for key in GUIDES:
+            response = call(portal_api, "GET", f"/docs/{key}", host)
+            assert response.status == 200, (host, key, response.status)
+            assert response.body == (REPO / "documents" / key).read_bytes()
+        assert "Guides: [guide.pdf](/docs/guide.pdf)" in _document(call, portal_api, host)["info"]["description"]
 
 
 # Ways a client on acme's host might name globex's objects: its path (plain, dot segments, encoded slashes and
