@@ -16,10 +16,12 @@ from components.tenant_set import ComponentArgsError, TenantSet
 from components.white_label_gateway import WhiteLabelGateway
 from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
+from services.docs_portal import add_portal
 from services.web_app import WebApp, WebAppArgs
 from whitelabel.component_args import args_of_config, config_key
 from whitelabel.config import PROJECT, ConfigError, Customer, key_part, load_config, resource_prefix
 from whitelabel.environment import Shard, check_platform_serves
+from whitelabel.portal import guide_documents, shared_files, shared_objects, tenant_objects
 from whitelabel.stack_file import load_shard
 
 
@@ -96,9 +98,24 @@ def platform_export(reference: pulumi.StackReference, shard: Shard) -> dict[str,
 
 
 def make_platform(
-    raw: dict[str, Any], prefix: str, stage_name: str, network: Network, service1: Any, service2: Any, docs: Any
+    raw: dict[str, Any],
+    prefix: str,
+    stage_name: str,
+    network: Network,
+    service1: Any,
+    service2: Any,
+    docs: Any,
+    per_tenant_docs: bool = False,
 ) -> WhiteLabelGateway:
-    """The one `WhiteLabelGateway` of the reference stack, in front of the example backends."""
+    """The one `WhiteLabelGateway` of the reference stack, in front of the example backends.
+
+    per_tenant_docs: `docs.perTenant`: `/docs` reads each tenant's own pages (docs "Developer portal per tenant").
+    """
+    docs_backend = BackendArgs(kind=BackendKind.S3, bucket_name=docs.bucket_name, read_role_arn=docs.read_role_arn)
+    if per_tenant_docs:
+        docs_backend["per_tenant"] = True
+        docs_backend["shared_files"] = list(shared_files())
+        docs_backend["documents"] = list(guide_documents(docs.object_keys))
     # Named `whitelabel`: its children are `whitelabel-gateway`, `whitelabel-tenants`, …; the aliases that
     # `adopt_program_stack` adds map them onto the old top-level `gateway`, `tenants`, … of existing stacks.
     return WhiteLabelGateway(
@@ -111,9 +128,7 @@ def make_platform(
             {
                 "service1": load_balancer(service1.load_balancer),
                 "service2": load_balancer(service2.load_balancer),
-                "docs": BackendArgs(
-                    kind=BackendKind.S3, bucket_name=docs.bucket_name, read_role_arn=docs.read_role_arn
-                ),
+                "docs": docs_backend,
             },
             network,
         ),
@@ -152,9 +167,18 @@ else:
     docs = DocsBucket("docs", DocsBucketArgs.from_settings(settings.docs, protect=settings.protect_resources))
 
     try:
-        platform = make_platform(raw, prefix, stage_name, network, service1, service2, docs)
+        platform = make_platform(raw, prefix, stage_name, network, service1, service2, docs, settings.docs.per_tenant)
     except ComponentArgsError as error:
         raise in_config_words(error, list(settings.customers)) from None
+    if settings.docs.per_tenant:
+        # Each tenant's pages from the routes the gateway serves (docs "Developer portal per tenant").
+        add_portal(
+            "docs",
+            docs,
+            docs.bucket_name,
+            shared_objects(),
+            [(c.name, tenant_objects(settings, c, platform.gateway.routes)) for c in settings.customers],
+        )
 
     pulumi.export("customerEndpoints", platform.endpoints)
     pulumi.export("tenants", platform.tenants)  # name → hostnames, tier, status, apiKeyId (never the key value)

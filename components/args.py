@@ -108,6 +108,16 @@ class BackendArgs(TypedDict):
     read_role_arn: NotRequired[pulumi.Input[str]]
     """S3: the role API Gateway reads the bucket with; default: one the component makes (s3:GetObject on the
     key prefix, s3:ListBucket so a missing key is 404)."""
+    per_tenant: NotRequired[bool]
+    """S3: a developer portal per tenant: `/<prefix>` and `/<prefix>/{key+}` read `tenants/<tenantId>/…` under the key
+    prefix, the tenant id mapped from the tenant authorizer's context (never from the client's path). Default false:
+    every tenant reads the same objects."""
+    documents: NotRequired[list[str]]
+    """S3 with `per_tenant`: object keys every tenant may read (the operator's guides), each a fixed route
+    `/<prefix>/<key>` (no key is taken from the client)."""
+    shared_files: NotRequired[list[str]]
+    """S3 with `per_tenant`: files every tenant's pages load (the renderer), served at `/<prefix>/portal/<file>` from
+    `portal/<file>`."""
 
 
 class KeyMode(Enum):
@@ -155,6 +165,22 @@ class TenantAuthArgs(TypedDict):
     """No user needed for this tenant, whatever the platform's `auth`."""
 
 
+class BrandingArgs(TypedDict):
+    """A tenant's developer portal brand (README "Developer portal per tenant"); the program's `docs.perTenant`
+    pages use it. Each key left out is the stack's `branding`'s."""
+
+    display_name: NotRequired[str]
+    logo_url: NotRequired[str]
+    """An https URL; or `logo_file`."""
+    logo_file: NotRequired[str]
+    """An image under the docs folder, relative to it."""
+    primary_color: NotRequired[str]
+    """`#rrggbb`."""
+    support_url: NotRequired[str]
+    """An https URL; or `support_email`."""
+    support_email: NotRequired[str]
+
+
 class TenantArgs(TypedDict):
     """One tenant (customer): reached at `<subdomain>.<baseDomain>`, and at its own domain once validated."""
 
@@ -186,6 +212,8 @@ class TenantArgs(TypedDict):
     """With `mtls_truststore`: when set, the subject DNs its client certificates must have."""
     auth: NotRequired[TenantAuthArgs]
     """End-user authentication: unset inherits the platform's `auth`; an override, or `off`."""
+    branding: NotRequired[BrandingArgs]
+    """Its developer portal's brand, over the stack's (README "Developer portal per tenant")."""
 
 
 class ThrottleArgs(TypedDict):

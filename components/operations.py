@@ -246,9 +246,13 @@ def alarm_specs(
                 ),
             )
         )
-    for backend, path, method in docs_resources(backends):
-        if "{" not in path:
-            continue  # `/docs` and `/docs/{key+}` share the bucket; the object route carries the traffic
+    docs = docs_resources(backends)
+    for backend, path, method in docs:
+        # `/docs` and `/docs/{key+}` share the bucket; the object route carries the traffic. A backend with per-tenant
+        # pages has no object route (README "Developer portal per tenant"): its page, its first route, stands in.
+        paths = [p for b, p, _ in docs if b == backend]
+        if path != next((p for p in paths if "{" in p), paths[0]):
+            continue
         # Per-method metrics exist because the stage enables detailed metrics (`metrics_enabled`).
         specs.append(
             AlarmSpec(

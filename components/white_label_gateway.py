@@ -58,6 +58,9 @@ def backend_target(backend: BackendArgs) -> BackendTarget:
         bucket_name=backend.get("bucket_name"),
         read_role_arn=backend.get("read_role_arn"),
         key_prefix=backend.get("key_prefix") or "",
+        per_tenant=bool(backend.get("per_tenant")),
+        shared_files=tuple(backend.get("shared_files") or ()),
+        documents=tuple(backend.get("documents") or ()),
     )
 
 

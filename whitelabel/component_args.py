@@ -55,9 +55,9 @@ BACKEND_FIELDS: dict[BackendKind, tuple[str, ...]] = {
     BackendKind.LAMBDA: ("function_name", "function_invoke_arn"),
     BackendKind.S3: ("bucket_name",),
 }
-BACKEND_ARGS = frozenset({"kind", "prefix", "description", "key_prefix", "read_role_arn"}) | {
-    field for fields in BACKEND_FIELDS.values() for field in fields
-}
+BACKEND_ARGS = frozenset(
+    {"kind", "prefix", "description", "key_prefix", "read_role_arn", "per_tenant", "shared_files", "documents"}
+) | {field for fields in BACKEND_FIELDS.values() for field in fields}
 
 
 class ArgError(ValueError):
@@ -119,8 +119,9 @@ def _auth_config(auth: Mapping[str, Any]) -> Any:
 
 
 # Config keys that are not the component's: the reference services' (services/), the program's own (the stack
-# name prefix it computes, a shard's platform). Every other key of a stack file is a `WhiteLabelGatewayArgs` key.
-PROGRAM_KEYS = frozenset({"docs", "namePrefix", "network", "platform", "service1", "service2"})
+# name prefix it computes, a shard's platform, the docs portal's default brand). Every other key of a stack file is a
+# `WhiteLabelGatewayArgs` key.
+PROGRAM_KEYS = frozenset({"branding", "docs", "namePrefix", "network", "platform", "service1", "service2"})
 
 
 def snake(name: str) -> str:
@@ -271,6 +272,9 @@ def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
                 kind,
                 backend.get("description") or kind.value,
                 backend.get("key_prefix") or "",
+                bool(backend.get("per_tenant")),
+                tuple(backend.get("shared_files") or ()),
+                tuple(backend.get("documents") or ()),
             )
         )
     problems = backend_problems(entries)
@@ -281,7 +285,9 @@ def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
 
 
 # Optional fields of a kind beyond the ones it needs.
-_ALSO: dict[BackendKind, tuple[str, ...]] = {BackendKind.S3: ("key_prefix", "read_role_arn")}
+_ALSO: dict[BackendKind, tuple[str, ...]] = {
+    BackendKind.S3: ("key_prefix", "read_role_arn", "per_tenant", "shared_files", "documents")
+}
 
 
 def check_vpc_link(backends: Sequence[Backend], args: Mapping[str, Any]) -> None:

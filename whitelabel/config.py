@@ -126,7 +126,7 @@ from whitelabel.stage_config import (
     TierSettings,
     WafSettings,
 )
-from whitelabel.tenant_config import DEFAULT_TENANT_CLAIM, AuthSettings, Customer, CustomerAuth, ResolvedAuth
+from whitelabel.tenant_config import DEFAULT_TENANT_CLAIM, AuthSettings, Branding, Customer, CustomerAuth, ResolvedAuth
 
 __all__ = [
     "API_KEYS_MAX",
@@ -185,6 +185,7 @@ __all__ = [
     "AlarmSettings",
     "AuthSettings",
     "AuthorizerSettings",
+    "Branding",
     "CacheSettings",
     "CliBool",
     "ConfigError",

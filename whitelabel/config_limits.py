@@ -129,3 +129,6 @@ WAF_RATE_LIMIT_MAX = 2_000_000_000
 # hyphens, and underscores. Maximum length is 128 characters." (Stage.stageName,
 # https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/apigateway/aws.sdk.kotlin.services.apigateway.model/-stage/stage-name.html)
 STAGE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")
+
+# An email address as alarms and portals take it: something@domain.tld, no spaces.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")

@@ -12,10 +12,12 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import (
     BaseModel,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from whitelabel.api_definition import document_problems
 from whitelabel.config_base import (
     LABEL_RE,
     PROJECT,
@@ -45,7 +47,7 @@ from whitelabel.endpoints import (
     Endpoint,
     tls_policy_endpoint_type,
 )
-from whitelabel.services_config import DocsSettings, NetworkSettings, Service1Settings, Service2Settings
+from whitelabel.services_config import DocsSettings, NetworkSettings, Service1Settings, Service2Settings, project_dir
 from whitelabel.stage_config import (
     AlarmSettings,
     AuthorizerSettings,
@@ -56,7 +58,7 @@ from whitelabel.stage_config import (
     TierSettings,
     WafSettings,
 )
-from whitelabel.tenant_config import AuthSettings, Customer, CustomerAuth, ResolvedAuth
+from whitelabel.tenant_config import AuthSettings, Branding, Customer, CustomerAuth, ResolvedAuth
 
 assert tuple(e.type for e in (REGIONAL_ENDPOINT, EDGE_ENDPOINT)) == ENDPOINT_TYPES
 
@@ -136,6 +138,9 @@ class Settings(_Model):
     """only in a tenant shard's stack file: its platform stack as `<organization>/whitelabel-gateway/<stack>`; a
     shard's file then holds only `platform` and `customers` (and `aws:region`), refused otherwise. See "Tenant
     shards\""""
+    # The default brand of every customer's developer portal (docs.perTenant).
+    branding: Branding = Branding()
+    """the default brand of every customer's portal (with `docs.perTenant`): the `branding.*` keys below"""
 
     @field_validator("platform")
     @classmethod
@@ -172,6 +177,33 @@ class Settings(_Model):
                 f" one of {offered}"
                 ' (docs "Edge-optimized endpoints")',
             )
+        return self
+
+    @model_validator(mode="after")
+    def _portal_files(self, info: ValidationInfo) -> Settings:
+        # Only read when pages are made (docs.perTenant): a component validating its tenants has no docs folder.
+        if not self.docs.per_tenant:
+            return self
+        folder = project_dir(info) / self.docs.folder
+        # Each document becomes a fixed route beside the tenants' pages (docs "Developer portal per tenant").
+        keys = sorted(
+            path.relative_to(folder).as_posix()
+            for path in folder.rglob("*")
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        )
+        problems = document_problems([key for key in keys if key != "index.html"])
+        if problems:
+            raise ConfigError("docs.folder", f"{problems[0]} (with docs.perTenant each document has a route)")
+        brandings = [("branding", self.branding)] + [
+            (f"customers[{index}].branding", c.branding) for index, c in enumerate(self.customers)
+        ]
+        for key, branding in brandings:
+            if branding is not None and branding.logo_file is not None and not (folder / branding.logo_file).is_file():
+                raise ConfigError(
+                    f"{key}.logoFile",
+                    f"{show(branding.logo_file)} is not a file of docs.folder ({show(self.docs.folder)}); add it or"
+                    " give logoUrl",
+                )
         return self
 
     @property

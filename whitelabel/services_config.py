@@ -261,6 +261,12 @@ class DocsSettings(_Model):
     leaving it), uploaded to the bucket"""
     versioning: CliBool = False
     """S3 versioning (prod: `true`); always on when `protectResources` is `true`"""
+    # A developer portal per tenant (docs "Developer portal per tenant"): `/docs` reads the tenant's own pages
+    # under `tenants/<tenantId>/`. Off (the default): one shared page, as every stack before it.
+    per_tenant: CliBool = Field(default=False, alias="perTenant")
+    """a developer portal per customer at `/docs` ("Developer portal per tenant"); `false`: one shared page from
+    `docs.folder`, as before. With `true` each document of `docs.folder` but `index.html` gets a route of its own:
+    its path must be letters, digits, `.`, `-`, `_` and `/`, not `openapi.json`, `logo` or under `portal/`"""
 
     @field_validator("folder")
     @classmethod

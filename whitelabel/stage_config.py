@@ -3,7 +3,6 @@ the web ACL, the stage cache, own domains' edge and the account quotas checked b
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import (
@@ -23,6 +22,7 @@ from whitelabel.config_base import (
 from whitelabel.config_limits import (
     API_KEYS_MAX,
     CACHE_SIZES_GB,
+    EMAIL_RE,
     WAF_RATE_LIMIT_MAX,
     WAF_RATE_LIMIT_MIN,
 )
@@ -106,7 +106,6 @@ class AuthorizerSettings(_Model):
 
 
 # An address SNS can mail; SNS itself sends the confirmation link, so the shape is all we check.
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 class AlarmSettings(_Model):

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from whitelabel.config_base import LABEL_RE, LABEL_RULE, CliBool, FieldRuleError, _Model, is_dns_name, show
-from whitelabel.config_limits import DN_MAX, TIER_RE, TIER_RULE, TRUSTSTORE_RE
+from whitelabel.config_limits import DN_MAX, EMAIL_RE, TIER_RE, TIER_RULE, TRUSTSTORE_RE
 
 DEFAULT_TENANT_CLAIM = "custom:tenantId"  # as Cognito names a custom attribute in its tokens
 
@@ -56,6 +56,89 @@ class CustomerAuth(_Model):
 
     _issuer = field_validator("issuer")(_https_issuer)
     _names = field_validator("audiences", "tenant_claim")(_claim_names)
+
+
+# Brand of a tenant's developer portal (docs "Developer portal per tenant"). A colour is a colour, a URL is https:
+# each value is written into the tenant's page and its Content-Security-Policy, so nothing may hold a quote, angle
+# bracket or whitespace that could leave its attribute.
+HEX_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}\Z")
+HTTPS_URL_RE = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?\Z")
+LOGO_EXTENSIONS = (".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif")
+DISPLAY_NAME_MAX = 80
+
+
+def _https_url(value: str | None) -> str | None:
+    if value is not None and (len(value) > 2048 or not HTTPS_URL_RE.match(value)):
+        raise ValueError(f"{show(value)} must be an https URL such as https://acme.example/logo.svg")
+    return value
+
+
+class Branding(_Model):
+    """`branding` (the stack's) or `customers.<name>.branding` (over it, key by key): a tenant portal's brand."""
+
+    display_name: str | None = Field(default=None, alias="displayName")
+    """the name the portal shows: printable, 1 to 80 characters. Default: the customer's name."""
+    logo_url: str | None = Field(default=None, alias="logoUrl")
+    """an https URL of the logo image; or `logoFile`, not both"""
+    logo_file: str | None = Field(default=None, alias="logoFile")
+    """an image under `docs.folder`, relative to it (`.png`, `.svg`, `.jpg`, `.jpeg`, `.webp`, `.gif`; no `..`); must
+    exist with `docs.perTenant`"""
+    primary_color: str | None = Field(default=None, alias="primaryColor")
+    """`#rrggbb`. Default: unset (`#32329f`)."""
+    support_url: str | None = Field(default=None, alias="supportUrl")
+    """an https URL the portal names for support; or `supportEmail`, not both"""
+    support_email: str | None = Field(default=None, alias="supportEmail")
+    """an email address the portal names for support"""
+
+    _urls = field_validator("logo_url", "support_url")(_https_url)
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.strip() or not value.isprintable() or len(value) > DISPLAY_NAME_MAX or value != value.strip()
+        ):
+            raise ValueError(
+                f"{show(value)} must be a printable name of 1 to {DISPLAY_NAME_MAX} characters, no leading or"
+                " trailing space"
+            )
+        return value
+
+    @field_validator("primary_color")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not HEX_COLOR_RE.match(value):
+            raise ValueError(f"{show(value)} must be a colour as #rrggbb, such as #0a66c2")
+        return value
+
+    @field_validator("support_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and (not EMAIL_RE.match(value) or not re.fullmatch(r"[A-Za-z0-9._%+@-]+", value)):
+            raise ValueError(f"{show(value)} must be an email address such as support@acme.example")
+        return value
+
+    @field_validator("logo_file")
+    @classmethod
+    def _logo_file(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", value)
+            or any(part in (".", "..") for part in value.split("/"))
+            or not value.lower().endswith(LOGO_EXTENSIONS)
+        ):
+            raise ValueError(
+                f"{show(value)} must be an image file under docs.folder, relative to it (such as acme/logo.svg):"
+                f" one of {', '.join(LOGO_EXTENSIONS)}, no '..'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_logo_one_support(self) -> Branding:
+        if self.logo_url is not None and self.logo_file is not None:
+            raise FieldRuleError("logoFile", "is set but so is logoUrl: give one logo")
+        if self.support_url is not None and self.support_email is not None:
+            raise FieldRuleError("supportEmail", "is set but so is supportUrl: give one way to reach support")
+        return self
 
 
 class Customer(_Model):
@@ -110,6 +193,9 @@ class Customer(_Model):
     auth: Literal["none"] | CustomerAuth | None = None
     """this customer's end-user authentication: unset inherits `auth`; `none` turns it off for the customer; a
     mapping of `issuer`, `audiences`, `tenantClaim` overrides what it names and inherits the rest"""
+    # Its developer portal's brand, key by key over the stack's `branding` (with docs.perTenant).
+    branding: Branding | None = None
+    """this customer's brand over `branding`, key by key (a logo or a support contact is taken as a pair)"""
 
     @field_validator("mtls_issuers", "mtls_subjects")
     @classmethod
