@@ -36,9 +36,11 @@ from whitelabel.offline import ROOT, AwsMocks, engine_config, run_program
 from whitelabel.services_config import FARGATE_MEMORY
 from whitelabel.stack_file import read_raw_config
 
+# 100 cases per property on every commit (derandomized: the same cases each time), which keeps `make unit` near its
+# 40 s budget on two cores; `make fuzz` runs 5,000 fresh ones.
 settings.register_profile(
     "ci",
-    max_examples=200,
+    max_examples=100,
     deadline=None,
     database=None,
     derandomize=True,  # the same cases on every commit: a red CI is reproducible, never flaky

@@ -8,11 +8,11 @@ import typing
 from typing import Any, NotRequired, get_args, get_origin
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from pydantic import BaseModel
 
 from components.args import WhiteLabelGatewayArgs
-from tests.test_config_properties import valid_configs
+from tests.test_config_properties import PROFILE, valid_configs
 from whitelabel.component_args import NOT_CONFIG, PROGRAM_KEYS, RENAMED, args_of_config, camel, raw_config, snake
 from whitelabel.config_rules import customer_entries
 from whitelabel.gateway_config import Settings, model_of
@@ -71,7 +71,7 @@ def _comparable(raw: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@PROFILE
 @given(valid_configs())
 def test_every_value_of_a_valid_stack_file_reaches_the_args_and_comes_back(raw: dict[str, Any]) -> None:
     args = args_of_config(raw)

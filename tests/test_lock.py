@@ -29,14 +29,22 @@ def uv() -> str:
     return command
 
 
-def locked_hashes(name: str) -> set[str]:
-    """The sha256 of every file uv.lock records for the package, across all its locked versions."""
-    hashes = set()
+def _all_hashes() -> dict[str, set[str]]:
+    """Normalised name → the sha256 of every file uv.lock records for it, across all its locked versions."""
+    found: dict[str, set[str]] = {}
     for package in tomllib.loads(lock.LOCK.read_text())["package"]:
-        if lock.normalise(package["name"]) == lock.normalise(name):
-            files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
-            hashes |= {f["hash"].removeprefix("sha256:") for f in files}
-    return hashes
+        files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+        found.setdefault(lock.normalise(package["name"]), set()).update(
+            f["hash"].removeprefix("sha256:") for f in files
+        )
+    return found
+
+
+HASHES = _all_hashes()
+
+
+def locked_hashes(name: str) -> set[str]:
+    return HASHES.get(lock.normalise(name), set())
 
 
 def test_uv_lock_satisfies_pyproject_without_a_network() -> None:
