@@ -18,6 +18,7 @@ from services.container_service import ContainerService, ContainerServiceArgs
 from services.docs_bucket import DocsBucket, DocsBucketArgs
 from services.docs_portal import add_portal
 from services.web_app import WebApp, WebAppArgs
+from whitelabel.api_definition import route_of, route_record
 from whitelabel.component_args import args_of_config, config_key
 from whitelabel.config import PROJECT, ConfigError, Customer, key_part, load_config, resource_prefix
 from whitelabel.environment import Shard, check_platform_serves
@@ -76,15 +77,20 @@ def shard_args(shard: Shard, platform: dict[str, Any]) -> TenantSetArgs:
     )
 
 
+def read_export(reference: pulumi.StackReference, name: str) -> Any:
+    """One output of the referenced stack as a plain value (None when it has none), secret or not."""
+    # `get_output_details` waits for the reference's read, as a synchronous invoke waits. The SDK has no public
+    # synchronous read of a StackReference (its own invokes use `_sync_await`): the version is pinned by uv.lock and
+    # tests/test_auth_paths.py fails if a locked release drops it. A platform that marks an export secret hands it in
+    # `secret_value` (the values are ids and names; TenantSet args are plain, so it is read as such).
+    details = _sync_await(reference.get_output_details(name))
+    return details.value if details.value is not None else details.secret_value
+
+
 def platform_export(reference: pulumi.StackReference, shard: Shard) -> dict[str, Any]:
     """The platform stack's `platform` export as plain values (TenantSetArgs has plain fields: tenants fan out at
     construction); refused in one line when the platform has not exported it yet, or cannot serve a tenant."""
-    # `get_output_details` waits for the reference's read, as a synchronous invoke waits. The SDK has no public
-    # synchronous read of a StackReference (its own invokes use `_sync_await`): the version is pinned by uv.lock and
-    # tests/test_shards.py fails if a locked release drops it. A platform that marks the export secret hands it in
-    # `secret_value` (the values are ids and names; TenantSet args are plain, so it is read as such).
-    details = _sync_await(reference.get_output_details("platform"))
-    value = details.value if details.value is not None else details.secret_value
+    value = read_export(reference, "platform")
     if not isinstance(value, dict):
         raise pulumi.RunError(
             f"whitelabel-gateway:platform: {shard.platform} exports no `platform` object: `pulumi up` the platform"
@@ -144,6 +150,18 @@ if shard is not None:
         tenant_set = TenantSet("whitelabel-tenants", shard_args(shard, platform_export(reference, shard)))
     except ComponentArgsError as error:
         raise in_config_words(error, list(shard.settings.customers)) from None
+    portal = read_export(reference, "portal")
+    if isinstance(portal, dict):
+        # The platform serves a developer portal per tenant: this shard's tenants get their pages in the platform's
+        # docs bucket, children of this stack's TenantSet (the renderer's shared files are the platform's).
+        routes = [route_of(record) for record in portal["routes"]]
+        add_portal(
+            "docs",
+            tenant_set,
+            portal["bucket"],
+            (),
+            [(c.name, tenant_objects(shard.settings, c, routes)) for c in shard.settings.customers],
+        )
     pulumi.export("platform", shard.platform)
     pulumi.export("customerEndpoints", tenant_set.endpoints)
     pulumi.export("tenants", tenant_set.tenants)
@@ -178,6 +196,10 @@ else:
             docs.bucket_name,
             shared_objects(),
             [(c.name, tenant_objects(settings, c, platform.gateway.routes)) for c in settings.customers],
+        )
+        # What a tenant shard needs to write its tenants' pages (docs "Developer portal per tenant").
+        pulumi.export(
+            "portal", {"bucket": docs.bucket_name, "routes": [route_record(r) for r in platform.gateway.routes]}
         )
 
     pulumi.export("customerEndpoints", platform.endpoints)

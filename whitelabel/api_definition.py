@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 
 class BackendKind(StrEnum):
@@ -491,6 +491,19 @@ def _routes_of(backend: Backend) -> list[Route]:
     if backend.kind is BackendKind.LAMBDA:
         return _lambda_routes(backend)
     return _service_routes(backend)
+
+
+def route_record(route: Route) -> dict[str, Any]:
+    """A route as plain JSON values (what crosses stacks: a platform's `portal` export)."""
+    return asdict(route)
+
+
+def route_of(record: dict[str, Any]) -> Route:
+    """The route a `route_record` describes (the way back)."""
+    values = dict(record)
+    values["integration_responses"] = tuple(IntegrationResponse(**r) for r in values.get("integration_responses", ()))
+    values["cache_key_parameters"] = tuple(values.get("cache_key_parameters", ()))
+    return Route(**values)
 
 
 def build_routes(backends: Sequence[Backend] = BACKENDS) -> tuple[Route, ...]:
