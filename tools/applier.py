@@ -2,7 +2,7 @@
 and S3, moto's server for DynamoDB. The contract tests serve exactly this, never a copy built beside the program.
 
 Every custom resource of the run is handled by its type, in dependency order, from its registered inputs:
-- created from its inputs (`HANDLERS`): the REST API and its resources, methods, integrations, method and
+- created from its inputs (`HANDLED_TYPES`): the REST API and its resources, methods, integrations, method and
   integration responses, gateway responses, authorizer, deployment, stage and method settings; usage plans, API
   keys and plan keys; the functions (their code archive, zipped as registered, and their environment), their
   permissions, IAM roles and their policies; the S3 bucket, its settings and objects; the registry table and
@@ -48,6 +48,37 @@ _BACKEND_INFRASTRUCTURE = (
     "a backend's own infrastructure: the backend is a loopback stand-in here (Substitutions.origins)"
 )
 _CLOUDWATCH = "CloudWatch is not among the emulator's services: no logs, metrics, alarms or dashboards are served"
+# Types created from their registered inputs: type → the `Applier` method that creates one.
+HANDLED_TYPES: dict[str, str] = {
+    "aws:apigateway/restApi:RestApi": "rest_api",
+    "aws:apigateway/resource:Resource": "resource",
+    "aws:apigateway/method:Method": "method",
+    "aws:apigateway/integration:Integration": "integration",
+    "aws:apigateway/methodResponse:MethodResponse": "method_response",
+    "aws:apigateway/integrationResponse:IntegrationResponse": "integration_response",
+    "aws:apigateway/response:Response": "gateway_response",
+    "aws:apigateway/authorizer:Authorizer": "authorizer",
+    "aws:apigateway/deployment:Deployment": "deployment",
+    "aws:apigateway/stage:Stage": "stage",
+    "aws:apigateway/methodSettings:MethodSettings": "method_settings",
+    "aws:apigateway/usagePlan:UsagePlan": "usage_plan",
+    "aws:apigateway/apiKey:ApiKey": "api_key",
+    "aws:apigateway/usagePlanKey:UsagePlanKey": "usage_plan_key",
+    "aws:lambda/function:Function": "function",
+    "aws:lambda/permission:Permission": "permission",
+    "aws:iam/role:Role": "role",
+    "aws:iam/rolePolicy:RolePolicy": "role_policy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "role_policy_attachment",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "bucket_object",
+    "aws:s3/bucketPolicy:BucketPolicy": "bucket_policy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "bucket_public_access_block",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "bucket_ownership_controls",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "bucket_encryption",
+    "aws:s3/bucketVersioning:BucketVersioning": "bucket_versioning",
+    "aws:dynamodb/table:Table": "table",
+    "aws:dynamodb/tableItem:TableItem": "table_item",
+}
 # Types that cannot be served here, with why. Prefix entries (ending in `/`) cover a whole module.
 IGNORED: dict[str, str] = {
     "aws:acm/": "certificates: LocalStack serves plain HTTP on loopback, there is no TLS handshake to present them",
@@ -170,6 +201,18 @@ def ignored_reason(type_: str) -> str | None:
     return None
 
 
+def unknown_types(resources: Iterable[Registered]) -> list[str]:
+    """The types among `resources` the applier neither creates, substitutes nor refuses with a reason."""
+    handled = set(HANDLED_TYPES)
+    return sorted(
+        {
+            r.type
+            for r in resources
+            if r.type not in handled and r.type not in SUBSTITUTED and not ignored_reason(r.type)
+        }
+    )
+
+
 def unsecret(value: Any) -> Any:
     """The value with Pulumi's secret wrappers removed (the engine hands the provider plain values)."""
     if isinstance(value, dict):
@@ -264,48 +307,13 @@ class Applier:
         self.resolve = Resolver({ACCOUNT_ID: self.account, **substitutions.urls})
         self.load_balancers = self._load_balancer_origins()
         self.handlers: dict[str, Callable[[Registered, dict[str, Any]], dict[str, Any]]] = {
-            "aws:apigateway/restApi:RestApi": self.rest_api,
-            "aws:apigateway/resource:Resource": self.resource,
-            "aws:apigateway/method:Method": self.method,
-            "aws:apigateway/integration:Integration": self.integration,
-            "aws:apigateway/methodResponse:MethodResponse": self.method_response,
-            "aws:apigateway/integrationResponse:IntegrationResponse": self.integration_response,
-            "aws:apigateway/response:Response": self.gateway_response,
-            "aws:apigateway/authorizer:Authorizer": self.authorizer,
-            "aws:apigateway/deployment:Deployment": self.deployment,
-            "aws:apigateway/stage:Stage": self.stage,
-            "aws:apigateway/methodSettings:MethodSettings": self.method_settings,
-            "aws:apigateway/usagePlan:UsagePlan": self.usage_plan,
-            "aws:apigateway/apiKey:ApiKey": self.api_key,
-            "aws:apigateway/usagePlanKey:UsagePlanKey": self.usage_plan_key,
-            "aws:lambda/function:Function": self.function,
-            "aws:lambda/permission:Permission": self.permission,
-            "aws:iam/role:Role": self.role,
-            "aws:iam/rolePolicy:RolePolicy": self.role_policy,
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": self.role_policy_attachment,
-            "aws:s3/bucket:Bucket": self.bucket,
-            "aws:s3/bucketObjectv2:BucketObjectv2": self.bucket_object,
-            "aws:s3/bucketPolicy:BucketPolicy": self.bucket_policy,
-            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": self.bucket_public_access_block,
-            "aws:s3/bucketOwnershipControls:BucketOwnershipControls": self.bucket_ownership_controls,
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
-                self.bucket_encryption
-            ),
-            "aws:s3/bucketVersioning:BucketVersioning": self.bucket_versioning,
-            "aws:dynamodb/table:Table": self.table,
-            "aws:dynamodb/tableItem:TableItem": self.table_item,
+            type_: getattr(self, method) for type_, method in HANDLED_TYPES.items()
         }
 
     # -- the walk ---------------------------------------------------------------------------------------
     def apply(self) -> Applied:
         skipped: dict[str, str] = {}
-        unknown = sorted(
-            {
-                r.type
-                for r in self.run.custom
-                if r.type not in self.handlers and r.type not in SUBSTITUTED and ignored_reason(r.type) is None
-            }
-        )
+        unknown = unknown_types(self.run.custom)
         if unknown:
             raise ApplyError(
                 "the applier does not know these resource types (handle them in tools/applier.py, or list them in "
