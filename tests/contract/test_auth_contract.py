@@ -108,8 +108,9 @@ class Issuer:
         self.server.server_close()
 
 
-def token(issuer: Issuer, tenant: str = "acme", alg: str = "RS256", sub: str = "alice") -> str:
-    now = int(time.time())
+def token(issuer: Issuer, tenant: str = "acme", alg: str = "RS256", sub: str = "alice", age: int = 0) -> str:
+    """A signed token of `issuer` for a user of `tenant`, issued `age` seconds ago, valid for 600 s."""
+    now = int(time.time()) - age
     claims = {
         "iss": issuer.url,
         "aud": AUDIENCE,
@@ -211,6 +212,17 @@ def test_no_token_is_401_on_a_protected_route_and_200_on_a_public_prefix(
     assert public.status == 200, public.body
     assert public.body.startswith(b"<")  # the docs page, from S3 (no stand-in is involved)
     assert no_backend_hit(backends)
+    assert outcomes(decisions, auth_api, ACME) == ["unauthorized", "allow"]
+
+
+def test_an_expired_token_is_401_and_reaches_nothing(call, auth_api, backends, decisions, issuer):
+    # Expired an hour ago, well beyond the handler's clock leeway.
+    response = call(auth_api, "GET", "/service1/orders", ACME, headers=bearer(token(issuer, age=4200)))
+    fresh = call(auth_api, "GET", "/service1/orders", ACME, headers=bearer(token(issuer)))
+
+    assert response.status == 401, response.body
+    assert fresh.status == 200, fresh.body
+    assert len(backends["service1"].received) == 1  # the fresh one only
     assert outcomes(decisions, auth_api, ACME) == ["unauthorized", "allow"]
 
 
