@@ -14,6 +14,7 @@ from tools.applier import (
     HANDLED_TYPES,
     IGNORED,
     SUBSTITUTED,
+    Applied,
     Applier,
     ApplyError,
     Clients,
@@ -126,3 +127,33 @@ def test_an_integration_beyond_loopback_is_refused(dev):
 
     with pytest.raises(ApplyError, match="beyond loopback"):
         applier.integration(integration, unsecret(integration.inputs))
+
+
+def _applied(run: StackRun) -> Applied:
+    return Applied(run, {r.urn: {"id": r.id} for r in run.custom}, {}, {})
+
+
+def test_a_later_up_that_changes_a_type_it_cannot_update_stops_naming_it(dev):
+    api = dev.named("whitelabel-gateway-api")
+    changed = dataclasses.replace(api, inputs={**api.inputs, "description": "another"})
+    later = dataclasses.replace(dev, resources=[changed if r is api else r for r in dev.resources])
+
+    with pytest.raises(ApplyError, match="updating aws:apigateway/restApi:RestApi 'whitelabel-gateway-api'"):
+        apply(later, clients(), Substitutions(), previous=_applied(dev))
+
+
+def test_a_later_up_that_drops_a_type_it_cannot_delete_stops_naming_it(dev):
+    permission = dev.named("whitelabel-gateway-authorizer-permission")
+    later = dataclasses.replace(dev, resources=[r for r in dev.resources if r is not permission])
+
+    with pytest.raises(ApplyError, match="deleting aws:lambda/permission:Permission"):
+        apply(later, clients(), Substitutions(), previous=_applied(dev))
+
+
+def test_an_unchanged_later_up_touches_nothing(dev):
+    steps: list[str] = []
+
+    applied = apply(dev, clients(), Substitutions(), previous=_applied(dev), after_step=lambda r: steps.append(r.name))
+
+    assert steps == []  # no client was called either: the fake has none but STS
+    assert set(applied.real) == {r.urn for r in dev.custom}

@@ -19,6 +19,11 @@ Every custom resource of the run is handled by its type, in dependency order, fr
 A type in none of the three tables, or an input of a handled type the handler does not know, stops the apply
 (`ApplyError`): a new resource or property cannot be left out silently.
 
+A later `pulumi up` of the same stack (`previous=`) creates what is new, updates what changed and then deletes what
+the program no longer registers, dependents first, as the engine orders it; only the types in `UPDATED_TYPES` and
+`DELETED_TYPES` (the registry items, API keys and plan keys a config change touches) can change, any other change
+stops it. A tenant shard's StackReference is resolved from its platform's apply (`references=`).
+
 Outputs one resource reads from another (ids, ARNs, names, key values) are resolved as the engine would: the
 mock engine's placeholder for an output is replaced, wherever it appears in a later input (whole, or inside an
 ARN, a URI or a JSON policy), by the value the emulator returned for it. A resource the program does not name
@@ -32,7 +37,7 @@ import json
 import re
 import secrets as random
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +83,17 @@ HANDLED_TYPES: dict[str, str] = {
     "aws:s3/bucketVersioning:BucketVersioning": "bucket_versioning",
     "aws:dynamodb/table:Table": "table",
     "aws:dynamodb/tableItem:TableItem": "table_item",
+}
+# Types whose changed inputs are applied in place on a later `up` (others stop it): type → method.
+UPDATED_TYPES: dict[str, str] = {
+    # An item is written whole; its key (the hostname) is in its name, so a changed key is another resource.
+    "aws:dynamodb/tableItem:TableItem": "table_item",
+}
+# Types a later `up` deletes when the program no longer registers them (others stop it): type → method.
+DELETED_TYPES: dict[str, str] = {
+    "aws:dynamodb/tableItem:TableItem": "delete_table_item",
+    "aws:apigateway/usagePlanKey:UsagePlanKey": "delete_usage_plan_key",
+    "aws:apigateway/apiKey:ApiKey": "delete_api_key",
 }
 # Types that cannot be served here, with why. Prefix entries (ending in `/`) cover a whole module.
 IGNORED: dict[str, str] = {
@@ -162,6 +178,8 @@ class Applied:
     real: dict[str, dict[str, Any]]
     outputs: dict[str, Any]
     skipped: dict[str, str]
+    # The mock engine's placeholder → the emulator's value, for every output resolved so far (a later `up`).
+    placeholders: dict[str, str] = field(default_factory=dict)
 
     def one(self, type_: str) -> Registered:
         found = self.run.of_type(type_)
@@ -296,15 +314,32 @@ def _int(value: Any) -> int:
 class Applier:
     """One apply of one run: the resolver and each type's handler."""
 
-    def __init__(self, run: StackRun, clients: Clients, substitutions: Substitutions, project_dir: Path) -> None:
+    def __init__(
+        self,
+        run: StackRun,
+        clients: Clients,
+        substitutions: Substitutions,
+        project_dir: Path,
+        previous: Applied | None = None,
+        references: Sequence[Applied] = (),
+        after_step: Callable[[Registered], None] | None = None,
+    ) -> None:
         self.run = run
+        # Called after each resource is created, updated or deleted (a test probes the API in between).
+        self.after_step: Callable[[Registered], None] = after_step or (lambda resource: None)
         self.clients = clients
         self.subs = substitutions
         self.project_dir = project_dir
+        self.previous = previous
         self.account = str(clients.aws("sts").get_caller_identity()["Account"])
         self.region = str(clients.aws("sts").meta.region_name)
-        self.real: dict[str, dict[str, Any]] = {}
+        self.real: dict[str, dict[str, Any]] = dict(previous.real) if previous else {}
         self.resolve = Resolver({ACCOUNT_ID: self.account, **substitutions.urls})
+        if previous is not None:
+            self.resolve.values.update(previous.placeholders)
+        for stack in references:
+            # A StackReference reads the other stack's real exports: each placeholder there is its applied value.
+            self._learn_pairs(unsecret(stack.run.outputs), stack.outputs)
         self.load_balancers = self._load_balancer_origins()
         self.handlers: dict[str, Callable[[Registered, dict[str, Any]], dict[str, Any]]] = {
             type_: getattr(self, method) for type_, method in HANDLED_TYPES.items()
@@ -319,24 +354,62 @@ class Applier:
                 "the applier does not know these resource types (handle them in tools/applier.py, or list them in "
                 f"IGNORED with the reason they cannot be served): {', '.join(unknown)}"
             )
+        before = self.previous.run.by_urn() if self.previous else {}
+        # As `pulumi up` orders it: creates and updates in dependency order, then deletes, dependents first.
         for resource in dependency_order(self.run.custom):
             if resource.type not in self.handlers:
                 skipped[resource.urn] = SUBSTITUTED.get(resource.type) or ignored_reason(resource.type) or ""
                 continue
+            old = before.get(resource.urn)
+            if old is not None and unsecret(old.inputs) == unsecret(resource.inputs):
+                continue  # unchanged: the emulator already holds it
             inputs = self.resolve(unsecret(resource.inputs))
+            step = "applying" if old is None else "updating"
+            handler = self.handlers[resource.type] if old is None else self._updater(resource)
             try:
-                real = self.handlers[resource.type](resource, inputs)
+                real = handler(resource, inputs)
             except ApplyError:
                 raise
             except Exception as error:
-                raise ApplyError(f"applying {resource.type} {resource.name!r}: {error}") from error
+                raise ApplyError(f"{step} {resource.type} {resource.name!r}: {error}") from error
             self.real[resource.urn] = real
             self.resolve.learn(resource.id, real.get("id"))
             for key, value in real.items():
                 if key != "id":
                     self.resolve.learn(unsecret(resource.outputs.get(key)), value)
+            self.after_step(resource)
+        if self.previous is not None:
+            now = {r.urn for r in self.run.custom}
+            for resource in reversed(dependency_order(self.previous.run.custom)):
+                if resource.urn in now or resource.type not in self.handlers:
+                    continue
+                deleter = DELETED_TYPES.get(resource.type)
+                if deleter is None:
+                    raise ApplyError(f"deleting {resource.type} {resource.name!r} is not applied by tools/applier.py")
+                try:
+                    getattr(self, deleter)(resource, self.real.pop(resource.urn))
+                except Exception as error:
+                    raise ApplyError(f"deleting {resource.type} {resource.name!r}: {error}") from error
+                self.after_step(resource)
         outputs = self.resolve(unsecret(self.run.outputs))
-        return Applied(self.run, self.real, outputs, skipped)
+        return Applied(self.run, self.real, outputs, skipped, dict(self.resolve.values))
+
+    def _updater(self, resource: Registered) -> Callable[[Registered, dict[str, Any]], dict[str, Any]]:
+        method = UPDATED_TYPES.get(resource.type)
+        if method is None:
+            raise ApplyError(f"updating {resource.type} {resource.name!r} is not applied by tools/applier.py")
+        handler: Callable[[Registered, dict[str, Any]], dict[str, Any]] = getattr(self, method)
+        return handler
+
+    def _learn_pairs(self, placeholder: Any, real: Any) -> None:
+        if isinstance(placeholder, dict) and isinstance(real, dict):
+            for key in placeholder.keys() & real.keys():
+                self._learn_pairs(placeholder[key], real[key])
+        elif isinstance(placeholder, list) and isinstance(real, list):
+            for one, other in zip(placeholder, real, strict=False):
+                self._learn_pairs(one, other)
+        else:
+            self.resolve.learn(placeholder, real)
 
     @staticmethod
     def take(resource: Registered, inputs: dict[str, Any], known: Iterable[str], **dropped: str) -> dict[str, Any]:
@@ -783,6 +856,18 @@ class Applier:
         created = self.clients.dynamodb.create_table(**params)["TableDescription"]
         return {"id": name, "name": name, "arn": created["TableArn"]}
 
+    def delete_table_item(self, r: Registered, real: dict[str, Any]) -> None:
+        table, _, _ = str(real["id"]).partition("|")
+        key = r.inputs["hashKey"]
+        self.clients.dynamodb.delete_item(TableName=table, Key={key: real["item"][key]})
+
+    def delete_usage_plan_key(self, r: Registered, real: dict[str, Any]) -> None:
+        plan = self.resolve(r.inputs["usagePlanId"])
+        self.apigateway.delete_usage_plan_key(usagePlanId=plan, keyId=real["id"])
+
+    def delete_api_key(self, r: Registered, real: dict[str, Any]) -> None:
+        self.apigateway.delete_api_key(apiKey=real["id"])
+
     def table_item(self, r: Registered, i: dict[str, Any]) -> dict[str, Any]:
         given = self.take(r, i, ("tableName", "hashKey", "rangeKey", "item"))
         item = json.loads(given["item"])
@@ -790,9 +875,22 @@ class Applier:
         return {"id": f"{given['tableName']}|{item[given['hashKey']]['S']}", "item": item}
 
 
-def apply(run: StackRun, clients: Clients, substitutions: Substitutions, *, project_dir: Path = ROOT) -> Applied:
+def apply(
+    run: StackRun,
+    clients: Clients,
+    substitutions: Substitutions,
+    *,
+    project_dir: Path = ROOT,
+    previous: Applied | None = None,
+    references: Sequence[Applied] = (),
+    after_step: Callable[[Registered], None] | None = None,
+) -> Applied:
     """Create in the emulator every resource `run` registered (see the module docstring); return what it made.
 
     project_dir: where the program ran (relative asset paths, such as the documents, are read from there).
+    previous: the same stack's last apply: this one is a later `pulumi up` of it (creates what is new, updates what
+        changed, deletes what the program no longer registers; a type without an update or delete stops it).
+    references: the applied stacks this run's StackReferences read (a tenant shard's platform).
+    after_step: called after each resource is created, updated or deleted.
     """
-    return Applier(run, clients, substitutions, project_dir).apply()
+    return Applier(run, clients, substitutions, project_dir, previous, references, after_step).apply()

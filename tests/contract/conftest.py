@@ -42,7 +42,14 @@ if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put t
 from tools.applier import Applied, Clients, Substitutions, apply  # noqa: E402
 from whitelabel.api_definition import http_origin  # noqa: E402
 from whitelabel.config import Settings, customer_entries, parse_settings, read_raw_config  # noqa: E402
-from whitelabel.offline import AwsMocks, StackRun, run_function, run_program, stack_file_config  # noqa: E402
+from whitelabel.offline import (  # noqa: E402
+    AwsMocks,
+    Registered,
+    StackRun,
+    run_function,
+    run_program,
+    stack_file_config,
+)
 
 STACK_FILE = REPO / "Pulumi.dev.yaml"
 STAGE = "dev"
@@ -461,15 +468,27 @@ def serve(aws: Any, dynamodb: Any, dynamodb_endpoint: str, backends: dict[str, S
     """serve(config or run, **substitutions) → Applied: the program run for the `dev` stack on `config` (or a
     component run), and every resource it registered applied to the emulator (`tools/applier.py`).
 
+    previous: that stack's last apply, for a later `pulumi up` of it; references: the applied stacks its
+    StackReferences read (a shard's platform); after_step: called after each resource.
+
     By default service1 and service2 go to the session's stand-ins and the functions read moto's server; a
     keyword replaces that field of `Substitutions`.
     """
     clients = Clients(aws, dynamodb)
 
-    def _serve(config: Mapping[str, Any] | StackRun, **substitutions: Any) -> Applied:
+    def _serve(
+        config: Mapping[str, Any] | StackRun,
+        *,
+        previous: Applied | None = None,
+        references: tuple[Applied, ...] = (),
+        after_step: Callable[[Registered], None] | None = None,
+        **substitutions: Any,
+    ) -> Applied:
         run = config if isinstance(config, StackRun) else run_program(STAGE, dict(config))
         fields = {"origins": stand_in_origins(backends), "registry_endpoint": dynamodb_endpoint, **substitutions}
-        return apply(run, clients, Substitutions(**fields))
+        return apply(
+            run, clients, Substitutions(**fields), previous=previous, references=references, after_step=after_step
+        )
 
     return _serve
 
