@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import shared_run
 from tools.applier import (
     HANDLED_TYPES,
     IGNORED,
@@ -26,7 +27,7 @@ from tools.applier import (
     unknown_types,
     unsecret,
 )
-from whitelabel.offline import ROOT, Registered, StackRun
+from whitelabel.offline import ROOT, Registered, StackRun, stack_file_config
 
 
 class FakeSts:
@@ -61,6 +62,34 @@ def test_every_type_the_program_registers_is_created_substituted_or_refused_with
         "aws:apigateway/usagePlanKey:UsagePlanKey",
         "aws:dynamodb/tableItem:TableItem",
     } <= created
+
+
+MTLS = {"dedicatedDomain": True, "mtlsTruststore": "s3://trust/a.pem", "mtlsIssuers": ["CN=A"]}
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"waf": {"enabled": True}},
+        {"dualStack": True},
+        {"endpointType": "EDGE"},
+        {"alarms": {"email": ["ops@example.com"]}},
+        {"cache": {"enabled": True}},
+        {"tlsPolicy": "TLS_1_2", "authorizer": {"cacheTtlSeconds": 0}, "customers": {"acme": MTLS}},
+    ],
+    ids=["waf", "dual-stack", "edge", "alarm-email", "cache", "mtls"],
+)
+def test_every_type_of_every_optional_feature_is_known_too(keys):
+    values = stack_file_config("dev")
+    values.update({f"whitelabel-gateway:{key}": value for key, value in keys.items()})
+
+    assert unknown_types(shared_run("dev", values).custom) == []
+
+
+def test_a_new_type_of_a_refused_service_must_be_placed_too():
+    alarm = registered("aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarm")
+
+    assert unknown_types([alarm]) == ["aws:cloudwatch/compositeAlarm:CompositeAlarm"]
 
 
 def test_no_type_is_both_created_and_skipped():

@@ -95,25 +95,60 @@ DELETED_TYPES: dict[str, str] = {
     "aws:apigateway/usagePlanKey:UsagePlanKey": "delete_usage_plan_key",
     "aws:apigateway/apiKey:ApiKey": "delete_api_key",
 }
-# Types that cannot be served here, with why. Prefix entries (ending in `/`) cover a whole module.
+# Types that cannot be served here, each named (a new type, even of these services, must be placed), with why.
+_CERTIFICATES = "certificates: LocalStack serves plain HTTP on loopback, there is no TLS handshake to present them"
+_WAF = "WAF is not in LocalStack community: the web ACL, its association and logging are not served"
 IGNORED: dict[str, str] = {
-    "aws:acm/": "certificates: LocalStack serves plain HTTP on loopback, there is no TLS handshake to present them",
-    "aws:route53/": "DNS: nothing resolves names here (loopback only); the tests send the customer's Host header",
+    "aws:acm/certificate:Certificate": _CERTIFICATES,
+    "aws:acm/certificateValidation:CertificateValidation": _CERTIFICATES,
+    "aws:route53/record:Record": "DNS: nothing resolves names here (loopback only); tests send the customer's Host",
     "aws:apigateway/domainName:DomainName": (
         "custom domains: LocalStack 4.12 stores them but does not route by Host; requests go to the stage URL "
         "with the customer's Host header"
     ),
     "aws:apigateway/basePathMapping:BasePathMapping": "maps a custom domain (not routed here, see DomainName)",
     "aws:apigateway/account:Account": f"the account-wide CloudWatch role for execution logs; {_CLOUDWATCH}",
-    "aws:cloudwatch/": _CLOUDWATCH,
-    "aws:sns/": "alarm notifications: there is no alarm to send (CloudWatch) and nowhere to deliver",
-    "aws:wafv2/": "WAF is not in LocalStack community: the web ACL, its association and logging are not served",
-    "aws:ec2/": _BACKEND_INFRASTRUCTURE,
-    "aws:vpc/": _BACKEND_INFRASTRUCTURE,
-    "aws:ecs/": _BACKEND_INFRASTRUCTURE,
-    "aws:autoscaling/": _BACKEND_INFRASTRUCTURE,
-    "aws:lb/": _BACKEND_INFRASTRUCTURE,
-    "aws:iam/instanceProfile:InstanceProfile": _BACKEND_INFRASTRUCTURE,
+    **{
+        f"aws:cloudwatch/{kind}": _CLOUDWATCH
+        for kind in (
+            "contributorInsightRule:ContributorInsightRule",
+            "dashboard:Dashboard",
+            "logGroup:LogGroup",
+            "logMetricFilter:LogMetricFilter",
+            "logResourcePolicy:LogResourcePolicy",
+            "metricAlarm:MetricAlarm",
+            "queryDefinition:QueryDefinition",
+        )
+    },
+    "aws:sns/topic:Topic": "alarm notifications: there is no alarm to send (CloudWatch) and nowhere to deliver",
+    "aws:sns/topicSubscription:TopicSubscription": "alarm notifications: nowhere to deliver (loopback only)",
+    "aws:wafv2/webAcl:WebAcl": _WAF,
+    "aws:wafv2/webAclAssociation:WebAclAssociation": _WAF,
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": _WAF,
+    **{
+        kind: _BACKEND_INFRASTRUCTURE
+        for kind in (
+            "aws:ec2/eip:Eip",
+            "aws:ec2/internetGateway:InternetGateway",
+            "aws:ec2/launchTemplate:LaunchTemplate",
+            "aws:ec2/natGateway:NatGateway",
+            "aws:ec2/routeTable:RouteTable",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation",
+            "aws:ec2/securityGroup:SecurityGroup",
+            "aws:ec2/subnet:Subnet",
+            "aws:ec2/vpc:Vpc",
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "aws:ecs/cluster:Cluster",
+            "aws:ecs/service:Service",
+            "aws:ecs/taskDefinition:TaskDefinition",
+            "aws:autoscaling/group:Group",
+            "aws:lb/listener:Listener",
+            "aws:lb/loadBalancer:LoadBalancer",
+            "aws:lb/targetGroup:TargetGroup",
+            "aws:iam/instanceProfile:InstanceProfile",
+        )
+    },
     STACK_REFERENCE: "a read of another stack's outputs: the engine resolved it into this run's inputs",
 }
 # What the emulator replaces on purpose (the resource itself is not created; `Substitutions` says with what).
@@ -213,10 +248,7 @@ class Applied:
 
 
 def ignored_reason(type_: str) -> str | None:
-    for prefix, reason in IGNORED.items():
-        if type_ == prefix or (prefix.endswith("/") and type_.startswith(prefix)):
-            return reason
-    return None
+    return IGNORED.get(type_)
 
 
 def unknown_types(resources: Iterable[Registered]) -> list[str]:
