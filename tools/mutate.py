@@ -40,7 +40,11 @@ REPORTS = ROOT / "build" / "mutation"
 HANDLER = "functions/tenant_authorizer/handler.py"
 # Each file mutated, with the unit tests that exercise it (what runs for every mutant).
 TARGETS: dict[str, tuple[str, ...]] = {
-    HANDLER: ("tests/test_authorizer_handler.py", "tests/test_authorizer_jwt.py"),
+    HANDLER: (
+        "tests/test_authorizer_boundaries.py",
+        "tests/test_authorizer_handler.py",
+        "tests/test_authorizer_jwt.py",
+    ),
     "whitelabel/tenancy.py": (
         "tests/test_tenant_registry.py",
         "tests/test_pooled.py",
