@@ -5,7 +5,7 @@ ENV ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: lock lock-check help plan shards preview openapi schema dashboard policy test unit contract fuzz mutate mutate-sample lint bench bench-shards bench-authorizer smoke clean
+.PHONY: lock lock-check docs help plan shards preview openapi schema dashboard policy test unit contract fuzz mutate mutate-sample lint bench bench-shards bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
 UV_DIR := .uv
@@ -20,7 +20,7 @@ $(UV): tools/uv-requirements.txt
 	@touch $@
 
 # Exactly uv.lock (--frozen: no resolution, no newer release); pyproject.toml declares, `make lock` re-locks.
-# Cold (no package cache) on the 2-core machine: README "Installing" has the measured figures.
+# Cold (no package cache) on the 2-core machine: docs "Installing" has the measured figures.
 $(VENV)/.installed: pyproject.toml uv.lock $(UV)
 	@echo "Installing the program's packages from uv.lock into $(VENV)/ (first run only; a few seconds, ~450 MB)..."
 	@start=$$(date +%s); UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --python $(PYTHON) \
@@ -40,14 +40,16 @@ help:  ## this list: every target with what it does
 
 
 plan: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would create, without a cloud
-	$(VENV)/bin/python -m tools.plan --stack $(STACK)
+	$(VENV)/bin/python -m tools.plan --stack $(STACK)$(if $(STACK_FILE), --stack-file $(STACK_FILE))
 
 shards: $(VENV)/.installed  ## the environment $(ENV): its platform and tenant shards, tenant counts, quota headroom
 	$(VENV)/bin/python -m tools.shards --env $(ENV)
 
-# Exit status 0: no change, 2: changes, 1: error; make turns every non-zero status into its own 2.
+# The tool exits 0: no change, 2: changes, 1: error. A change is not an error: `|| [ $? -eq 2 ]` makes its 2 a
+# success for make, which would otherwise print `*** [...] Error 2` (make prints that line for every failing
+# recipe, and exits 2 whatever the recipe's status). Scripts wanting 0/2/1 call the tool itself (README).
 preview: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would change: the stack file at HEAD (or BASE=path) vs now
-	$(VENV)/bin/python -m tools.preview --stack $(STACK) $(if $(BASE),--base $(BASE))
+	$(VENV)/bin/python -m tools.preview --stack $(STACK)$(if $(BASE), --base $(BASE)) || [ $$? -eq 2 ]
 
 dashboard: $(VENV)/.installed  ## the CloudWatch dashboard body for $(STACK), checked and written to build/dashboard-$(STACK).json
 	$(VENV)/bin/python -m tools.dashboard --stack $(STACK)
@@ -96,20 +98,27 @@ lint: $(VENV)/.installed  ## ruff (lint and format check) and mypy over the prog
 bench: $(VENV)/.installed  ## program time and memory for 10 to 5,000 customers
 	$(VENV)/bin/python -m tools.bench
 
-bench-shards: $(VENV)/.installed  ## onboarding one tenant into a shard of 1,000 to 100,000-tenant environments, pooled and perTenant tiers
+bench-shards: $(VENV)/.installed  ## onboarding one tenant into a shard of 1,000 to 100,000-tenant environments, pooled and perTenant tiers, own domains
 	$(VENV)/bin/python -m tools.bench_shards --key-mode pooled
 	$(VENV)/bin/python -m tools.bench_shards --key-mode perTenant
+	$(VENV)/bin/python -m tools.bench_shards --sizes 1000,10000 --key-mode pooled --own-domains
 
 bench-authorizer: $(VENV)/.installed  ## tenant authorizer: decision p50/p99 over 10,000 calls, cold import time
 	$(VENV)/bin/python -m tools.bench_authorizer
 
-# Needs AWS credentials with the read permissions README "Check it after the first deploy" lists.
+# Needs AWS credentials with the read permissions docs "Check it after the first deploy" lists.
 smoke: $(VENV)/.installed  ## checks a deployed $(STACK): requests as its tenants, read-only AWS calls (OUTPUTS=<pulumi stack output --json file>)
 	$(VENV)/bin/python -m tools.smoke --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
+# The generated pages (config and component references, README's key list, the site's home and changelog) from
+# their one source each, then the site with --strict: a broken link fails. tests/test_docs.py checks both.
+docs: $(VENV)/.installed  ## the documentation site: regenerate the reference pages, build docs/ into build/site (strict)
+	$(VENV)/bin/python -m tools.docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 # Re-resolve within pyproject.toml's ranges (newer releases), then remake every file made from the lock: the
 # plugin's, policy pack's and example's requirements, the authorizer's pins and its arm64 wheels, LocalStack's set.
-lock: $(UV)  ## take dependency updates: re-lock every environment within its declared ranges (README "Dependencies")
+lock: $(UV)  ## take dependency updates: re-lock every environment within its declared ranges (docs "Dependencies")
 	UV=$(UV) $(PYTHON) -m tools.lock
 
 lock-check: $(UV)  ## fail when a lock is stale against its declaration (CI runs this)

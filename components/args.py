@@ -7,7 +7,7 @@ schema inference (`pulumi.provider.experimental.analyzer`) refuses unions other 
 (known when the component is constructed: tenants, tiers and backends' kinds fan out into resources);
 `pulumi.Input[T]` may be another resource's output (a load balancer's ARN, a subnet list).
 
-Defaults are the program's (README "Config reference"): an arg left out behaves as the config key left out.
+Defaults are the program's (docs "Config reference"): an arg left out behaves as the config key left out.
 The component validates its args with the program's config model (`whitelabel.config`), so a bad arg stops
 before any child resource with the same one-line error shape, naming the arg path (`backends.orders.kind`).
 """
@@ -62,6 +62,16 @@ class WafMode(Enum):
     """Only count (tuning against real traffic)."""
 
 
+class CustomDomainEdge(Enum):
+    """Which edge serves tenants' own domains (docs "Own domains: two edges")."""
+
+    API_GATEWAY = "apiGateway"
+    """An API Gateway custom domain and a DNS-validated ACM certificate per own domain, in two phases."""
+    CLOUD_FRONT = "cloudFront"
+    """A distribution tenant per own domain on the platform's CloudFront multi-tenant distribution, with a
+    certificate CloudFront requests and renews (HTTP validation once the domain points at the connection group)."""
+
+
 class QuotaPeriod(Enum):
     """The period of a tier's request quota."""
 
@@ -98,10 +108,20 @@ class BackendArgs(TypedDict):
     read_role_arn: NotRequired[pulumi.Input[str]]
     """S3: the role API Gateway reads the bucket with; default: one the component makes (s3:GetObject on the
     key prefix, s3:ListBucket so a missing key is 404)."""
+    per_tenant: NotRequired[bool]
+    """S3: a developer portal per tenant: `/<prefix>` and `/<prefix>/{key+}` read `tenants/<tenantId>/…` under the key
+    prefix, the tenant id mapped from the tenant authorizer's context (never from the client's path). Default false:
+    every tenant reads the same objects."""
+    documents: NotRequired[list[str]]
+    """S3 with `per_tenant`: object keys every tenant may read (the operator's guides), each a fixed route
+    `/<prefix>/<key>` (no key is taken from the client)."""
+    shared_files: NotRequired[list[str]]
+    """S3 with `per_tenant`: files every tenant's pages load (the renderer), served at `/<prefix>/portal/<file>` from
+    `portal/<file>`."""
 
 
 class KeyMode(Enum):
-    """How a tier's tenants hold API keys (README "Pooled tiers (keyMode)")."""
+    """How a tier's tenants hold API keys (docs "Pooled tiers (keyMode)")."""
 
     PER_TENANT = "perTenant"
     """An API key and plan key per tenant: the tier's throttle and quota apply to each tenant."""
@@ -131,6 +151,36 @@ class TierArgs(TypedDict):
     """pooled only: how many keys the tier's tenants share, 1 to 100; default 1."""
 
 
+class TenantAuthArgs(TypedDict):
+    """One tenant's end-user authentication over the platform's `auth`: what it names replaces the platform's,
+    what it leaves out is inherited; `off` turns authentication off for the tenant (the config's `auth: none`)."""
+
+    issuer: NotRequired[str]
+    """Its own token issuer (https)."""
+    audiences: NotRequired[list[str]]
+    """Its own accepted `aud` values."""
+    tenant_claim: NotRequired[str | None]
+    """The claim that must equal its name; null: its issuer alone names it (an issuer no other tenant shares)."""
+    off: NotRequired[bool]
+    """No user needed for this tenant, whatever the platform's `auth`."""
+
+
+class BrandingArgs(TypedDict):
+    """A tenant's developer portal brand (README "Developer portal per tenant"); the program's `docs.perTenant`
+    pages use it. Each key left out is the stack's `branding`'s."""
+
+    display_name: NotRequired[str]
+    logo_url: NotRequired[str]
+    """An https URL; or `logo_file`."""
+    logo_file: NotRequired[str]
+    """An image under the docs folder, relative to it."""
+    primary_color: NotRequired[str]
+    """`#rrggbb`."""
+    support_url: NotRequired[str]
+    """An https URL; or `support_email`."""
+    support_email: NotRequired[str]
+
+
 class TenantArgs(TypedDict):
     """One tenant (customer): reached at `<subdomain>.<baseDomain>`, and at its own domain once validated."""
 
@@ -144,6 +194,10 @@ class TenantArgs(TypedDict):
     """A domain the customer owns (`api.customer.com`): phase 1 issues its certificate."""
     custom_domain_validated: NotRequired[bool]
     """Phase 2 of `custom_domain`: the domain is served."""
+    custom_domain_via: NotRequired[CustomDomainEdge]
+    """The edge serving `custom_domain`; default: the platform's `custom_domains.via`."""
+    custom_domains: NotRequired[list[str]]
+    """More own domains beside `custom_domain` (cloudFront only): one distribution tenant holds them all."""
     tier: NotRequired[str]
     """A tier of `tiers`; default: `default_tier`."""
     previous_tier: NotRequired[str]
@@ -156,6 +210,10 @@ class TenantArgs(TypedDict):
     """With `mtls_truststore`: the issuer DNs its client certificates must have."""
     mtls_subjects: NotRequired[list[str]]
     """With `mtls_truststore`: when set, the subject DNs its client certificates must have."""
+    auth: NotRequired[TenantAuthArgs]
+    """End-user authentication: unset inherits the platform's `auth`; an override, or `off`."""
+    branding: NotRequired[BrandingArgs]
+    """Its developer portal's brand, over the stack's (README "Developer portal per tenant")."""
 
 
 class ThrottleArgs(TypedDict):
@@ -166,7 +224,7 @@ class ThrottleArgs(TypedDict):
 
 
 class AuthArgs(TypedDict):
-    """End-user authentication: tokens the tenant authorizer verifies (README "End-user authentication (auth)")."""
+    """End-user authentication: tokens the tenant authorizer verifies (docs "End-user authentication (auth)")."""
 
     issuer: NotRequired[str]
     """The token issuer, an https URL; its `/.well-known/openid-configuration` names the key set."""
@@ -176,6 +234,9 @@ class AuthArgs(TypedDict):
     """The claim that must equal the host's tenant (default `custom:tenantId`)."""
     public_prefixes: NotRequired[list[str]]
     """Path prefixes that need no user, such as `/docs`."""
+    enabled: NotRequired[bool]
+    """Run end-user authentication even when no tenant of this stack has it: for tenants of TenantSets in other
+    stacks with an issuer of their own. Default false (on anyway with an issuer or a tenant's own auth)."""
 
 
 class AuthorizerArgs(TypedDict):
@@ -213,6 +274,11 @@ class AlarmArgs(TypedDict):
     latency_p99_ms: NotRequired[int]
     integration_latency_p99_ms: NotRequired[int]
     authorizer_errors: NotRequired[int]
+    """Authorizer failures per minute: requests answered AUTHORIZER_*, and the handler's error decisions (not 401s)."""
+    lambda_concurrency_limit: NotRequired[int]
+    """The account's Lambda concurrent-executions quota in the region (default 1,000, AWS's default)."""
+    authorizer_concurrency_percent: NotRequired[float]
+    """The share of that quota, in percent, the authorizer's concurrency may reach before it alarms (default 80)."""
     throttled_requests: NotRequired[int]
     email: NotRequired[list[str]]
 
@@ -225,6 +291,17 @@ class QuotaArgs(TypedDict):
     certificates: NotRequired[int]
     api_keys: NotRequired[int]
     usage_plans: NotRequired[int]
+    distribution_tenants: NotRequired[int]
+    multitenant_distributions: NotRequired[int]
+    connection_groups: NotRequired[int]
+    domains_per_tenant: NotRequired[int]
+
+
+class CustomDomainsArgs(TypedDict):
+    """How tenants' own domains are served."""
+
+    via: NotRequired[CustomDomainEdge]
+    """apiGateway (default) or cloudFront."""
 
 
 class WhiteLabelGatewayArgs(TypedDict):
@@ -264,6 +341,9 @@ class WhiteLabelGatewayArgs(TypedDict):
     cache: NotRequired[CacheArgs]
     alarms: NotRequired[AlarmArgs]
     quotas: NotRequired[QuotaArgs]
+    custom_domains: NotRequired[CustomDomainsArgs]
+    """The edge of tenants' own domains: with cloudFront the platform adds a multi-tenant distribution, a connection
+    group, a viewer-request function and (WAF on) a CLOUDFRONT-scope web ACL."""
     tracing: NotRequired[bool]
     log_retention_days: NotRequired[int]
     manage_account_logging: NotRequired[bool]
@@ -307,6 +387,23 @@ class TenantSetArgs(TypedDict):
     tls_policy: NotRequired[str]
     dual_stack: NotRequired[bool]
     protect_resources: NotRequired[bool]
+    auth: NotRequired[AuthArgs]
+    """The platform's end-user authentication (its `auth`): tenants without an `auth` of their own inherit it, and
+    an override inherits what it leaves out (the platform's `shard_platform` carries it)."""
+    user_auth: NotRequired[bool]
+    """Whether the platform's authorizer runs end-user authentication (its `shard_platform` says): a tenant with
+    auth is refused while it does not. Unset: not known (a platform export before 0.1.0), so refused too."""
+    authorizer_cache_ttl_seconds: NotRequired[int]
+    """The platform's authorizer cache TTL (its `shard_platform` says): a tenant with auth or mutual TLS needs 0.
+    Unset: not known, so such a tenant is refused."""
+    custom_domains: NotRequired[CustomDomainsArgs]
+    """The platform's edge of own domains (its `shard_platform` says); default apiGateway."""
+    own_domain_distribution_id: NotRequired[pulumi.Input[str]]
+    """The platform's multi-tenant distribution (required with an own domain through cloudFront)."""
+    own_domain_connection_group_id: NotRequired[pulumi.Input[str]]
+    """The platform's connection group: distribution tenants join it."""
+    own_domain_routing_endpoint: NotRequired[pulumi.Input[str]]
+    """The connection group's routing endpoint: what customers point their domain at (CNAME)."""
     adopt_program_stack: NotRequired[bool]
     """Only for a stack that this repository's program deployed before the component package existed: the
     component's children take over that stack's resources through aliases to their old top-level URNs, so the

@@ -71,6 +71,10 @@ class BackendTarget:
     bucket_name: pulumi.Input[str] | None = None
     read_role_arn: pulumi.Input[str] | None = None
     key_prefix: str = ""
+    # S3: a developer portal per tenant (`whitelabel.api_definition.Backend.per_tenant`) and its shared files.
+    per_tenant: bool = False
+    shared_files: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
 
     @classmethod
     def load_balancer(
@@ -123,7 +127,16 @@ class BackendTarget:
 
     def backend(self, name: str) -> Backend:
         """The route-table entry of this target under `name`."""
-        return Backend(name, self.prefix or name, self.kind, self.description or self.kind.value, self.key_prefix)
+        return Backend(
+            name,
+            self.prefix or name,
+            self.kind,
+            self.description or self.kind.value,
+            self.key_prefix,
+            self.per_tenant,
+            tuple(self.shared_files),
+            tuple(self.documents),
+        )
 
     def problems(self, name: str) -> list[str]:
         """What this target lacks for its kind, one line each."""

@@ -37,6 +37,29 @@ DATAPOINTS_TO_ALARM = 3
 # keeps stacks apart.
 METRIC_NAMESPACE = "WhitelabelGateway"
 
+# The tenant authorizer could not answer: API Gateway's gateway-response types for an authorizer it could not
+# reach or that failed (both 500 by default), as the access log's `errorType` ($context.error.responseType) has
+# them: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+# A 401 is UNAUTHORIZED and a refused host ACCESS_DENIED: neither counts. Compound JSON patterns (`||`):
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+AUTHORIZER_FAILURE_TYPES = ("AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR")
+AUTHORIZER_FAILURES_PATTERN = "{ " + " || ".join(f'($.errorType = "{t}")' for t in AUTHORIZER_FAILURE_TYPES) + " }"
+# The handler's own JSON log line for a decision it could not make (registry or issuer unreachable), written
+# to stdout as one JSON object (functions/tenant_authorizer/handler.py `log`). The one place that knows the
+# field: change it here if the handler's log changes.
+HANDLER_ERROR_PATTERN = '{ $.decision = "error" }'
+# A metric filter's dimensions can only be fields of the log line, and the handler's line has no stage, so
+# its metric keeps stacks apart by namespace: `WhitelabelGateway/<prefix>`.
+HANDLER_METRIC = "AuthorizerErrorDecisions"
+# Lambda throttles are rare and each is a refused request (API Gateway cannot run the authorizer): one in
+# any minute of the 5 alarms, where the others want 3 of 5.
+THROTTLE_DATAPOINTS_TO_ALARM = 1
+
+
+def handler_metric_namespace(resource_prefix: str) -> str:
+    """The namespace of the tenant authorizer's own metric (from its log) in the stack `resource_prefix`."""
+    return f"{METRIC_NAMESPACE}/{resource_prefix}"
+
 
 @dataclass(frozen=True)
 class SavedQuery:
@@ -106,6 +129,8 @@ class AlarmSpec:
     unit: str
     comparison: str
     metric_queries: tuple[dict[str, Any], ...]
+    datapoints_to_alarm: int = DATAPOINTS_TO_ALARM
+    evaluation_periods: int = EVALUATION_PERIODS
 
 
 @dataclass(frozen=True)
@@ -118,7 +143,9 @@ class OperationsArgs:
         TargetResponseTime; an NLB has no such metric, so NLB backends are left out).
     backends: the API's route-table entries (`BackendTarget.backend`); S3 ones are measured per method.
     alarms: the validated `alarms` config (thresholds, emails).
-    authorizer_function_name: the tenant authorizer's Lambda function; its errors get a widget and an alarm.
+    authorizer_function_name: the tenant authorizer's Lambda function: alarms on its throttles and concurrency,
+        on the requests API Gateway answered with an authorizer failure, and a widget of its Lambda metrics.
+    authorizer_log_group_name: that function's log group: its `"decision": "error"` lines are counted and alarmed.
     waf_web_acl_metric_name: the web ACL's CloudWatch metric name when WAF protects the stage (off: None).
     """
 
@@ -131,6 +158,7 @@ class OperationsArgs:
     authorizer_function_name: pulumi.Input[str] | None = None
     waf_web_acl_metric_name: pulumi.Input[str] | None = None
     backends: Sequence[Backend] = BACKENDS
+    authorizer_log_group_name: pulumi.Input[str] | None = None
 
 
 def _metric(
@@ -165,11 +193,14 @@ def alarm_specs(
     albs: Mapping[str, str],
     authorizer_function_name: str | None,
     backends: Sequence[Backend] = BACKENDS,
+    handler_namespace: str | None = None,
 ) -> tuple[AlarmSpec, ...]:
     """Every alarm of the stack with its threshold from config.
 
     albs: backend → ALB `LoadBalancer` dimension (`app/<name>/<id>`).
     backends: the API's route-table entries; each S3 backend's object route gets an IntegrationLatency alarm.
+    handler_namespace: where the authorizer's own error decisions are counted (`handler_metric_namespace`);
+        None: its log is not watched.
     """
     api = {"ApiName": api_name, "Stage": stage_name}
     specs = [
@@ -215,9 +246,13 @@ def alarm_specs(
                 ),
             )
         )
-    for backend, path, method in docs_resources(backends):
-        if "{" not in path:
-            continue  # `/docs` and `/docs/{key+}` share the bucket; the object route carries the traffic
+    docs = docs_resources(backends)
+    for backend, path, method in docs:
+        # `/docs` and `/docs/{key+}` share the bucket; the object route carries the traffic. A backend with per-tenant
+        # pages has no object route (README "Developer portal per tenant"): its page, its first route, stands in.
+        paths = [p for b, p, _ in docs if b == backend]
+        if path != next((p for p in paths if "{" in p), paths[0]):
+            continue
         # Per-method metrics exist because the stage enables detailed metrics (`metrics_enabled`).
         specs.append(
             AlarmSpec(
@@ -239,17 +274,70 @@ def alarm_specs(
             )
         )
     if authorizer_function_name is not None:
-        # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html (Errors: invocations
-        # that ended in a function error). The authorizer fails closed, so an error is a refused customer.
+        # Not Lambda `Errors`: with end-user authentication every 401 is the function's raised "Unauthorized",
+        # an ordinary client mistake that Lambda counts as an error. What is broken is a request API Gateway
+        # got no usable decision for (the access log's errorType: a crash, a timeout, a throttle, a missing
+        # invoke permission, an answer it could not read; AWS does not say which cause gives which of the two
+        # types, so both count). The authorizer fails closed, so each is a 500 to a client.
         specs.append(
             AlarmSpec(
-                key="authorizer-errors",
-                description="Tenant authorizer Lambda Errors per minute (fails closed: every error is a 500)",
+                key="authorizer-failures",
+                description=(
+                    "Requests answered AUTHORIZER_FAILURE or AUTHORIZER_CONFIGURATION_ERROR per minute"
+                    " (access log: the tenant authorizer failed, timed out or was throttled; 401s do not count)"
+                ),
                 threshold=alarms.authorizer_errors,
-                unit="errors/min",
+                unit="requests/min",
                 comparison="GreaterThanOrEqualToThreshold",
                 metric_queries=(
-                    _metric("errors", "AWS/Lambda", "Errors", {"FunctionName": authorizer_function_name}, "Sum", True),
+                    _metric("failures", METRIC_NAMESPACE, "AuthorizerFailures", {"Stage": stage_name}, "Sum", True),
+                ),
+            )
+        )
+        if handler_namespace is not None:
+            # The handler's own account of the same outage, with its cause in the log line (`reason`:
+            # registry-error, jwks-unavailable): what the function knew was broken, not what a client did.
+            specs.append(
+                AlarmSpec(
+                    key="authorizer-error-decisions",
+                    description=(
+                        "Tenant authorizer decisions logged as errors per minute (its log, decision=error:"
+                        " registry or issuer unreachable)"
+                    ),
+                    threshold=alarms.authorizer_errors,
+                    unit="decisions/min",
+                    comparison="GreaterThanOrEqualToThreshold",
+                    metric_queries=(_metric("errors", handler_namespace, HANDLER_METRIC, {}, "Sum", True),),
+                )
+            )
+        # With cacheTtlSeconds 0 every request invokes the function: a throttled invocation is a refused
+        # request, and concurrency near the account's quota comes before throttling (and takes it from every
+        # other function of the account). https://docs.aws.amazon.com/lambda/latest/dg/monitoring-concurrency.html
+        function = {"FunctionName": authorizer_function_name}
+        specs.append(
+            AlarmSpec(
+                key="authorizer-throttles",
+                description="Tenant authorizer Lambda Throttles (each is a request API Gateway could not authorize)",
+                threshold=1,
+                unit="throttles/min",
+                comparison="GreaterThanOrEqualToThreshold",
+                metric_queries=(_metric("throttles", "AWS/Lambda", "Throttles", function, "Sum", True),),
+                datapoints_to_alarm=THROTTLE_DATAPOINTS_TO_ALARM,
+            )
+        )
+        limit, percent = alarms.lambda_concurrency_limit, alarms.authorizer_concurrency_percent
+        specs.append(
+            AlarmSpec(
+                key="authorizer-concurrency",
+                description=(
+                    f"Tenant authorizer ConcurrentExecutions (Maximum) at {percent:g}% of the account's"
+                    f" Lambda concurrency quota of {limit:,}"
+                ),
+                threshold=limit * percent / 100,
+                unit="concurrent executions",
+                comparison="GreaterThanOrEqualToThreshold",
+                metric_queries=(
+                    _metric("concurrency", "AWS/Lambda", "ConcurrentExecutions", function, "Maximum", True),
                 ),
             )
         )
@@ -292,10 +380,14 @@ def dashboard_body(
     authorizer_function_name: str | None = None,
     waf_web_acl_metric_name: str | None = None,
     backends: Sequence[Backend] = BACKENDS,
+    handler_namespace: str | None = None,
+    authorizer_concurrency_alarm: float | None = None,
 ) -> dict[str, Any]:
     """The dashboard as CloudWatch's DashboardBody structure (AWS "Dashboard Body Structure and Syntax").
 
     rule_names: "requests" / "5xx" → the Contributor Insights rule's name.
+    handler_namespace: the namespace of the authorizer's error decisions (None: its log is not watched).
+    authorizer_concurrency_alarm: the concurrency the authorizer's alarm fires at, drawn on its graph.
     """
     api = ["ApiName", api_name, "Stage", stage_name]
     by_slug = {q.slug: q for q in queries}
@@ -372,34 +464,56 @@ def dashboard_body(
     widgets.append(
         _widget("metric", 0, 8, 12, 6, metric("Integration latency per backend (p99, ms)", backend_lines, stat="p99"))
     )
-    row_x = 12
-    if authorizer_function_name is not None:
-        fn = ["FunctionName", authorizer_function_name]
-        widgets.append(
-            _widget(
-                "metric",
-                row_x,
-                8,
-                6,
-                6,
-                metric(
-                    "Tenant authorizer: errors / invocations",
-                    [["AWS/Lambda", "Errors", *fn], ["AWS/Lambda", "Invocations", *fn, {"yAxis": "right"}]],
-                ),
-            )
-        )
-        row_x += 6
     widgets.append(
         _widget(
             "metric",
-            row_x,
+            12,
             8,
-            6,
+            12,
             6,
             metric("Throttled requests", [[METRIC_NAMESPACE, "ThrottledRequests", "Stage", stage_name]]),
         )
     )
     y = 14
+    if authorizer_function_name is not None:
+        fn = ["FunctionName", authorizer_function_name]
+        # Lambda's own Errors stay here, and only here: every 401 (a missing or invalid token) is a raised
+        # "Unauthorized" and counts in them, so they are a graph to read, never a reason to page.
+        widgets.append(
+            _widget(
+                "metric",
+                0,
+                y,
+                8,
+                6,
+                metric(
+                    "Tenant authorizer (Lambda): Errors, every 401 included / Invocations",
+                    [["AWS/Lambda", "Errors", *fn], ["AWS/Lambda", "Invocations", *fn, {"yAxis": "right"}]],
+                ),
+            )
+        )
+        failures: list[list[Any]] = [
+            [METRIC_NAMESPACE, "AuthorizerFailures", "Stage", stage_name, {"label": "answered AUTHORIZER_* (log)"}]
+        ]
+        if handler_namespace is not None:
+            failures.append([handler_namespace, HANDLER_METRIC, {"label": "decision=error (its log)"}])
+        widgets.append(
+            _widget("metric", 8, y, 8, 6, metric("Tenant authorizer failures (alarmed; 401s excluded)", failures))
+        )
+        concurrency = metric(
+            "Tenant authorizer: concurrent executions (max) / throttles",
+            [
+                ["AWS/Lambda", "ConcurrentExecutions", *fn, {"stat": "Maximum"}],
+                ["AWS/Lambda", "Throttles", *fn, {"stat": "Sum", "yAxis": "right"}],
+            ],
+            stat="Maximum",
+        )
+        if authorizer_concurrency_alarm is not None:
+            concurrency["annotations"] = {
+                "horizontal": [{"label": "concurrency alarm", "value": authorizer_concurrency_alarm}]
+            }
+        widgets.append(_widget("metric", 16, y, 8, 6, concurrency))
+        y += 6
     if waf_web_acl_metric_name is not None:
         # https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html (AWS/WAFV2, Rule ALL = whole ACL)
         waf = ["WebACL", waf_web_acl_metric_name, "Region", region, "Rule", "ALL"]
@@ -476,10 +590,12 @@ def _rule_json(log_group_name: str, server_errors_only: bool) -> str:
     return json.dumps(contributor_rule(log_group_name, server_errors_only=server_errors_only), separators=(",", ":"))
 
 
-def _metric_queries(alarms: Any, backends: Sequence[Backend], index: int, names: Mapping[str, Any]) -> list[Any]:
+def _metric_queries(
+    alarms: Any, backends: Sequence[Backend], handler_namespace: str | None, index: int, names: Mapping[str, Any]
+) -> list[Any]:
     """The metric queries of alarm `index` once the API, stage, ALB and function names are known."""
-    spec = alarm_specs(alarms, names["api"], names["stage"], names["albs"], names["fn"], backends)[index]
-    return [dict(query) for query in spec.metric_queries]
+    specs = alarm_specs(alarms, names["api"], names["stage"], names["albs"], names["fn"], backends, handler_namespace)
+    return [dict(query) for query in specs[index].metric_queries]
 
 
 def _email_slug(email: str) -> str:
@@ -490,7 +606,8 @@ class Operations(pulumi.ComponentResource):
     """Saved queries, Contributor Insights rules, one dashboard and the alarms of one stack.
 
     Resources per stack, not per customer: one query definition per `queries/` file, two Contributor
-    Insights rules, one metric filter, one dashboard, one SNS topic (+ one subscription per
+    Insights rules, metric filters (throttled requests; with the authorizer, its failures in the access log
+    and its error decisions in its own log), one dashboard, one SNS topic (+ one subscription per
     `alarms.email`), one alarm per `AlarmSpec`.
     """
 
@@ -545,6 +662,37 @@ class Operations(pulumi.ComponentResource):
             },
             opts=child,
         )
+        if args.authorizer_function_name is not None:
+            aws.cloudwatch.LogMetricFilter(
+                f"{name}-authorizer-failures",
+                name=f"{prefix}-authorizer-failures",
+                log_group_name=args.access_log_group_name,
+                pattern=AUTHORIZER_FAILURES_PATTERN,
+                metric_transformation={
+                    "name": "AuthorizerFailures",
+                    "namespace": METRIC_NAMESPACE,
+                    "value": "1",
+                    "unit": "Count",
+                    "dimensions": {"Stage": "$.stage"},
+                },
+                opts=child,
+            )
+        handler_namespace = None
+        if args.authorizer_log_group_name is not None:
+            handler_namespace = handler_metric_namespace(prefix)
+            aws.cloudwatch.LogMetricFilter(
+                f"{name}-authorizer-error-decisions",
+                name=f"{prefix}-authorizer-error-decisions",
+                log_group_name=args.authorizer_log_group_name,
+                pattern=HANDLER_ERROR_PATTERN,
+                metric_transformation={
+                    "name": HANDLER_METRIC,
+                    "namespace": handler_namespace,
+                    "value": "1",
+                    "unit": "Count",
+                },
+                opts=child,
+            )
 
         topic = aws.sns.Topic(f"{name}-alarms", name=f"{prefix}-alarms", opts=child)
         for email in args.alarms.email:
@@ -577,9 +725,11 @@ class Operations(pulumi.ComponentResource):
             dict.fromkeys(albs, "lb"),
             None if args.authorizer_function_name is None else "fn",
             args.backends,
+            handler_namespace,
         )
+        concurrency_alarm = next((s.threshold for s in shape if s.key == "authorizer-concurrency"), None)
         for index, spec in enumerate(shape):
-            queries_of = functools.partial(_metric_queries, args.alarms, args.backends, index)
+            queries_of = functools.partial(_metric_queries, args.alarms, args.backends, handler_namespace, index)
             resolved: pulumi.Output[list[Any]] = names.apply(queries_of)
             alarm = aws.cloudwatch.MetricAlarm(
                 f"{name}-alarm-{spec.key}",
@@ -587,8 +737,8 @@ class Operations(pulumi.ComponentResource):
                 alarm_description=f"{spec.description}; threshold {spec.threshold:g} {spec.unit}",
                 comparison_operator=spec.comparison,
                 threshold=spec.threshold,
-                evaluation_periods=EVALUATION_PERIODS,
-                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
+                evaluation_periods=spec.evaluation_periods,
+                datapoints_to_alarm=spec.datapoints_to_alarm,
                 metric_queries=resolved,
                 # Every metric here is published only when there is traffic (API Gateway, ALB, Lambda,
                 # and the metric filter when a log line arrives). A minute without requests is not
@@ -623,6 +773,8 @@ class Operations(pulumi.ComponentResource):
                     authorizer_function_name=v["names"]["fn"],
                     waf_web_acl_metric_name=v["waf"],
                     backends=args.backends,
+                    handler_namespace=handler_namespace,
+                    authorizer_concurrency_alarm=concurrency_alarm,
                 ),
                 separators=(",", ":"),
             )

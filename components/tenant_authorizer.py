@@ -74,7 +74,7 @@ def code_archive(directory: Path = CODE_DIR, libraries: dict[str, Path] | None =
     """The handler's folder as the function's zip: its source files only (no `__pycache__`), so the
     archive, and with it the deployed code, changes only when the code does.
 
-    libraries: zip path → file of the handler's pinned libraries (PyJWT, cryptography: README "End-user
+    libraries: zip path → file of the handler's pinned libraries (PyJWT, cryptography: docs "End-user
     authentication (auth)"); by default the locked wheels, verified against their hashes and unpacked at the
     zip's root, where Lambda's Python finds them (`/var/task` is on its path):
     https://docs.aws.amazon.com/lambda/latest/dg/python-package.html

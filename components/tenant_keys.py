@@ -188,7 +188,7 @@ class TenantKeys(pulumi.ComponentResource):
         serving = tier == tenant.tier
         # In protected production only the key and plan key in service are protected: the tier a tenant is
         # leaving must be deletable by the `pulumi up` that drops `previousTier`. A re-tier without it tries to
-        # delete protected ones and stops there, old key still in its plan (README "Re-tiering without a 403").
+        # delete protected ones and stops there, old key still in its plan (docs "Re-tiering without a 403").
         protect = args.protect and serving
         # Enabled also while suspended: resuming is one flag on the registry item, nothing else.
         key = aws.apigateway.ApiKey(

@@ -9,8 +9,10 @@ from typing import Any, cast
 import pulumi
 
 from components.args import TenantSetArgs
+from components.own_domains import OwnDomainTenants, OwnDomainTenantsArgs
 from components.tenant_domains import DomainSettings, TenantDomains, TenantDomainsArgs, zone_id_of
 from components.tenant_keys import TenantKeys, TenantKeysArgs
+from whitelabel.cloudfront import cloudfront_customers
 from whitelabel.component_args import ArgError, check_name_prefix, settings_of
 from whitelabel.config import POOL_KEYS_MAX
 from whitelabel.tenancy import tenants
@@ -19,12 +21,52 @@ from whitelabel.tenancy import tenants
 class ComponentArgsError(pulumi.RunError, ValueError):
     """A component's args break a rule: `<Component> <name>: <arg path>: <rule>`, one line.
 
-    A RunError, so the engine prints the line without a traceback, and a ValueError for Python callers.
+    A RunError, so the engine prints the line without a traceback, and a ValueError for Python callers; `path`
+    and `rule` let a program that built the args from its config say it in the config's words.
     """
+
+    def __init__(self, message: str, path: str = "", rule: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.rule = rule
 
 
 def refuse(component: str, name: str, error: ArgError) -> ComponentArgsError:
-    return ComponentArgsError(f"{component} {name}: {error}")
+    return ComponentArgsError(f"{component} {name}: {error}", error.path, error.rule)
+
+
+def check_platform_serves(settings: Any, user_auth: Any, ttl: Any) -> None:
+    """A tenant with end-user authentication or mutual TLS needs a platform authorizer that serves it: ArgError.
+
+    user_auth, ttl: the platform's `user_auth` and `authorizer_cache_ttl_seconds` (None: not known, refused).
+    With a cached decision (TTL > 0) API Gateway would reuse one Allow per Host for requests with another token,
+    another certificate or none; without USER_AUTH the function never looks at a token.
+    """
+    for index, customer in enumerate(settings.customers):
+        if settings.auth_of(customer) is not None:
+            if user_auth is not True:
+                said = "not known (user_auth unset)" if user_auth is None else "off (user_auth false)"
+                raise ArgError(
+                    f"tenants[{index}].auth",
+                    f"needs end-user authentication, which the platform's authorizer does not run: it is {said};"
+                    " turn it on at the platform (its auth.issuer, or auth.enabled) and update the platform first",
+                )
+            if ttl != 0:
+                raise ArgError(
+                    f"tenants[{index}].auth",
+                    f"needs the platform's authorizer_cache_ttl_seconds to be 0 (it is {_shown(ttl)}): a cached"
+                    " decision would serve one user's Allow to requests with another token or none",
+                )
+        if customer.mtls_truststore is not None and ttl != 0:
+            raise ArgError(
+                f"tenants[{index}].mtls_truststore",
+                f"needs the platform's authorizer_cache_ttl_seconds to be 0 (it is {_shown(ttl)}): a cached decision"
+                " would reuse an Allow earned with a client certificate for requests without one",
+            )
+
+
+def _shown(ttl: Any) -> str:
+    return "not known" if ttl is None else f"{ttl:g} s" if isinstance(ttl, float) else f"{ttl} s"
 
 
 def legacy_alias(adopt: bool, old_name: str) -> list[pulumi.Alias] | None:
@@ -80,12 +122,22 @@ class TenantSet(pulumi.ComponentResource):
                     "authorizer": {"cacheTtlSeconds": 0},
                 },
             )
+            check_platform_serves(settings, args.get("user_auth"), args.get("authorizer_cache_ttl_seconds"))
             # No `check_names` here: the only name built from the prefix is the API key's, for which AWS documents
             # no length limit (whitelabel/names.py); the platform checks its own names.
             dedicated = [i for i, c in enumerate(settings.customers) if c.dedicated_domain]
             if dedicated and args.get("certificate_arn") is None:
                 raise ArgError(
                     f"tenants[{dedicated[0]}].dedicated_domain", "needs the platform's certificate_arn (give it)"
+                )
+            through_cloudfront = cloudfront_customers(settings)
+            cloudfront_names = {c.name for c in through_cloudfront}  # by name: comparing models is slow at 1,000s
+            if through_cloudfront and args.get("own_domain_distribution_id") is None:
+                index = settings.customers.index(through_cloudfront[0])
+                raise ArgError(
+                    f"tenants[{index}].custom_domain",
+                    "goes through CloudFront, but the platform has no multi-tenant distribution (own_domain_"
+                    "distribution_id unset): set customDomains.via cloudFront at the platform and update it first",
                 )
         except ArgError as error:
             raise refuse("TenantSet", name, error) from None
@@ -96,7 +148,12 @@ class TenantSet(pulumi.ComponentResource):
             f"{name}-domains",
             TenantDomainsArgs(
                 base_domain=settings.base_domain,
-                customers=tuple(settings.customers),
+                # An own domain through CloudFront is a distribution tenant below, not an API Gateway custom domain:
+                # TenantDomains sees those customers without it (their subdomain's records stay).
+                customers=tuple(
+                    c.model_copy(update={"custom_domain": None}) if c.name in cloudfront_names else c
+                    for c in settings.customers
+                ),
                 domains=DomainSettings(
                     zone_id=zone_id_of(settings.hosted_zone, self),
                     rest_api_id=args["rest_api_id"],
@@ -126,11 +183,29 @@ class TenantSet(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "tenant-keys")),
         )
 
+        own = (
+            OwnDomainTenants(
+                f"{name}-own-domains",
+                OwnDomainTenantsArgs(
+                    customers=through_cloudfront,
+                    name_prefix=args["name_prefix"],
+                    distribution_id=cast(Any, args.get("own_domain_distribution_id")),
+                    connection_group_id=cast(Any, args.get("own_domain_connection_group_id")),
+                    routing_endpoint=cast(Any, args.get("own_domain_routing_endpoint")),
+                    protect=settings.protect_resources,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            if through_cloudfront
+            else None
+        )
+
         self.endpoints = pulumi.Output.from_input(domains.endpoints)
         self.tenants = pulumi.Output.from_input(keys.tenants)
         # Dicts of outputs: `from_input` resolves them to one plain dict.
         self.dedicated_domain_targets = cast(Any, pulumi.Output.from_input(cast(Any, domains.dedicated_domain_targets)))
-        self.custom_domain_handoff = pulumi.Output.from_input(domains.custom_domain_handoff)
+        handoff = {**domains.custom_domain_handoff, **(own.custom_domain_handoff if own is not None else {})}
+        self.custom_domain_handoff = pulumi.Output.from_input(cast(Any, handoff))
         self.register_outputs(
             {
                 "endpoints": self.endpoints,

@@ -12,6 +12,7 @@ import pulumi
 from components.args import BackendArgs, EndpointType, TenantDns, TenantSetArgs, WhiteLabelGatewayArgs
 from components.gateway import BackendTarget, Gateway, GatewayArgs
 from components.operations import Operations, OperationsArgs
+from components.own_domains import OwnDomainEdge, OwnDomainEdgeArgs
 from components.tenant_authorizer import TenantAuthorizer, TenantAuthorizerArgs
 from components.tenant_domains import (
     DomainSettings,
@@ -26,6 +27,7 @@ from components.tenant_registry import TenantRegistry, TenantRegistryArgs
 from components.tenant_set import TenantSet, legacy_alias, refuse
 from components.waf import Waf, WafArgs
 from whitelabel.api_definition import BackendKind
+from whitelabel.cloudfront import uses_cloudfront
 from whitelabel.component_args import (
     ArgError,
     backend_entries,
@@ -36,6 +38,7 @@ from whitelabel.component_args import (
     settings_of,
 )
 from whitelabel.config import STAGE_NAME_RE
+from whitelabel.waf import waf_limits
 
 
 def backend_target(backend: BackendArgs) -> BackendTarget:
@@ -55,7 +58,24 @@ def backend_target(backend: BackendArgs) -> BackendTarget:
         bucket_name=backend.get("bucket_name"),
         read_role_arn=backend.get("read_role_arn"),
         key_prefix=backend.get("key_prefix") or "",
+        per_tenant=bool(backend.get("per_tenant")),
+        shared_files=tuple(backend.get("shared_files") or ()),
+        documents=tuple(backend.get("documents") or ()),
     )
+
+
+def auth_args(settings: Any) -> dict[str, Any]:
+    """The stack's `auth` as `AuthArgs` (plain values: it crosses stacks in `shard_platform`)."""
+    auth = settings.auth
+    values: dict[str, Any] = {
+        "audiences": list(auth.audiences),
+        "tenant_claim": auth.tenant_claim,
+        "public_prefixes": list(auth.public_prefixes),
+        "enabled": auth.enabled,
+    }
+    if auth.issuer is not None:
+        values["issuer"] = auth.issuer
+    return values
 
 
 def moved_from(
@@ -201,6 +221,7 @@ class WhiteLabelGateway(pulumi.ComponentResource):
                 },
                 alarms=settings.alarms,
                 authorizer_function_name=authorizer.function_name,
+                authorizer_log_group_name=authorizer.log_group_name,
                 waf_web_acl_metric_name=waf.metric_name if waf is not None else None,
                 backends=tuple(backends),
             ),
@@ -251,8 +272,31 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         )
         plan_ids = {tier: plan.id for tier, plan in plans.items()}
 
+        # Own domains through CloudFront (docs "Own domains: two edges"): the distribution, its connection group,
+        # function and web ACL, made once; each TenantSet adds a distribution tenant per own domain.
+        edge = (
+            OwnDomainEdge(
+                f"{name}-own-domain-edge",
+                OwnDomainEdgeArgs(
+                    resource_prefix=prefix,
+                    base_domain=settings.base_domain,
+                    dual_stack=settings.dual_stack,
+                    waf=(
+                        (settings.waf.mode == "block", waf_limits(settings).per_ip, waf_limits(settings).per_host)
+                        if settings.waf.enabled
+                        else None
+                    ),
+                    log_retention_days=settings.log_retention_days,
+                    protect=settings.protect_resources,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            if uses_cloudfront(settings)
+            else None
+        )
+
         # What every TenantSet of this platform takes from it, as TenantSetArgs keys: this one's, and a shard's
-        # (the `shard_platform` export below, README "Tenant shards"). Pooled tiers: each TenantSet makes its own
+        # (the `shard_platform` export below, docs "Tenant shards"). Pooled tiers: each TenantSet makes its own
         # pool keys, so no key value crosses stacks.
         platform_args: dict[str, Any] = {
             "base_domain": settings.base_domain,
@@ -273,7 +317,22 @@ class WhiteLabelGateway(pulumi.ComponentResource):
             "tls_policy": settings.tls_policy,
             "dual_stack": settings.dual_stack,
             "protect_resources": settings.protect_resources,
+            # What a TenantSet must respect of this platform's authorizer (issue 23 §1, §2): the stack's `auth` its
+            # tenants inherit, whether the function runs end-user authentication, and its decision cache.
+            "auth": auth_args(settings),
+            "user_auth": settings.user_auth,
+            "authorizer_cache_ttl_seconds": settings.authorizer.cache_ttl_seconds,
         }
+        if edge is not None:
+            # Only then: a platform without the CloudFront edge exports what it exported before.
+            platform_args.update(
+                {
+                    "custom_domains": {"via": settings.custom_domains.via},
+                    "own_domain_distribution_id": edge.distribution_id,
+                    "own_domain_connection_group_id": edge.connection_group_id,
+                    "own_domain_routing_endpoint": edge.routing_endpoint,
+                }
+            )
         tenant_set = TenantSet(
             f"{name}-tenants",
             cast(
@@ -306,10 +365,11 @@ class WhiteLabelGateway(pulumi.ComponentResource):
         self.tenants = tenant_set.tenants
         self.dedicated_domain_targets = tenant_set.dedicated_domain_targets
         self.custom_domain_handoff = tenant_set.custom_domain_handoff
-        # A shard's TenantSet args are these values as they are (README "Tenant shards"): keys of TenantSetArgs.
+        # A shard's TenantSet args are these values as they are (docs "Tenant shards"): keys of TenantSetArgs.
         self.shard_platform = pulumi.Output.from_input(cast(Any, platform_args))
         self.dashboard_name = operations.dashboard_name
         self.alarm_topic_arn = operations.alarm_topic_arn
+        self.own_domain_edge = edge  # not an output: the CloudFront edge's resources, for Python callers and tests
         self.web_acl_arn = pulumi.Output.from_input(waf.web_acl_arn if waf is not None else None)
         self.waf_capacity = pulumi.Output.from_input(waf.capacity if waf is not None else None)
         self.register_outputs(

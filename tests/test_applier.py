@@ -76,8 +76,10 @@ MTLS = {"dedicatedDomain": True, "mtlsTruststore": "s3://trust/a.pem", "mtlsIssu
         {"alarms": {"email": ["ops@example.com"]}},
         {"cache": {"enabled": True}},
         {"tlsPolicy": "TLS_1_2", "authorizer": {"cacheTtlSeconds": 0}, "customers": {"acme": MTLS}},
+        {"customDomains": {"via": "cloudFront"}, "customers": {"acme": {"customDomain": "api.acme.io"}}},
+        {"docs": {"perTenant": True}},
     ],
-    ids=["waf", "dual-stack", "edge", "alarm-email", "cache", "mtls"],
+    ids=["waf", "dual-stack", "edge", "alarm-email", "cache", "mtls", "own-domains-cloudfront", "portal"],
 )
 def test_every_type_of_every_optional_feature_is_known_too(keys):
     values = stack_file_config("dev")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -82,7 +83,7 @@ def key_sets(discovery: dict[str, Any], keys: list[dict[str, Any]]) -> authorize
         f"{ISSUER}/.well-known/openid-configuration": discovery,
         "https://idp.example.com/jwks.json": {"keys": keys},
     }
-    return authorizer.KeySets(fetch=lambda url: documents[url], clock=lambda: 0.0)
+    return authorizer.KeySets(fetch=lambda url, deadline: documents[url], clock=lambda: 0.0)
 
 
 def test_a_discovery_document_naming_the_issuer_as_an_equal_string_is_accepted():
@@ -138,9 +139,9 @@ def test_a_document_of_the_size_limit_is_read_whole(documents):
     limit = authorizer._MAX_DOCUMENT_BYTES
     assert limit == 512 * 1024
 
-    assert len(authorizer.fetch_json(f"{documents}/{limit}")) == limit - 2
+    assert len(authorizer.fetch_json(f"{documents}/{limit}", time.monotonic() + 10)) == limit - 2
 
 
 def test_a_document_over_the_size_limit_is_refused(documents):
     with pytest.raises(authorizer.JwksUnavailableError, match="answered more than"):
-        authorizer.fetch_json(f"{documents}/{authorizer._MAX_DOCUMENT_BYTES + 1}")
+        authorizer.fetch_json(f"{documents}/{authorizer._MAX_DOCUMENT_BYTES + 1}", time.monotonic() + 10)

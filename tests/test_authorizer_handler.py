@@ -181,9 +181,15 @@ def test_the_stage_resource_keeps_the_partition_of_the_method_arn() -> None:
 
 
 @pytest.mark.parametrize("method_arn", [None, "", "not-an-arn", f"{API}", "arn:aws:s3:::bucket/dev/GET/x"])
-def test_a_malformed_method_arn_raises(registry: authorizer.Registry, method_arn: Any) -> None:
+def test_a_malformed_method_arn_raises_and_is_logged_as_an_error(
+    registry: authorizer.Registry, method_arn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(ValueError):
         authorizer.decide({**event(), "methodArn": method_arn}, registry)
+    # Nothing AWS sends looks like this: an unexpected failure, logged once so the error filter counts it.
+    [line] = log_lines(capsys)
+    expected = {"decision": "error", "status": 500, "reason": "unexpected-error", "error": "ValueError"}
+    assert line.items() >= expected.items()
 
 
 def test_unknown_host_is_denied_as_unknown(registry: authorizer.Registry, dynamo: FakeDynamo) -> None:
@@ -373,6 +379,26 @@ def test_mtls_host_with_another_customers_certificate_is_denied_as_unknown(
     [line] = log_lines(capsys)
     assert (line["reason"], line["issuerDN"]) == ("mtls-issuer-not-accepted", WAYNE_CA)
     assert "clientCertPem" not in json.dumps(line) and "MIIB" not in json.dumps(line)
+
+
+def test_a_refused_certificate_logs_its_exact_dns_for_the_operator_to_copy(
+    dynamo: FakeDynamo, registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs "Mutual TLS": the operator reads these strings to fill mtlsIssuers / mtlsSubjects, which must match
+    # byte for byte: a long DN (many OUs) and escaped characters must come through whole.
+    issuer = "CN=Issuing CA 7,OU=" + ",OU=".join(f"Unit {n}" for n in range(30)) + r",O=Stark\, Inc.,C=US"
+    subject = 'CN=device "42",O=Stark Industries,C=US'
+    assert len(issuer) > 300
+    dynamo.items[STARK_HOST] = mtls_item()
+
+    assert_denied_as_unknown(decide_at(mtls_event(cert(issuer=issuer, subject=subject)), registry))
+    [line] = log_lines(capsys)
+    assert (line["reason"], line["issuerDN"], line["subjectDN"]) == ("mtls-issuer-not-accepted", issuer, subject)
+    assert "issuerDNTruncated" not in line
+
+    assert_denied_as_unknown(decide_at(mtls_event(cert(issuer="CN=" + "x" * 5000)), registry))
+    [line] = log_lines(capsys)
+    assert line["issuerDNTruncated"] is True and len(line["issuerDN"]) == 2048
 
 
 def test_mtls_subjects_when_listed_must_match_too(dynamo: FakeDynamo, registry: authorizer.Registry) -> None:
@@ -713,6 +739,46 @@ def test_one_json_log_line_per_decision_without_the_api_key(
     assert all(line["requestId"] == "req-1" for line in lines)
     assert ACME_KEY not in output and "globex-key" not in output
     assert ACME_KEY not in repr(registry.lookup("acme.example.com").tenant)
+
+
+def matches_error_filter(line: dict[str, Any]) -> bool:
+    """What the metric filter `{ $.decision = "error" }` selects (a JSON line whose decision is "error")."""
+    assert authorizer.ERROR_LOG_FILTER == '{ $.decision = "error" }'
+    return line.get("decision") == "error"
+
+
+def test_only_the_functions_own_failures_match_the_error_filter(
+    registry: authorizer.Registry, dynamo: FakeDynamo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Refusals a client causes (unknown, malformed, suspended host): one line each, status 403, not errors.
+    for host in ["gone.example.com", "bad host", "globex.example.com"]:
+        authorizer.decide(event(host), registry)
+    dynamo.error = EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+    with pytest.raises(EndpointConnectionError):
+        authorizer.decide(event("acme.example.com"), registry)
+    with pytest.raises(ValueError):
+        authorizer.decide(event(method_arn="not-an-arn"), registry)
+
+    lines = log_lines(capsys)
+    assert [(line["decision"], line["status"], line["reason"]) for line in lines] == [
+        ("deny", 403, "unknown-host"),
+        ("deny", 403, "malformed-host"),
+        ("deny", 403, "suspended"),
+        ("error", 500, "registry-error"),
+        ("error", 500, "unexpected-error"),
+    ]
+    assert [matches_error_filter(line) for line in lines] == [False, False, False, True, True]
+
+
+def test_no_decision_writes_a_traceback(
+    registry: authorizer.Registry, dynamo: FakeDynamo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamo.error = EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+    with pytest.raises(EndpointConnectionError):
+        authorizer.decide(event(), registry)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert len(captured.out.splitlines()) == 1
 
 
 # -- the Lambda entry point and the module's boundaries -------------------------------------------

@@ -82,7 +82,7 @@ class Issuers:
         self.urls: list[str] = []
         self.down = False
 
-    def __call__(self, url: str) -> Any:
+    def __call__(self, url: str, deadline: float) -> Any:
         self.urls.append(url)
         if self.down:
             raise authorizer.JwksUnavailableError(f"{url}: URLError")
@@ -119,13 +119,20 @@ def token(key: Any = RSA_KEY, alg: str = "RS256", kid: str | None = "rsa-1", **o
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
 
-def event(host: str = "acme.example.com", authorization: str | None = None, path: str = "/service1/orders") -> dict:
+def event(
+    host: str = "acme.example.com",
+    authorization: str | None = None,
+    path: str = "/service1/orders",
+    resource: str | None = "/service1/{proxy+}",
+) -> dict:
+    """A REQUEST event: `path` as the client sent it, `resource` the route API Gateway matched (None: absent)."""
     headers = {"Host": host}
     if authorization is not None:
         headers["Authorization"] = authorization
     return {
         "type": "REQUEST",
         "methodArn": METHOD_ARN,
+        **({} if resource is None else {"resource": resource}),
         "path": path,
         "headers": headers,
         "multiValueHeaders": {name: [value] for name, value in headers.items()},
@@ -153,13 +160,15 @@ def decide(request: dict, keys: authorizer.KeySets | None, public: tuple[str, ..
     return authorizer.decide(request, registry, keys=keys, public=public)
 
 
-def refused(request: dict, keys: authorizer.KeySets | None, capsys: pytest.CaptureFixture[str]) -> str:
+def refused(
+    request: dict, keys: authorizer.KeySets | None, capsys: pytest.CaptureFixture[str], public: tuple[str, ...] = ()
+) -> str:
     """The log reason of a request answered 401 (UnauthorizedError with API Gateway's exact message)."""
     with pytest.raises(authorizer.UnauthorizedError) as raised:
-        decide(request, keys)
+        decide(request, keys, public)
     assert str(raised.value) == "Unauthorized"
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert last["decision"] == "deny"
+    assert (last["decision"], last["status"]) == ("deny", 401)
     return str(last["reason"])
 
 
@@ -213,14 +222,49 @@ def test_an_api_without_end_user_auth_still_marks_the_user_headers() -> None:
     assert (answer["context"]["userId"], answer["context"]["scopes"]) == ("-", "-")
 
 
-def test_a_public_prefix_needs_no_token_but_a_sibling_path_does(
+def test_a_public_prefix_needs_no_token_but_a_sibling_route_does(
     keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answer = decide(event(path="/docs/guide.pdf"), keys, public=("/docs",))
-    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert answer["context"]["userId"] == "-"
+    for resource in ["/docs/{key+}", "/docs"]:
+        answer = decide(event(path="/docs/guide.pdf", resource=resource), keys, public=("/docs",))
+        assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+        assert answer["context"]["userId"] == "-"
     with pytest.raises(authorizer.UnauthorizedError):
-        decide(event(path="/docsx/guide.pdf"), keys, public=("/docs",))
+        decide(event(path="/docsx/guide.pdf", resource="/docsx/{proxy+}"), keys, public=("/docs",))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/docs/../service1/orders",
+        "/docs/%2e%2e/service1/orders",
+        "/docs%2F..%2Fservice1/orders",
+        "/docs/..%2Fservice1/orders",
+        "//docs/../service1/orders",
+        "/docs",
+        "/docs/",
+    ],
+)
+def test_a_path_shaped_to_look_public_still_needs_a_token_on_a_private_route(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    # Whatever the client wrote, API Gateway matched /service1/{proxy+}: that integration is private.
+    assert refused(event(path=path, resource="/service1/{proxy+}"), keys, capsys, ("/docs",)) == "token-missing"
+
+
+def test_a_request_without_a_resource_is_never_public(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refused(event(path="/docs/guide.pdf", resource=None), keys, capsys, ("/docs",)) == "token-missing"
+
+
+def test_a_prefix_inside_a_greedy_route_matches_nothing(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /service1/health lies inside /service1/{proxy+}: the route is private, so its paths need a token.
+    request = event(path="/service1/health", resource="/service1/{proxy+}")
+    with pytest.raises(authorizer.UnauthorizedError):
+        decide(request, keys, public=("/service1/health",))
 
 
 def test_an_own_issuer_without_tenant_claim_identifies_the_tenant_by_issuer_alone(keys: authorizer.KeySets) -> None:
@@ -300,6 +344,30 @@ def test_garbage_and_no_kid_are_401(keys: authorizer.KeySets, capsys: pytest.Cap
     assert refused(event(authorization=bearer(token(kid=None))), keys, capsys) == "token-no-key-id"
 
 
+def test_a_401_is_one_deny_line_and_the_entry_point_raises_it_with_a_one_frame_traceback(
+    keys: authorizer.KeySets, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import traceback
+
+    monkeypatch.setenv("USER_AUTH", "on")
+    monkeypatch.setattr(authorizer, "_registry", authorizer.Registry(TABLE, FakeDynamo(), ttl_seconds=0))
+    monkeypatch.setattr(authorizer, "_key_sets", keys)
+
+    with pytest.raises(authorizer.UnauthorizedError) as raised:
+        authorizer.handler(event(authorization="Bearer not.a.jwt"), None)
+
+    captured = capsys.readouterr()
+    [line] = [json.loads(text) for text in captured.out.splitlines()]
+    assert line.items() >= {"decision": "deny", "status": 401, "reason": "token-malformed", "tenantId": "acme"}.items()
+    assert "Traceback" not in captured.out + captured.err
+    # Lambda's runtime logs a raised error with its traceback: for a 401 that is the entry point's frame alone,
+    # with no chained exception, not the way through decide and the token checks.
+    error = raised.value
+    frames = [frame.name for frame in traceback.extract_tb(error.__traceback__)]
+    assert frames[-1] == "handler" and not {"decide", "_decide", "verify_token"} & set(frames)
+    assert error.__cause__ is None and error.__suppress_context__
+
+
 def test_a_tenant_with_auth_is_refused_when_the_deployment_has_no_key_sets(capsys: pytest.CaptureFixture[str]) -> None:
     # A registry item that asks for a user on a function deployed without USER_AUTH fails closed.
     assert refused(event(authorization=bearer(token())), None, capsys) == "auth-not-deployed"
@@ -377,12 +445,12 @@ def test_an_unreachable_key_set_fails_closed_with_an_error(
     with pytest.raises(authorizer.JwksUnavailableError):
         decide(event(authorization=bearer(token())), keys)
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert (last["decision"], last["reason"]) == ("error", "jwks-unavailable")
+    assert (last["decision"], last["status"], last["reason"]) == ("error", 500, "jwks-unavailable")
 
 
 def test_a_discovery_document_for_another_issuer_is_not_trusted(issuers: Issuers, clock: Clock) -> None:
-    def lying(url: str) -> Any:
-        answer = issuers(url)
+    def lying(url: str, deadline: float) -> Any:
+        answer = issuers(url, deadline)
         return {**answer, "issuer": "https://evil.example.com"} if "openid-configuration" in url else answer
 
     with pytest.raises(authorizer.JwksUnavailableError):
@@ -409,7 +477,7 @@ def test_only_https_or_loopback_http_is_fetched(url: Any, allowed: bool) -> None
 
 def test_fetch_refuses_plain_http_to_a_remote_host_without_connecting() -> None:
     with pytest.raises(authorizer.JwksUnavailableError, match="https"):
-        authorizer.fetch_json("http://idp.example.com/.well-known/openid-configuration")
+        authorizer.fetch_json("http://idp.example.com/.well-known/openid-configuration", time.monotonic() + 5)
 
 
 def test_an_item_with_audiences_but_no_issuer_is_invalid() -> None:

@@ -28,19 +28,13 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from whitelabel.config import (
-    API_KEYS_MAX,
-    FARGATE_MEMORY,
-    LOG_RETENTION_DAYS,
-    RESERVED_SUBDOMAINS,
-    ConfigError,
-    Settings,
-    customer_entries,
-    known_keys,
-    parse_settings,
-    read_raw_config,
-)
+from whitelabel.config_base import ConfigError
+from whitelabel.config_limits import API_KEYS_MAX, LOG_RETENTION_DAYS, RESERVED_SUBDOMAINS
+from whitelabel.config_rules import customer_entries, known_keys, parse_settings
+from whitelabel.gateway_config import Settings, model_of
 from whitelabel.offline import ROOT, AwsMocks, engine_config, run_program
+from whitelabel.services_config import FARGATE_MEMORY
+from whitelabel.stack_file import read_raw_config
 
 settings.register_profile(
     "ci",
@@ -65,9 +59,10 @@ CASES: Counter[str] = Counter()
 
 
 def reference_table() -> dict[str, tuple[str, str, str]]:
-    """README's "Config reference" rows: key → (type, default, rule); a row naming two keys gives both."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Config reference\n", 1)[1].split("\n## ", 1)[0]
+    """The config reference's rows (docs/reference/config.md, generated from the model's docstrings by
+    tools/docs.py): key → (type, default, rule); a row naming two keys gives both."""
+    text = (ROOT / "docs" / "reference" / "config.md").read_text(encoding="utf-8")
+    section = text.split("\n# Config reference\n", 1)[1]
     rows: dict[str, tuple[str, str, str]] = {}
     for line in section.splitlines():
         if not line.startswith("| `"):
@@ -88,16 +83,6 @@ def reference_table() -> dict[str, tuple[str, str, str]]:
 REFERENCE = reference_table()
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def model_fields(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, Any, bool]]:
     """Every key of the model as README spells it (`customers.<name>.tier`, `tiers.<name>.rateLimit`), with
     its field and whether it holds further keys."""
@@ -105,7 +90,7 @@ def model_fields(model: type[BaseModel] = Settings, prefix: str = "") -> Iterato
         key = prefix + (field.alias or name)
         if key == "customers.<name>.name":
             continue  # README's form: the name is the entry's key (`customers.<name>`)
-        inner = _model_in(field.annotation)
+        inner = model_of(field.annotation)
         yield key, field, inner is not None
         if inner is None:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 
 from components.operations import (
+    AUTHORIZER_FAILURE_TYPES,
+    HANDLER_ERROR_PATTERN,
     TENANT_PLACEHOLDER,
     AlarmSpec,
     Operations,
@@ -21,6 +24,8 @@ from components.operations import (
     load_queries,
     query_body,
 )
+from functions.tenant_authorizer import handler as authorizer
+from tests import test_authorizer_jwt as jwt_cases
 from tests.conftest import customers_config, deploy, inputs_by_urn, shared_run
 from tests.test_access_log import render
 from tools import dashboard as dashboard_tool
@@ -71,6 +76,24 @@ def dashboard_body(run: StackRun) -> dict[str, Any]:
 
 def access_log_group(run: StackRun) -> str:
     return str(run.named("whitelabel-gateway-access-logs").inputs["name"])
+
+
+def metric_filter(run: StackRun, role: str) -> Any:
+    """The operations component's metric filter `whitelabel-operations-<role>`."""
+    (found,) = [f for f in of_type(run, FILTER_TYPE) if f.name == f"whitelabel-operations-{role}"]
+    return found
+
+
+def pattern_matches(pattern: str, line: dict[str, Any]) -> bool:
+    """Whether a JSON metric filter pattern of the two shapes we write matches a parsed log line:
+    `{ $.k = "v" }`, or `{ ($.k = "v") || ($.k = "w") … }` (any term). Any other shape fails the test."""
+    body = re.fullmatch(r"\{ (.+) \}", pattern)
+    assert body, pattern
+    terms = body.group(1).split(" || ")
+    shape = r'\$\.(\w+) = "([^"]*)"' if len(terms) == 1 else r'\(\$\.(\w+) = "([^"]*)"\)'
+    parsed = [re.fullmatch(shape, term) for term in terms]
+    assert all(parsed), pattern
+    return any(line.get(m.group(1)) == m.group(2) for m in parsed if m)
 
 
 # -- the access log ---------------------------------------------------------------------------------
@@ -245,10 +268,10 @@ def test_contributor_insights_rules_rank_tenants_by_requests_and_5xx(dev: StackR
 
 
 def test_throttled_requests_are_counted_from_the_access_log(dev: StackRun) -> None:
-    (metric_filter,) = of_type(dev, FILTER_TYPE)
-    assert metric_filter.inputs["logGroupName"] == access_log_group(dev)
-    assert metric_filter.inputs["pattern"] == '{ $.errorType = "THROTTLED" }'
-    transformation = metric_filter.inputs["metricTransformation"]
+    throttled = metric_filter(dev, "throttled")
+    assert throttled.inputs["logGroupName"] == access_log_group(dev)
+    assert throttled.inputs["pattern"] == '{ $.errorType = "THROTTLED" }'
+    transformation = throttled.inputs["metricTransformation"]
     assert transformation["name"] == "ThrottledRequests"
     assert _json_fields(list(transformation["dimensions"].values())) <= set(FIELDS)
     assert {"errorType"} <= set(FIELDS)
@@ -295,14 +318,86 @@ def test_the_rules_and_the_metric_filter_match_the_real_format(dev: StackRun) ->
         for kind, rule in rules.items()
     }
     assert contributors == {"requests": [["acme"], ["globex"]], "5xx": [["globex"]]}
-    (metric_filter,) = of_type(dev, FILTER_TYPE)
-    # The one pattern shape the filter uses: `{ $.<key> = "<value>" }`.
-    match = re.fullmatch(r'\{ (\$\.\w+) = "([^"]*)" \}', metric_filter.inputs["pattern"])
-    assert match
-    counted = [line for line in TRAFFIC if _json_path(line, match.group(1)) == match.group(2)]
+    throttled = metric_filter(dev, "throttled")
+    counted = [line for line in TRAFFIC if pattern_matches(throttled.inputs["pattern"], line)]
     assert [line["tenantId"] for line in counted] == ["acme"]
-    dimensions = metric_filter.inputs["metricTransformation"]["dimensions"]
+    dimensions = throttled.inputs["metricTransformation"]["dimensions"]
     assert {name: _json_path(counted[0], path) for name, path in dimensions.items()} == {"Stage": "dev"}
+
+
+# -- the tenant authorizer: what is broken, not what a client got wrong --------------------------------
+# Requests as the access log has them: two the authorizer could not decide (500), and the ordinary refusals and
+# errors that must not count: a missing or invalid token (401), an unknown host (403), a throttle, a backend 502.
+AUTHORIZER_TRAFFIC = (
+    _logged(stage="dev", status="500", errorType="AUTHORIZER_CONFIGURATION_ERROR", errorMessage="null"),
+    _logged(stage="dev", status="500", errorType="AUTHORIZER_FAILURE", errorMessage="null"),
+    _logged(stage="dev", status="401", errorType="UNAUTHORIZED", errorMessage="Unauthorized"),
+    _logged(stage="dev", status="403", errorType="ACCESS_DENIED", authorizerReason="unknown-host"),
+    *TRAFFIC,
+)
+
+
+def test_authorizer_failures_are_counted_from_the_access_log_and_401s_are_not(dev: StackRun) -> None:
+    failures = metric_filter(dev, "authorizer-failures")
+    assert failures.inputs["name"] == "whitelabel-gateway-dev-authorizer-failures"
+    assert failures.inputs["logGroupName"] == access_log_group(dev)
+    counted = [line for line in AUTHORIZER_TRAFFIC if pattern_matches(failures.inputs["pattern"], line)]
+    assert sorted(line["errorType"] for line in counted) == sorted(AUTHORIZER_FAILURE_TYPES)
+    assert all(line["status"] == "500" for line in counted)
+    transformation = failures.inputs["metricTransformation"]
+    assert (transformation["namespace"], transformation["name"]) == ("WhitelabelGateway", "AuthorizerFailures")
+    assert transformation["value"] == "1"
+    assert {name: _json_path(counted[0], path) for name, path in transformation["dimensions"].items()} == {
+        "Stage": "dev"
+    }
+    # The field the pattern reads is API Gateway's gateway-response type in the real format.
+    assert FIELDS["errorType"] == "$context.error.responseType"
+
+
+class _Unreachable:
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        raise ConnectionError("registry down")
+
+
+def _handler_log(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """What the real handler logs for an allow, two 401s, an unknown host, an issuer down and a registry down."""
+    issuers = jwt_cases.Issuers()
+    keys = authorizer.KeySets(fetch=issuers, clock=jwt_cases.Clock())
+    requests = (
+        jwt_cases.event(host="initech.example.com"),  # a tenant without end-user auth: Allow
+        jwt_cases.event(),  # no token: 401
+        jwt_cases.event(authorization="Bearer not-a-token"),  # garbage: 401
+        jwt_cases.event(host="unknown.example.com"),  # 403
+    )
+    for request in requests:
+        with contextlib.suppress(authorizer.UnauthorizedError):
+            jwt_cases.decide(request, keys)
+    issuers.down = True
+    with pytest.raises(authorizer.JwksUnavailableError):
+        jwt_cases.decide(jwt_cases.event(authorization=jwt_cases.bearer(jwt_cases.token())), keys)
+    registry = authorizer.Registry(jwt_cases.TABLE, _Unreachable(), ttl_seconds=0)
+    with pytest.raises(ConnectionError):
+        authorizer.decide(jwt_cases.event(), registry, keys=keys)
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_the_handlers_error_decisions_are_counted_from_its_own_log(
+    dev: StackRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    decisions = metric_filter(dev, "authorizer-error-decisions")
+    assert decisions.inputs["pattern"] == HANDLER_ERROR_PATTERN
+    # The log group the function writes to (the TenantAuthorizer's own), not the access log.
+    (function,) = [f for f in dev.of_type("aws:lambda/function:Function") if f.name.endswith("authorizer-function")]
+    (group,) = [g for g in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if g.name.endswith("authorizer-logs")]
+    assert decisions.inputs["logGroupName"] == group.inputs["name"] == f"/aws/lambda/{function.inputs['name']}"
+    lines = _handler_log(capsys)
+    assert [line["decision"] for line in lines] == ["allow", "deny", "deny", "deny", "error", "error"]
+    counted = [line["reason"] for line in lines if pattern_matches(decisions.inputs["pattern"], line)]
+    assert counted == ["jwks-unavailable", "registry-error"]
+    transformation = decisions.inputs["metricTransformation"]
+    assert transformation["namespace"] == "WhitelabelGateway/whitelabel-gateway-dev"
+    assert transformation["name"] == "AuthorizerErrorDecisions"
+    assert transformation["value"] == "1" and "dimensions" not in transformation
 
 
 # -- alarms -----------------------------------------------------------------------------------------
@@ -322,23 +417,82 @@ def authorizer_function(run: StackRun) -> str | None:
     return str(found[0].outputs["name"]) if found else None
 
 
-def expected_alarms(run: StackRun, thresholds: dict[str, float], authorizer_errors: float = 1.0) -> dict[str, float]:
+def expected_alarms(
+    run: StackRun, thresholds: dict[str, float], authorizer_errors: float = 1.0, concurrency: float = 800.0
+) -> dict[str, float]:
     if authorizer_function(run) is None:
         return thresholds
-    return {**thresholds, "whitelabel-operations-alarm-authorizer-errors": authorizer_errors}
+    return {
+        **thresholds,
+        "whitelabel-operations-alarm-authorizer-failures": authorizer_errors,
+        "whitelabel-operations-alarm-authorizer-error-decisions": authorizer_errors,
+        "whitelabel-operations-alarm-authorizer-throttles": 1.0,
+        "whitelabel-operations-alarm-authorizer-concurrency": concurrency,
+    }
 
 
 def test_alarms_have_the_documented_default_thresholds(dev: StackRun) -> None:
     alarms = {a.name: a for a in of_type(dev, ALARM_TYPE)}
     assert {name: a.inputs["threshold"] for name, a in alarms.items()} == expected_alarms(dev, DEFAULT_ALARMS)
     (topic,) = of_type(dev, TOPIC_TYPE)
-    for alarm in alarms.values():
+    for name, alarm in alarms.items():
         assert alarm.inputs["treatMissingData"] == "notBreaching"
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
         assert alarm.inputs["okActions"] == [topic.outputs["arn"]]
-        assert alarm.inputs["evaluationPeriods"] == 5 and alarm.inputs["datapointsToAlarm"] == 3
+        # A throttled authorizer is a refused request: one minute of the five alarms; the others want three.
+        datapoints = 1 if name.endswith("authorizer-throttles") else 3
+        assert alarm.inputs["evaluationPeriods"] == 5 and alarm.inputs["datapointsToAlarm"] == datapoints
         assert sum(1 for q in alarm.inputs["metricQueries"] if q["returnData"]) == 1
     assert of_type(dev, SUBSCRIPTION_TYPE) == []
+
+
+def _alarm_metric(run: StackRun, key: str) -> dict[str, Any]:
+    (query,) = run.named(f"whitelabel-operations-alarm-{key}").inputs["metricQueries"]
+    assert query["returnData"] is True
+    return dict(query["metric"])
+
+
+def test_no_alarm_pages_on_lambda_errors_where_every_401_counts(dev: StackRun, prod: StackRun) -> None:
+    for run in (dev, prod):
+        read = [
+            (q["metric"]["namespace"], q["metric"]["metricName"])
+            for alarm in of_type(run, ALARM_TYPE)
+            for q in alarm.inputs["metricQueries"]
+            if "metric" in q
+        ]
+        assert read and ("AWS/Lambda", "Errors") not in read
+        assert "whitelabel-operations-alarm-authorizer-errors" not in {a.name for a in of_type(run, ALARM_TYPE)}
+
+
+def test_authorizer_failure_alarms_read_what_the_metric_filters_write(dev: StackRun) -> None:
+    failures = _alarm_metric(dev, "authorizer-failures")
+    written = metric_filter(dev, "authorizer-failures").inputs["metricTransformation"]
+    assert (failures["namespace"], failures["metricName"]) == (written["namespace"], written["name"])
+    # The filter's dimension is the line's `stage`; the alarm asks for this stack's stage.
+    (stage,) = dev.of_type("aws:apigateway/stage:Stage")
+    assert failures["dimensions"] == {"Stage": stage.inputs["stageName"]} and failures["stat"] == "Sum"
+    decisions = _alarm_metric(dev, "authorizer-error-decisions")
+    written = metric_filter(dev, "authorizer-error-decisions").inputs["metricTransformation"]
+    assert (decisions["namespace"], decisions["metricName"]) == (written["namespace"], written["name"])
+    assert not decisions.get("dimensions") and decisions["stat"] == "Sum"
+    for key in ("authorizer-failures", "authorizer-error-decisions"):
+        alarm = dev.named(f"whitelabel-operations-alarm-{key}")
+        assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_the_authorizers_throttles_and_concurrency_are_alarmed(dev: StackRun) -> None:
+    function = authorizer_function(dev)
+    assert function == "whitelabel-gateway-dev-tenant-authorizer"
+    throttles = _alarm_metric(dev, "authorizer-throttles")
+    assert (throttles["namespace"], throttles["metricName"], throttles["stat"]) == ("AWS/Lambda", "Throttles", "Sum")
+    assert throttles["dimensions"] == {"FunctionName": function}
+    concurrency = _alarm_metric(dev, "authorizer-concurrency")
+    assert (concurrency["namespace"], concurrency["metricName"]) == ("AWS/Lambda", "ConcurrentExecutions")
+    assert concurrency["stat"] == "Maximum" and concurrency["dimensions"] == {"FunctionName": function}
+    for key, threshold in (("authorizer-throttles", 1), ("authorizer-concurrency", 800)):
+        alarm = dev.named(f"whitelabel-operations-alarm-{key}")
+        assert alarm.inputs["threshold"] == threshold
+        assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
 def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., StackRun]) -> None:
@@ -350,6 +504,8 @@ def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., St
             "integrationLatencyP99Ms": 700,
             "throttledRequests": 50,
             "authorizerErrors": 4,
+            "lambdaConcurrencyLimit": 500,
+            "authorizerConcurrencyPercent": 90,
             "email": ["ops@example.com", "oncall@example.org"],
         },
     )
@@ -362,7 +518,7 @@ def test_alarm_thresholds_and_emails_come_from_config(run_with: Callable[..., St
         "whitelabel-operations-alarm-integration-latency-docs": 700.0,
         "whitelabel-operations-alarm-throttled": 50.0,
     }
-    assert alarms == expected_alarms(run, configured, authorizer_errors=4.0)
+    assert alarms == expected_alarms(run, configured, authorizer_errors=4.0, concurrency=450.0)
     (topic,) = of_type(run, TOPIC_TYPE)
     subscriptions = of_type(run, SUBSCRIPTION_TYPE)
     assert sorted(s.inputs["endpoint"] for s in subscriptions) == ["oncall@example.org", "ops@example.com"]
@@ -407,14 +563,24 @@ def test_alb_dimension_is_the_arns_final_portion() -> None:
 
 
 def test_alarm_specs_follow_the_thresholds() -> None:
-    settings = AlarmSettings.model_validate({"authorizerErrors": 3})
-    specs = {s.key: s for s in alarm_specs(settings, "api", "dev", {"service1": "app/a/1"}, "fn")}
-    assert isinstance(specs["authorizer-errors"], AlarmSpec)
-    assert specs["authorizer-errors"].threshold == 3
-    (query,) = specs["authorizer-errors"].metric_queries
-    assert query["metric"]["dimensions"] == {"FunctionName": "fn"}
-    assert query["metric"]["metric_name"] == "Errors"
-    assert "authorizer-errors" not in {s.key for s in alarm_specs(settings, "api", "dev", {}, None)}
+    settings = AlarmSettings.model_validate(
+        {"authorizerErrors": 3, "lambdaConcurrencyLimit": 200, "authorizerConcurrencyPercent": 75}
+    )
+    all_specs = alarm_specs(settings, "api", "dev", {"service1": "app/a/1"}, "fn", handler_namespace="ns")
+    specs = {s.key: s for s in all_specs}
+    assert isinstance(specs["authorizer-failures"], AlarmSpec)
+    assert specs["authorizer-failures"].threshold == specs["authorizer-error-decisions"].threshold == 3
+    assert specs["authorizer-concurrency"].threshold == 150  # 75 % of 200
+    assert specs["authorizer-throttles"].threshold == 1 and specs["authorizer-throttles"].datapoints_to_alarm == 1
+    (query,) = specs["authorizer-error-decisions"].metric_queries
+    assert query["metric"]["namespace"] == "ns"
+    (query,) = specs["authorizer-concurrency"].metric_queries
+    assert query["metric"]["dimensions"] == {"FunctionName": "fn"} and query["metric"]["stat"] == "Maximum"
+    assert "authorizer-errors" not in specs
+    # Without the function's log group, no alarm on its log; without the function, none about it at all.
+    keys = {s.key for s in alarm_specs(settings, "api", "dev", {}, "fn")}
+    assert "authorizer-error-decisions" not in keys and "authorizer-failures" in keys
+    assert not any(s.key.startswith("authorizer") for s in alarm_specs(settings, "api", "dev", {}, None))
 
 
 # -- the dashboard ----------------------------------------------------------------------------------
@@ -490,15 +656,28 @@ def test_dashboard_shows_what_the_operator_asked_for(dev: StackRun) -> None:
     # WAF is off (issue 9 is not built): no widget pretends otherwise.
     assert not any("WAF" in t for t in titles)
     function = authorizer_function(dev)
-    authorizer = [w for w in body["widgets"] if w["properties"].get("title", "").startswith("Tenant authorizer")]
-    if function is None:
-        assert authorizer == []
-    else:
-        (widget,) = authorizer
-        assert widget["properties"]["metrics"][0] == ["AWS/Lambda", "Errors", "FunctionName", function]
-        alarm = dev.named("whitelabel-operations-alarm-authorizer-errors")
-        (query,) = alarm.inputs["metricQueries"]
-        assert query["metric"]["dimensions"] == {"FunctionName": function}
+    assert function is not None
+    widgets = {
+        w["properties"]["title"]: w["properties"]
+        for w in body["widgets"]
+        if w["properties"].get("title", "").startswith("Tenant authorizer")
+    }
+    # Lambda Errors stay on the dashboard, in a widget whose title says 401s are in them.
+    errors = ["AWS/Lambda", "Errors", "FunctionName", function]
+    (lambda_errors,) = [p for p in widgets.values() if errors in p["metrics"]]
+    assert "401" in lambda_errors["title"]
+    failures = widgets["Tenant authorizer failures (alarmed; 401s excluded)"]["metrics"]
+    assert [m[:2] for m in failures] == [
+        ["WhitelabelGateway", "AuthorizerFailures"],
+        ["WhitelabelGateway/whitelabel-gateway-dev", "AuthorizerErrorDecisions"],
+    ]
+    concurrency = widgets["Tenant authorizer: concurrent executions (max) / throttles"]
+    assert [m[:4] for m in concurrency["metrics"]] == [
+        ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", function],
+        ["AWS/Lambda", "Throttles", "FunctionName", function],
+    ]
+    threshold = dev.named("whitelabel-operations-alarm-authorizer-concurrency").inputs["threshold"]
+    assert concurrency["annotations"]["horizontal"][0]["value"] == threshold
 
 
 def test_log_widgets_run_the_saved_queries_on_the_access_log(dev: StackRun) -> None:
@@ -546,18 +725,64 @@ def _component_run(**extra: Any) -> Any:
     return deploy(program)
 
 
-def test_authorizer_errors_get_a_widget_and_an_alarm_when_the_function_is_given() -> None:
-    deployed = _component_run(authorizer_function_name="wl-test-tenant-authorizer")
-    alarm = deployed.named("ops-alarm-authorizer-errors")
-    (query,) = alarm.inputs["metricQueries"]
-    assert query["metric"]["namespace"] == "AWS/Lambda" and query["metric"]["metricName"] == "Errors"
-    assert query["metric"]["dimensions"] == {"FunctionName": "wl-test-tenant-authorizer"}
-    assert alarm.inputs["threshold"] == 1
+def test_the_component_alarms_on_the_authorizer_it_is_given() -> None:
+    deployed = _component_run(
+        authorizer_function_name="wl-test-tenant-authorizer",
+        authorizer_log_group_name="/aws/lambda/wl-test-tenant-authorizer",
+    )
+    filters = {f.name: f.inputs for f in deployed.of_type(FILTER_TYPE)}
+    assert filters["ops-authorizer-failures"]["logGroupName"] == "/aws/apigateway/wl-test/access"
+    assert filters["ops-authorizer-error-decisions"]["logGroupName"] == "/aws/lambda/wl-test-tenant-authorizer"
+    assert filters["ops-authorizer-error-decisions"]["metricTransformation"]["namespace"] == "WhitelabelGateway/wl-test"
+    alarms = {a.name: a.inputs for a in deployed.of_type(ALARM_TYPE)}
+    assert {n for n in alarms if "authorizer" in n} == {
+        "ops-alarm-authorizer-failures",
+        "ops-alarm-authorizer-error-decisions",
+        "ops-alarm-authorizer-throttles",
+        "ops-alarm-authorizer-concurrency",
+    }
+    (query,) = alarms["ops-alarm-authorizer-failures"]["metricQueries"]
+    assert query["metric"]["dimensions"] == {"Stage": "test"}
+    (query,) = alarms["ops-alarm-authorizer-error-decisions"]["metricQueries"]
+    assert query["metric"]["namespace"] == "WhitelabelGateway/wl-test"
+    for key in ("throttles", "concurrency"):
+        (query,) = alarms[f"ops-alarm-authorizer-{key}"]["metricQueries"]
+        assert query["metric"]["dimensions"] == {"FunctionName": "wl-test-tenant-authorizer"}
+    assert alarms["ops-alarm-authorizer-concurrency"]["threshold"] == 800
     (board,) = deployed.of_type(DASHBOARD_TYPE)
     body = json.loads(board.inputs["dashboardBody"])
     assert dashboard_tool.validate_body(body) == []
-    widget = next(w for w in body["widgets"] if w["properties"].get("title", "").startswith("Tenant authorizer"))
+    widget = next(w for w in body["widgets"] if "401" in w["properties"].get("title", ""))
     assert widget["properties"]["metrics"][0] == ["AWS/Lambda", "Errors", "FunctionName", "wl-test-tenant-authorizer"]
+
+
+def test_without_its_log_group_the_handlers_log_is_not_watched_and_without_a_function_nothing_is() -> None:
+    only_function = _component_run(authorizer_function_name="wl-test-tenant-authorizer")
+    assert [f.name for f in only_function.of_type(FILTER_TYPE)] == ["ops-authorizer-failures", "ops-throttled"]
+    assert "ops-alarm-authorizer-error-decisions" not in {a.name for a in only_function.of_type(ALARM_TYPE)}
+    body = json.loads(only_function.of_type(DASHBOARD_TYPE)[0].inputs["dashboardBody"])
+    assert dashboard_tool.validate_body(body) == []
+    none = _component_run()
+    assert [f.name for f in none.of_type(FILTER_TYPE)] == ["ops-throttled"]
+    assert not any("authorizer" in a.name for a in none.of_type(ALARM_TYPE))
+    body = json.loads(none.of_type(DASHBOARD_TYPE)[0].inputs["dashboardBody"])
+    assert dashboard_tool.validate_body(body) == []
+    assert not any(w["properties"].get("title", "").startswith("Tenant authorizer") for w in body["widgets"])
+
+
+def test_a_component_user_sizes_the_concurrency_alarm_in_any_language() -> None:
+    from tests.test_component_gateway import args, build
+    from tools.schema import schema
+
+    deployed = build(args(alarms={"lambda_concurrency_limit": 100, "authorizer_concurrency_percent": 50}))
+    assert deployed.named("wl-operations-alarm-authorizer-concurrency").inputs["threshold"] == 50
+    group = deployed.named("wl-authorizer-logs").inputs["name"]
+    assert group == "/aws/lambda/acme-test-tenant-authorizer"
+    assert deployed.named("wl-operations-authorizer-error-decisions").inputs["logGroupName"] == group
+    # Other languages see only the schema: the two keys are in AlarmArgs there, with their types.
+    alarms = schema()["types"]["whitelabel:index:AlarmArgs"]["properties"]
+    assert alarms["lambdaConcurrencyLimit"]["type"] == "integer"
+    assert alarms["authorizerConcurrencyPercent"]["type"] == "number"
 
 
 def test_waf_widget_only_when_waf_is_on() -> None:
@@ -601,11 +826,15 @@ def test_alarm_config_defaults_and_rules() -> None:
     assert settings.tracing is False
     assert parse_settings({**base, "tracing": "true"}).tracing is True
     assert parse_settings({**base, "alarms": {"latencyP99Ms": "1200"}}).alarms.latency_p99_ms == 1200
+    assert (settings.alarms.lambda_concurrency_limit, settings.alarms.authorizer_concurrency_percent) == (1000, 80)
     for bad, message in (
         ({"alarms": {"email": ["not-an-address"]}}, "alarms.email: 'not-an-address' must be an email address"),
         ({"alarms": {"email": ["a@b.io", "a@b.io"]}}, "alarms.email: lists an address twice"),
         ({"alarms": {"serverErrorRatePercent": 0}}, "alarms.serverErrorRatePercent"),
         ({"alarms": {"latencyMs": 5}}, "alarms.latencyMs: is not a known key"),
+        ({"alarms": {"lambdaConcurrencyLimit": 0}}, "alarms.lambdaConcurrencyLimit"),
+        ({"alarms": {"authorizerConcurrencyPercent": 0}}, "alarms.authorizerConcurrencyPercent"),
+        ({"alarms": {"authorizerConcurrencyPercent": 101}}, "alarms.authorizerConcurrencyPercent"),
         ({"tracing": "sometimes"}, "tracing"),
     ):
         with pytest.raises(Exception, match=message.replace("(", r"\(")):
@@ -629,12 +858,31 @@ def test_plan_shows_the_dashboard_widgets_and_the_alarm_thresholds(run_with: Cal
     text = plan.render(run)
     body = dashboard_body(run)
     assert f"Dashboard whitelabel-gateway-dev-operations: {len(body['widgets'])} widgets" in text
-    assert "  metric (0,14 12x6)      Top tenants by requests (Contributor Insights)" in text
+    assert "  metric (0,20 12x6)      Top tenants by requests (Contributor Insights)" in text
+    assert "  metric (0,14 8x6)       Tenant authorizer (Lambda): Errors, every 401 included / Invocations" in text
     assert "variable 'Tenant': replaces '__TENANT__'" in text
     count = len(of_type(run, ALARM_TYPE))
     assert count == len(expected_alarms(run, DEFAULT_ALARMS))
     assert f"Alarms ({count}) → whitelabel-gateway-dev-alarms; email: ops@example.com" in text
     assert "  whitelabel-gateway-dev-p99-latency: > 1234, 3 of 5 min, missing data notBreaching" in text
+    assert "  whitelabel-gateway-dev-authorizer-throttles: >= 1, 1 of 5 min, missing data notBreaching" in text
+    assert "  whitelabel-gateway-dev-authorizer-concurrency: >= 800, 3 of 5 min, missing data notBreaching" in text
+    assert "authorizer-errors" not in text
+    # What each alarm reads comes from its registered metric queries, not from its description.
+    function = authorizer_function(run)
+    assert (
+        "  whitelabel-gateway-dev-authorizer-concurrency: >= 800, 3 of 5 min, missing data notBreaching\n"
+        "      Tenant authorizer ConcurrentExecutions (Maximum) at 80% of the account's Lambda concurrency quota"
+        " of 1,000; threshold 800 concurrent executions\n"
+        f"      reads AWS/Lambda ConcurrentExecutions {{FunctionName={function}}} Maximum/60s\n"
+    ) in text
+    api = "{ApiName=whitelabel-gateway-dev,Stage=dev}"
+    assert f"reads AWS/ApiGateway 5XXError {api} Sum/60s; AWS/ApiGateway Count {api} Sum/60s → 100 *" in text
+    assert "Metric filters (3): the log lines our own metrics count" in text
+    assert (
+        "  whitelabel-gateway-dev-authorizer-error-decisions on /aws/lambda/whitelabel-gateway-dev-tenant-authorizer:"
+        ' { $.decision = "error" }\n      → WhitelabelGateway/whitelabel-gateway-dev AuthorizerErrorDecisions\n'
+    ) in text
 
 
 def test_operations_resources_per_stack(dev: StackRun, prod: StackRun) -> None:
@@ -649,7 +897,7 @@ def test_operations_resources_per_stack(dev: StackRun, prod: StackRun) -> None:
         assert counts == {
             QUERY_TYPE: len(load_queries()),
             RULE_TYPE: 2,
-            FILTER_TYPE: 1,
+            FILTER_TYPE: 3,  # throttled requests, authorizer failures, the authorizer's error decisions
             TOPIC_TYPE: 1,
             ALARM_TYPE: len(expected_alarms(run, DEFAULT_ALARMS)),
             DASHBOARD_TYPE: 1,

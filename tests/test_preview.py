@@ -6,6 +6,8 @@ and asserts on the exact resources listed as create, update, replace and delete,
 
 from __future__ import annotations
 
+import functools
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,9 @@ import yaml
 from tests.conftest import customers_config, shared_run
 from tools import preview as preview_tool
 from whitelabel import diff
-from whitelabel.offline import ROOT, StackRun
+from whitelabel.config import ResolvedAuth
+from whitelabel.offline import ROOT, StackRun, stack_file_config
+from whitelabel.tenancy import registry_item
 
 DEV_CUSTOMERS: list[dict[str, Any]] = [{"name": "acme"}, {"name": "globex", "dedicatedDomain": True}]
 TIERS = {"standard": {"rateLimit": 50, "burstLimit": 100}, "premium": {"rateLimit": 500, "burstLimit": 1000}}
@@ -61,13 +65,10 @@ def test_onboarding_a_customer_creates_only_its_four_resources(dev: StackRun) ->
     assert "Tenant initech:" in text and "+  create  aws:route53/record:Record" in text
 
 
-def test_suspending_shows_the_registry_item_as_a_changed_secret_never_its_value(dev: StackRun) -> None:
+def test_suspending_updates_only_the_registry_items_status(dev: StackRun) -> None:
     result = compare(dev, [{"name": "acme", "suspended": True}, DEV_CUSTOMERS[1]])
     assert steps(result) == {"update": {"whitelabel-tenants-keys-acme.dev.example.com-item"}}
-    assert shown(result, "whitelabel-tenants-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
-    text = diff.render(result, "t")
-    key_value = dev.named("whitelabel-tenants-keys-acme.standard-api-key").outputs["value"]
-    assert key_value not in text and "suspended" not in text and "apiKey" not in text
+    assert shown(result, "whitelabel-tenants-keys-acme.dev.example.com-item") == ['item.status: "active" → "suspended"']
 
 
 def test_re_tiering_creates_the_new_tiers_key_switches_the_item_and_deletes_the_old_key(tiered: StackRun) -> None:
@@ -80,7 +81,10 @@ def test_re_tiering_creates_the_new_tiers_key_switches_the_item_and_deletes_the_
         "delete": {"whitelabel-tenants-keys-acme.standard-api-key", "whitelabel-tenants-keys-acme.standard-plan-key"},
     }
     assert not any(step.protect for step in result.steps)
-    assert shown(result, "whitelabel-tenants-keys-acme.dev.example.com-item") == ["item: [secret] changed"]
+    assert shown(result, "whitelabel-tenants-keys-acme.dev.example.com-item") == [
+        "item.apiKey: [secret] changed",
+        'item.tier: "standard" → "premium"',
+    ]
 
 
 def test_tls_policy_change_updates_api_and_domains_and_redeploys_the_stage(dev: StackRun) -> None:
@@ -231,3 +235,150 @@ def test_the_base_is_the_stack_file_at_head_or_nothing_for_a_new_stack(tmp_path:
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  whitelabel-gateway:baseDomain: edited.example.com\n")
     assert preview_tool.committed_config("dev", tmp_path) == {"whitelabel-gateway:baseDomain": "committed.example.com"}
     assert preview_tool.committed_config("prod", tmp_path) is None
+
+
+# The registry item is one secret input (it holds the tenant's API key): a preview names the attributes that
+# changed and masks only the key. Each case edits a temp copy of the committed stack file and reads what
+# `python -m tools.preview` prints, with the committed file as the last state.
+
+CUSTOMERS = "whitelabel-gateway:customers"
+ITEM_STEP = "  aws:dynamodb/tableItem:TableItem"
+
+
+def preview_edited(
+    stack: str, edit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, list[str]]]:
+    """The exit status and, per registry item it updates, the change lines of `make preview STACK=<stack>` once
+    `edit` has changed (in place) the config of a temp copy of the committed stack file. Asserts that no API key
+    value either run holds appears anywhere in the output."""
+    committed = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+    base = tmp_path / "base.yaml"
+    base.write_text(committed)
+    document = yaml.safe_load(committed)
+    edit(document["config"])
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
+    # The edited copy stands for the working tree's file.
+    monkeypatch.setattr(preview_tool, "stack_file_config", functools.partial(stack_file_config, project_dir=tmp_path))
+    status = preview_tool.main(["--stack", stack, "--base", str(base)])
+    out = capsys.readouterr().out
+    runs = [shared_run(stack), shared_run(stack, document["config"])]
+    keys = {key.outputs["value"] for run in runs for key in run.of_type("aws:apigateway/apiKey:ApiKey")}
+    assert keys and not [key for key in keys if key in out]
+    items: dict[str, list[str]] = {}
+    lines = out.splitlines()
+    for index, line in enumerate(lines):
+        if ITEM_STEP in line:
+            changes = items.setdefault(line.split()[-1], [])
+            for change in lines[index + 1 :]:
+                if not change.startswith(" " * 10):
+                    break
+                changes.append(change.strip())
+    return status, items
+
+
+def test_preview_of_a_suspension_shows_the_status_and_nothing_of_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def suspend(config: dict[str, Any]) -> None:
+        config[CUSTOMERS]["acme"] = {"suspended": True}
+
+    status, items = preview_edited("dev", suspend, tmp_path, monkeypatch, capsys)
+    assert status == 2
+    assert items == {"whitelabel-tenants-keys-acme.dev.example.com-item": ['item.status: "active" → "suspended"']}
+
+
+def test_preview_of_a_re_tier_shows_the_tier_and_masks_the_new_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def re_tier(config: dict[str, Any]) -> None:
+        config[CUSTOMERS]["acme"] = {"tier": "premium"}
+
+    status, items = preview_edited("prod", re_tier, tmp_path, monkeypatch, capsys)
+    assert status == 2
+    assert items == {
+        "whitelabel-tenants-keys-acme.example.com-item": [
+            "item.apiKey: [secret] changed",
+            'item.tier: "standard" → "premium"',
+        ]
+    }
+
+
+def test_preview_of_an_auth_issuer_added_shows_the_issuer_and_audiences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def add_auth(config: dict[str, Any]) -> None:
+        config[CUSTOMERS]["acme"] = {"auth": {"issuer": "https://idp.example.org/pool-1", "audiences": ["portal"]}}
+        config["whitelabel-gateway:authorizer"] = {"cacheTtlSeconds": 0}
+
+    status, items = preview_edited("dev", add_auth, tmp_path, monkeypatch, capsys)
+    assert status == 2
+    (changes,) = items.values()
+    assert 'item.authIssuer: (none) → "https://idp.example.org/pool-1"' in changes
+    assert 'item.authAudiences: (none) → ["portal"]' in changes
+    assert not [change for change in changes if diff.SECRET in change]
+
+
+def test_preview_of_a_key_rotation_says_only_that_the_key_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A tier made pooled: its customers' items switch from their own keys to the pool's, nothing else changes.
+    def pool(config: dict[str, Any]) -> None:
+        config["whitelabel-gateway:tiers"]["standard"]["keyMode"] = "pooled"
+
+    status, items = preview_edited("prod", pool, tmp_path, monkeypatch, capsys)
+    assert status == 2
+    assert items == {
+        "whitelabel-tenants-keys-acme.example.com-item": ["item.apiKey: [secret] changed"],
+        "whitelabel-tenants-keys-initech-portal.example.com-item": ["item.apiKey: [secret] changed"],
+    }
+
+
+def _item(**attributes: Any) -> dict[str, Any]:
+    """A registry item input as the program registers it: DynamoDB JSON text, secret."""
+    document = {name: {"S": value} if isinstance(value, str) else value for name, value in attributes.items()}
+    return {"item": {diff.SECRET_SIG_KEY: diff.SECRET_SIG, "value": json.dumps(document)}}
+
+
+def test_an_item_attribute_not_known_to_be_clear_stays_masked() -> None:
+    changes = diff.property_changes(
+        "aws:dynamodb/tableItem:TableItem",
+        _item(apiKey="k" * 40, status="active"),
+        _item(apiKey="k" * 40, status="active", signingSecret="s3cr3t-value"),
+    )
+    assert [str(c) for c in changes] == ["item.signingSecret: [secret] changed"]
+
+
+def test_a_clear_attribute_holding_the_keys_value_is_masked_too() -> None:
+    key = "k" * 40
+    changes = diff.property_changes(
+        "aws:dynamodb/tableItem:TableItem",
+        _item(apiKey=key, tenantId="acme"),
+        _item(apiKey=key, tenantId=f"acme-{key}"),
+    )
+    assert [str(c) for c in changes] == ["item.tenantId: [secret] changed"]
+
+
+def test_a_secret_that_is_not_a_registry_item_stays_masked_whole() -> None:
+    before, after = _item(apiKey="k" * 40, status="active"), _item(apiKey="k" * 40, status="suspended")
+    changes = diff.property_changes("aws:s3/bucketObject:BucketObject", before, after)
+    assert [str(c) for c in changes] == ["item: [secret] changed"]
+    text = {"item": {diff.SECRET_SIG_KEY: diff.SECRET_SIG, "value": "not json"}}
+    assert [str(c) for c in diff.property_changes("aws:dynamodb/tableItem:TableItem", text, after)] == [
+        "item: [secret] changed"
+    ]
+
+
+def test_every_registry_item_attribute_but_the_key_is_shown_in_clear() -> None:
+    # A new attribute of the item is masked until diff.OPEN_SECRETS names it: this says which list to update.
+    item = registry_item(
+        "acme.example.com",
+        "acme",
+        "standard",
+        False,
+        "k" * 40,
+        mtls_issuers=["CN=ca"],
+        mtls_subjects=["CN=client"],
+        auth=ResolvedAuth("https://idp.example.org", ("portal",), "custom:tenantId"),
+    )
+    shown_in_clear = diff.OPEN_SECRETS["aws:dynamodb/tableItem:TableItem", "item"].shown
+    assert set(item) - {"apiKey"} == shown_in_clear

@@ -146,7 +146,7 @@ def test_a_role_sets_its_options_only_when_enabled(role: str) -> None:
 
 def test_offboarding_a_prod_customer_is_refused_until_its_resources_are_unprotected(prod: StackRun) -> None:
     """Removing globex (dedicated) from prod deletes protected resources, which `pulumi up` refuses: these are
-    the URNs an operator unprotects first (README "Protected production")."""
+    the URNs an operator unprotects first (docs "Protected production")."""
 
     def drop_globex(values: dict[str, Any]) -> None:
         key = "whitelabel-gateway:customers"

@@ -22,6 +22,8 @@ from whitelabel.config import PROJECT
 from whitelabel.offline import ROOT, StackRun, run_program, stack_file_config
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# The stack-file steps live on the docs page "Try it offline" (README keeps the `pulumi config set` blocks).
+OFFLINE_PAGE = (ROOT / "docs" / "try-it-offline.md").read_text(encoding="utf-8")
 # The blocks in the order README gives them; each builds on the state the one before left.
 CUSTOMER_BLOCKS = ("onboard", "suspend", "re-tier")
 
@@ -170,7 +172,7 @@ def test_onboard_suspend_and_re_tier_blocks_run_on_the_dev_stack_as_written(type
     switched, settled = replay(customer_block("re-tier"), config, typed)
     assert switched.outputs["tenants"]["initech"]["tier"] == "premium"
     names = {r.name for r in switched.custom}
-    # Step 1 keeps the old tier's key in its plan, step 2 deletes it (README "Re-tiering without a 403").
+    # Step 1 keeps the old tier's key in its plan, step 2 deletes it (docs "Re-tiering without a 403").
     assert {
         "whitelabel-tenants-keys-initech.premium-api-key",
         "whitelabel-tenants-keys-initech.standard-api-key",
@@ -187,7 +189,7 @@ def test_onboard_suspend_and_re_tier_blocks_run_on_the_dev_stack_as_written(type
 
 def offline_step(kind: str) -> dict[str, Any]:
     """The ```yaml block of README's offline steps whose first line is `# <kind>…`, as config keys."""
-    section = README.split("\n### Onboard, suspend and re-tier a customer offline\n", 1)[1].split("\n## ", 1)[0]
+    section = OFFLINE_PAGE.split("\n## Onboard, suspend and re-tier a customer offline\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"^```yaml\n(.*?)^```", section, flags=re.M | re.S)
     found = [block for block in blocks if block.lstrip().startswith(f"# {kind}")]
     assert len(found) == 1, f"README's offline steps have {len(found)} yaml blocks starting `# {kind}`"

@@ -42,6 +42,8 @@ CUSTOMERS = [
         "mtlsTruststore": "s3://vault-trust/truststore.pem",
         "mtlsIssuers": ["CN=Vault Client CA"],
     },
+    # End-user authentication of its own (the user-auth check).
+    {"name": "hooli", "auth": {"issuer": "https://login.hooli.example", "audiences": ["app"]}},
 ]
 
 
@@ -61,6 +63,7 @@ def outputs(**extra: Any) -> dict[str, Any]:
         "globex": {"hostnames": ["globex.example.com"], "tier": "standard", "status": "active", "apiKeyId": "k2"},
         "umbrella": {"hostnames": ["umbrella.example.com"], "tier": "standard", "status": "suspended"},
         "vault": {"hostnames": ["vault.example.com"], "tier": "standard", "status": "active", "apiKeyId": "k4"},
+        "hooli": {"hostnames": ["hooli.example.com"], "tier": "standard", "status": "active", "apiKeyId": "k5"},
     }
     return {"apiId": API_ID, "stageName": STAGE, "tenants": tenants, "webAclArn": WEB_ACL_ARN, **extra}
 
@@ -73,6 +76,7 @@ class Gateway:
     """Answers like the deployed API, by Host; `flaws` names the behaviours to break; `log` is its access log."""
 
     tenants: dict[str, tuple[str, str, bool]]  # host → (tenant, status, mtls)
+    auth: set[str] = field(default_factory=set)  # hosts whose tenant has end-user authentication
     echo: str = "pairs"  # pairs (a header echo), service2 (the example app), none (nginx's page)
     flaws: set[str] = field(default_factory=set)
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -88,6 +92,9 @@ class Gateway:
             reason = "unknown-host" if known is None else known[1] if known[1] == "suspended" else "mtls"
             body = json.dumps({"error": "forbidden", "reason": reason, "requestId": request_id}).encode()
             return 403, {"x-amzn-RequestId": request_id, "Content-Type": "application/json"}, body
+        if host in self.auth and "auth-open" not in self.flaws:
+            body = json.dumps({"message": "Unauthorized"}).encode()
+            return 401, {"x-amzn-RequestId": request_id, "WWW-Authenticate": "Bearer"}, body
         tenant = known[0] if known else "?"
         pairs = [[k, v] for k, v in headers.items() if k.lower() != "x-tenant-id"]
         if "forward-forged" in self.flaws:
@@ -112,7 +119,9 @@ def gateway() -> Iterator[tuple[Gateway, str]]:
             "globex.example.com": ("globex", "active", False),
             "umbrella.example.com": ("umbrella", "suspended", False),
             "vault.example.com": ("vault", "active", True),
-        }
+            "hooli.example.com": ("hooli", "active", False),
+        },
+        auth={"hooli.example.com"},
     )
 
     class Handler(BaseHTTPRequestHandler):
@@ -344,12 +353,13 @@ def test_a_healthy_stack_passes_every_check_using_read_operations_only(gateway, 
     aws = Aws()
     queue_healthy_aws(aws, stack.settings)
 
-    results = make(stack, base_url, aws).run()
+    # own-domains: this stack has no own domain through CloudFront (tests/test_own_domains_cloudfront.py runs it).
+    results = make(stack, base_url, aws).run([c for c in smoke.CHECKS if c != "own-domains"])
 
     lines = [r.line() for r in results]
     assert [r.outcome for r in results] == ["PASS"] * len(results), lines
     checks = by_check(results)
-    assert set(smoke.CHECKS) - {"saved-queries"} <= set(checks)
+    assert set(smoke.CHECKS) - {"saved-queries", "own-domains"} <= set(checks)
     assert {f"saved-query {q.title}" for q in load_queries()} <= set(checks)
     assert "saw 'acme' only" in checks["forged-header"].detail
     assert "(unknown-host)" in checks["unknown-host"].detail
@@ -634,7 +644,8 @@ def test_the_command_refuses_an_unknown_check(capsys):
 
 def test_api_check_expects_the_configured_endpoint_type_of_an_edge_stack():
     edge_policy = "SecurityPolicy_TLS12_PFS_2025_EDGE"
-    customers = [c for c in CUSTOMERS if "mtlsTruststore" not in c]  # mutual TLS is Regional only
+    # Mutual TLS is Regional only; end-user auth needs a TTL of 0, this stack keeps the default.
+    customers = [c for c in CUSTOMERS if "mtlsTruststore" not in c and "auth" not in c]
     settings = settings_with(customers, endpointType="EDGE", tlsPolicy=edge_policy, authorizer={})
     edge_stack = smoke.stack_from(outputs(), settings, STAGE)
     for types, outcome in ((["EDGE"], "PASS"), (["REGIONAL"], "FAIL")):
@@ -646,3 +657,42 @@ def test_api_check_expects_the_configured_endpoint_type_of_an_edge_stack():
         )
         [result] = make(edge_stack, "http://127.0.0.1:9", aws).run(["api"])
         assert result.outcome == outcome, result.detail
+
+
+AUTH = {"issuer": "https://idp.example.org/pool-1", "audiences": ["portal"]}
+
+
+def auth_stack() -> smoke.Stack:
+    # acme inherits the stack's auth; globex opts out.
+    customers = [{"name": "acme"}, {"name": "globex", "auth": "none"}]
+    return smoke.stack_from({"apiId": API_ID, "stageName": STAGE}, settings_with(customers, auth=AUTH), STAGE)
+
+
+def test_user_auth_passes_when_each_auth_customer_answers_401_without_and_with_a_garbage_token(gateway):
+    stand_in, base_url = gateway
+    stand_in.auth.add("acme.example.com")
+
+    [result] = make(auth_stack(), base_url).run(["user-auth"])
+
+    assert result.line() == "PASS user-auth: 1 customer(s) answered 401 without a token and with a garbage one"
+    sent = [(r["Host"], r.get("Authorization")) for r in stand_in.requests]
+    assert sent == [("acme.example.com", None), ("acme.example.com", "Bearer smoke.not.a-jwt")]
+
+
+def test_user_auth_fails_when_an_inheriting_customer_is_served_without_a_token(gateway):
+    # Issue 23 §1 on a deployed stack: the stack's auth did not reach acme's registry item, so no token passed.
+    stand_in, base_url = gateway
+    stand_in.auth.add("acme.example.com")
+    stand_in.flaws.add("auth-open")
+
+    [result] = make(auth_stack(), base_url).run(["user-auth"])
+
+    assert result.outcome == "FAIL"
+    assert result.detail == "acme.example.com (acme) with no token answered 200, not 401"
+
+
+def test_user_auth_skips_without_an_auth_customer(gateway):
+    _, base_url = gateway
+    plain = smoke.stack_from({"apiId": API_ID, "stageName": STAGE}, settings_with([{"name": "acme"}]), STAGE)
+    [result] = make(plain, base_url).run(["user-auth"])
+    assert result.line() == "SKIP user-auth: the stack has no active customer with end-user authentication (auth)"

@@ -22,6 +22,7 @@ from whitelabel.api_definition import (
     AUTHORIZER_IDENTITY_SOURCE,
     GATEWAY_RESPONSES,
     TENANT_HEADERS,
+    UNAUTHORIZED_MESSAGE,
     USER_HEADERS,
     GatewayResponse,
     build_routes,
@@ -115,7 +116,8 @@ def test_every_refusal_has_our_own_response_with_its_status() -> None:
 @pytest.mark.parametrize("response", GATEWAY_RESPONSES, ids=lambda r: r.response_type)
 def test_gateway_response_is_json_with_the_request_id_and_no_aws_wording(response: GatewayResponse) -> None:
     assert set(response.response_templates) == {"application/json"}
-    assert response.response_parameters == {"gatewayresponse.header.Content-Type": "'application/json'"}
+    challenge = {"gatewayresponse.header.WWW-Authenticate": "'Bearer'"} if response.status_code == "401" else {}
+    assert response.response_parameters == {"gatewayresponse.header.Content-Type": "'application/json'", **challenge}
     template = response.response_templates["application/json"]
     assert set(re.findall(r"\$[A-Za-z.]+", template)) <= ALLOWED_VARIABLES
     assert "$util" not in template  # not VTL: it would reach the client literally
@@ -142,6 +144,16 @@ def test_access_denied_says_why_from_the_authorizer_context() -> None:
     }
     # An ACCESS_DENIED not caused by our authorizer has no context: still valid JSON.
     assert json.loads(_render(template, {}))["error"] == "forbidden"
+
+
+def test_a_401_challenges_for_a_bearer_token_and_says_what_is_wrong() -> None:
+    unauthorized = _responses()["UNAUTHORIZED"]
+    assert unauthorized.status_code == "401"
+    # RFC 6750 §3: the challenge a client without a usable bearer token gets (a static value: single quotes).
+    assert unauthorized.response_parameters["gatewayresponse.header.WWW-Authenticate"] == "'Bearer'"
+    body = json.loads(_render(unauthorized.response_templates["application/json"], {"$context.requestId": "r-1"}))
+    assert body == {"error": "unauthorized", "message": UNAUTHORIZED_MESSAGE, "requestId": "r-1"}
+    assert "Authorization: Bearer" in body["message"] and "expired or invalid" in body["message"]
 
 
 def test_missing_route_is_not_found_and_authorizer_errors_fail_closed() -> None:
@@ -464,3 +476,4 @@ def test_openapi_document_describes_the_authorizer_key_source_and_responses(dev:
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
     assert "statusCode" not in responses["DEFAULT_4XX"]
     assert responses["ACCESS_DENIED"]["responseTemplates"] == _responses()["ACCESS_DENIED"].response_templates
+    assert responses["UNAUTHORIZED"]["responseParameters"]["gatewayresponse.header.WWW-Authenticate"] == "'Bearer'"

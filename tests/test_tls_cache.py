@@ -32,7 +32,7 @@ METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 
 TRUSTSTORE = "s3://globex-trust/ca-bundle.pem"
 GLOBEX_CA = "CN=Globex Client CA,O=Globex,C=US"
-# Mutual TLS needs the authorizer's decisions uncached (README "Mutual TLS").
+# Mutual TLS needs the authorizer's decisions uncached (docs "Mutual TLS").
 NO_DECISION_CACHE = {"cacheTtlSeconds": 0}
 MTLS_CUSTOMERS = [
     {"name": "acme"},

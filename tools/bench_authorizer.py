@@ -223,7 +223,7 @@ def auth_decision_rows(calls: int) -> list[Row]:
         ]
     }
 
-    def fetch(url: str) -> Any:
+    def fetch(url: str, deadline: float) -> Any:
         if url.endswith("/.well-known/openid-configuration"):
             return {"issuer": ISSUER, "jwks_uri": ISSUER + "/jwks.json"}
         return keys_document

@@ -10,6 +10,11 @@ is refused by that check before any resource: the row says so and reports the ti
 
     python -m tools.bench_shards --sizes 1000,10000,100000 --key-mode perTenant
     python -m tools.bench_shards --sizes 1000,10000,100000 --key-mode pooled   # standard pooled, 10 pool keys
+    python -m tools.bench_shards --sizes 10000 --key-mode pooled --own-domains  # every tenant an own domain
+
+With --own-domains the platform serves own domains through CloudFront (`customDomains.via: cloudFront`) and every
+shard tenant has one (`api.<name>.example.net`): the onboarded tenant's `up` adds its distribution tenant, and the
+environment holds exactly `size` of them (the onboarded one included: 10,000 is CloudFront's quota per account).
 """
 
 from __future__ import annotations
@@ -35,8 +40,11 @@ LINKED = ("__main__.py", "Pulumi.yaml", "components", "services", "whitelabel", 
 PLATFORM = "organization/whitelabel-gateway/prod"
 
 
-def shard_file(index: int, tenants: int) -> str:
-    customers: dict[str, dict[str, Any]] = {f"s{index:03d}-t{i:04d}": {} for i in range(tenants)}
+def shard_file(index: int, tenants: int, own_domains: bool = False) -> str:
+    customers: dict[str, dict[str, Any]] = {
+        f"s{index:03d}-t{i:04d}": {"customDomain": f"api.s{index:03d}-t{i:04d}.example.net"} if own_domains else {}
+        for i in range(tenants)
+    }
     config = {
         "aws:region": "eu-west-1",
         "whitelabel-gateway:platform": PLATFORM,
@@ -49,8 +57,9 @@ def shard_file(index: int, tenants: int) -> str:
 POOL_KEYS = 10
 
 
-def make_project(directory: Path, tenants: int, key_mode: str = "perTenant") -> str:
-    """The environment's files; returns the stack that onboards (the last shard, holding one tenant more)."""
+def make_project(directory: Path, tenants: int, key_mode: str = "perTenant", own_domains: bool = False) -> str:
+    """The environment's files; returns the stack that onboards (the last shard, holding one tenant more, or with
+    own domains its last tenant: `tenants` own domains in all)."""
     for name in LINKED:
         (directory / name).symlink_to(ROOT / name)
     (directory / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
@@ -59,14 +68,17 @@ def make_project(directory: Path, tenants: int, key_mode: str = "perTenant") -> 
     if key_mode == "pooled":
         standard = prod["config"]["whitelabel-gateway:tiers"]["standard"]
         standard.update(keyMode="pooled", poolKeys=POOL_KEYS)
+    if own_domains:
+        prod["config"]["whitelabel-gateway:customDomains"] = {"via": "cloudFront"}
     (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(prod))
     # The platform's export as its own `up` made it, before the shards filled the environment.
     outputs = run_program("prod", project_dir=directory).outputs
     (directory / "platform-outputs.json").write_text(json.dumps(outputs))
     count = tenants // SHARD_SIZE
     for index in range(count):
-        extra = 1 if index == count - 1 else 0  # the onboarded tenant
-        (directory / f"Pulumi.prod-shard-{index:03d}.yaml").write_text(shard_file(index, SHARD_SIZE + extra))
+        extra = 1 if index == count - 1 and not own_domains else 0  # the onboarded tenant
+        text = shard_file(index, SHARD_SIZE + extra, own_domains)
+        (directory / f"Pulumi.prod-shard-{index:03d}.yaml").write_text(text)
     return f"prod-shard-{count - 1:03d}"
 
 
@@ -104,10 +116,10 @@ def worker(project: Path, stack: str, outputs_file: Path) -> dict[str, Any]:
     }
 
 
-def measure(tenants: int, key_mode: str = "perTenant") -> dict[str, Any]:
+def measure(tenants: int, key_mode: str = "perTenant", own_domains: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
-        stack = make_project(project, tenants, key_mode)
+        stack = make_project(project, tenants, key_mode, own_domains)
         outputs_file = project / "platform-outputs.json"
         command = [sys.executable, "-m", "tools.bench_shards", "--worker", str(project), stack, str(outputs_file)]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=dict(os.environ))
@@ -120,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_shards", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="environment sizes (tenants)")
     parser.add_argument("--key-mode", choices=("perTenant", "pooled"), default="perTenant", help="the tenants' tier")
+    parser.add_argument("--own-domains", action="store_true", help="every tenant an own domain through CloudFront")
     parser.add_argument("--worker", nargs=3, metavar=("PROJECT", "STACK", "OUTPUTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -128,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| environment tenants | stack files | shard up s | peak MiB | resources | env check s | result |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for size in (int(s) for s in args.sizes.split(",")):
-        row = measure(size, args.key_mode)
+        row = measure(size, args.key_mode, args.own_domains)
         result = "onboarded" if not row["refused"] else "refused: " + row["refused"].split(": ", 2)[-1][:90]
         print(
             f"| {row['tenants']:,} | {row['files']} | {row['seconds']:.2f} | {row['peak_mib']:.0f} |"

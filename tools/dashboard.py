@@ -265,7 +265,33 @@ def operations_summary(run: StackRun) -> str:
             f" {inputs['treatMissingData']}"
         )
         lines.append(f"  {inputs['name']}: {rule}\n      {inputs['alarmDescription']}")
+        lines.append(f"      reads {alarm_reads(inputs.get('metricQueries') or [])}")
+    filters = sorted(run.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"), key=lambda r: str(r.inputs["name"]))
+    lines.append(f"\nMetric filters ({len(filters)}): the log lines our own metrics count")
+    for found in filters:
+        inputs, metric = found.inputs, found.inputs["metricTransformation"]
+        lines.append(
+            f"  {inputs['name']} on {inputs['logGroupName']}: {inputs['pattern']}"
+            f"\n      → {metric['namespace']} {metric['name']}"
+            + "".join(f" {{{k}={v}}}" for k, v in sorted((metric.get("dimensions") or {}).items()))
+        )
     return "\n".join(lines)
+
+
+def alarm_reads(queries: list[dict[str, Any]]) -> str:
+    """What an alarm evaluates, from its registered metric queries: the metrics (namespace, name, dimensions,
+    statistic) and the expression it returns, so the plan says what the alarm reads, not what its text claims."""
+    parts = []
+    for query in queries:
+        metric = query.get("metric")
+        if metric:
+            dimensions = ",".join(f"{k}={v}" for k, v in sorted((metric.get("dimensions") or {}).items()))
+            parts.append(
+                f"{metric['namespace']} {metric['metricName']}{f' {{{dimensions}}}' if dimensions else ''}"
+                f" {metric['stat']}/{metric['period']:g}s"
+            )
+    returned = [q["expression"] for q in queries if q.get("returnData") and q.get("expression")]
+    return "; ".join(parts) + (f" → {returned[0]}" if returned else "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -200,7 +200,7 @@ def lambda_wheels(lock_text: str | None = None) -> list[LockedWheel]:
 
 
 AUTHORIZER_HEADER = """\
-# The tenant authorizer's libraries (end-user JWTs, README "End-user authentication (auth)"): PyJWT for the
+# The tenant authorizer's libraries (end-user JWTs, docs "End-user authentication (auth)"): PyJWT for the
 # JOSE rules, cryptography for RS256/ES256 signatures, with what they need. Built for the function as deployed:
 # python3.14 on arm64 (Amazon Linux 2023, glibc 2.34). Each pin is the locked version (uv.lock, group
 # `authorizer`, the same versions the tests import) and the sha256 of the one wheel of it that this runtime

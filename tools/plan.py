@@ -13,13 +13,21 @@ import sys
 from collections import Counter, defaultdict
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from tools import cli
 from tools.dashboard import operations_summary
 from whitelabel.api_definition import build_routes, route_table
 from whitelabel.config import PROJECT
 from whitelabel.diff import top_component
-from whitelabel.offline import ROOT, STACK_REFERENCE_TYPE, Registered, StackRun, run_program
+from whitelabel.offline import (
+    ROOT,
+    STACK_REFERENCE_TYPE,
+    Registered,
+    StackRun,
+    run_program,
+    stack_file_text_config,
+)
 from whitelabel.waf import PER_IP_RULE, PER_TENANT_RULE, WCU_INCLUDED
 
 DEPLOYMENT_TYPE = "aws:apigateway/deployment:Deployment"
@@ -98,10 +106,38 @@ def _posture(run: StackRun) -> list[str]:
         lines.append("\nOwn domains: records to hand each customer (`pulumi stack output customDomainHandoff`):")
     for name in sorted(handoff):
         entry = handoff[name]
-        lines.append(f"  {name}: {entry['domain']} ({entry['status']})")
+        lines.append(f"  {name}: {entry['domain']} ({_own_domain_status(entry)})")
         for record in entry.get("validationRecords") or []:
             lines.append(f"    {record['name']} {record['type']} {record['value']}   (ACM validation)")
-        lines.append(f"    {entry['domain']} CNAME {entry['pointAt']}")
+        for domain in entry.get("domains") or [entry["domain"]]:
+            lines.append(f"    {domain} CNAME {entry['pointAt']}")
+    lines.extend(cloudfront_lines(run))
+    return lines
+
+
+def _own_domain_status(entry: dict[str, Any]) -> str:
+    """An own domain's state: its phase on API Gateway, or its distribution tenant's on CloudFront."""
+    if entry.get("edge") == "cloudFront":
+        return f"CloudFront distribution tenant {entry['distributionTenantId']}, {entry['tenantStatus']}"
+    return str(entry["status"])
+
+
+def cloudfront_lines(run: StackRun) -> list[str]:
+    """Own domains through CloudFront (docs "Own domains: two edges"): the distribution's origin and web ACL, and
+    each distribution tenant with its domains and `tenant` parameter (the subdomain its origin is)."""
+    distributions = run.of_type("aws:cloudfront/multitenantDistribution:MultitenantDistribution")
+    tenants = sorted(run.of_type("aws:cloudfront/distributionTenant:DistributionTenant"), key=lambda t: t.name)
+    if not distributions and not tenants:
+        return []
+    lines = ["\nOwn domains through CloudFront:"]
+    for distribution in distributions:
+        origin = distribution.inputs["origins"][0]
+        acl = "web ACL " + ("on" if distribution.inputs.get("webAclId") else "off")
+        lines.append(f"  multi-tenant distribution {distribution.name}: origin {origin['domainName']}, {acl}")
+    for tenant in tenants:
+        domains = ", ".join(d["domain"] for d in tenant.inputs["domains"])
+        parameters = ", ".join(f"{p['name']}={p['value']}" for p in tenant.inputs.get("parameters") or [])
+        lines.append(f"  distribution tenant {tenant.inputs['name']}: {domains} ({parameters}; managed certificate)")
     return lines
 
 
@@ -124,7 +160,7 @@ def shard_lines(run: StackRun) -> list[str]:
     export = (reference.outputs.get("outputs") or {}).get("platform") or {}
     plans = ", ".join(f"{tier} {plan}" for tier, plan in sorted((export.get("usage_plan_ids") or {}).items()))
     return [
-        f'Tenant shard of {reference.inputs["name"]} (README "Tenant shards"): only its tenants\' resources;',
+        f'Tenant shard of {reference.inputs["name"]} (docs "Tenant shards"): only its tenants\' resources;',
         f"  from the platform's export: API {export.get('rest_api_id')} stage {export.get('stage_name')},"
         f" registry {export.get('registry_table_name')}, base domain {export.get('base_domain')},",
         f"  usage plans: {plans}",
@@ -160,7 +196,7 @@ def render(run: StackRun) -> str:
         kind = "dedicated domain" if name in dedicated else "shared wildcard domain"
         extra = ""
         if name in handoff:
-            extra = f"; own domain {handoff[name]['domain']} ({handoff[name]['status']})"
+            extra = f"; own domain {handoff[name]['domain']} ({_own_domain_status(handoff[name])})"
         lines.append(f"  {name:<{width}}  {endpoints[name]:<45} {kind}{extra}")
 
     if shard:
@@ -192,7 +228,8 @@ def render(run: StackRun) -> str:
 
 def waf_summary(run: StackRun) -> str:
     """The web ACL's rate limits and capacity (our count, which the mocks report as AWS's `capacity`)."""
-    (acl,) = run.of_type("aws:wafv2/webAcl:WebAcl")
+    # The stage's (REGIONAL) web ACL; own domains through CloudFront add a CLOUDFRONT one with the same limits.
+    (acl,) = [a for a in run.of_type("aws:wafv2/webAcl:WebAcl") if a.inputs.get("scope") != "CLOUDFRONT"]
     limits = {
         rule["name"]: int(rule["statement"]["rateBasedStatement"]["limit"])
         for rule in acl.inputs["rules"]
@@ -209,11 +246,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
     parser.add_argument("--project-dir", type=Path, default=ROOT, help="the project directory (default: this one)")
+    parser.add_argument(
+        "--stack-file", type=Path, help="plan this stack file (Pulumi.<stack>.yaml) instead; its name names the stack"
+    )
     args = parser.parse_args(argv)
     try:
         # `run_program` alone for this project: the tests stand in for it with a one-argument function.
         build = run_program if args.project_dir == ROOT else partial(run_program, project_dir=args.project_dir)
-        run = cli.load(build, args.stack)
+        stack = args.stack
+        if args.stack_file is not None:
+            # An example kept outside the project directory (examples/own-domains): the program with its config.
+            stack = args.stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            config = stack_file_text_config(args.stack_file.read_text(), args.stack_file.name)
+            build = partial(run_program, config=config, project_dir=args.project_dir)
+        run = cli.load(build, stack)
     except cli.StackError as failure:
         return failure.report()
     print(render(run))

@@ -2,12 +2,14 @@
 
 Runs the real `__main__.py` under the mock engine twice: with `Pulumi.<stack>.yaml` as committed
 (`git show HEAD:Pulumi.<stack>.yaml`, or the file given with --base) standing for the stack's last state,
-and with the file as it is now. Prints each create, update (changed properties, secrets masked), replace
-and delete, grouped by tenant and component, with what is protected or retained.
+and with the file as it is now. Prints each create, update (changed properties, secrets masked; a registry
+item's changed attributes, only its API key masked), replace and delete, grouped by tenant and component, with
+what is protected or retained.
 
     python -m tools.preview --stack dev [--base path/to/Pulumi.dev.yaml]
 
-Exit status, as `terraform plan -detailed-exitcode`: 0 no change, 2 changes, 1 error.
+Exit status, as `terraform plan -detailed-exitcode`: 0 no change, 2 changes, 1 error (`make preview` exits 0
+for changes too: a change is not an error, and make would print its error line for a 2).
 """
 
 from __future__ import annotations

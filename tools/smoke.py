@@ -54,6 +54,8 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
     "apigateway": frozenset({"GetRestApi", "GetStage"}),
     "wafv2": frozenset({"GetWebACL"}),
     "logs": frozenset({"FilterLogEvents", "DescribeQueryDefinitions", "StartQuery", "GetQueryResults", "StopQuery"}),
+    # Own domains through CloudFront: each distribution tenant and its managed certificate.
+    "cloudfront": frozenset({"GetDistributionTenant", "GetManagedCertificateDetails"}),
 }
 READ_PREFIXES = ("Get", "List", "Describe", "Filter", "StartQuery", "GetQueryResults", "StopQuery")
 
@@ -64,9 +66,16 @@ CHECKS = (
     "unknown-host",
     "suspended-tenant",
     "mtls-bypass",
+    "user-auth",
     "access-log",
     "saved-queries",
+    "own-domains",
 )
+
+# A managed certificate in one of these states will not become `issued` by waiting (ManagedCertificateDetails,
+# https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ManagedCertificateDetails.html); `pending-validation`
+# waits for the customer's CNAME.
+CERTIFICATE_FAILED = frozenset({"validation-timed-out", "failed", "revoked", "expired", "inactive"})
 
 FORGED_TENANT = "someone-else"
 # Quotes, a backslash and a brace in the User-Agent: the access-log line of this request must still be one
@@ -120,6 +129,8 @@ class Tenant:
     hostnames: tuple[str, ...]
     suspended: bool
     mtls: bool
+    # End-user authentication on for it (`auth`, inherited or its own): a request needs a verified token.
+    auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,8 @@ class Stack:
     settings: Settings
     tenants: tuple[Tenant, ...]
     web_acl_arn: str | None
+    # Own domains through CloudFront, from `customDomainHandoff`: (customer, domain, distribution tenant id).
+    own_domains: tuple[tuple[str, str, str], ...] = ()
 
     def active(self, mtls: bool | None = None) -> list[Tenant]:
         return [t for t in self.tenants if not t.suspended and (mtls is None or t.mtls == mtls)]
@@ -156,19 +169,32 @@ def stack_from(outputs: Mapping[str, Any], settings: Settings, stack_name: str) 
         if not isinstance(outputs.get(key), str):
             raise ValueError(f"the stack outputs have no {key!r} (is this a whitelabel-gateway stack, deployed?)")
     mtls = {c.name for c in settings.customers if c.mtls_truststore is not None}
+    auth = {c.name for c in settings.customers if settings.auth_of(c) is not None}
     deployed = outputs.get("tenants")
     if isinstance(deployed, dict):
         tenants = [
-            Tenant(name, tuple(entry.get("hostnames") or ()), entry.get("status") == "suspended", name in mtls)
+            Tenant(
+                name,
+                tuple(entry.get("hostnames") or ()),
+                entry.get("status") == "suspended",
+                name in mtls,
+                name in auth,
+            )
             for name, entry in sorted(deployed.items())
             if isinstance(entry, dict)
         ]
     else:
         tenants = [
-            Tenant(c.name, settings.hostnames(c), c.suspended, c.name in mtls)
+            Tenant(c.name, settings.hostnames(c), c.suspended, c.name in mtls, c.name in auth)
             for c in sorted(settings.customers, key=lambda c: c.name)
         ]
     web_acl = outputs.get("webAclArn")
+    handoff = outputs.get("customDomainHandoff")
+    own_domains = tuple(
+        (name, str(entry["domain"]), str(entry["distributionTenantId"]))
+        for name, entry in sorted((handoff if isinstance(handoff, dict) else {}).items())
+        if isinstance(entry, dict) and entry.get("edge") == "cloudFront" and entry.get("distributionTenantId")
+    )
     return Stack(
         api_id=outputs["apiId"],
         stage=outputs["stageName"],
@@ -177,6 +203,7 @@ def stack_from(outputs: Mapping[str, Any], settings: Settings, stack_name: str) 
         settings=settings,
         tenants=tuple(t for t in tenants if t.hostnames),
         web_acl_arn=web_acl if isinstance(web_acl, str) else None,
+        own_domains=own_domains,
     )
 
 
@@ -411,6 +438,38 @@ class Smoke:
             return failed("waf", "; ".join(problems))
         return passed("waf", f"capacity {capacity} WCU, {len(present)} rules, associated with stage {self.stack.stage}")
 
+    def check_own_domains(self) -> Result:
+        """Each own domain through CloudFront: its distribution tenant enabled and holding the domain, and its
+        managed certificate's state (docs "Own domains: two edges"). Pending validation passes (it waits for the
+        customer's CNAME); a certificate that can no longer be issued fails."""
+        check = "own-domains"
+        if not self.stack.own_domains:
+            return skipped(check, "no own domain through CloudFront in customDomainHandoff")
+        cloudfront = self._aws("cloudfront")
+        problems, seen = [], []
+        for name, domain, tenant_id in self.stack.own_domains:
+            tenant = cloudfront.get_distribution_tenant(Identifier=tenant_id)["DistributionTenant"]
+            domains = {d.get("Domain"): d.get("Status") for d in tenant.get("Domains") or []}
+            try:
+                details = cloudfront.get_managed_certificate_details(Identifier=tenant_id)["ManagedCertificateDetails"]
+                certificate = str(details.get("CertificateStatus"))
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "EntityNotFound":
+                    raise
+                certificate = "none requested"
+            seen.append(f"{name} {domain}: tenant {tenant.get('Status')}, certificate {certificate}")
+            if tenant.get("Enabled") is not True:
+                problems.append(f"{name}: distribution tenant {tenant_id} is disabled")
+            if domain not in domains:
+                problems.append(f"{name}: {domain} is not a domain of distribution tenant {tenant_id}")
+            if certificate in CERTIFICATE_FAILED:
+                problems.append(
+                    f"{name}: managed certificate {certificate} for {domain}: re-request it once the CNAME resolves"
+                )
+        if problems:
+            return failed(check, "; ".join(problems))
+        return passed(check, "; ".join(seen))
+
     # -- requests
 
     def check_forged_header(self) -> Result:
@@ -491,6 +550,21 @@ class Smoke:
             f"handshake with {connect}, Host: {host} ({target.name}, mTLS) answered {reply.status}{reason_of(reply)}"
         )
         return passed(check, detail) if reply.status == 403 else failed(check, detail + ", not 403")
+
+    def check_user_auth(self) -> Result:
+        """Each active customer with end-user authentication answers 401 to a request without a token and to one
+        with a token that is no JWT: the stack's `auth` reached its registry item (issue 23 §1)."""
+        check = "user-auth"
+        tenants = [t for t in self.stack.active(mtls=False) if t.auth]
+        if not tenants:
+            return skipped(check, "the stack has no active customer with end-user authentication (auth)")
+        for tenant in tenants:
+            host = tenant.hostnames[0]
+            for label, headers in (("no token", {}), ("a garbage token", {"Authorization": "Bearer smoke.not.a-jwt"})):
+                reply = self.http.get(host, host, self.echo_path, headers)
+                if reply.status != 401:
+                    return failed(check, f"{host} ({tenant.name}) with {label} answered {reply.status}, not 401")
+        return passed(check, f"{len(tenants)} customer(s) answered 401 without a token and with a garbage one")
 
     # -- logs
 
@@ -644,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     clients = None
-    if {"api", "waf", "access-log", "saved-queries"} & set(only):
+    if {"api", "waf", "access-log", "saved-queries", "own-domains"} & set(only):
         import boto3
 
         clients = Clients(boto3.session.Session(region_name=args.region or region), args.endpoint_url)

@@ -109,8 +109,11 @@ BOUNDED: dict[str, str] = {
     "$context.authorizer.reason": "unknown-host, suspended or wrong-tenant",
     "$context.authorizer.hostname": "a registry hostname the authorizer matched (letters, digits, '-', '.')",
     "$context.identity.apiKeyId": "the id of an API key Pulumi created",
-    "$context.identity.sourceIp": "'the source IP address of the TCP connection': an address; the endpoint is "
-    "REGIONAL (no CloudFront in front), and the page's X-Forwarded-For warning is about trusting the address",
+    "$context.identity.sourceIp": "'the source IP address of the immediate TCP connection making the request to "
+    "the API Gateway endpoint': an address that API Gateway writes, never a client's text, with either endpoint "
+    "type (with EDGE the connection reaches API Gateway through its own distribution: which address is reported "
+    "there is not checked here, README 'Edge-optimized endpoints'); the page's X-Forwarded-For warning is about "
+    "trusting the address, not its shape",
     "$context.tlsVersion": "a TLS version name",
     "$context.cipherSuite": "a cipher suite name",
     "$context.httpMethod": "'DELETE, GET, HEAD, OPTIONS, PATCH, POST, and PUT'",

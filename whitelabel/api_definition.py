@@ -119,6 +119,14 @@ class Backend:
     kind: BackendKind
     description: str
     key_prefix: str = ""
+    # S3 only (README "Developer portal per tenant"): each tenant reads the fixed names of its own folder
+    # `tenants/<tenantId>/` (TENANT_FILES), the tenant id from the tenant authorizer (never from the client's path),
+    # and `shared_files` from `portal/`; no route takes a key from the client.
+    per_tenant: bool = False
+    shared_files: tuple[str, ...] = ()
+    # With `per_tenant`: the bucket's documents (the operator's guides) every tenant may read, each a fixed route
+    # `/<prefix>/<key>` to the object `<key>` (under the key prefix), so their links keep working.
+    documents: tuple[str, ...] = ()
 
     @property
     def private(self) -> bool:
@@ -181,6 +189,14 @@ def backend_problems(backends: Sequence[Backend]) -> list[str]:
         prefixes[backend.prefix] = backend.name
         if backend.key_prefix and backend.kind is not BackendKind.S3:
             problems.append(f"{where}: a key prefix is for S3 backends only")
+        if (backend.per_tenant or backend.shared_files or backend.documents) and backend.kind is not BackendKind.S3:
+            problems.append(f"{where}: per-tenant pages are for S3 backends only")
+        for file in backend.shared_files:
+            if not SEGMENT_PATTERN.fullmatch(file) or file in (".", ".."):
+                problems.append(
+                    f"{where}: shared file {file!r} must be one file name of letters, digits, '.', '-', '_'"
+                )
+        problems += [f"{where}: {problem}" for problem in document_problems(backend.documents)]
         if backend.key_prefix and not all(
             SEGMENT_PATTERN.fullmatch(part) and part not in (".", "..") for part in backend.key_prefix.split("/")
         ):
@@ -325,6 +341,51 @@ def _docs_error(status: str, pattern: str, message: str) -> IntegrationResponse:
     )
 
 
+# Per-tenant pages (`Backend.per_tenant`): the tenant's folder and the shared one, under the backend's key prefix.
+# The `{tenant}` path parameter of the integration URI is mapped from the tenant authorizer's context, the value the
+# authorizer read from the registry for the request's Host: a client's path, query or header never sets it.
+# Integration request parameters may take `context.<variable>` as their source, `context.authorizer.<key>` among
+# them: https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html
+TENANT_FOLDER = "tenants"
+SHARED_FOLDER = "portal"
+TENANT_PATH_PARAMETER = "integration.request.path.tenant"
+TENANT_PATH_SOURCE = "context.authorizer.tenantId"
+# The objects of a tenant's folder, each at `/<prefix>/<name>`: its page (also at `/<prefix>` itself), its OpenAPI
+# document, its logo (when it has a logo file).
+TENANT_FILES = ("index.html", "openapi.json", "logo")
+
+
+def document_problems(documents: Sequence[str]) -> list[str]:
+    """Why these document keys cannot each be a fixed route beside a tenant's pages, one line each (empty: they can)."""
+    problems: list[str] = []
+    routes: dict[str, str] = {}
+    for key in documents:
+        parts = key.split("/")
+        if not all(SEGMENT_PATTERN.fullmatch(part) and part not in (".", "..") for part in parts):
+            problems.append(
+                f"document {key!r} cannot be a route of its own: name it with letters, digits, '.', '-', '_' and '/'"
+            )
+        elif key in TENANT_FILES or parts[0] == SHARED_FOLDER:
+            problems.append(f"document {key!r} would take the route of a tenant's {parts[0]!r}: rename it")
+        else:
+            # Resource names come from the path with `/` and `_` as `-` (`Route.key`).
+            name = key.replace("/", "-").replace("_", "-")
+            if name in routes:
+                problems.append(f"documents {key!r} and {routes[name]!r} would get the same resource names")
+            routes[name] = key
+    return problems
+
+
+def tenant_key(tenant: str, key: str, key_prefix: str = "") -> str:
+    """The object key of a tenant's page: `tenants/<tenant>/<key>` (under the backend's key prefix)."""
+    return "/".join(part for part in (key_prefix, TENANT_FOLDER, tenant, key) if part)
+
+
+def shared_key(file: str, key_prefix: str = "") -> str:
+    """The object key of a file every tenant's page shares (the renderer): `portal/<file>`."""
+    return "/".join(part for part in (key_prefix, SHARED_FOLDER, file) if part)
+
+
 def _docs_routes(backend: Backend) -> list[Route]:
     ok_headers = {f"method.response.header.{h}": True for h in DOCS_HEADERS}
     error_headers = {"method.response.header.Content-Type": True}
@@ -368,7 +429,34 @@ def _docs_routes(backend: Backend) -> list[Route]:
         # Per hostname and per document.
         cache_key_parameters=(CACHE_KEY_HOST, "method.request.path.key"),
     )
-    return [index, document]
+    if not backend.per_tenant:
+        return [index, document]
+    # Per-tenant pages: no route takes an object key from the client. Each reads one fixed name in the tenant's
+    # folder, the folder named only by the authorizer's tenant id, or one fixed shared file. So no path, dot
+    # segment or encoded slash a client sends can name another tenant's object, whatever normalises the key on
+    # the way to S3 (LocalStack resolves `tenants/acme/../globex/…`: tests/contract/test_portal_contract.py).
+    tenant = f"{folder}/{TENANT_FOLDER}/{{tenant}}"
+    from_authorizer = {TENANT_PATH_PARAMETER: TENANT_PATH_SOURCE}
+    own = [
+        replace(
+            index,
+            path=f"{root}/{file}",
+            uri_path=f"{tenant}/{file}",
+            integration_request_parameters=from_authorizer,
+        )
+        for file in TENANT_FILES
+    ]
+    shared = [
+        replace(index, path=f"{root}/{SHARED_FOLDER}/{file}", uri_path=f"{folder}/{SHARED_FOLDER}/{file}")
+        for file in backend.shared_files
+    ]
+    documents = [replace(index, path=f"{root}/{key}", uri_path=f"{folder}/{key}") for key in backend.documents]
+    return [
+        replace(index, uri_path=f"{tenant}/index.html", integration_request_parameters=from_authorizer),
+        *own,
+        *shared,
+        *documents,
+    ]
 
 
 def cache_key_problems(routes: tuple[Route, ...]) -> list[str]:
@@ -450,15 +538,36 @@ JSON_HEADERS = {"gatewayresponse.header.Content-Type": "'application/json'"}
 
 
 def _gateway_response(
-    response_type: str, status_code: str | None, error: str, message: str, **extra: str
+    response_type: str,
+    status_code: str | None,
+    error: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: str,
 ) -> GatewayResponse:
+    """headers: more response headers, `gatewayresponse.header.<Name>` → a static value in single quotes."""
     body = {"error": error, **extra, "message": message, "requestId": "$context.requestId"}
     return GatewayResponse(
         response_type,
         status_code,
         {"application/json": json.dumps(body, separators=(",", ":"))},
-        dict(JSON_HEADERS),
+        {**JSON_HEADERS, **(headers or {})},
     )
+
+
+# A 401 comes from the tenant authorizer raising "Unauthorized" for a tenant with end-user authentication: no
+# bearer token, or one that is expired, malformed, not yet valid, or not signed by the tenant's issuer for its
+# audience (the reason is in the authorizer's log line only: an error raised carries no context to this body).
+# API Gateway also answers 401 without calling the function when authorizer caching is on (so auth is off) and
+# the identity source, Host, is missing, which no HTTP/1.1 request lacks (RFC 9112 §3.2): in practice a 401 is
+# about the token. A gateway response can carry a status, headers (static values or request values) and a body
+# from a non-VTL template: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+# A 401 must carry a challenge (RFC 9110 §11.6.1); `Bearer` without an error code is RFC 6750 §3's answer to a
+# request without usable credentials, and one response serves both the missing and the invalid token.
+UNAUTHORIZED_MESSAGE = (
+    "A valid bearer token is required (Authorization: Bearer <token>): none was sent, or it is expired or invalid"
+)
 
 
 # Response types and their default status codes:
@@ -473,8 +582,14 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
         "$context.authorizer.message",
         reason="$context.authorizer.reason",
     ),
-    # No Host header (the identity source is missing: the function is not even called).
-    _gateway_response("UNAUTHORIZED", "401", "unauthorized", "The request names no tenant"),
+    # No token, or an invalid one, for a tenant with end-user authentication (UNAUTHORIZED_MESSAGE above).
+    _gateway_response(
+        "UNAUTHORIZED",
+        "401",
+        "unauthorized",
+        UNAUTHORIZED_MESSAGE,
+        headers={"gatewayresponse.header.WWW-Authenticate": "'Bearer'"},
+    ),
     # The authorizer failed or could not be reached (e.g. the registry is down): fail closed.
     _gateway_response(
         "AUTHORIZER_FAILURE",
@@ -491,7 +606,7 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
     # The tenant's key is not (or no longer) in a usage plan.
     _gateway_response("INVALID_API_KEY", "403", "forbidden", "This tenant has no access to the API"),
     _gateway_response("THROTTLED", "429", "throttled", "Too many requests; slow down and retry"),
-    # A managed rule group of the web ACL blocked the request (README "WAF"); the rate rules answer with their
+    # A managed rule group of the web ACL blocked the request (docs "WAF"); the rate rules answer with their
     # own 429 body instead, as a WAF custom response takes precedence over gateway responses.
     _gateway_response("WAF_FILTERED", "403", "forbidden", "The firewall refused this request", reason="firewall"),
     _gateway_response(

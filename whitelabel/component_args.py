@@ -14,21 +14,28 @@ from enum import Enum
 from typing import Any
 
 from whitelabel.api_definition import PRIVATE_KINDS, Backend, BackendKind, backend_problems
-from whitelabel.config import ConfigError, Settings, parse_settings
+from whitelabel.config_base import ConfigError
+from whitelabel.config_rules import customer_entries, parse_settings
+from whitelabel.gateway_config import Settings
 from whitelabel.names import KINDS, gateway_names
 
 # Args that are not config keys: what the component wires to resources itself (or checks below).
 NOT_CONFIG = frozenset(
     {
         "adopt_program_stack",
+        "authorizer_cache_ttl_seconds",
         "backends",
         "certificate_arn",
         "name_prefix",
+        "own_domain_connection_group_id",
+        "own_domain_distribution_id",
+        "own_domain_routing_endpoint",
         "pooled_tiers",
         "registry_table_name",
         "rest_api_id",
         "stage_name",
         "usage_plan_ids",
+        "user_auth",
         "vpc_link_security_group_id",
         "vpc_link_subnet_ids",
         "wildcard_domain_name",
@@ -48,9 +55,9 @@ BACKEND_FIELDS: dict[BackendKind, tuple[str, ...]] = {
     BackendKind.LAMBDA: ("function_name", "function_invoke_arn"),
     BackendKind.S3: ("bucket_name",),
 }
-BACKEND_ARGS = frozenset({"kind", "prefix", "description", "key_prefix", "read_role_arn"}) | {
-    field for fields in BACKEND_FIELDS.values() for field in fields
-}
+BACKEND_ARGS = frozenset(
+    {"kind", "prefix", "description", "key_prefix", "read_role_arn", "per_tenant", "shared_files", "documents"}
+) | {field for fields in BACKEND_FIELDS.values() for field in fields}
 
 
 class ArgError(ValueError):
@@ -95,7 +102,62 @@ def raw_config(args: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         return plain(value)
 
     raw = {key(k): convert(v, k in NAMED_ENTRIES) for k, v in args.items() if k not in NOT_CONFIG}
+    for entry in raw.get("customers") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("auth"), Mapping):
+            entry["auth"] = _auth_config(entry["auth"])
     return raw, names
+
+
+# A tenant's `auth: {off: true}` (the schema has no string-or-object union) is the config's `auth: none`.
+AUTH_OFF = "none"
+
+
+def _auth_config(auth: Mapping[str, Any]) -> Any:
+    if auth.get("off") is True:
+        return AUTH_OFF
+    return {k: v for k, v in auth.items() if k != "off"}
+
+
+# Config keys that are not the component's: the reference services' (services/), the program's own (the stack
+# name prefix it computes, a shard's platform, the docs portal's default brand). Every other key of a stack file is a
+# `WhiteLabelGatewayArgs` key.
+PROGRAM_KEYS = frozenset({"branding", "docs", "namePrefix", "network", "platform", "service1", "service2"})
+
+
+def snake(name: str) -> str:
+    """`perTenantLimit` → `per_tenant_limit` (the arg's spelling of a config key; `camel` is the way back)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m[1].lower(), name)
+
+
+def args_of_config(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A stack file's config (key → value, as `read_raw_config` gives it) as the component's args, by one rule for
+    every key: camelCase → snake_case, `customers` → `tenants` (the mapping form as the list, each entry named),
+    user-given names (tier names) kept, values as they are. `PROGRAM_KEYS` are left out. The inverse of
+    `raw_config`, so nothing set in the file is lost on the way: the component validates what the file says.
+    """
+    inverse = {config: arg for arg, config in RENAMED.items()}
+
+    def convert(value: Any, named: bool = False) -> Any:
+        if isinstance(value, Mapping):
+            if named:
+                return {k: convert(v) for k, v in value.items()}
+            return {inverse.get(str(k)) or snake(str(k)): convert(v, str(k) in NAMED_ENTRIES) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    args: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in PROGRAM_KEYS:
+            continue
+        arg = inverse.get(key) or snake(key)
+        if arg == "tenants":
+            value = customer_entries(value) if isinstance(value, Mapping) else value
+        args[arg] = convert(value, arg in NAMED_ENTRIES)
+    for tenant in args.get("tenants") or []:
+        if isinstance(tenant, dict) and tenant.get("auth") == AUTH_OFF:
+            tenant["auth"] = {"off": True}
+    return args
 
 
 _INDEX = re.compile(r"(\[[^\]]*\])+$")
@@ -110,6 +172,27 @@ def arg_path(config_key: str, names: Mapping[str, str]) -> str:
         head, tail = (part[: index.start()], index.group(0)) if index else (part, "")
         parts.append(names.get(head, head) + tail)
     return ".".join(parts)
+
+
+_ARG_INDEX = re.compile(r"^tenants\[(\d+)\]")
+
+
+def config_key(path: str, customer_keys: Sequence[str]) -> str:
+    """An arg path as the stack file's key, the way back of `arg_path`: `tenants[1].auth.tenant_claim` →
+    `customers.globex.auth.tenantClaim` (customer_keys: each customer's key as the stack file writes it, in the
+    args' order: `customers.globex`, or `customers[1]` in the list form), `waf.per_tenant_limit` → `waf.perTenantLimit`.
+    """
+    inverse = {arg: key for key, arg in RENAMED.items()}
+    match = _ARG_INDEX.match(path)
+    head, rest = "", path
+    if match is not None and int(match[1]) < len(customer_keys):
+        head, rest = customer_keys[int(match[1])], path[match.end() :]
+    parts = []
+    for part in rest.split(".") if rest else []:
+        index = _INDEX.search(part)
+        name, tail = (part[: index.start()], index.group(0)) if index else (part, "")
+        parts.append((inverse.get(name) or camel(name)) + tail if name else tail)
+    return ".".join(p for p in [head, *parts] if p)
 
 
 def settings_of(args: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Settings:
@@ -189,6 +272,9 @@ def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
                 kind,
                 backend.get("description") or kind.value,
                 backend.get("key_prefix") or "",
+                bool(backend.get("per_tenant")),
+                tuple(backend.get("shared_files") or ()),
+                tuple(backend.get("documents") or ()),
             )
         )
     problems = backend_problems(entries)
@@ -199,7 +285,9 @@ def backend_entries(backends: Mapping[str, Mapping[str, Any]]) -> list[Backend]:
 
 
 # Optional fields of a kind beyond the ones it needs.
-_ALSO: dict[BackendKind, tuple[str, ...]] = {BackendKind.S3: ("key_prefix", "read_role_arn")}
+_ALSO: dict[BackendKind, tuple[str, ...]] = {
+    BackendKind.S3: ("key_prefix", "read_role_arn", "per_tenant", "shared_files", "documents")
+}
 
 
 def check_vpc_link(backends: Sequence[Backend], args: Mapping[str, Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -194,8 +194,105 @@ def _paths(old: Any, new: Any, path: str) -> Iterable[tuple[str, Any, Any]]:
         yield path, old, new
 
 
+def dynamodb_plain(value: Any) -> Any:
+    """A DynamoDB attribute value (`{"S": "x"}`, `{"L": [...]}`, ...) as the plain value it holds."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, inner),) = value.items()
+        if tag in ("S", "N", "B", "BOOL"):
+            return inner
+        if tag == "NULL":
+            return None
+        if tag == "L" and isinstance(inner, list):
+            return [dynamodb_plain(v) for v in inner]
+        if tag in ("SS", "NS", "BS"):
+            return inner
+        if tag == "M" and isinstance(inner, dict):
+            return {k: dynamodb_plain(v) for k, v in inner.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class OpenSecret:
+    """A secret input whose JSON object holds a secret among fields that are not: the fields shown in clear.
+
+    plain: how to read one field's value (the registry item's are DynamoDB attribute values)."""
+
+    shown: frozenset[str]
+    plain: Callable[[Any], Any]
+
+
+# The registry item (components/tenant_keys.py, whitelabel/tenancy.py `registry_item`) is secret as a whole
+# because it carries the tenant's API key value (`apiKey`); its other attributes say what the stack file says in
+# clear (name, tier, status, mTLS DNs, end-user auth). Only the fields listed are shown: one not listed (a new
+# attribute) stays `[secret]` until it is named here, and any other secret input stays masked as a whole.
+OPEN_SECRETS: Mapping[tuple[str, str], OpenSecret] = {
+    ("aws:dynamodb/tableItem:TableItem", "item"): OpenSecret(
+        frozenset(
+            {
+                "hostname",
+                "tenantId",
+                "tier",
+                "status",
+                "mtlsIssuers",
+                "mtlsSubjects",
+                "authIssuer",
+                "authAudiences",
+                "authTenantClaim",
+            }
+        ),
+        dynamodb_plain,
+    ),
+}
+
+
+def _strings(value: Any) -> Iterable[str]:
+    """Every string a value holds (not its keys: `S` of `{"S": ...}` is no secret)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _open_secret(resource_type: str, key: str, before: Any, after: Any) -> list[tuple[str, str, str]] | None:
+    """The changed fields of a secret input listed in `OPEN_SECRETS`, as (path, old, new) texts with the fields
+    not shown in clear as `[secret]`; None (mask it whole) for any other secret, or one that is not a JSON object
+    on both sides."""
+    opened = OPEN_SECRETS.get((resource_type, key))
+    old, new = _as_document(reveal(before)), _as_document(reveal(after))
+    if opened is None or not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+    fields = sorted(set(old) | set(new))
+    # What the masked fields hold, on either side: never shown, even if a shown field came to contain it.
+    hidden = {
+        text for f in fields if f not in opened.shown for side in (old, new) for text in _strings(side.get(f)) if text
+    }
+    changes = []
+    for field in fields:
+        a, b = old.get(field), new.get(field)
+        if a == b:
+            continue
+        path = f"{key}.{field}"
+        if field not in opened.shown:
+            changes.append((path, SECRET, SECRET))
+            continue
+        plain_a, plain_b = opened.plain(a), opened.plain(b)
+        # Read plainly unless that hides the change (an attribute that changed only its type: "1" as S, then N).
+        pairs = _paths(plain_a, plain_b, path) if plain_a != plain_b else _paths(a, b, path)
+        for where, x, y in pairs:
+            if any(h in s for h in hidden for s in (*_strings(x), *_strings(y))):
+                changes.append((where, SECRET, SECRET))
+            else:
+                changes.append((where, _show(x), _show(y)))
+    return changes
+
+
 def property_changes(resource_type: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[PropertyChange]:
-    """The changed inputs of one resource; a secret input shows as `[secret]`, never its value."""
+    """The changed inputs of one resource; a secret input shows as `[secret]`, never its value (of one listed in
+    `OPEN_SECRETS`, only its secret fields)."""
     replacing = REPLACE_ON_CHANGE.get(resource_type, frozenset())
     changes: list[PropertyChange] = []
     for key in sorted(set(old) | set(new)):
@@ -204,7 +301,11 @@ def property_changes(resource_type: str, old: Mapping[str, Any], new: Mapping[st
             continue
         forces = key in replacing
         if is_secret(before) or is_secret(after):
-            changes.append(PropertyChange(key, SECRET, SECRET, forces))
+            opened = _open_secret(resource_type, key, before, after)
+            if opened is None:
+                changes.append(PropertyChange(key, SECRET, SECRET, forces))
+            else:
+                changes.extend(PropertyChange(path, a, b, forces) for path, a, b in opened)
             continue
         for path, a, b in _paths(before, after, key):
             changes.append(PropertyChange(path, _show(a), _show(b), forces))

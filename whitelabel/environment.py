@@ -9,6 +9,7 @@ platform and all its shards.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +17,9 @@ from typing import Any
 
 import yaml
 
-from whitelabel.config import (
-    PROJECT,
-    ConfigError,
-    Settings,
-    check_shard_keys,
-    key_part,
-    parse_settings,
-    platform_stack,
-)
+from whitelabel.config_base import PROJECT, ConfigError, key_part
+from whitelabel.config_rules import parse_settings
+from whitelabel.gateway_config import Settings, check_shard_keys, platform_stack
 from whitelabel.quotas import Usage, usage
 
 STACK_FILE_PREFIX, STACK_FILE_SUFFIX = "Pulumi.", ".yaml"
@@ -35,6 +30,11 @@ QUOTAS = (
     ("custom_domains", "custom_domains", "Custom domain names per account per Region"),
     ("usage_plans", "usage_plans", "Usage plans per account per Region"),
     ("certificates", "certificates", "Number of ACM certificates"),
+    # CloudFront SaaS Manager's, per account (whitelabel/quotas.py: CLOUDFRONT_QUOTAS): a shard's own-domain
+    # customers are distribution tenants of the platform's distribution.
+    ("distribution_tenants", "distribution_tenants", "Distribution tenants per AWS account"),
+    ("multitenant_distributions", "multitenant_distributions", "Multi-tenant distributions per AWS account"),
+    ("connection_groups", "connection_groups", "Connection groups per AWS account"),
 )
 
 
@@ -111,7 +111,7 @@ def environment(stack: str, own: Mapping[str, Any], files: Mapping[str, Mapping[
         raise ConfigError(
             "platform",
             f"names stack {platform!r} but {stack_file(platform)} is not in the project directory: every stack file"
-            ' there is the environment\'s view (README "Tenant shards"); run from the project directory',
+            ' there is the environment\'s view (docs "Tenant shards"); run from the project directory',
         )
     platform_raw = raws[platform]
     if "platform" in platform_raw:
@@ -126,6 +126,13 @@ def environment(stack: str, own: Mapping[str, Any], files: Mapping[str, Mapping[
             check_shard_keys(raw, stack_file(platform))
             settings = parse_settings({**base, "customers": raw["customers"]})
         except ConfigError as error:
+            if not error.key.startswith("customers"):
+                # A platform key's rule broken by the shard's customers (a TTL with an auth tenant): name both files.
+                error = ConfigError(
+                    error.key,
+                    f"{error.rule} (a key of {stack_file(platform)}, with the customers of {stack_file(name)})",
+                )
+                raise error from None
             raise check_or_name_file(error) from None
         members.append(Member(name, settings, shard=True))
     return Environment(platform, tuple(members))
@@ -174,7 +181,7 @@ def check_environment(env: Environment, stack: str) -> None:
             raise ConfigError(
                 key,
                 f"customer {customer.name!r} is also in {other}: a customer lives in one stack of the environment;"
-                f' to move it, remove it from {other} and `pulumi up` that stack first (README "Tenant shards")',
+                f' to move it, remove it from {other} and `pulumi up` that stack first (docs "Tenant shards")',
             )
         for host in _hostnames(own.settings, customer):
             other = hosts.get(host)
@@ -184,8 +191,9 @@ def check_environment(env: Environment, stack: str) -> None:
                 raise ConfigError(
                     key,
                     f"hostname {host!r} is also served by {other}: one registry item per hostname; remove it there"
-                    ' and `pulumi up` that stack first (README "Tenant shards")',
+                    ' and `pulumi up` that stack first (docs "Tenant shards")',
                 )
+    _check_identities(env, own)
     for quota, used, limit, field in _counts(env):
         if used > limit:
             others = [m.file for m in env.members if m.stack != stack]
@@ -198,11 +206,94 @@ def check_environment(env: Environment, stack: str) -> None:
             )
 
 
+def _check_identities(env: Environment, own: Member) -> None:
+    """What tells tenants apart holds across stacks as within one (issue 23 §2): a client-certificate issuer DN two
+    customers accept needs disjoint subject DNs on both, and a token issuer two customers share needs a tenant
+    claim on both; the same rules `parse_settings` applies within a stack, over every other stack file."""
+    # Only customers that share an issuer DN or a token issuer with one of ours can break either rule: index the other
+    # stacks' customers by both once (in the environment's order, so the first conflict named is the same), instead of
+    # comparing every pair, which at 1,000 customers a shard in an environment of 10,000 took seconds per `up`.
+    others: list[tuple[Member, Any, Any]] = []
+    by_dn: dict[str, list[int]] = {}
+    by_issuer: dict[str, list[int]] = {}
+    for member in env.members:
+        if member.stack == own.stack:
+            continue
+        for other in member.settings.customers:
+            theirs = member.settings.auth_of(other)
+            index = len(others)
+            others.append((member, other, theirs))
+            for dn in other.mtls_issuers:
+                by_dn.setdefault(dn, []).append(index)
+            if theirs is not None:
+                by_issuer.setdefault(theirs.issuer, []).append(index)
+    for customer in own.settings.customers:
+        key = f"customers{key_part(customer.name)}"
+        mine = own.settings.auth_of(customer)
+        candidates = {i for dn in customer.mtls_issuers for i in by_dn.get(dn, ())}
+        if mine is not None:
+            candidates.update(by_issuer.get(mine.issuer, ()))
+        for index in sorted(candidates):
+            member, other, theirs = others[index]
+            shared = set(customer.mtls_issuers) & set(other.mtls_issuers)
+            subjects_apart = (
+                customer.mtls_subjects
+                and other.mtls_subjects
+                and not set(customer.mtls_subjects) & set(other.mtls_subjects)
+            )
+            if shared and not subjects_apart:
+                raise ConfigError(
+                    f"{key}.mtlsIssuers",
+                    f"{sorted(shared)[0]!r} is also accepted for customer {other.name!r} in {member.file}: a"
+                    " certificate issued for one would be accepted for the other; give each customer its own"
+                    " issuer, or disjoint mtlsSubjects to both",
+                )
+            if (
+                mine is not None
+                and theirs is not None
+                and mine.issuer == theirs.issuer
+                and None in (mine.tenant_claim, theirs.tenant_claim)
+            ):
+                raise ConfigError(
+                    f"{key}.auth.tenantClaim",
+                    f"is needed on both: customer {other.name!r} in {member.file} shares the issuer"
+                    f" {mine.issuer!r}, and without a tenant claim a user of one would be let into the other",
+                )
+
+
+def needs_user_auth(env: Environment) -> bool:
+    """Whether any tenant of the environment's shards needs end-user authentication from the platform's authorizer."""
+    return any(m.settings.auth_of(c) is not None for m in env.shards for c in m.settings.customers)
+
+
+def check_platform_serves(shard: Shard, export: Mapping[str, Any]) -> None:
+    """Refuse, naming both stacks, a shard tenant with end-user authentication or mutual TLS that the platform as
+    deployed (its `platform` export) cannot serve: its authorizer without USER_AUTH, or caching decisions."""
+    served, ttl = export.get("user_auth"), export.get("authorizer_cache_ttl_seconds")
+    platform = f"platform stack {shard.platform!r}"
+    for customer in shard.settings.customers:
+        key = f"customers{key_part(customer.name)}"
+        if shard.settings.auth_of(customer) is not None and served is not True:
+            raise ConfigError(
+                f"{key}.auth",
+                f"needs end-user authentication, which the {platform} has not deployed (its export says"
+                f" user_auth {'is unset' if served is None else 'false'}): `pulumi up` the platform first (it turns"
+                f" authentication on for its shards' tenants), then stack {shard.stack!r}",
+            )
+        needs_zero = shard.settings.auth_of(customer) is not None or customer.mtls_truststore is not None
+        if needs_zero and ttl != 0:
+            raise ConfigError(
+                f"{key}.{'auth' if shard.settings.auth_of(customer) is not None else 'mtlsTruststore'}",
+                f"needs the {platform} to cache no authorizer decision (authorizer.cacheTtlSeconds 0; its export"
+                f" says {ttl!r}): set it in {stack_file(shard.environment.platform)}, `pulumi up` the platform"
+                f" first, then stack {shard.stack!r}",
+            )
+
+
 def _hostnames(settings: Settings, customer: Any) -> tuple[str, ...]:
     """Every hostname a customer claims: served ones, and its own domain before validation too (its certificate)."""
     names = settings.hostnames(customer)
-    own = customer.custom_domain
-    return names if own is None or own in names else (*names, own)
+    return (*names, *(own for own in settings.own_domains(customer) if own not in names))
 
 
 def share(member: Member) -> Usage:
@@ -211,10 +302,30 @@ def share(member: Member) -> Usage:
         return usage(member.settings)
     empty = usage(replace_customers(member.settings, []))
     full = usage(member.settings)
-    return Usage(**{f: getattr(full, f) - getattr(empty, f) for f in _COUNTED})
+    added = Usage(**{f: getattr(full, f) - getattr(empty, f) for f in _COUNTED})
+    # Each shard's TenantSet makes its own pool keys for every pooled tier (no key value crosses stacks), so they
+    # count once per shard, not only once for the platform (issue 23 §5).
+    return Usage(
+        **{
+            **{f: getattr(added, f) for f in _COUNTED},
+            "api_keys": added.api_keys + full.pool_keys,
+            "pool_keys": full.pool_keys,
+        }
+    )
 
 
-_COUNTED = ("custom_domains", "records", "certificates", "dedicated", "own_domains", "api_keys", "usage_plans")
+_COUNTED = (
+    "custom_domains",
+    "records",
+    "certificates",
+    "dedicated",
+    "own_domains",
+    "api_keys",
+    "usage_plans",
+    "distribution_tenants",
+    "multitenant_distributions",
+    "connection_groups",
+)
 
 
 def replace_customers(settings: Settings, customers: list[Any]) -> Settings:
@@ -243,28 +354,5 @@ class Shard:
     platform: str
     settings: Settings
     environment: Environment
-
-
-def load_shard() -> Shard | None:
-    """This stack's config from the Pulumi runtime if it is a tenant shard (it sets `platform`), checked against
-    its environment before any resource; None for a platform stack (`load_settings` reads those)."""
-    import pulumi
-
-    from whitelabel.config import check_provider_keys, check_stack_name, read_raw_config, runtime_config
-
-    values, keys = runtime_config()
-    raw = read_raw_config(values)
-    if "platform" not in raw:
-        return None
-    stack = pulumi.get_stack()
-    try:
-        check_stack_name(stack)
-        check_provider_keys(keys)
-        platform = platform_of(stack, raw)
-        check_shard_keys(raw, stack_file(platform))
-        env = environment(stack, raw, read_stack_files(Path.cwd()))
-        check_environment(env, stack)
-        return Shard(stack, str(raw["platform"]), env.member(stack).settings, env)
-    except ConfigError as error:
-        # RunError: the engine prints the one line, no traceback, and nothing has been created.
-        raise pulumi.RunError(str(error)) from None
+    # The shard's config as its stack file says it (key → value): its customers become the TenantSet's tenants.
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)

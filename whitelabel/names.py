@@ -7,7 +7,7 @@ name or prefix that makes one of them too long. The mock-engine test (tests/test
 name-like input of every registered resource to a kind of this table, so a resource the table forgets,
 or a name this module does not predict, fails there.
 
-Refuse, never shorten: the names are documented (README "Names unique per account and region") and read
+Refuse, never shorten: the names are documented (docs "Names unique per account and region") and read
 by operators, dashboards and alarms; a hash suffix would make them unpredictable, and every too-long case
 has a fix in config (a shorter `namePrefix` or stack name). No committed stack comes near a limit, so
 nothing deployed changes name.
@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from whitelabel.config import ConfigError, Settings, resource_prefix
+from whitelabel.config_base import ConfigError
+from whitelabel.gateway_config import Settings, resource_prefix
 from whitelabel.waf import MANAGED_GROUPS, PER_IP_RULE, PER_TENANT_RULE
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
@@ -214,7 +215,10 @@ ALARM_KEYS = (
     "integration-latency-service1",
     "integration-latency-service2",
     "integration-latency-docs",
-    "authorizer-errors",
+    "authorizer-failures",
+    "authorizer-error-decisions",
+    "authorizer-throttles",
+    "authorizer-concurrency",
     "throttled",
 )
 CONTRIBUTOR_RULE_KINDS = ("requests", "5xx")
@@ -272,6 +276,9 @@ def gateway_names(settings: Settings, prefix: str, stack: str) -> list[Name]:
         Name("sns-topic", f"{prefix}-alarms"),
         Name("dashboard", f"{prefix}-operations"),
         Name("metric-filter", f"{prefix}-throttled-requests"),
+        Name("metric-filter", f"{prefix}-authorizer-failures"),
+        Name("metric-filter", f"{prefix}-authorizer-error-decisions"),
+        Name("metric-namespace", f"WhitelabelGateway/{prefix}"),  # the authorizer's error decisions
         *(Name("alarm", f"{prefix}-{key}") for key in ALARM_KEYS),
         *(Name("contributor-insights-rule", f"{prefix}-top-tenants-by-{kind}") for kind in CONTRIBUTOR_RULE_KINDS),
         *(Name("query-definition", f"{prefix}/{title}") for title in query_titles()),

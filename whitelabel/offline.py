@@ -26,7 +26,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.sync_await import _sync_await
 
-from whitelabel.config import PROJECT
+from whitelabel.config_base import PROJECT
 from whitelabel.endpoints import CLOUDFRONT_ZONE_ID, EDGE
 from whitelabel.waf import rules_capacity
 
@@ -62,6 +62,8 @@ class Registered:
     # The same aliases as the request carried them, `{"urn": ...}` or `{"spec": {...}}` (name, type, stack,
     # project, parentUrn, noParent): what the engine resolves (tools/urns.py), parents' aliases not multiplied in.
     alias_specs: tuple[dict[str, Any], ...] = ()
+    # Properties whose changes the engine ignores after creation (`ignore_changes`).
+    ignore_changes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -153,6 +155,7 @@ class AwsMocks(pulumi.runtime.Mocks):
                 delete_before_replace=bool(meta.get("delete_before_replace", False)),
                 replace_on_changes=tuple(meta.get("replace_on_changes", ())),
                 alias_specs=tuple(meta.get("alias_specs", ())),
+                ignore_changes=tuple(meta.get("ignore_changes", ())),
             )
         )
         return (resource_id if args.custom else None), outputs
@@ -238,8 +241,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:iam/role:Role":
             out.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", name=inputs.get("name") or name)
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            # In the provider's region, or the one its `region` argument names (a CloudFront web ACL's logs).
+            where = inputs.get("region") or region
             out.update(
-                arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}",
+                arn=f"arn:aws:logs:{where}:{ACCOUNT_ID}:log-group:{inputs.get('name') or name}",
                 name=inputs.get("name") or name,
             )
         elif typ == "aws:lambda/function:Function":
@@ -259,7 +264,10 @@ class AwsMocks(pulumi.runtime.Mocks):
             out["arn"] = f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}"
         elif typ == "aws:wafv2/webAcl:WebAcl":
             acl = inputs.get("name") or name
-            out.update(id=h, arn=f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:regional/webacl/{acl}/{h}")
+            # A CLOUDFRONT-scope web ACL is global, made in us-east-1 (arn:aws:wafv2:us-east-1:<account>:global/...)
+            scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+            where = inputs.get("region") or region
+            out.update(id=h, arn=f"arn:aws:wafv2:{where}:{ACCOUNT_ID}:{scope}/webacl/{acl}/{h}")
             # AWS computes the web ACL's WCU from its rules; so do we, from what was registered.
             out["capacity"] = rules_capacity(inputs.get("rules") or [])
         elif typ == "aws:ecs/cluster:Cluster":
@@ -271,7 +279,36 @@ class AwsMocks(pulumi.runtime.Mocks):
             out["allocationId"] = f"eipalloc-{h[:8]}"
         elif typ == "aws:route53/record:Record":
             out["fqdn"] = inputs.get("name")
+        elif typ.startswith("aws:cloudfront/"):
+            out.update(self._cloudfront(typ, name, h))
         return out
+
+    @staticmethod
+    def _cloudfront(typ: str, name: str, h: str) -> dict[str, Any]:
+        """CloudFront's ids and ARNs (global: no region in them), as its API returns them."""
+        if typ == "aws:cloudfront/multitenantDistribution:MultitenantDistribution":
+            dist = f"E{h[:13].upper()}"
+            return {"id": dist, "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{dist}", "status": "Deployed"}
+        if typ == "aws:cloudfront/connectionGroup:ConnectionGroup":
+            group = f"cg_{h}"
+            return {
+                "id": group,
+                "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:connection-group/{group}",
+                # The customers' CNAME target, a name under cloudfront.net.
+                "routingEndpoint": f"d{h[:13]}.cloudfront.net",
+                "status": "Deployed",
+            }
+        if typ == "aws:cloudfront/distributionTenant:DistributionTenant":
+            tenant = f"dt_{h}"
+            # Created without waiting for deployment (wait_for_deployment false): still rolling out.
+            return {
+                "id": tenant,
+                "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution-tenant/{tenant}",
+                "status": "InProgress",
+            }
+        if typ == "aws:cloudfront/function:Function":
+            return {"arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{name}", "status": "UNASSOCIATED"}
+        return {}
 
     # -- invokes -----------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -369,6 +406,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 "replace_on_changes": list(request.replaceOnChanges),
                 "aliases": self._alias_urns(request),
                 "alias_specs": _alias_specs(request),
+                "ignore_changes": list(request.ignoreChanges),
             }
         return super().RegisterResource(request)
 

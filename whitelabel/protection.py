@@ -28,6 +28,8 @@ Role = Literal[
     "usage-plan-key",
     "rest-api",
     "log-group",
+    "distribution-tenant",
+    "own-domain-edge",
 ]
 
 
@@ -66,6 +68,15 @@ ROLES: Mapping[Role, Keep] = {
     # destroy must `pulumi import` (or delete) the fixed-name ones first, or CreateLogGroup refuses them
     # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html).
     "log-group": Keep(False, True, "the access and audit trail outlives the stack"),
+    # Own domains through CloudFront (components/own_domains.py): a replaced tenant requests a new certificate and
+    # serves nothing until it is issued; a replaced connection group has a new routing endpoint, which every own
+    # domain's CNAME names; the distribution holds every tenant.
+    "distribution-tenant": Keep(
+        True, False, "a replaced tenant serves its domains only once a new certificate is issued"
+    ),
+    "own-domain-edge": Keep(
+        True, False, "customers' CNAMEs name the connection group; every tenant is the distribution's"
+    ),
 }
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whitelabel.config import API_KEYS_MAX, ConfigError, Settings
+from whitelabel.cloudfront import uses_cloudfront
+from whitelabel.config_base import ConfigError
+from whitelabel.config_limits import API_KEYS_MAX
+from whitelabel.gateway_config import Settings
 
 # Route 53 keeps an SOA and an NS record at the apex of every hosted zone.
 ZONE_APEX_RECORDS = 2
@@ -30,13 +33,23 @@ class Usage:
     # Where the certificates count against ACM's per-region quota: the API's region (None) or, for edge
     # endpoints, us-east-1 (whitelabel/endpoints.py), shared with every edge or CloudFront certificate there.
     certificate_region: str | None = None
+    # CloudFront SaaS Manager (whitelabel/cloudfront.py): one distribution tenant per own domain served through
+    # CloudFront; the platform's one multi-tenant distribution and one connection group; the most domains a tenant has.
+    distribution_tenants: int = 0
+    multitenant_distributions: int = 0
+    connection_groups: int = 0
+    domains_per_tenant: int = 0
 
 
 def usage(settings: Settings) -> Usage:
     """Count what the program will create for this config."""
     per_name = 2 if settings.dual_stack else 1  # A, and AAAA when dual-stack
     dedicated = sum(1 for c in settings.customers if c.dedicated_domain)
-    own = [c for c in settings.customers if c.custom_domain is not None]
+    # Own domains on API Gateway: an ACM certificate and (validated) a custom domain each; through CloudFront: a
+    # distribution tenant whose certificate CloudFront requests itself.
+    own = [c for c in settings.customers if settings.own_domain_edge(c) == "apiGateway"]
+    tenants = sum(1 for c in settings.customers if settings.own_domain_edge(c) == "cloudFront")
+    edge = 1 if uses_cloudfront(settings) else 0
     pooled = {name for name, tier in settings.tiers.items() if tier.pooled}
     pool_keys = sum(tier.pool_size for tier in settings.tiers.values())
     own_validated = sum(1 for c in own if c.custom_domain_validated)
@@ -64,6 +77,13 @@ def usage(settings: Settings) -> Usage:
         usage_plans=len(settings.tiers),  # one per configured tier
         pool_keys=pool_keys,
         certificate_region=settings.endpoint.certificate_region,
+        distribution_tenants=tenants,
+        multitenant_distributions=edge,
+        connection_groups=edge,
+        domains_per_tenant=max(
+            (len(settings.own_domains(c)) for c in settings.customers if settings.own_domain_edge(c) == "cloudFront"),
+            default=0,
+        ),
     )
 
 
@@ -122,3 +142,25 @@ def check_quotas(settings: Settings) -> None:
             f" over the quota 'Number of ACM certificates' of {quotas.certificates}; request an increase in Service"
             " Quotas (AWS Certificate Manager) in that region, then set quotas.certificates to the new value",
         )
+    _check_cloudfront_quotas(used, settings)
+
+
+# CloudFront SaaS Manager's quotas per account, with the key that holds each and AWS's name for it ("Quotas on
+# multi-tenant distributions", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
+CLOUDFRONT_QUOTAS = (
+    ("distribution_tenants", "distributionTenants", "Distribution tenants per AWS account"),
+    ("multitenant_distributions", "multitenantDistributions", "Multi-tenant distributions per AWS account"),
+    ("connection_groups", "connectionGroups", "Connection groups per AWS account"),
+    ("domains_per_tenant", "domainsPerTenant", "Domains per distribution tenant"),
+)
+
+
+def _check_cloudfront_quotas(used: Usage, settings: Settings) -> None:
+    for field, key, name in CLOUDFRONT_QUOTAS:
+        limit = getattr(settings.quotas, field)
+        if getattr(used, field) > limit:
+            raise ConfigError(
+                "customers" if field in ("distribution_tenants", "domains_per_tenant") else "customDomains.via",
+                f"needs {getattr(used, field):,} of '{name}' (limit {limit:,}; own domains through CloudFront);"
+                f" request an increase in Service Quotas (Amazon CloudFront), then set quotas.{key} to the new value",
+            )

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from whitelabel.config import Customer, ResolvedAuth, Settings
+from whitelabel.gateway_config import Settings
+from whitelabel.tenant_config import Customer, ResolvedAuth
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
@@ -64,7 +65,7 @@ def registry_item(
         item["mtlsIssuers"] = {"L": [{"S": dn} for dn in mtls_issuers]}
     if mtls_subjects:
         item["mtlsSubjects"] = {"L": [{"S": dn} for dn in mtls_subjects]}
-    # End-user authentication (README "End-user authentication (auth)"): left out when off, so the items of
+    # End-user authentication (docs "End-user authentication (auth)"): left out when off, so the items of
     # customers without it are byte-identical to before; no tenant claim means the issuer alone names the tenant.
     if auth is not None:
         item["authIssuer"] = {"S": auth.issuer}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from whitelabel.config import ConfigError
+from whitelabel.config_base import ConfigError
 
 SOURCE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html"
 

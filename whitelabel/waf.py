@@ -10,7 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from whitelabel.config import WAF_RATE_LIMIT_MAX, WAF_RATE_LIMIT_MIN, ConfigError, Settings, show
+from whitelabel.config_base import ConfigError, show
+from whitelabel.config_limits import WAF_RATE_LIMIT_MAX, WAF_RATE_LIMIT_MIN
+from whitelabel.gateway_config import Settings
 
 # A rate-based rule's window: requests are counted over the last 300 s (EvaluationWindowSec: 60, 120, 300
 # or 600; https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
@@ -60,7 +62,7 @@ MANAGED_GROUPS: tuple[ManagedGroup, ...] = (
     # so its matches show in metrics and logs without refusing a tenant's backend.
     ManagedGroup("AWSManagedRulesAnonymousIpList", 50, always_count=True),
     ManagedGroup("AWSManagedRulesKnownBadInputsRuleSet", 200),
-    # Core rule set. Its SizeRestrictions_BODY blocks request bodies over 8 KB (README "WAF").
+    # Core rule set. Its SizeRestrictions_BODY blocks request bodies over 8 KB (docs "WAF").
     ManagedGroup("AWSManagedRulesCommonRuleSet", 700),
 )
 
@@ -150,7 +152,7 @@ def check_waf(settings: Settings) -> None:
         )
 
 
-# The body of a rate rule's 429, in our error shape (README "Our own error responses"). WAF answers before API
+# The body of a rate rule's 429, in our error shape (docs "Our own error responses"). WAF answers before API
 # Gateway has a request id, so the body has none. AWS WAF custom responses take precedence over API Gateway's
 # gateway responses: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
 RATE_LIMITED_BODY_KEY = "rate-limited"

@@ -14,6 +14,9 @@ normalises the host, reads the tenant registry (DynamoDB, key `hostname`) and an
   not be cached per Host by API Gateway: the config requires `authorizer.cacheTtlSeconds: 0` then);
 - the registry errs or cannot be reached → the exception propagates (API Gateway answers 500): fail closed.
 
+Each decision is one JSON log line; `decision` is "error" only when the function itself could not decide
+(see DECISION_ERROR), never for a refusal a client caused.
+
 Why here and not from the host's first label: a prefix is neither unique (own domains) nor unforgeable.
 Plain Python with boto3 only (it is in the Lambda runtime); nothing from Pulumi or the program.
 Environment: `TENANT_TABLE` (required), `REGISTRY_CACHE_SECONDS` (default 30, 0 disables the cache).
@@ -21,6 +24,7 @@ Environment: `TENANT_TABLE` (required), `REGISTRY_CACHE_SECONDS` (default 30, 0 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -327,6 +331,10 @@ _MONTHS = {
 _CERT_TIME = re.compile(r"([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{4}) GMT")
 
 
+# How much of a certificate's issuer or subject DN a log line carries.
+_DN_LOG_CHARS = 2048
+
+
 def certificate_time(text: object) -> float | None:
     """Seconds since the epoch of a certificate validity time as API Gateway writes it, None if unreadable."""
     if not isinstance(text, str):
@@ -384,7 +392,22 @@ LEEWAY_SECONDS = 60
 # flood of requests to the issuer).
 JWKS_CACHE_SECONDS = 3600
 JWKS_REFETCH_SECONDS = 60
-_FETCH_TIMEOUT_SECONDS = 1.5
+# When a refresh fails, the last good key set stays in use this long past its hour. An outage of the issuer's
+# key endpoint then costs nothing to users whose tokens it signed with a key we already hold (it is the same
+# key set it published an hour ago), for as long as a regional outage has lasted in practice (hours); six hours
+# also bounds how long a key the issuer withdrew in the meantime stays trusted (at most 7 hours after the last
+# good fetch, against 1 hour normally). An instance that never held a good set has nothing to fall back on:
+# its requests fail closed (500).
+JWKS_GRACE_SECONDS = 6 * 3600
+# After a failed fetch, the issuer is not asked again for this long (per issuer, per function instance): a down
+# or slow issuer costs one fetch per instance per 30 s, not one per request, and only that one request waits
+# for the fetch's timeout; the others answer at once from the last good set or fail closed.
+JWKS_FAILURE_SECONDS = 30
+# The whole fetch (discovery document and key set together) gets at most this long, and never more than the
+# invocation has left minus FETCH_MARGIN_SECONDS (time to verify, log and answer before Lambda's timeout, so
+# the failure is our logged 500 rather than a timeout without a decision line).
+FETCH_TIMEOUT_SECONDS = 1.5
+FETCH_MARGIN_SECONDS = 0.25
 _MAX_DOCUMENT_BYTES = 512 * 1024
 _LOOPBACK = re.compile(r"^(127(\.[0-9]{1,3}){3}|localhost|\[::1\])$")
 
@@ -392,7 +415,14 @@ _LOOPBACK = re.compile(r"^(127(\.[0-9]{1,3}){3}|localhost|\[::1\])$")
 class UnauthorizedError(Exception):
     """Raised with the message "Unauthorized", which API Gateway answers with 401 (gateway response UNAUTHORIZED).
 
+    A Lambda authorizer has no other way to answer 401: a returned policy is Allow or Deny (403), and any other
+    error is a 500. AWS's example authorizers do exactly this (`callback("Unauthorized"); // Return a 401
+    Unauthorized response`; in Python, `raise Exception('Unauthorized')`), and the 401 is customised through the
+    UNAUTHORIZED gateway response:
     https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+    Lambda counts the raise in its `Errors` metric; the decision's log line (`decision` deny, `status` 401) is what
+    tells it from a real failure (`decision` error).
     """
 
     def __init__(self) -> None:
@@ -429,55 +459,183 @@ def url_allowed(url: object) -> bool:
     return scheme == "https" or (scheme == "http" and bool(_LOOPBACK.match(host)))
 
 
-def fetch_json(url: str) -> Any:
-    """GET a JSON document (discovery or key set) with a short timeout; JwksUnavailableError on any failure."""
+class _DeadlineSocket:
+    """A connected socket whose every send and receive waits only for what is left until `deadline`.
+
+    A socket timeout bounds one operation, not a response: a server that sends a byte now and then would
+    keep `urlopen(timeout=...)` reading for ever. Here each operation's timeout is the time left, so the
+    whole exchange (TLS handshake aside, bounded by the timeout it starts with) ends by the deadline.
+    """
+
+    def __init__(self, sock: Any, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self._readers = 0  # open makefile() readers; the socket closes only once the last one has
+        self._closed = False
+
+    def _arm(self) -> None:
+        self._sock.settimeout(_time_until(self._deadline))
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self._arm()
+        return int(self._sock.recv_into(buffer, nbytes, flags))
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        self._arm()
+        return bytes(self._sock.recv(size, flags))
+
+    def sendall(self, data: bytes, flags: int = 0) -> None:
+        self._arm()
+        self._sock.sendall(data, flags)
+
+    def makefile(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        # http.client reads the status line, headers and body through makefile("rb"): route that through us.
+        import io
+        import socket
+
+        self._readers += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    # urllib closes the connection's socket as soon as the headers are read, while the body is still to come
+    # through the reader: as socket.socket does, the real close waits for the last reader to close.
+    def _decref_socketios(self) -> None:
+        self._readers -= 1
+        if self._closed:
+            self.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._readers <= 0:
+            self._sock.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _time_until(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the key-set fetch ran out of time")
+    return left
+
+
+class _BoundedHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection whose connect and every later send or receive end by `deadline`."""
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = _time_until(self.deadline)  # connecting (and a TLS handshake) waits at most this long
+        super().connect()
+        self.sock: Any = _DeadlineSocket(self.sock, self.deadline)
+
+
+class _BoundedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS (certificate and host name verified by the default context, as urlopen's)."""
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = _time_until(self.deadline)
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self.deadline)
+
+
+def _opener(deadline: float) -> Any:
+    """A urllib opener whose connections end by `deadline` (time.monotonic())."""
+    import functools
+    import ssl
     import urllib.request
 
+    context = ssl.create_default_context()
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: Any) -> Any:
+            return self.do_open(functools.partial(_BoundedHTTPConnection, deadline=deadline), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: Any) -> Any:
+            connection = functools.partial(_BoundedHTTPSConnection, deadline=deadline)
+            return self.do_open(connection, req, context=context)
+
+    return urllib.request.build_opener(Http(), Https(context=context))
+
+
+def fetch_json(url: str, deadline: float) -> Any:
+    """GET a JSON document (discovery or key set), all of it by `deadline` (time.monotonic()).
+
+    JwksUnavailableError on any failure: refused URL, network, HTTP status, time, size, JSON.
+    """
     if not url_allowed(url):
         raise JwksUnavailableError(f"refusing to fetch {url[:200]!r}: https (or loopback http) only")
+    import urllib.request
+
     try:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
-        with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT_SECONDS) as response:
+        with _opener(deadline).open(request, timeout=_time_until(deadline)) as response:
             body = response.read(_MAX_DOCUMENT_BYTES + 1)
         if len(body) > _MAX_DOCUMENT_BYTES:
             raise JwksUnavailableError(f"{url[:200]!r} answered more than {_MAX_DOCUMENT_BYTES} bytes")
         return json.loads(body)
     except JwksUnavailableError:
         raise
-    except Exception as error:  # network, HTTP status, JSON: all mean the keys cannot be known
+    except Exception as error:  # network, time, HTTP status, JSON: all mean the keys cannot be known
         raise JwksUnavailableError(f"{url[:200]!r}: {type(error).__name__}") from error
+
+
+@dataclass
+class _IssuerKeys:
+    """One issuer's last good key set (None: never fetched) and its latest failed fetch, if more recent."""
+
+    keys: dict[str, Mapping[str, Any]] | None = None
+    fetched: float = 0.0
+    failed: float | None = None
+    error: str | None = None
 
 
 class KeySets:
     """Each issuer's signing keys (its JWKS, found through its OpenID discovery document), cached per issuer.
 
     https://openid.net/specs/openid-connect-discovery-1_0.html (`jwks_uri`; the document's `issuer` must be
-    the issuer it was fetched for). `fetch` and `clock` are injectable for tests.
+    the issuer it was fetched for). A set is used for `cache_seconds`, refetched for an unknown kid at most once
+    per `refetch_seconds`, kept `grace_seconds` longer while refreshes fail; a failure is remembered for
+    `failure_seconds` (no fetch meanwhile); one fetch takes at most `timeout_seconds`, less when the invocation
+    has less left. `fetch(url, deadline)` and `clock` (cache ages, not deadlines) are injectable for tests.
     """
 
     def __init__(
         self,
-        fetch: Callable[[str], Any] = fetch_json,
+        fetch: Callable[[str, float], Any] = fetch_json,
         clock: Callable[[], float] = time.monotonic,
         cache_seconds: float = JWKS_CACHE_SECONDS,
         refetch_seconds: float = JWKS_REFETCH_SECONDS,
+        grace_seconds: float = JWKS_GRACE_SECONDS,
+        failure_seconds: float = JWKS_FAILURE_SECONDS,
+        timeout_seconds: float = FETCH_TIMEOUT_SECONDS,
     ) -> None:
         self.fetch = fetch
         self.clock = clock
         self.cache_seconds = cache_seconds
         self.refetch_seconds = refetch_seconds
-        self._keys: dict[str, tuple[float, dict[str, Mapping[str, Any]]]] = {}
+        self.grace_seconds = grace_seconds
+        self.failure_seconds = failure_seconds
+        self.timeout_seconds = timeout_seconds
+        self._issuers: dict[str, _IssuerKeys] = {}
         self.fetches = 0
 
-    def _load(self, issuer: str) -> dict[str, Mapping[str, Any]]:
+    def _load(self, issuer: str, deadline: float) -> dict[str, Mapping[str, Any]]:
         self.fetches += 1
-        discovery = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        discovery = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration", deadline)
         if not isinstance(discovery, Mapping) or discovery.get("issuer") != issuer:
             raise JwksUnavailableError(f"the discovery document of {issuer[:200]!r} does not name that issuer")
         jwks_uri = discovery.get("jwks_uri")
         if not url_allowed(jwks_uri):
             raise JwksUnavailableError(f"the jwks_uri of {issuer[:200]!r} is not https")
-        document = self.fetch(str(jwks_uri))
+        document = self.fetch(str(jwks_uri), deadline)
         keys = document.get("keys") if isinstance(document, Mapping) else None
         if not isinstance(keys, list):
             raise JwksUnavailableError(f"the key set of {issuer[:200]!r} has no keys list")
@@ -487,19 +645,47 @@ class KeySets:
             if isinstance(key, Mapping) and isinstance(key.get("kid"), str) and key.get("use", "sig") == "sig"
         }
 
-    def key(self, issuer: str, kid: str) -> Mapping[str, Any] | None:
-        """The issuer's JWK with this kid, fetching the key set when absent, stale, or (rate-limited) lacking it."""
+    def key(self, issuer: str, kid: str, time_left: Callable[[], float] | None = None) -> Mapping[str, Any] | None:
+        """The issuer's JWK with this kid, fetching the key set when absent, stale, or (rate-limited) lacking it.
+
+        time_left: seconds the invocation has left (None: no bound but `timeout_seconds`).
+        None: the kid is not in the set (401). JwksUnavailableError: no usable set at all (fail closed, 500).
+        """
         now = self.clock()
-        cached = self._keys.get(issuer)
-        if cached is not None:
-            fetched, keys = cached
-            if kid in keys and now - fetched < self.cache_seconds:
-                return keys[kid]
-            if kid not in keys and now - fetched < self.refetch_seconds:
+        state = self._issuers.setdefault(issuer, _IssuerKeys())
+        if state.keys is not None:
+            age = now - state.fetched
+            if kid in state.keys and age < self.cache_seconds:
+                return state.keys[kid]
+            if kid not in state.keys and age < self.refetch_seconds:
                 return None  # fetched moments ago and the kid was not there: do not ask again yet
-        keys = self._load(issuer)
-        self._keys[issuer] = (now, keys)
-        return keys.get(kid)
+        error = state.error
+        if state.failed is None or now - state.failed >= self.failure_seconds:
+            budget = (
+                self.timeout_seconds
+                if time_left is None
+                else min(self.timeout_seconds, time_left() - FETCH_MARGIN_SECONDS)
+            )
+            if budget > 0:
+                try:
+                    keys = self._load(issuer, time.monotonic() + budget)
+                except JwksUnavailableError as failed:
+                    state.failed, state.error = now, str(failed)
+                    error = state.error
+                else:
+                    state.keys, state.fetched, state.failed, state.error = keys, now, None, None
+                    return keys.get(kid)
+            else:
+                error = f"no time left to fetch the key set of {issuer[:200]!r}"  # not the issuer's failure
+        # The set could not be refreshed, now or within failure_seconds: the last good one, while in grace.
+        if state.keys is not None and now - state.fetched < self.cache_seconds + self.grace_seconds:
+            return state.keys.get(kid)
+        raise JwksUnavailableError(str(error))
+
+    def refresh_error(self, issuer: str) -> str | None:
+        """Why the issuer's latest fetch failed, while that failure is newer than its last good set; else None."""
+        state = self._issuers.get(issuer)
+        return state.error if state is not None and state.failed is not None else None
 
 
 _key_sets: KeySets | None = None
@@ -531,11 +717,14 @@ def bearer_token(event: Mapping[str, Any]) -> str | None:
     return token if scheme.lower() == "bearer" and token and len(token) <= 16384 else None
 
 
-def verify_token(token: str, tenant: Tenant, keys: KeySets) -> dict[str, Any]:
+def verify_token(
+    token: str, tenant: Tenant, keys: KeySets, time_left: Callable[[], float] | None = None
+) -> dict[str, Any]:
     """The claims of a token that proves a user of `tenant`; TokenRefusedError (401, or 403 for another tenant's user).
 
     Checked: an asymmetric algorithm from the allow-list, a kid in the issuer's key set, the signature,
     exp and nbf (with LEEWAY_SECONDS), iss, aud, sub present, and the tenant claim equal to the tenant.
+    time_left: seconds the invocation has left, which bounds a key-set fetch (KeySets.key).
     """
     jwt = _jwt()
     assert tenant.auth_issuer is not None
@@ -548,7 +737,7 @@ def verify_token(token: str, tenant: Tenant, keys: KeySets) -> dict[str, Any]:
         raise TokenRefusedError("token-algorithm")
     if not isinstance(kid, str):
         raise TokenRefusedError("token-no-key-id")
-    jwk = keys.key(tenant.auth_issuer, kid)
+    jwk = keys.key(tenant.auth_issuer, kid, time_left)
     if jwk is None:
         raise TokenRefusedError("token-unknown-key")
     # The key's own type and algorithm must fit the header's: an RSA key is never used for ES256.
@@ -589,7 +778,7 @@ def verify_token(token: str, tenant: Tenant, keys: KeySets) -> dict[str, Any]:
 
 
 def public_prefixes(text: str | None) -> tuple[str, ...]:
-    """`PUBLIC_PREFIXES` (a JSON list of path prefixes such as "/docs") as a tuple; empty when unset."""
+    """`PUBLIC_PREFIXES` (a JSON list of route prefixes such as "/docs") as a tuple; empty when unset."""
     if not text:
         return ()
     value = json.loads(text)
@@ -598,9 +787,21 @@ def public_prefixes(text: str | None) -> tuple[str, ...]:
     return tuple(p.rstrip("/") for p in value)
 
 
-def is_public(path: object, prefixes: tuple[str, ...]) -> bool:
-    """True when the request path is one of the prefixes or lies under one (whole segments only)."""
-    return isinstance(path, str) and any(path == p or path.startswith(p + "/") for p in prefixes)
+def is_public(resource: object, prefixes: tuple[str, ...]) -> bool:
+    """True when the API resource the request matched is one of the prefixes or lies under one (whole segments).
+
+    `resource` is the event's `resource`: the route API Gateway matched, as defined (`/docs/{key+}`), not the
+    path the client sent (`event["path"]`). A client shapes its path (`/docs/../service1/x`, `/docs%2F..`,
+    `//docs`), and whatever API Gateway and the backend make of such a path, the resource is the route whose
+    integration the request reaches: judging that, a crafted path can never be public and reach a private
+    backend. A prefix must therefore name routes (`/docs`); one inside a greedy route (`/service1/health` with
+    `/service1/{proxy+}`) matches nothing, and those paths need a token (fails closed). No resource: not public.
+    The REQUEST event carries both fields (`"resource"`, `"path"`, and `requestContext.resourcePath`):
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
+    and `resource` is "the resource path", the template (`/{proxy+}`), as in the proxy-integration event:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+    """
+    return isinstance(resource, str) and any(resource == p or resource.startswith(p + "/") for p in prefixes)
 
 
 # -- decisions -----------------------------------------------------------------------------------
@@ -631,6 +832,18 @@ def log(record: Mapping[str, Any]) -> None:
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
+# Every decision writes exactly one log line, `decision` one of:
+# - "allow": the request goes on to its backend;
+# - "deny": the client's own doing, answered 403 (Deny policy) or 401 (raised "Unauthorized"); `status` says which;
+# - "error": the function itself could not decide (registry error, key set unavailable, anything unexpected) and
+#   raised, so API Gateway answers 500 (AUTHORIZER_FAILURE) and the request fails closed; `status` 500.
+# Only "error" means something is broken: a CloudWatch Logs metric filter `{ $.decision = "error" }` counts those
+# and nothing a client can cause (docs "End-user authentication (auth)"). Lambda's `Errors` metric counts every
+# raise, 401s included, so it cannot tell them apart.
+DECISION_ERROR = "error"
+ERROR_LOG_FILTER = '{ $.decision = "error" }'
+
+
 def decide(
     event: Mapping[str, Any],
     registry: Registry,
@@ -638,30 +851,54 @@ def decide(
     *,
     keys: KeySets | None = None,
     public: tuple[str, ...] = (),
+    time_left: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
-    """The authorizer's answer for one REQUEST event; raises when the registry cannot answer.
+    """The authorizer's answer for one REQUEST event; raises when it cannot decide (logged as `decision` error).
 
     now: wall-clock seconds since the epoch (a client certificate's validity is checked against it).
     keys: the issuers' key sets when the API has end-user authentication (`USER_AUTH`); None otherwise, and
     then a tenant whose item names an issuer is refused (fail closed), never let in without a token.
-    public: path prefixes that need no user (`PUBLIC_PREFIXES`).
+    public: route prefixes that need no user (`PUBLIC_PREFIXES`), matched on the event's `resource` (is_public).
+    time_left: seconds the invocation has left (Lambda's context); a key-set fetch ends before it runs out.
     A tenant with an issuer needs a valid bearer token outside `public`: none or an invalid one raises
     Unauthorized (401); another tenant's user gets Deny (403, reason `wrong-tenant`).
     """
-    resource = stage_resource(event.get("methodArn"))
     request_context = event.get("requestContext")
     request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
+    record: dict[str, Any] = {"authorizer": "tenant", "requestId": request_id}
+    try:
+        return _decide(event, record, registry, now, keys, public, time_left)
+    except UnauthorizedError:
+        raise  # logged as a deny (status 401) before it was raised
+    except Exception as error:
+        if "decision" not in record:  # not logged yet: our own code failed, or the event is not what AWS sends
+            record.update(decision=DECISION_ERROR, status=500, reason="unexpected-error", error=type(error).__name__)
+            record["detail"] = str(error)[:200]
+            log(record)
+        raise
+
+
+def _decide(
+    event: Mapping[str, Any],
+    record: dict[str, Any],
+    registry: Registry,
+    now: Callable[[], float],
+    keys: KeySets | None,
+    public: tuple[str, ...],
+    time_left: Callable[[], float] | None,
+) -> dict[str, Any]:
+    resource = stage_resource(event.get("methodArn"))
     raw = host_header(event)
     host = normalise_host(raw)
-    record: dict[str, Any] = {"authorizer": "tenant", "requestId": request_id, "host": host}
+    record["host"] = host
     if host is None:
-        record.update(host=None if raw is None else raw[:100], decision="deny", reason="malformed-host")
+        record.update(host=None if raw is None else raw[:100], decision="deny", status=403, reason="malformed-host")
         log(record)
         return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
     try:
         found = registry.lookup(host)
     except Exception as error:
-        record.update(decision="error", reason="registry-error", error=type(error).__name__)
+        record.update(decision=DECISION_ERROR, status=500, reason="registry-error", error=type(error).__name__)
         log(record)
         raise
     record["cacheHit"] = found.cache_hit
@@ -669,7 +906,7 @@ def decide(
     if tenant is None:
         # An invalid item (unknown status, missing field) is denied as unknown, not raised: it is a
         # deployment defect on one host that a retry cannot fix, and a 403 is cached where a 500 is not.
-        record.update(decision="deny", reason="unknown-host")
+        record.update(decision="deny", status=403, reason="unknown-host")
         if found.invalid is not None:
             record.update(reason="invalid-registry-item", detail=found.invalid)
         log(record)
@@ -681,32 +918,39 @@ def decide(
         # Answered as an unknown host: the 403 says nothing about which check failed. The log says it,
         # with the certificate's names (never its PEM) so an operator can compare them with the config.
         # Checked before suspension, so a client without the certificate cannot tell a suspended host either.
+        # The DNs are what an operator copies into mtlsIssuers / mtlsSubjects, which must match exactly: logged
+        # whole (JSON-escaped), up to a length no real DN reaches, and marked when cut.
         if cert is not None:
-            record.update(issuerDN=str(cert.get("issuerDN"))[:200], subjectDN=str(cert.get("subjectDN"))[:200])
-        record.update(decision="deny", reason=refusal)
+            for field in ("issuerDN", "subjectDN"):
+                value = str(cert.get(field))
+                record[field] = value[:_DN_LOG_CHARS]
+                if len(value) > _DN_LOG_CHARS:
+                    record[field + "Truncated"] = True
+        record.update(decision="deny", status=403, reason=refusal)
         log(record)
         return _policy("unknown", "Deny", resource, {"reason": "unknown-host", "message": UNKNOWN_HOST_MESSAGE})
     if tenant.status == "suspended":
-        record.update(decision="deny", reason="suspended")
+        record.update(decision="deny", status=403, reason="suspended")
         log(record)
         context = {"reason": "suspended", "tenantId": tenant.tenant_id, "message": SUSPENDED_MESSAGE}
         return _policy(tenant.tenant_id, "Deny", resource, context)
     user: dict[str, str] = {}
-    if tenant.auth_issuer is not None and not is_public(event.get("path"), public):
+    if tenant.auth_issuer is not None and not is_public(event.get("resource"), public):
         token = bearer_token(event)
         try:
             if keys is None:
                 raise TokenRefusedError("auth-not-deployed")
             if token is None:
                 raise TokenRefusedError("token-missing")
-            claims = verify_token(token, tenant, keys)
+            claims = verify_token(token, tenant, keys, time_left)
         except JwksUnavailableError as error:
-            record.update(decision="error", reason="jwks-unavailable", error=str(error)[:300])
+            record.update(decision=DECISION_ERROR, status=500, reason="jwks-unavailable", error=str(error)[:300])
             log(record)
             raise
         except TokenRefusedError as refused:
             # The reason is ours (a fixed code), never text from the token.
-            record.update(decision="deny", reason=refused.reason)
+            _note_stale_keys(record, tenant.auth_issuer, keys)
+            record.update(decision="deny", status=refused.status, reason=refused.reason)
             log(record)
             if refused.status == 403:
                 context = {"reason": refused.reason, "tenantId": tenant.tenant_id, "message": WRONG_TENANT_MESSAGE}
@@ -716,6 +960,7 @@ def decide(
         scopes = scopes[:1024] if isinstance(scopes, str) and scopes.strip() else NO_USER
         user = {"userId": str(claims["sub"])[:256], "scopes": scopes}
         record["userId"] = user["userId"]
+        _note_stale_keys(record, tenant.auth_issuer, keys)
     else:
         # The integrations map X-User-Id and X-User-Scopes from these on every method, with or without
         # end-user authentication, so a request without a verified user must still write a value over the
@@ -735,15 +980,38 @@ def decide(
     return answer
 
 
+def _note_stale_keys(record: dict[str, Any], issuer: str, keys: KeySets | None) -> None:
+    # Decided on the last good key set because the issuer could not be read: still a decision, not an error,
+    # but the line says so (`jwks` stale), which is how an issuer outage shows while its grace lasts.
+    error = keys.refresh_error(issuer) if keys is not None else None
+    if error is not None:
+        record.update(jwks="stale", jwksError=error[:300])
+
+
+def _time_left(context: object) -> Callable[[], float] | None:
+    """Seconds the invocation has left, from Lambda's context object (None without one, e.g. in tests)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    return lambda: float(remaining()) / 1000
+
+
 def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     """Lambda entry point (`handler.handler`).
 
     Environment, besides the registry's: `USER_AUTH` ("on" when any customer has end-user authentication)
-    and `PUBLIC_PREFIXES` (a JSON list of path prefixes that need no user).
+    and `PUBLIC_PREFIXES` (a JSON list of route prefixes that need no user).
     """
     auth = os.environ.get("USER_AUTH") == "on"
     public = public_prefixes(os.environ.get("PUBLIC_PREFIXES"))
-    return decide(event, registry(), keys=key_sets() if auth else None, public=public)
+    try:
+        keys = key_sets() if auth else None
+        return decide(event, registry(), keys=keys, public=public, time_left=_time_left(context))
+    except UnauthorizedError:
+        # Raising is the only way a REQUEST authorizer answers 401, and Lambda's runtime then writes its own
+        # error record with the exception's traceback. Raised afresh here, that traceback is this one frame
+        # (not the path through decide); the decision itself is already logged as one line.
+        raise UnauthorizedError() from None
 
 
 # Lambda runs a module's top level in its init phase, which has a full vCPU whatever the memory size

@@ -209,6 +209,9 @@ def test_no_token_is_401_on_a_protected_route_and_200_on_a_public_prefix(
     public = call(auth_api, "GET", "/docs", ACME)
 
     assert refused.status == 401, refused.body
+    body = assert_our_body(refused, "unauthorized")
+    assert "bearer token" in body["message"]
+    assert refused.headers["WWW-Authenticate"] == "Bearer"  # the UNAUTHORIZED gateway response's challenge
     assert public.status == 200, public.body
     assert public.body.startswith(b"<")  # the docs page, from S3 (no stand-in is involved)
     assert no_backend_hit(backends)
@@ -262,12 +265,13 @@ def test_the_registry_items_carry_each_customers_issuer_as_registered(auth_stack
     assert "authIssuer" not in items["initech.dev.example.com"]  # `auth: none`
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 §1")
 def test_a_customer_inheriting_the_stacks_auth_refuses_a_request_without_a_token(
-    call, auth_api, backends, decisions, issuer
+    call, auth_stack, auth_api, backends, decisions, issuer
 ):
     # hooli sets no `auth` of its own: the stack's applies, so without a token its routes answer 401 (TTL 0: every
-    # request runs the function). With the program of issue 23 §1, hooli's registered item has no issuer.
+    # request runs the function). Its registered item must carry the stack's issuer (issue 23 §1: it did not, and
+    # requests without a token were allowed).
+    assert auth_stack.items()[HOOLI]["authIssuer"] == {"S": issuer.url}
     refused = call(auth_api, "GET", "/service1/orders", HOOLI)
     allowed = call(auth_api, "GET", "/service1/orders", HOOLI, headers=bearer(token(issuer, tenant="hooli")))
 

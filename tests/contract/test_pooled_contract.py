@@ -1,5 +1,5 @@
 """A pooled tier through the API in LocalStack: two tenants sharing one pool key, each reaching the services as
-itself, beside a perTenant tenant with a key of its own (README "Pooled tiers (keyMode)").
+itself, beside a perTenant tenant with a key of its own (docs "Pooled tiers (keyMode)").
 
 The contract stack's `free` tier is pooled with one key (`tests/contract/conftest.py`): the program registers
 `wonka`'s and `soylent`'s registry items with the same key, and the applier puts them as registered.

@@ -1,0 +1,295 @@
+"""Customers' own domains through CloudFront SaaS Manager (docs "Own domains: two edges").
+
+`OwnDomainEdge` is the platform's part, made once: a multi-tenant distribution whose origin is each tenant's
+subdomain of the regional wildcard domain (`{{tenant}}.<baseDomain>`), a connection group (the customers' CNAME
+target), the viewer-request function that sets `X-Forwarded-Host`, and with the WAF on a CLOUDFRONT-scope web ACL.
+`OwnDomainTenants` is a TenantSet's part: one distribution tenant per own domain, nothing else, so onboarding an own
+domain is one `pulumi up` that creates one resource (in a shard too, against the platform's exported ids).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.waf import log_delivery_policy, web_acl_rules
+from whitelabel.cloudfront import (
+    ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
+    ALLOWED_METHODS,
+    CACHED_METHODS,
+    CACHING_DISABLED_POLICY_ID,
+    ORIGIN_ID,
+    TENANT_PARAMETER,
+    VALIDATION_TOKEN_HOST,
+    forwarded_host_function,
+    origin_domain,
+)
+from whitelabel.config import Customer
+from whitelabel.protection import resource_options
+from whitelabel.waf import RATE_LIMITED_BODY, RATE_LIMITED_BODY_KEY
+
+# "AWS WAF is available globally for CloudFront distributions, but you must use the Region US East (N. Virginia) to
+# create your web ACL and any resources used in the web ACL" ("Resources that you can protect with AWS WAF",
+# https://docs.aws.amazon.com/waf/latest/developerguide/how-aws-waf-works-resources.html); its logs go there too.
+# Set through pulumi-aws 7's per-resource `region`, no second provider.
+GLOBAL_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class OwnDomainEdgeArgs:
+    """Inputs of the platform's CloudFront edge.
+
+    resource_prefix: names the distribution's comment, the connection group, the function and the web ACL.
+    base_domain: the regional wildcard domain's base: the origin is `{{tenant}}.<base_domain>`.
+    dual_stack: IPv6 on the connection group (what customers' CNAMEs resolve to).
+    waf: the web ACL's limits, (block, per_ip_limit, per_host_limit), or None with the WAF off.
+    log_retention_days: the edge web ACL's log group (`aws-waf-logs-<prefix>-edge`, us-east-1).
+    protect: protected production: the distribution and connection group protected, the log group retained.
+    """
+
+    resource_prefix: str
+    base_domain: str
+    dual_stack: bool = False
+    waf: tuple[bool, int, int] | None = None
+    log_retention_days: int = 14
+    protect: bool = False
+
+
+class OwnDomainEdge(pulumi.ComponentResource):
+    """The multi-tenant distribution, its connection group, viewer-request function and (WAF on) web ACL."""
+
+    def __init__(self, name: str, args: OwnDomainEdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("whitelabel:own_domains:OwnDomainEdge", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # Origin custom headers are static text; a function is the documented way to put a per-request value (the
+        # viewer's Host) into the origin request. It runs on viewer request, so the origin request policy's "all
+        # viewer headers" carries its header to the origin.
+        function = aws.cloudfront.Function(
+            f"{name}-forwarded-host",
+            # At most 61 characters: the prefix is at most 46 (whitelabel/names.py), a function name 64.
+            name=f"{args.resource_prefix}-forwarded-host",
+            runtime="cloudfront-js-2.0",
+            comment="X-Forwarded-Host = the viewer's Host (a client's value is replaced)",
+            code=forwarded_host_function(),
+            publish=True,
+            opts=child,
+        )
+        self.web_acl: aws.wafv2.WebAcl | None = None
+        if args.waf is not None:
+            block, per_ip, per_host = args.waf
+            metric = f"{args.resource_prefix}-edge"
+            # The regional web ACL's reasoning at the edge: per-IP and per-Host (the viewer's own domain here: one
+            # counter per tenant) rate rules within the same managed groups, counted before CloudFront reaches the
+            # regional one.
+            self.web_acl = aws.wafv2.WebAcl(
+                f"{name}-web-acl",
+                name=metric,
+                description="White-label gateway own domains (CloudFront): managed groups, per-tenant and per-IP rates",
+                scope="CLOUDFRONT",
+                region=GLOBAL_REGION,
+                default_action={"allow": {}},
+                rules=web_acl_rules(block, per_ip, per_host, metric),
+                custom_response_bodies=[
+                    {"key": RATE_LIMITED_BODY_KEY, "content": RATE_LIMITED_BODY, "content_type": "APPLICATION_JSON"}
+                ],
+                visibility_config={
+                    "cloudwatch_metrics_enabled": True,
+                    "metric_name": metric,
+                    "sampled_requests_enabled": True,
+                },
+                opts=child,
+            )
+            self._waf_logging(name, metric, args)
+        self.connection_group = aws.cloudfront.ConnectionGroup(
+            f"{name}-connection-group",
+            name=f"{args.resource_prefix}-own-domains",
+            enabled=True,
+            ipv6_enabled=args.dual_stack,
+            opts=resource_options("own-domain-edge", args.protect, parent=self),
+        )
+        self.distribution = aws.cloudfront.MultitenantDistribution(
+            f"{name}-distribution",
+            comment=f"{args.resource_prefix}: customers' own domains in front of *.{args.base_domain}",
+            enabled=True,
+            http_version="http2and3",
+            origins=[
+                {
+                    "id": ORIGIN_ID,
+                    "domain_name": origin_domain(args.base_domain),
+                    "custom_origin_configs": [
+                        {
+                            "http_port": 80,
+                            "https_port": 443,
+                            "origin_protocol_policy": "https-only",
+                            "origin_ssl_protocols": ["TLSv1.2"],
+                        }
+                    ],
+                }
+            ],
+            default_cache_behavior={
+                "target_origin_id": ORIGIN_ID,
+                "viewer_protocol_policy": "https-only",
+                "allowed_methods": {"items": list(ALLOWED_METHODS), "cached_methods": list(CACHED_METHODS)},
+                # An API's answers are per tenant and per user: nothing is cached at the edge.
+                "cache_policy_id": CACHING_DISABLED_POLICY_ID,
+                # Host would name the viewer's domain, which API Gateway does not serve (403): the origin's own
+                # name goes as Host instead, and the viewer's domain in X-Forwarded-Host.
+                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
+                "compress": False,
+                "function_associations": [{"event_type": "viewer-request", "function_arn": function.arn}],
+            },
+            tenant_config={
+                "parameter_definitions": [
+                    {
+                        "name": TENANT_PARAMETER,
+                        "definitions": [
+                            {
+                                "string_schemas": [
+                                    {"required": True, "comment": "the customer's subdomain label (the origin)"}
+                                ]
+                            }
+                        ],
+                    }
+                ]
+            },
+            # Each tenant brings its own (managed) certificate; the distribution itself serves no name.
+            viewer_certificate={"cloudfront_default_certificate": True},
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            web_acl_id=self.web_acl.arn if self.web_acl is not None else None,
+            opts=resource_options("own-domain-edge", args.protect, parent=self),
+        )
+        self.function = function
+        self.distribution_id = self.distribution.id
+        self.connection_group_id = self.connection_group.id
+        self.routing_endpoint = self.connection_group.routing_endpoint
+        self.register_outputs(
+            {
+                "distributionId": self.distribution_id,
+                "connectionGroupId": self.connection_group_id,
+                "routingEndpoint": self.routing_endpoint,
+            }
+        )
+
+    def _waf_logging(self, name: str, metric: str, args: OwnDomainEdgeArgs) -> None:
+        """The edge web ACL's logs, as the regional one's (components/waf.py), in us-east-1 with the web ACL: WAF
+        delivers only to log groups named `aws-waf-logs-*`, through a resource policy naming only this group."""
+        assert self.web_acl is not None
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=f"aws-waf-logs-{metric}",
+            retention_in_days=args.log_retention_days,
+            region=GLOBAL_REGION,
+            opts=resource_options("log-group", args.protect, parent=self),
+        )
+        policy = aws.cloudwatch.LogResourcePolicy(
+            f"{name}-waf-log-policy",
+            policy_name=f"aws-waf-logs-{metric}",
+            policy_document=log_group.arn.apply(log_delivery_policy),
+            region=GLOBAL_REGION,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logging",
+            resource_arn=self.web_acl.arn,
+            log_destination_configs=[log_group.arn],
+            redacted_fields=[{"single_header": {"name": "authorization"}}, {"single_header": {"name": "cookie"}}],
+            region=GLOBAL_REGION,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+
+@dataclass(frozen=True)
+class OwnDomainTenantsArgs:
+    """Inputs of a TenantSet's distribution tenants.
+
+    customers: the customers whose own domain goes through CloudFront (`whitelabel.cloudfront.cloudfront_customers`).
+    name_prefix: the platform's: each tenant's AWS name is `<name_prefix>-<customer>` (unique per account).
+    distribution_id, connection_group_id, routing_endpoint: the platform's `OwnDomainEdge` (or its export).
+    """
+
+    customers: Sequence[Customer]
+    name_prefix: str
+    distribution_id: pulumi.Input[str]
+    connection_group_id: pulumi.Input[str]
+    routing_endpoint: pulumi.Input[str]
+    protect: bool = False
+
+
+class OwnDomainTenants(pulumi.ComponentResource):
+    """One distribution tenant per own domain: its domain, its `tenant` parameter, a CloudFront-managed certificate."""
+
+    def __init__(self, name: str, args: OwnDomainTenantsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("whitelabel:own_domains:OwnDomainTenants", name, None, opts)
+        handoff: dict[str, pulumi.Output[dict[str, Any]]] = {}
+        for customer in args.customers:
+            domain = customer.custom_domain
+            assert domain is not None  # cloudfront_customers holds own-domain customers only
+            # `customDomain` first (the certificate's primary name), then `customDomains`: up to 100 per tenant.
+            domains = (domain, *customer.more_domains)
+            tenant = aws.cloudfront.DistributionTenant(
+                # `<component>-<customer>-<role>`, as every tenant's resource: `make preview` files it under the tenant.
+                f"{name}-{customer.name}-tenant",
+                name=f"{args.name_prefix}-{customer.name}",
+                distribution_id=args.distribution_id,
+                connection_group_id=args.connection_group_id,
+                domains=[{"domain": d} for d in domains],
+                parameters=[{"name": TENANT_PARAMETER, "value": customer.subdomain}],
+                managed_certificate_request={
+                    "primary_domain_name": domain,
+                    "validation_token_host": VALIDATION_TOKEN_HOST,
+                    "certificate_transparency_logging_preference": "enabled",
+                },
+                enabled=True,
+                # terraform-provider-aws (which pulumi-aws bridges) waits for the managed certificate only when
+                # wait_for_deployment is true: that wait crashes (#46790) and, when issuance fails, loses the
+                # created tenant from state so the next `up` creates it again and fails (#48353). Without it the
+                # create returns once CloudFront accepted the tenant; the certificate's state is read afterwards
+                # (customDomainHandoff, `make smoke`).
+                wait_for_deployment=False,
+                opts=resource_options(
+                    "distribution-tenant",
+                    args.protect,
+                    parent=self,
+                    # CloudFront attaches the issued certificate as `customizations.certificate` by itself (#45987:
+                    # the provider then reports a value the program never set); without ignoring it every later
+                    # `up` would try to remove the customer's certificate.
+                    ignore_changes=["customizations"],
+                ),
+            )
+            handoff[customer.name] = pulumi.Output.all(args.routing_endpoint, tenant.id, tenant.status).apply(
+                functools.partial(_handoff, domains)
+            )
+        self.custom_domain_handoff = handoff
+        self.register_outputs({})
+
+
+def _handoff(domains: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
+    """What the customer of `domains` is told: the CNAME to set for each, and how its certificate stands.
+
+    values: the connection group's routing endpoint, the distribution tenant's id and status.
+    """
+    point_at, tenant_id, status = values
+    domain = domains[0]
+    return {
+        "domain": domain,
+        "domains": list(domains),
+        "edge": "cloudFront",
+        "pointAt": point_at,
+        "recordType": "CNAME",
+        "distributionTenantId": tenant_id,
+        "tenantStatus": status,
+        "certificate": {
+            # CloudFront serves the HTTP validation token itself once the name resolves to it, and renews the same way.
+            "validation": f"HTTP, served by CloudFront once {', '.join(domains)} resolve to {point_at}",
+            # Not in the tenant's own state: only GetManagedCertificateDetails answers it.
+            "state": (
+                f"aws cloudfront get-managed-certificate-details --identifier {tenant_id}"
+                " (pending-validation, issued, validation-timed-out, failed, ...)"
+            ),
+        },
+    }
