@@ -44,6 +44,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/test_authorizer_boundaries.py",
         "tests/test_authorizer_handler.py",
         "tests/test_authorizer_jwt.py",
+        "tests/test_authorizer_jwks.py",
     ),
     "whitelabel/tenancy.py": (
         "tests/test_tenant_registry.py",
