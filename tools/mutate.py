@@ -53,6 +53,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/test_authorizer_handler.py",
     ),
     "components/tenant_keys.py": (
+        "tests/test_tenant_keys_retier.py",
         "tests/test_tenant_registry.py",
         "tests/test_pooled.py",
         "tests/test_component_tenant_set.py",
