@@ -17,12 +17,18 @@ TIERS = {
     "bronze": {"rateLimit": 5, "burstLimit": 10},
     "standard": {"rateLimit": 50, "burstLimit": 100},
     "zinc": {"rateLimit": 500, "burstLimit": 1000},
+    "free": {"rateLimit": 2, "burstLimit": 4, "keyMode": "pooled", "poolKeys": 1},
 }
 ITEM = "whitelabel-tenants-keys-acme.dev.example.com-item"
 
 
 def run(acme: dict[str, Any]) -> StackRun:
-    return shared_run("dev", customers_config([{"name": "acme", **acme}, {"name": "globex"}], tiers=TIERS))
+    return shared_run(
+        "dev",
+        customers_config(
+            [{"name": "acme", **acme}, {"name": "globex"}, {"name": "wonka", "tier": "free"}], tiers=TIERS
+        ),
+    )
 
 
 def item_key(result: StackRun) -> str:
@@ -43,5 +49,8 @@ def test_while_leaving_a_tier_the_item_carries_the_new_tiers_key(tier):
 def test_a_plan_key_is_deleted_before_its_replacement_is_created():
     result = run({})
 
-    plan_keys = result.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")
-    assert plan_keys and all(p.delete_before_replace for p in plan_keys)
+    plan_keys = {p.name: p.delete_before_replace for p in result.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")}
+    # A tenant's own plan keys and the pooled tier's.
+    assert "whitelabel-tenants-keys-acme.standard-plan-key" in plan_keys
+    assert "whitelabel-tenants-keys-pool.free.0-plan-key" in plan_keys
+    assert all(plan_keys.values()), plan_keys
