@@ -5,7 +5,7 @@ ENV ?= dev
 VENV := venv
 LS_VENV := .localstack-venv
 
-.PHONY: lock lock-check docs help plan shards preview openapi schema dashboard policy test unit contract fuzz lint bench bench-shards bench-authorizer smoke clean
+.PHONY: lock lock-check docs help plan shards preview openapi schema dashboard policy test unit contract fuzz mutate mutate-sample lint bench bench-shards bench-authorizer smoke clean
 .DEFAULT_GOAL := help
 
 UV_DIR := .uv
@@ -77,6 +77,15 @@ contract: $(VENV)/.installed $(LS_VENV)/.installed  ## the LocalStack contract t
 
 fuzz: $(VENV)/.installed  ## the config property tests with 5,000 examples each (every commit runs 200)
 	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_config_properties.py
+
+# Slow (hundreds of mutants, each a test run): outside CI. JOBS copies at a time; CONTRACT=1 also runs the contract
+# suite for each mutant the unit tests let survive. Survivors and their diffs: build/mutation/<file>.txt.
+mutate: $(VENV)/.installed  ## mutation testing of the authorizer handler, tenancy and tenant keys: killed/survived/timed out per file
+	$(VENV)/bin/python -m tools.mutate --jobs $(or $(JOBS),1) $(if $(CONTRACT),--contract)
+
+# CI: a fixed spread of four handler mutants, so the mutation machinery cannot rot unnoticed.
+mutate-sample: $(VENV)/.installed  ## four fixed handler mutants through the mutation machinery (CI runs this)
+	$(VENV)/bin/python -m tools.mutate --sample 4 --check functions/tenant_authorizer/handler.py
 
 # The Lambda code and the policy pack are type-checked as the separate programs they are (own top-level modules).
 lint: $(VENV)/.installed  ## ruff (lint and format check) and mypy over the program, the Lambda code and the policy pack

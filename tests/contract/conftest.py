@@ -1,13 +1,15 @@
-"""Contract-test fixtures: LocalStack from its own virtualenv, local stand-in backends, the deployed API.
+"""Contract-test fixtures: LocalStack from its own virtualenv, local stand-in backends, the program applied.
 
 LocalStack runs as a child process in host mode (no Docker) for the whole session, bound to a free
-port on 127.0.0.1, with its files in a temporary folder; the API is created in it from `build_routes()`
-by `tools.localstack_api.import_api`. Everything listens on loopback only, and every wait is bounded.
+port on 127.0.0.1, with its files in a temporary folder. Each test chooses a stack config (or a component
+program): the real `__main__.py` runs for it under the mock engine, and `tools/applier.py` creates in the
+emulator every resource it registered, from the registered inputs (`serve`). No test creates API Gateway,
+Lambda or DynamoDB state itself. Everything listens on loopback only, and every wait is bounded.
 
-The tenant authorizer runs for real: its function (the handler folder, zipped) runs in LocalStack's
+The tenant authorizer runs for real: its function (the registered code archive) runs in LocalStack's
 Lambda through the emulator site's local-process executor, LocalStack calls it through the emulator
 site's authorizer step (an emulation of API Gateway's, see `emulator_site/lambda_authorizer.py`), and it
-reads the tenant registry from moto's DynamoDB server on 127.0.0.1, seeded with the items Pulumi writes.
+reads the tenant registry from moto's DynamoDB server on 127.0.0.1, holding the items the program registered.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,23 +39,20 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the repo root on the path
     sys.path.insert(0, str(REPO))
 
-from components import tenant_authorizer as authorizer_component  # noqa: E402
-from tools.localstack_api import (  # noqa: E402
-    ApiKey,
-    AuthorizerFunction,
-    create_api_keys,
-    create_authorizer_function,
-    import_api,
-    registry_items,
+from tools.applier import Applied, Clients, Substitutions, apply  # noqa: E402
+from whitelabel.api_definition import http_origin  # noqa: E402
+from whitelabel.config import Settings, customer_entries, parse_settings, read_raw_config  # noqa: E402
+from whitelabel.offline import (  # noqa: E402
+    AwsMocks,
+    Registered,
+    StackRun,
+    run_function,
+    run_program,
+    stack_file_config,
 )
-from whitelabel.api_definition import BACKENDS, Backend, build_routes, http_origin, s3_origin  # noqa: E402
-from whitelabel.config import Settings, customer_entries, parse_settings, read_raw_config, resource_prefix  # noqa: E402
-from whitelabel.policies import assume_role_policy  # noqa: E402
-from whitelabel.tenancy import Tenant, tenants  # noqa: E402
 
 STACK_FILE = REPO / "Pulumi.dev.yaml"
 STAGE = "dev"
-DOCS_BUCKET = "whitelabel-docs"
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}  # LocalStack accepts any
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
@@ -75,7 +74,8 @@ def dev_stack() -> tuple[Settings, str]:
 # The contract stack: the dev stack file plus the customers the tenant cases need (dev has one shared and
 # one dedicated customer): a second shared customer on another tier, a customer with its own (validated)
 # domain whose first label is not its name, a suspended one, and two on a pooled tier sharing its one key.
-# Parsed by the same config model.
+# Each applied config has its own `namePrefix`, so the names it gives (function, table) do not collide in the
+# one emulator.
 PROJECT = "whitelabel-gateway"
 EXTRA_CUSTOMERS = [
     {"name": "initech", "tier": "gold"},
@@ -91,22 +91,37 @@ TIERS = {
 }
 
 
-def contract_stack(extra: list[dict[str, Any]] | None = None, **keys: Any) -> Settings:
-    """The contract stack's validated settings (`EXTRA_CUSTOMERS`, `TIERS` on top of the dev stack file).
+def contract_config(
+    extra: list[dict[str, Any]] | None = None,
+    *,
+    prefix: str = "contract",
+    customers: list[dict[str, Any]] | None = None,
+    **keys: Any,
+) -> dict[str, Any]:
+    """The contract stack's config, as a stack file holds it: the dev stack file with `EXTRA_CUSTOMERS` (or
+    `customers`), `TIERS` and `namePrefix: <prefix>`.
 
     extra: more customers; keys: more project keys (`tlsPolicy="TLS_1_2"`).
     """
-    config = yaml.safe_load(STACK_FILE.read_text())["config"]
-    config[f"{PROJECT}:customers"] = [
-        *customer_entries(config[f"{PROJECT}:customers"]),
-        *EXTRA_CUSTOMERS,
-        *(extra or []),
-    ]
+    config = stack_file_config(STAGE)
+    listed = customer_entries(config[f"{PROJECT}:customers"]) + EXTRA_CUSTOMERS if customers is None else customers
+    config[f"{PROJECT}:customers"] = [*listed, *(extra or [])]
     config[f"{PROJECT}:tiers"] = TIERS
+    config[f"{PROJECT}:namePrefix"] = prefix
     for key, value in keys.items():
         config[f"{PROJECT}:{key}"] = value
+    return config
+
+
+def settings_of(config: Mapping[str, Any]) -> Settings:
+    """The validated settings of a config (what the program reads), for a test's expectations."""
     flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
     return parse_settings(read_raw_config(flat))
+
+
+def contract_stack(extra: list[dict[str, Any]] | None = None, **keys: Any) -> Settings:
+    """The contract stack's validated settings (`contract_config`'s)."""
+    return settings_of(contract_config(extra, **keys))
 
 
 # The mutual-TLS contract stack: two dedicated customers, each with its own truststore and client-certificate
@@ -119,9 +134,9 @@ MTLS_CUSTOMERS = [
 ]
 
 
-def mtls_contract_stack() -> Settings:
+def mtls_contract_config() -> dict[str, Any]:
     """The contract stack plus `MTLS_CUSTOMERS`, `tlsPolicy: TLS_1_2`, `authorizer.cacheTtlSeconds: 0`."""
-    return contract_stack(MTLS_CUSTOMERS, tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0})
+    return contract_config(MTLS_CUSTOMERS, prefix="mtls", tlsPolicy="TLS_1_2", authorizer={"cacheTtlSeconds": 0})
 
 
 # --- LocalStack -------------------------------------------------------------------------------------
@@ -404,50 +419,7 @@ def _forget_requests(request: pytest.FixtureRequest) -> None:
             stand_in.received.clear()
 
 
-# --- The API ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def docs_role_arn(aws: Any) -> str:
-    """The role the docs integration assumes; as deployed, an IAM role API Gateway may assume."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    return aws("iam").create_role(RoleName="docs-read", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-
-
-@pytest.fixture(scope="session")
-def documents(aws: Any) -> list[tuple[str, Path, str]]:
-    """Upload the documents folder the program uploads, with the program's keys and Content-Types."""
-    from services.docs_bucket import document_files
-
-    settings, region = dev_stack()
-    s3 = aws("s3")
-    s3.create_bucket(Bucket=DOCS_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
-    folder = REPO / settings.docs.folder  # the program resolves it against the project directory
-    files = [(key, Path(path), content_type) for key, path, content_type in document_files(str(folder))]
-    for key, path, content_type in files:
-        s3.put_object(Bucket=DOCS_BUCKET, Key=key, Body=path.read_bytes(), ContentType=content_type)
-    return files
-
-
-# --- The tenant registry (moto's DynamoDB server) -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Registry:
-    """The registry's DynamoDB endpoint (moto, on 127.0.0.1), its table and the tenants seeded into it."""
-
-    endpoint: str
-    table: str
-    tenants: tuple[Tenant, ...]
-    keys: dict[str, ApiKey]
-
-    def tenant(self, name: str) -> Tenant:
-        return next(t for t in self.tenants if t.name == name)
+# --- The tenant registry's server (moto's DynamoDB) -------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -467,138 +439,88 @@ def dynamodb_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def registry(aws: Any, dynamodb_endpoint: str) -> Registry:
-    """The registry table (key `hostname`) with one item per tenant hostname, and the tenants' API keys."""
+def dynamodb(dynamodb_endpoint: str) -> Any:
+    """A boto3 client of the registry's server (the applier puts the registered items there)."""
     import boto3
 
     _, region = dev_stack()
-    settings = contract_stack()
-    seeded = tuple(tenants(settings))
-    pools = {tier: values.pool_size for tier, values in settings.tiers.items() if values.pooled}
-    keys = create_api_keys(aws("apigateway"), resource_prefix(settings, PROJECT, STAGE), seeded, pools)
-    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
-    table = f"{resource_prefix(settings, PROJECT, STAGE)}-tenants"
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "hostname", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "hostname", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    for item in registry_items(seeded, keys):
-        dynamodb.put_item(TableName=table, Item=item)
-    return Registry(dynamodb_endpoint, table, seeded, keys)
+    return boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
 
 
-# --- The API ----------------------------------------------------------------------------------------
+# --- The program, applied ------------------------------------------------------------------------------
 
 
-def create_function(
-    aws: Any,
-    name: str,
-    registry_endpoint: str,
-    table: str,
-    *,
-    registry_cache_seconds: int | None = None,
-    environment: Mapping[str, str] | None = None,
-    libraries: Mapping[str, Path] | None = None,
-) -> AuthorizerFunction:
-    """The tenant authorizer's function as deployed (`components/tenant_authorizer.py`), reading `registry_endpoint`.
-
-    registry_cache_seconds: default the contract stack's; environment: more variables (end-user auth);
-    libraries: files added to the function's code (the bundled JWT libraries).
-    """
-    settings = contract_stack()
-    cache = settings.authorizer.registry_cache_seconds if registry_cache_seconds is None else registry_cache_seconds
-    trust = assume_role_policy("lambda.amazonaws.com")
-    role = aws("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-    return create_authorizer_function(
-        aws("lambda"),
-        name=name,
-        role_arn=role,
-        code_dir=authorizer_component.CODE_DIR,
-        handler=authorizer_component.HANDLER,
-        runtime=authorizer_component.RUNTIME,
-        architecture=authorizer_component.ARCHITECTURE,
-        memory_mb=authorizer_component.MEMORY_MB,
-        timeout_seconds=authorizer_component.TIMEOUT_SECONDS,
-        environment={
-            "TENANT_TABLE": table,
-            "REGISTRY_CACHE_SECONDS": str(cache),
-            # Emulator only: where the registry is (boto3's standard per-service endpoint variable).
-            "AWS_ENDPOINT_URL_DYNAMODB": registry_endpoint,
-            **(environment or {}),
-        },
-        libraries=libraries,
-    )
+def stand_in_origins(stand_ins: Mapping[str, StandIn]) -> dict[str, str]:
+    """Component name → the loopback origin of its stand-in (`Substitutions.origins`)."""
+    return {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in stand_ins.items()}
 
 
-@pytest.fixture(scope="session")
-def authorizer_function(aws: Any, registry: Registry) -> AuthorizerFunction:
-    settings = contract_stack()
-    return create_function(
-        aws, f"{resource_prefix(settings, PROJECT, STAGE)}-tenant-authorizer", registry.endpoint, registry.table
-    )
-
-
-def deploy(
-    aws: Any,
-    service_origins: dict[str, str],
-    docs_role_arn: str,
-    name: str,
-    function: AuthorizerFunction,
-    registry: Registry,
-    settings: Settings | None = None,
-    backends: Sequence[Backend] = BACKENDS,
-) -> str:
-    """Import the API of `backends` (default: the program's) with the tenant authorizer (the contract stack's, or
-    `settings`' authorizer TTL and tiers) and deploy it; returns its id.
-
-    service_origins: backend name → origin for each non-S3 backend (stand-ins, functions' invoke ARNs).
-    """
+def run_component(build: Callable[[], Any], stack: str = STAGE) -> StackRun:
+    """Run `build` (a program that builds components) under the mock engine: what it registered."""
     _, region = dev_stack()
-    settings = settings or contract_stack()
-    origins = {**service_origins, "docs": s3_origin(region, DOCS_BUCKET)}
-    api_id, _ = import_api(
-        aws("apigateway"),
-        aws("lambda"),
-        build_routes(backends),
-        origins,
-        docs_role_arn,
-        authorizer_function=function,
-        authorizer_cache_ttl_seconds=settings.authorizer.cache_ttl_seconds,
-        tiers=settings.tiers,
-        tenants=registry.tenants,
-        keys=registry.keys,
-        prefix=resource_prefix(settings, PROJECT, STAGE),
-        stage=STAGE,
-        name=name,
-    )
-    return api_id
+    mocks = AwsMocks(region)
+    _, outputs = run_function(build, stack, {}, mocks)
+    return StackRun(stack=stack, resources=mocks.registered, outputs=outputs)
 
 
 @pytest.fixture(scope="session")
-def api(
-    aws: Any,
-    backends: dict[str, StandIn],
-    docs_role_arn: str,
-    authorizer_function: AuthorizerFunction,
-    registry: Registry,
-) -> str:
-    """The API as deployed, its service origins swapped for the stand-ins; returns its id."""
-    origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in backends.items()}
-    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway", authorizer_function, registry)
+def serve(aws: Any, dynamodb: Any, dynamodb_endpoint: str, backends: dict[str, StandIn]) -> Callable[..., Applied]:
+    """serve(config or run, **substitutions) → Applied: the program run for the `dev` stack on `config` (or a
+    component run), and every resource it registered applied to the emulator (`tools/applier.py`).
+
+    previous: that stack's last apply, for a later `pulumi up` of it; references: the applied stacks its
+    StackReferences read (a shard's platform); after_step: called after each resource.
+
+    By default service1 and service2 go to the session's stand-ins and the functions read moto's server; a
+    keyword replaces that field of `Substitutions`.
+    """
+    clients = Clients(aws, dynamodb)
+
+    def _serve(
+        config: Mapping[str, Any] | StackRun,
+        *,
+        previous: Applied | None = None,
+        references: tuple[Applied, ...] = (),
+        after_step: Callable[[Registered], None] | None = None,
+        **substitutions: Any,
+    ) -> Applied:
+        run = config if isinstance(config, StackRun) else run_program(STAGE, dict(config))
+        fields = {"origins": stand_in_origins(backends), "registry_endpoint": dynamodb_endpoint, **substitutions}
+        return apply(
+            run, clients, Substitutions(**fields), previous=previous, references=references, after_step=after_step
+        )
+
+    return _serve
 
 
 @pytest.fixture(scope="session")
-def api_with_backends_down(
-    aws: Any, docs_role_arn: str, authorizer_function: AuthorizerFunction, registry: Registry
-) -> str:
-    """The same API, its services pointing at stand-ins that have been stopped (nothing listens there)."""
+def contract(serve: Callable[..., Applied]) -> Applied:
+    """The contract stack (`contract_config()`) applied, its services at the session's stand-ins."""
+    return serve(contract_config())
+
+
+@pytest.fixture(scope="session")
+def api(contract: Applied) -> str:
+    """The contract stack's API id in the emulator."""
+    return contract.api_id
+
+
+@pytest.fixture(scope="session")
+def documents(contract: Applied) -> list[tuple[str, Path, str]]:
+    """(key, file, Content-Type) of every document the program uploads, as registered (and so applied)."""
+    return [
+        (str(r.inputs["key"]), REPO / r.inputs["source"]["fileAsset"], str(r.inputs["contentType"]))
+        for r in contract.run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    ]
+
+
+@pytest.fixture(scope="session")
+def api_with_backends_down(serve: Callable[..., Applied]) -> str:
+    """The contract stack again (its own name prefix), its services at stand-ins that have been stopped."""
     stopped = {name: start_stand_in(name) for name in ("service1", "service2")}
     for stand_in in stopped.values():
         stand_in.stop()
-    origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in stopped.items()}
-    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway-backends-down", authorizer_function, registry)
+    return serve(contract_config(prefix="down"), origins=stand_in_origins(stopped)).api_id
 
 
 # --- The authorizer's decisions ------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """Contract: end-user authentication (issue 18) through the API, decided by the real tenant authorizer.
 
-The API is deployed as with `auth` on (authorizer TTL 0, `PUBLIC_PREFIXES` ["/docs"], `USER_AUTH` on), its
-function is the handler with the bundled libraries as `pulumi up` zips them, and its registry items carry the
-customers' issuer, audiences and tenant claim as `TenantKeys` writes them. acme and globex share one issuer
-(the tenant claim tells their users apart); initech has `auth: none`.
+The auth contract stack (`AUTH_CONFIG`: stack-level `auth`, authorizer TTL 0, public prefix /docs) is run and
+applied by `tools/applier.py`: its function (USER_AUTH on, PUBLIC_PREFIXES) with the registered code archive (the
+handler and the bundled libraries), and the registry items exactly as the program registers them. acme and
+globex set their own `auth` (the same issuer: the tenant claim tells their users apart); initech has
+`auth: none`; hooli has none of its own and inherits the stack's.
 
 What differs from AWS, and why:
 - The issuer is a stand-in on 127.0.0.1 serving its discovery document and key set over plain http (the
   handler fetches plain http from a loopback address only; the config accepts only an https issuer, so the
-  items are written with the stand-in's URL in place of the config's).
+  applier puts the stand-in's URL wherever the registered inputs name the config's: `Substitutions.urls`).
 - The function's compiled library (cryptography) in the zip is built for Lambda's arm64; LocalStack runs the
   function with its own x86_64 Python 3.11. The emulator site puts a folder of x86_64 builds of the same pinned
   versions (this test environment's, checked against the pins below) ahead of the zip's own; PyJWT, pure
@@ -25,22 +26,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tools.localstack_api import registry_items
-from whitelabel.api_definition import http_origin
-from whitelabel.config import resource_prefix
-from whitelabel.function_bundle import REQUIREMENTS, locked_wheels, read_pins, unpacked_files
-from whitelabel.tenancy import tenants
+from tools.applier import Applied
+from whitelabel.function_bundle import REQUIREMENTS, locked_wheels, read_pins
 
-from .conftest import CREDENTIALS, PROJECT, STAGE, Registry, contract_stack, create_function, deploy, dev_stack
+from .conftest import EXTRA_CUSTOMERS, contract_config
 from .test_tenant_contract import assert_our_body, header_values, no_backend_hit
 
 sys.path.insert(0, str(next(p for p in locked_wheels() if p.name.startswith("pyjwt-"))))
@@ -50,13 +46,22 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 pytestmark = pytest.mark.contract
 
 AUDIENCE = "gateway-client"
-# The contract stack with `auth` on; initech gets `auth: none` in the fixture (it is one of the stack's customers).
-AUTH_SETTINGS = contract_stack(
-    auth={"issuer": "https://idp.example.com/pool-1", "audiences": [AUDIENCE], "publicPrefixes": ["/docs"]},
+ISSUER = "https://idp.example.com/pool-1"
+OWN_AUTH = {"issuer": ISSUER, "audiences": [AUDIENCE]}
+# The contract stack with `auth` on for the stack; acme and globex set their own, initech opts out, hooli inherits.
+AUTH_CONFIG = contract_config(
+    prefix="auth",
+    customers=[
+        {"name": "acme", "auth": OWN_AUTH},
+        {"name": "globex", "dedicatedDomain": True, "auth": OWN_AUTH},
+        *[{**c, "auth": "none"} if c["name"] == "initech" else c for c in EXTRA_CUSTOMERS],
+    ],
+    auth={**OWN_AUTH, "publicPrefixes": ["/docs"]},
     authorizer={"cacheTtlSeconds": 0},
 )
 ACME = "acme.dev.example.com"
 GLOBEX = "globex.dev.example.com"
+HOOLI = "hooli.dev.example.com"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 # The compiled libraries the x86_64 folder takes from this environment; PyJWT stays the zip's.
@@ -103,8 +108,9 @@ class Issuer:
         self.server.server_close()
 
 
-def token(issuer: Issuer, tenant: str = "acme", alg: str = "RS256", sub: str = "alice") -> str:
-    now = int(time.time())
+def token(issuer: Issuer, tenant: str = "acme", alg: str = "RS256", sub: str = "alice", age: int = 0) -> str:
+    """A signed token of `issuer` for a user of `tenant`, issued `age` seconds ago, valid for 600 s."""
+    now = int(time.time()) - age
     claims = {
         "iss": issuer.url,
         "aud": AUDIENCE,
@@ -149,45 +155,19 @@ def x86_64_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def auth_api(aws, backends, docs_role_arn, registry: Registry, dynamodb_endpoint, issuer, x86_64_site, documents):
-    """The API with end-user authentication: its own registry table and function (USER_AUTH on); returns its id."""
-    _, region = dev_stack()
-    prefix = resource_prefix(AUTH_SETTINGS, PROJECT, STAGE)
-    seeded = []
-    for tenant in tenants(AUTH_SETTINGS):
-        if tenant.name == "initech":
-            tenant = replace(tenant, auth=None)  # `customers[i].auth: none`
-        elif tenant.auth is not None:
-            tenant = replace(tenant, auth=replace(tenant.auth, issuer=issuer.url))
-        seeded.append(tenant)
-    assert {t.name for t in seeded if t.auth} >= {"acme", "globex"}
-    table = f"{prefix}-tenants-auth"
-    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "hostname", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "hostname", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
+def auth_stack(serve, issuer, x86_64_site) -> Applied:
+    """The auth contract stack applied, the issuer's URL served by the stand-in."""
+    return serve(
+        AUTH_CONFIG,
+        urls={ISSUER: issuer.url},
+        # Emulator only: the x86_64 builds of the pinned compiled libraries, ahead of the zip's arm64 ones.
+        function_environment={"EMULATOR_EXTRA_SITE": str(x86_64_site)},
     )
-    for item in registry_items(seeded, registry.keys):
-        dynamodb.put_item(TableName=table, Item=item)
-    function = create_function(
-        aws,
-        f"{prefix}-auth-tenant-authorizer",
-        registry.endpoint,
-        table,
-        registry_cache_seconds=0,
-        environment={
-            "USER_AUTH": "on",
-            "PUBLIC_PREFIXES": json.dumps(list(AUTH_SETTINGS.auth.public_prefixes)),
-            # Emulator only: the x86_64 builds of the pinned libraries.
-            "EMULATOR_EXTRA_SITE": str(x86_64_site),
-        },
-        libraries=unpacked_files(),
-    )
-    origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in backends.items()}
-    auth_registry = Registry(registry.endpoint, table, tuple(seeded), registry.keys)
-    return deploy(aws, origins, docs_role_arn, "whitelabel-gateway-auth", function, auth_registry, AUTH_SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def auth_api(auth_stack: Applied, documents) -> str:
+    return auth_stack.api_id
 
 
 @pytest.fixture(autouse=True)
@@ -238,6 +218,17 @@ def test_no_token_is_401_on_a_protected_route_and_200_on_a_public_prefix(
     assert outcomes(decisions, auth_api, ACME) == ["unauthorized", "allow"]
 
 
+def test_an_expired_token_is_401_and_reaches_nothing(call, auth_api, backends, decisions, issuer):
+    # Expired an hour ago, well beyond the handler's clock leeway.
+    response = call(auth_api, "GET", "/service1/orders", ACME, headers=bearer(token(issuer, age=4200)))
+    fresh = call(auth_api, "GET", "/service1/orders", ACME, headers=bearer(token(issuer)))
+
+    assert response.status == 401, response.body
+    assert fresh.status == 200, fresh.body
+    assert len(backends["service1"].received) == 1  # the fresh one only
+    assert outcomes(decisions, auth_api, ACME) == ["unauthorized", "allow"]
+
+
 def test_a_forged_user_id_is_overwritten_by_the_verified_one(call, auth_api, backends, decisions, issuer):
     forged = {"X-User-Id": "mallory", "X-User-Scopes": "admin", **bearer(token(issuer))}
 
@@ -263,3 +254,29 @@ def test_a_forged_user_id_never_reaches_a_tenant_without_auth(call, auth_api, ba
     assert header_values(record, "X-User-Scopes") == ["-"]
     assert header_values(record, "X-Tenant-Id") == ["initech"]
     assert outcomes(decisions, auth_api, host) == ["allow"]
+
+
+def test_the_registry_items_carry_each_customers_issuer_as_registered(auth_stack, issuer):
+    items = auth_stack.items()
+
+    for host in (ACME, GLOBEX):
+        assert items[host]["authIssuer"] == {"S": issuer.url}, items[host]
+        assert items[host]["authAudiences"] == {"L": [{"S": AUDIENCE}]}
+    assert "authIssuer" not in items["initech.dev.example.com"]  # `auth: none`
+
+
+def test_a_customer_inheriting_the_stacks_auth_refuses_a_request_without_a_token(
+    call, auth_stack, auth_api, backends, decisions, issuer
+):
+    # hooli sets no `auth` of its own: the stack's applies, so without a token its routes answer 401 (TTL 0: every
+    # request runs the function). Its registered item must carry the stack's issuer (issue 23 §1: it did not, and
+    # requests without a token were allowed).
+    assert auth_stack.items()[HOOLI]["authIssuer"] == {"S": issuer.url}
+    refused = call(auth_api, "GET", "/service1/orders", HOOLI)
+    allowed = call(auth_api, "GET", "/service1/orders", HOOLI, headers=bearer(token(issuer, tenant="hooli")))
+
+    assert outcomes(decisions, auth_api, HOOLI) == ["unauthorized", "allow"]
+    assert refused.status == 401, refused.body
+    assert allowed.status == 200, allowed.body
+    [record] = backends["service1"].received
+    assert header_values(record, "X-User-Id") == ["alice"]

@@ -1,8 +1,10 @@
-"""Contract: an HTTP (URL) backend and a LAMBDA backend, through the API `build_routes()` makes of them, in LocalStack.
+"""Contract: an HTTP (URL) backend and a LAMBDA backend, through a `WhiteLabelGateway` program, in LocalStack.
 
-The HTTP backend is a stand-in on 127.0.0.1 reached by its URL (as a public URL would be, no VPC link); the
-Lambda backend is a small echo function run by the emulator site's local executor. Both sit behind the
-tenant authorizer; each test also asserts the authorizer really ran, so a blanket 200 or 403 cannot pass.
+The program (`generic_program`) is what a component user writes: an echo function of its own (a Lambda backend)
+and the component with a `HTTP` backend at a stand-in's URL on 127.0.0.1 (as a public URL would be, no VPC link)
+and a `LAMBDA` backend at that function. It runs under the mock engine and `tools/applier.py` applies all it
+registers: the function, the gateway's routes, its invoke permission, the tenant authorizer, the registry items.
+Each test also asserts the authorizer really ran, so a blanket 200 or 403 cannot pass.
 
 Seen in LocalStack 4.12: a Lambda proxy event's `headers` kept a client-sent `X-Tenant-Id` (the mapping of
 the tenant headers was not applied to it), while `requestContext.authorizer` held the authorizer's tenant.
@@ -11,26 +13,24 @@ Whether AWS applies the mapping there is not proven here; a function reads `requ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components import tenant_authorizer as authorizer_component
-from tools.localstack_api import AuthorizerFunction, create_authorizer_function
-from whitelabel.api_definition import Backend, BackendKind, url_origin
+from components.args import BackendArgs, BackendKind, WhiteLabelGatewayArgs
+from components.white_label_gateway import WhiteLabelGateway
 from whitelabel.policies import assume_role_policy
 
-from .conftest import StandIn, deploy, start_stand_in
+from .conftest import STAGE, StandIn, run_component, start_stand_in
 
 pytestmark = pytest.mark.contract
 
 HOST, TENANT = "acme.dev.example.com", "acme"
-BACKENDS = (
-    Backend("partner", "partner", BackendKind.HTTP, "a partner's public API"),
-    Backend("orders", "orders", BackendKind.LAMBDA, "an orders function"),
-)
 
 # The function echoes what API Gateway gave it: where the tenant reaches a Lambda backend.
 ECHO = """
@@ -49,6 +49,43 @@ def handler(event, context):
 """
 
 
+def generic_program(partner_url: str, code: Path) -> Callable[[], None]:
+    """A component user's program: its own echo function, and a gateway with an HTTP and a LAMBDA backend."""
+
+    def build() -> None:
+        role = aws.iam.Role("orders-echo-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"))
+        echo = aws.lambda_.Function(
+            "orders-echo",
+            name="orders-echo",
+            runtime=authorizer_component.RUNTIME,
+            architectures=[authorizer_component.ARCHITECTURE],
+            handler="echo.handler",
+            code=pulumi.AssetArchive({"echo.py": pulumi.FileAsset(str(code / "echo.py"))}),
+            role=role.arn,
+            memory_size=128,
+            timeout=5,
+        )
+        WhiteLabelGateway(
+            "generic",
+            WhiteLabelGatewayArgs(
+                base_domain="dev.example.com",
+                stage_name=STAGE,
+                name_prefix="generic-dev",
+                backends={
+                    "partner": BackendArgs(kind=BackendKind.HTTP, url=partner_url),
+                    "orders": BackendArgs(
+                        kind=BackendKind.LAMBDA, function_name=echo.name, function_invoke_arn=echo.invoke_arn
+                    ),
+                },
+                tenants=[{"name": TENANT}],
+                tiers={"standard": {"rate_limit": 10, "burst_limit": 20}},
+                waf={"enabled": False},
+            ),
+        )
+
+    return build
+
+
 @pytest.fixture(scope="module")
 def partner() -> Iterator[StandIn]:
     stand_in = start_stand_in("partner")
@@ -57,36 +94,12 @@ def partner() -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="module")
-def orders_function(aws: Any, tmp_path_factory: pytest.TempPathFactory) -> AuthorizerFunction:
+def generic_api(serve: Any, partner: StandIn, tmp_path_factory: pytest.TempPathFactory) -> str:
     code = tmp_path_factory.mktemp("orders")
     (code / "echo.py").write_text(ECHO)
-    role = aws("iam").create_role(
-        RoleName="orders-echo-role", AssumeRolePolicyDocument=assume_role_policy("lambda.amazonaws.com")
-    )["Role"]["Arn"]
-    return create_authorizer_function(
-        aws("lambda"),
-        name="orders-echo",
-        role_arn=role,
-        code_dir=Path(code),
-        handler="echo.handler",
-        runtime=authorizer_component.RUNTIME,
-        architecture=authorizer_component.ARCHITECTURE,
-        memory_mb=128,
-        timeout_seconds=5,
-        environment={},
-    )
-
-
-@pytest.fixture(scope="module")
-def generic_api(aws, docs_role_arn, authorizer_function, registry, partner, orders_function) -> str:
-    origins = {
-        # A URL with a base path and a trailing slash, as a user would give it.
-        "partner": url_origin(f"http://127.0.0.1:{partner.port}/base/"),
-        "orders": orders_function.invoke_arn,
-    }
-    return deploy(
-        aws, origins, docs_role_arn, "whitelabel-generic-backends", authorizer_function, registry, backends=BACKENDS
-    )
+    # A URL with a base path and a trailing slash, as a user would give it.
+    run = run_component(generic_program(f"http://127.0.0.1:{partner.port}/base/", code))
+    return serve(run).api_id
 
 
 @pytest.fixture(autouse=True)

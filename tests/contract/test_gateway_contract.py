@@ -1,10 +1,11 @@
 """Contract: real HTTP through the API definition we deploy, in LocalStack, for every dev customer.
 
-The API is `build_routes()` as the gateway component deploys it; only the services' origins are local
-stand-ins (see `tools/localstack_api.py`). Each customer calls with `Host: <subdomain>.<baseDomain>`.
-The tenant authorizer is in front of every method, as deployed: each dev customer is a known, active
-tenant in the seeded registry, and the tenant headers come from its decision (the tenant cases, and
-what of the authorizer step is emulated, are in `test_tenant_contract.py`).
+The API is what the program registers for the contract stack, applied by `tools/applier.py`; only the
+services' origins are local stand-ins (its `Substitutions`). Each customer calls with
+`Host: <subdomain>.<baseDomain>`. The tenant authorizer is in front of every method, as deployed: each dev
+customer is a known, active tenant in the registry (the program's registered items), and the tenant headers
+come from its decision (the tenant cases, and what of the authorizer step is emulated, are in
+`test_tenant_contract.py`).
 
 Known emulator limitations (LocalStack 4.12.0, host mode), so not proven here:
 - VPC link v2 private integrations (connection_type/connection_id/integration_target) are not emulated;

@@ -1,8 +1,8 @@
 """Contract: a developer portal per tenant through the API in LocalStack (README "Developer portal per tenant").
 
-The docs backend with `per_tenant` (the routes `build_routes` gives it, `{tenant}` mapped from the tenant
-authorizer's `context.authorizer.tenantId`), the real authorizer, and in the bucket exactly the objects the program
-registers with `docs.perTenant` on (a mock-engine run of `__main__.py`: keys, bodies, Content-Types). acme's host
+The contract stack with `docs.perTenant` on and a brand for acme and globex, applied by `tools/applier.py`: the docs
+backend's per-tenant routes (`{tenant}` mapped from the tenant authorizer's `context.authorizer.tenantId`), the
+real authorizer, and in the bucket exactly the objects the program registers (keys, bodies, Content-Types). acme's host
 must get acme's page and document, globex's globex's; no path, encoding or header on acme's host reaches globex's.
 A headless Chromium (Debian's `chromium`) then opens acme's page and must list the API's operations.
 
@@ -13,7 +13,6 @@ UDP socket to 2001:4860:4860::8888, which sends no packet (ENETUNREACH there); e
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -28,10 +27,12 @@ from typing import Any
 import pytest
 
 from services.docs_bucket import document_files
-from whitelabel.api_definition import BACKENDS, http_origin
-from whitelabel.portal import guide_documents, shared_files
+from tools.applier import Applied
+from whitelabel.config import customer_entries
+from whitelabel.offline import stack_file_config
+from whitelabel.portal import guide_documents
 
-from .conftest import DOCS_BUCKET, PROJECT, REPO
+from .conftest import EXTRA_CUSTOMERS, PROJECT, REPO, STAGE, contract_config
 
 pytestmark = pytest.mark.contract
 
@@ -41,56 +42,39 @@ BRANDING = {
     "globex": {"displayName": "Globex Cloud", "primaryColor": "#1e8449", "supportUrl": "https://help.globex.example"},
 }
 BUILD = REPO / "build"
-# The docs backend as the program gives it with docs.perTenant (__main__.make_platform).
+# The operator's documents that keep their addresses beside the tenants' pages (docs.perTenant).
 GUIDES = guide_documents([key for key, _, _ in document_files(str(REPO / "documents"))])
-PORTAL_BACKENDS = tuple(
-    dataclasses.replace(b, per_tenant=True, shared_files=shared_files(), documents=GUIDES) if b.name == "docs" else b
-    for b in BACKENDS
-)
 
 
 def portal_config() -> dict[str, Any]:
     """The contract stack's config (the dev stack file, `EXTRA_CUSTOMERS`, `TIERS`) with `docs.perTenant` and a
-    brand for acme and globex, as the program reads it."""
-    from tests.conftest import customers_config
-    from whitelabel.config import customer_entries
-    from whitelabel.offline import stack_file_config
-
-    from .conftest import EXTRA_CUSTOMERS, TIERS
-
-    entries = [*customer_entries(stack_file_config("dev")[f"{PROJECT}:customers"]), *EXTRA_CUSTOMERS]
+    brand for the stack, acme and globex."""
+    entries = [*customer_entries(stack_file_config(STAGE)[f"{PROJECT}:customers"]), *EXTRA_CUSTOMERS]
     customers = [{**e, **({"branding": BRANDING[e["name"]]} if e["name"] in BRANDING else {})} for e in entries]
-    return customers_config(customers, docs={"perTenant": True}, tiers=TIERS, branding={"displayName": "Example"})
+    return contract_config(
+        prefix="portal", customers=customers, docs={"perTenant": True}, branding={"displayName": "Example"}
+    )
 
 
 @pytest.fixture(scope="module")
-def portal_objects(aws: Any, documents: Any) -> dict[str, dict[str, Any]]:
-    """What the program registers under `tenants/` and `portal/`, uploaded as it would be; key → inputs."""
-    from whitelabel.offline import run_program
+def portal(serve: Any) -> Applied:
+    """The portal stack applied: its routes, and every object it registers in its docs bucket."""
+    return serve(portal_config())
 
-    run = run_program("dev", portal_config())
-    objects = {
+
+@pytest.fixture(scope="module")
+def portal_objects(portal: Applied) -> dict[str, dict[str, Any]]:
+    """What the program registers under `tenants/` and `portal/`; key → inputs."""
+    return {
         r.inputs["key"]: r.inputs
-        for r in run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        for r in portal.run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
         if r.inputs["key"].startswith(("tenants/", "portal/"))
     }
-    s3 = aws("s3")
-    for key, inputs in objects.items():
-        body = (
-            inputs["content"].encode() if "content" in inputs else (REPO / inputs["source"]["fileAsset"]).read_bytes()
-        )
-        s3.put_object(Bucket=DOCS_BUCKET, Key=key, Body=body, ContentType=inputs["contentType"])
-    return objects
 
 
 @pytest.fixture(scope="module")
-def portal_api(aws, backends, docs_role_arn, authorizer_function, registry, portal_objects) -> str:
-    from .conftest import deploy
-
-    origins = {name: http_origin("127.0.0.1", stand_in.port) for name, stand_in in backends.items()}
-    return deploy(
-        aws, origins, docs_role_arn, "whitelabel-portal", authorizer_function, registry, backends=PORTAL_BACKENDS
-    )
+def portal_api(portal: Applied) -> str:
+    return portal.api_id
 
 
 def _document(call, api: str, host: str) -> dict[str, Any]:
@@ -124,7 +108,7 @@ def test_the_shared_renderer_is_served_to_every_tenant_as_pinned(call, portal_ap
         assert response.body == pinned
 
 
-def test_the_operators_documents_keep_their_addresses_for_every_tenant(call, portal_api, documents):
+def test_the_operators_documents_keep_their_addresses_for_every_tenant(call, portal_api):
     assert "guide.pdf" in GUIDES
     for host in (ACME, GLOBEX):
         for key in GUIDES:

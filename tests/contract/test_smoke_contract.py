@@ -1,8 +1,8 @@
 """Contract: `make smoke`'s request checks against the API in LocalStack, run as a user runs the tool.
 
 The tool reads a stack file (the contract stack: dev plus a second shared customer, an own domain and a
-suspended customer) and an outputs file, and sends its requests to LocalStack's stage URL with each
-tenant's Host header (`--base-url`). The tenant authorizer is the real handler (see
+suspended customer) and the outputs file of that stack as applied to the emulator, and sends its requests
+to LocalStack's stage URL with each tenant's Host header (`--base-url`). The tenant authorizer is the real handler (see
 `test_tenant_contract.py` for what is emulated); every test checks that it really ran, so a blanket 403
 or 200 cannot pass. What LocalStack cannot answer here: the access log (no CloudWatch Logs), saved
 queries, the web ACL, and mTLS (no TLS, no mTLS customer in the contract stack): those are
@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from tools import smoke
-from whitelabel.config import customer_entries
+from tools.applier import Applied
 
-from .conftest import EXTRA_CUSTOMERS, PROJECT, STACK_FILE, STAGE, TIERS, Registry, contract_stack
+from .conftest import STAGE, contract_config, contract_stack
 
 pytestmark = pytest.mark.contract
 
@@ -31,30 +31,20 @@ def _fresh_authorizer(decisions: Any) -> None:
     decisions.reset()
 
 
-def write_stack(tmp_path: Path, api: str, registry: Registry) -> tuple[Path, Path]:
-    """The contract stack as a stack file, and the outputs `pulumi stack output --json` would print."""
-    config = yaml.safe_load(STACK_FILE.read_text())["config"]
-    config[f"{PROJECT}:customers"] = [*customer_entries(config[f"{PROJECT}:customers"]), *EXTRA_CUSTOMERS]
-    config[f"{PROJECT}:tiers"] = TIERS
+def write_stack(tmp_path: Path, contract: Applied) -> tuple[Path, Path]:
+    """The contract stack as its stack file, and its outputs as `pulumi stack output --json` would print them
+    (the program's exports, with the emulator's ids)."""
     stack_file = tmp_path / f"Pulumi.{STAGE}.yaml"
-    stack_file.write_text(yaml.safe_dump({"config": config}))
-    tenants = {
-        t.name: {
-            "hostnames": list(t.hostnames),
-            "tier": t.tier,
-            "status": t.status,
-            "apiKeyId": registry.keys[t.name].id,
-        }
-        for t in registry.tenants
-    }
+    stack_file.write_text(yaml.safe_dump({"config": contract_config()}))
     outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"apiId": api, "stageName": STAGE, "tenants": tenants}))
+    outputs.write_text(json.dumps(contract.outputs))
     return stack_file, outputs
 
 
-def test_smoke_request_checks_pass_against_the_api(localstack, api, backends, decisions, registry, tmp_path, capsys):
+def test_smoke_request_checks_pass_against_the_api(localstack, api, contract, backends, decisions, tmp_path, capsys):
     assert [c.name for c in contract_stack().customers if c.suspended] == ["umbrella"]
-    stack_file, outputs = write_stack(tmp_path, api, registry)
+    stack_file, outputs = write_stack(tmp_path, contract)
+    assert json.loads(outputs.read_text())["apiId"] == api
 
     status = smoke.main(
         [

@@ -1,11 +1,11 @@
 """Contract: who a request belongs to, decided by the real tenant authorizer over real HTTP.
 
-The API is the one we deploy (routes, REQUEST authorizer with the Host identity source and the configured
-TTL, API key source AUTHORIZER, our gateway responses, a usage plan per tier, a key per tenant); the
-authorizer is `functions/tenant_authorizer/handler.py`, zipped and run by LocalStack's Lambda; the
-registry is a DynamoDB table (moto's server on 127.0.0.1) seeded with the items Pulumi writes
-(`whitelabel.tenancy.registry_item`). The contract stack is the dev stack plus a second shared customer
-on another tier, a customer with its own domain and a suspended one (`conftest.contract_stack`).
+Everything served is what the program registers for the contract stack, applied by `tools/applier.py`: the
+routes, the REQUEST authorizer with the Host identity source and the configured TTL, API key source
+AUTHORIZER, our gateway responses, a usage plan per tier, a key per tenant; the authorizer function with its
+registered code archive and environment, run by LocalStack's Lambda; the registry table (moto's server on
+127.0.0.1) with the program's registered items. The contract stack is the dev stack plus a second shared
+customer on another tier, a customer with its own domain and a suspended one (`conftest.contract_config`).
 
 What is emulated, and so proven only as far as the emulation is faithful (see `emulator_site/`):
 - API Gateway's Lambda authorizer step: LocalStack 4.12 community never calls a REST API's Lambda
@@ -25,39 +25,35 @@ What is emulated, and so proven only as far as the emulation is faithful (see `e
 
 Not emulated, so not proven here: usage-plan throttling and quotas (LocalStack checks that the key is in a
 usage plan of the stage, and nothing more). The key wiring is proven instead: a tenant's request passes
-LocalStack's API-key check only with the key the authorizer returns, and a host whose registry item
-carries a key outside every plan is refused (403, INVALID_API_KEY) although the authorizer allowed it.
+LocalStack's API-key check only with the key the authorizer returns, and a tenant whose key was taken out of
+its plan (outside Pulumi) is refused (403, INVALID_API_KEY) although the authorizer allowed it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from tools.localstack_api import create_api_keys, create_authorizer_function, registry_items
-from whitelabel.api_definition import http_origin
+from tools.applier import Applied
 from whitelabel.config import resource_prefix
-from whitelabel.policies import assume_role_policy
-from whitelabel.tenancy import registry_item, tenants
 
 from .conftest import (
-    CREDENTIALS,
     PROJECT,
     STAGE,
     STARK_CA,
     WAYNE_CA,
-    Registry,
+    contract_config,
     contract_stack,
-    create_function,
-    deploy,
     dev_stack,
-    mtls_contract_stack,
+    mtls_contract_config,
+    settings_of,
 )
 
 pytestmark = pytest.mark.contract
@@ -101,8 +97,8 @@ def assert_our_body(response: Any, error: str, **fields: str) -> dict:
 
 @pytest.mark.parametrize(("host", "tenant", "tier"), SERVED)
 @pytest.mark.parametrize("path", ["/service1/orders/7", "/service2"])
-def test_tenant_reaches_the_backend_as_itself(call, api, backends, decisions, registry, host, tenant, tier, path):
-    assert registry.tenant(tenant).tier == tier  # the contract stack's tiers, as configured
+def test_tenant_reaches_the_backend_as_itself(call, api, contract, backends, decisions, host, tenant, tier, path):
+    assert contract.outputs["tenants"][tenant]["tier"] == tier  # the contract stack's tiers, as configured
 
     response = call(api, "GET", path, host)
 
@@ -225,67 +221,115 @@ def test_missing_route_gives_our_404_without_calling_the_authorizer(call, api, b
 
 
 @pytest.fixture(scope="module")
-def stale_key_host(registry: Registry, dynamodb_endpoint: str) -> Iterator[str]:
-    """A registry item for an active tenant whose `apiKey` is in no usage plan (as after a key rotation
-    that never reached the plan). Removed again afterwards."""
-    _, region = dev_stack()
-    host = "stale.dev.example.com"
-    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
-    dynamodb.put_item(TableName=registry.table, Item=registry_item(host, "stale", "standard", False, "k" * 40))
-    yield host
-    dynamodb.delete_item(TableName=registry.table, Key={"hostname": {"S": host}})
+def drifted(serve: Any, aws: Any) -> tuple[str, str]:
+    """The contract stack applied again (its own prefix), then initech's key taken out of its usage plan by hand,
+    as an operator could do outside Pulumi (the registry item still names the key); yields (API id, host)."""
+    applied: Applied = serve(contract_config(prefix="drift"))
+    apigateway = aws("apigateway")
+    key_id = applied.outputs["tenants"]["initech"]["apiKeyId"]
+    [plan] = apigateway.get_usage_plans(keyId=key_id)["items"]
+    apigateway.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key_id)
+    return applied.api_id, "initech.dev.example.com"
 
 
-def test_tenant_key_from_the_authorizer_passes_the_api_key_check(call, api, aws, registry, decisions):
+def test_tenant_key_from_the_authorizer_passes_the_api_key_check(call, api, contract, aws, decisions):
     # Clients send no key: the request passes LocalStack's check (apiKeyRequired, key source AUTHORIZER)
     # only through the usageIdentifierKey the authorizer read from the registry.
     apigateway = aws("apigateway")
-    key = apigateway.get_api_key(apiKey=registry.keys["initech"].id, includeValue=True)
+    key = apigateway.get_api_key(apiKey=contract.outputs["tenants"]["initech"]["apiKeyId"], includeValue=True)
     plans = apigateway.get_usage_plans(keyId=key["id"])["items"]
 
     response = call(api, "GET", "/service1/orders", "initech.dev.example.com", headers={"X-API-Key": "ignored"})
 
     assert response.status == 200, response.body
     assert key["name"] == f"{resource_prefix(SETTINGS, PROJECT, STAGE)}-initech"
-    assert key["value"] == registry.keys["initech"].value  # the value the registry item carries
+    # The value the emulator generated for the key is the one the registered item carries (resolved as the engine
+    # resolves `ApiKey.value`).
+    assert contract.items()["initech.dev.example.com"]["apiKey"] == {"S": key["value"]}
     assert [p["name"] for p in plans if {"apiId": api, "stage": STAGE} in p["apiStages"]] == [
         f"{resource_prefix(SETTINGS, PROJECT, STAGE)}-gold"
     ]
     assert [d["outcome"] for d in decisions.invoked(api)] == ["allow"]
 
 
-def test_allowed_host_with_a_key_outside_every_plan_is_refused(call, api, backends, decisions, stale_key_host):
-    response = call(api, "GET", "/service1/orders", stale_key_host)
+def test_allowed_host_with_a_key_outside_every_plan_is_refused(call, backends, decisions, drifted):
+    api_id, host = drifted
+
+    response = call(api_id, "GET", "/service1/orders", host)
 
     assert response.status == 403, response.body
     assert_our_body(response, "forbidden", message="This tenant has no access to the API")
     assert no_backend_hit(backends)
     # The authorizer allowed it: the refusal is the usage-plan check on the key it returned.
-    assert [d["outcome"] for d in decisions.invoked(api, stale_key_host)] == ["allow"]
+    assert [d["outcome"] for d in decisions.invoked(api_id, host)] == ["allow"]
 
 
 # --- Registry outage: fail closed, nothing cached ------------------------------------------------------
 
 
+class RegistryStandIn:
+    """The registry's address as the function sees it: a port of 127.0.0.1 that refuses every connection (bound,
+    not listening) until `forward()`, or holds each connection without answering (`hang=True`); once forwarding,
+    it relays each connection to moto's server."""
+
+    def __init__(self, hang: bool = False) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.target: tuple[str, int] | None = None
+        if hang:
+            self._listen()
+
+    def forward(self, endpoint: str) -> None:
+        host, port = endpoint.removeprefix("http://").split(":")
+        self.target = (host, int(port))
+        self._listen()
+
+    def _listen(self) -> None:
+        self.socket.listen()
+        threading.Thread(target=self._accept, name="registry-stand-in", daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.socket.accept()
+            except OSError:
+                return  # closed
+            if self.target is None:
+                self.held.append(client)  # never answered: the function's read times out
+                continue
+            upstream = socket.create_connection(self.target, timeout=10)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.socket.close()
+        for held in self.held:
+            held.close()
+
+
 @pytest.fixture(scope="module")
-def registry_down(aws: Any, backends: dict, docs_role_arn: str, registry: Registry) -> Iterator[tuple[str, str]]:
-    """A second function and API whose registry endpoint is a port bound but never listening (every
-    connection refused at once); yields (API id, function name)."""
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    name = f"{resource_prefix(SETTINGS, PROJECT, STAGE)}-tenant-authorizer-outage"
-    function = create_function(aws, name, endpoint, registry.table)
-    origins = {service: http_origin("127.0.0.1", stand_in.port) for service, stand_in in backends.items()}
-    api_id = deploy(aws, origins, docs_role_arn, "whitelabel-gateway-registry-down", function, registry)
+def registry_down(serve: Any) -> Iterator[tuple[str, RegistryStandIn]]:
+    """The contract stack applied with its functions reaching the registry at a stand-in that refuses every
+    connection (until told to forward); yields (API id, the stand-in)."""
+    stand_in = RegistryStandIn()
     try:
-        yield api_id, name
+        yield serve(contract_config(prefix="outage"), registry_endpoint=stand_in.endpoint).api_id, stand_in
     finally:
-        closed.close()
+        stand_in.close()
 
 
-def test_registry_outage_fails_closed_and_is_not_cached(call, aws, backends, decisions, registry, registry_down):
-    api_id, function_name = registry_down
+def test_registry_outage_fails_closed_and_is_not_cached(call, backends, decisions, dynamodb_endpoint, registry_down):
+    api_id, stand_in = registry_down
     host = "acme.dev.example.com"
 
     first = call(api_id, "GET", "/service1/orders", host)
@@ -301,51 +345,36 @@ def test_registry_outage_fails_closed_and_is_not_cached(call, aws, backends, dec
     assert [d["outcome"] for d in failures] == ["function-error", "function-error"]
     assert all("Could not connect to the endpoint URL" in d["error"] for d in failures), failures
 
-    # The registry is back (the function now reaches it): the next request is served, without a flush.
-    lambda_client = aws("lambda")
-    environment = lambda_client.get_function_configuration(FunctionName=function_name)["Environment"]["Variables"]
-    lambda_client.update_function_configuration(
-        FunctionName=function_name,
-        Environment={"Variables": {**environment, "AWS_ENDPOINT_URL_DYNAMODB": registry.endpoint}},
-    )
-    lambda_client.get_waiter("function_updated_v2").wait(
-        FunctionName=function_name, WaiterConfig={"Delay": 0.25, "MaxAttempts": 120}
-    )
+    # The registry is back (its address now reaches moto's server): the next request is served, without a flush.
+    stand_in.forward(dynamodb_endpoint)
     recovered = call(api_id, "GET", "/service1/orders", host)
 
     assert recovered.status == 200, recovered.body
     assert [d["outcome"] for d in decisions.invoked(api_id, host)][-1] == "allow"
 
 
-def test_authorizer_timeout_fails_closed_promptly(call, aws, backends, docs_role_arn, registry, decisions, tmp_path):
-    # A stand-in authorizer that never answers within its 1 s timeout (the executor enforces it as Lambda
-    # does): API Gateway gets a function error and refuses the request with our 500, never the backend.
-    (tmp_path / "handler.py").write_text("import time\n\n\ndef handler(event, context):\n    time.sleep(30)\n")
-    trust = assume_role_policy("lambda.amazonaws.com")
-    role = aws("iam").create_role(RoleName="slow-authorizer-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-    function = create_authorizer_function(
-        aws("lambda"),
-        name="slow-authorizer",
-        role_arn=role,
-        code_dir=tmp_path,
-        handler="handler.handler",
-        runtime="python3.12",
-        architecture="arm64",
-        memory_mb=128,
-        timeout_seconds=1,
-        environment={},
-    )
-    origins = {service: http_origin("127.0.0.1", stand_in.port) for service, stand_in in backends.items()}
-    api_id = deploy(aws, origins, docs_role_arn, "whitelabel-gateway-slow-authorizer", function, registry)
+@pytest.fixture(scope="module")
+def registry_hangs(serve: Any) -> Iterator[str]:
+    """The contract stack applied with its functions reaching a registry that accepts and never answers."""
+    stand_in = RegistryStandIn(hang=True)
+    try:
+        yield serve(contract_config(prefix="hang"), registry_endpoint=stand_in.endpoint).api_id
+    finally:
+        stand_in.close()
 
-    response = call(api_id, "GET", "/service1/orders", "acme.dev.example.com")
+
+def test_a_registry_that_never_answers_fails_closed_promptly(call, backends, decisions, registry_hangs):
+    # The function gives up on the registry (its own read timeout and retry, inside its registered 5 s timeout):
+    # API Gateway gets a function error and refuses the request with our 500, never the backend.
+    response = call(registry_hangs, "GET", "/service1/orders", "acme.dev.example.com")
 
     assert response.status == 500, response.body
     assert_our_body(response, "tenant-check-failed")
-    assert response.seconds < 5
+    assert response.seconds < 6
     assert no_backend_hit(backends)
-    [decision] = decisions.invoked(api_id)
-    assert (decision["outcome"], decision["error"].split(":")[0]) == ("function-error", "Sandbox.Timedout")
+    [decision] = decisions.invoked(registry_hangs)
+    assert decision["outcome"] == "function-error"
+    assert "Read timeout on endpoint URL" in decision["error"], decision
 
 
 # --- X-Tenant-Domain is the hostname the registry matched, not the Host as sent --------------------------
@@ -368,7 +397,7 @@ def test_tenant_domain_is_the_normalised_hostname_not_the_host_as_sent(call, api
 # `X-Emulator-Client-Cert` into `requestContext.identity.clientCert`, as API Gateway forwards a certificate the
 # domain's truststore accepted (emulator_site/lambda_authorizer.py). Its shape is AWS's:
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
-MTLS_SETTINGS = mtls_contract_stack()
+MTLS_SETTINGS = settings_of(mtls_contract_config())
 STARK_HOST = "stark.dev.example.com"
 CLIENT_CERT_HEADER = "X-Emulator-Client-Cert"
 
@@ -386,21 +415,13 @@ def presented(issuer: str, subject: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def mtls_api(aws, backends, docs_role_arn, authorizer_function, registry: Registry, dynamodb_endpoint) -> str:
-    """An API deployed from the mutual-TLS contract stack (authorizer TTL 0), its mTLS customers' keys in their
-    plans and their registry items (as `TenantKeys` writes them) in the registry table; returns its id."""
-    _, region = dev_stack()
-    seeded = tuple(t for t in tenants(MTLS_SETTINGS) if t.mtls_issuers)
-    assert [t.name for t in seeded] == ["stark", "wayne"]
-    keys = create_api_keys(aws("apigateway"), resource_prefix(MTLS_SETTINGS, PROJECT, STAGE), seeded)
-    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, **CREDENTIALS)
-    for item in registry_items(seeded, keys):
-        dynamodb.put_item(TableName=registry.table, Item=item)
-    mtls_registry = Registry(registry.endpoint, registry.table, seeded, keys)
-    origins = {service: http_origin("127.0.0.1", stand_in.port) for service, stand_in in backends.items()}
-    return deploy(
-        aws, origins, docs_role_arn, "whitelabel-gateway-mtls", authorizer_function, mtls_registry, MTLS_SETTINGS
-    )
+def mtls_api(serve: Any) -> str:
+    """The mutual-TLS contract stack applied (authorizer TTL 0, stark's and wayne's issuers in their registry
+    items as the program registers them); returns its API id."""
+    applied: Applied = serve(mtls_contract_config())
+    items = applied.items()
+    assert items[STARK_HOST]["mtlsIssuers"] == {"L": [{"S": STARK_CA}]}, items[STARK_HOST]
+    return applied.api_id
 
 
 def test_mtls_customer_with_its_certificate_reaches_the_backend(call, mtls_api, backends, decisions):
