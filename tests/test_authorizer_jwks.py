@@ -12,12 +12,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.stand_in import send_json, serve_on_loopback
 from whitelabel.function_bundle import locked_wheels
 
 sys.path.insert(0, str(next(p for p in locked_wheels() if p.name.startswith("pyjwt-"))))
@@ -80,21 +81,12 @@ class Issuer:
                     "/jwks.json": {"keys": issuer.keys},
                 }
                 found = documents.get(self.path)
-                payload = json.dumps(found).encode()
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, 200 if found else 404, found)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="issuer-stand-in", daemon=True)
-        self.thread.start()
+        self.server, self.url = serve_on_loopback(Handler, "issuer-stand-in")
 
     def fetch_rounds(self) -> int:
         """How many times the handler started a fetch (each starts with the discovery document)."""
@@ -104,7 +96,6 @@ class Issuer:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
-        self.thread.join(5)
 
 
 class Clock:

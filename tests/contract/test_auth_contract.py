@@ -23,16 +23,16 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.stand_in import send_json, serve_on_loopback
 from tools.applier import Applied
 from whitelabel.function_bundle import REQUIREMENTS, locked_wheels, read_pins
 
@@ -88,20 +88,12 @@ class Issuer:
                     "/jwks.json": {"keys": [jwk(RSA_KEY, "rsa-1", "RS256"), jwk(EC_KEY, "ec-1", "ES256")]},
                 }
                 found = documents.get(self.path)
-                payload = json.dumps(found).encode()
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, 200 if found else 404, found)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, name="issuer-stand-in", daemon=True).start()
+        self.server, self.url = serve_on_loopback(Handler, "issuer-stand-in")
 
     def stop(self) -> None:
         self.server.shutdown()
