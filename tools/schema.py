@@ -84,27 +84,26 @@ def breaking_changes(released: dict[str, Any], current: dict[str, Any]) -> list[
             elif _shape(spec) != _shape(new[prop]):
                 found.append(f"{owner}.{prop}: {kind} type changed")
 
-    for token, resource in released.get("resources", {}).items():
-        now = current.get("resources", {}).get(token)
-        if now is None:
-            found.append(f"{token}: resource removed or renamed")
-            continue
-        compare(token, resource.get("inputProperties", {}), now.get("inputProperties", {}), "input")
-        compare(token, resource.get("properties", {}), now.get("properties", {}), "output")
-        for prop in sorted(set(now.get("requiredInputs", [])) - set(resource.get("requiredInputs", []))):
-            found.append(f"{token}.{prop}: input newly required")
-    for token, kind in released.get("types", {}).items():
-        now = current.get("types", {}).get(token)
-        if now is None:
-            found.append(f"{token}: type removed or renamed")
-            continue
-        compare(token, kind.get("properties", {}), now.get("properties", {}), "field")
-        for prop in sorted(set(now.get("required", [])) - set(kind.get("required", []))):
-            found.append(f"{token}.{prop}: field newly required")
-        old_values = {json.dumps(e.get("value")) for e in kind.get("enum", [])}
-        new_values = {json.dumps(e.get("value")) for e in now.get("enum", [])}
-        for value in sorted(old_values - new_values):
-            found.append(f"{token}: enum value {value} removed")
+    # (schema section, what one entry is, its property maps with what each holds, its required list and what it names)
+    sections = (
+        ("resources", "resource", (("inputProperties", "input"), ("properties", "output")), "requiredInputs", "input"),
+        ("types", "type", (("properties", "field"),), "required", "field"),
+    )
+    for section, entry, maps, required, named in sections:
+        for token, spec in released.get(section, {}).items():
+            now = current.get(section, {}).get(token)
+            if now is None:
+                found.append(f"{token}: {entry} removed or renamed")
+                continue
+            for key, kind_name in maps:
+                compare(token, spec.get(key, {}), now.get(key, {}), kind_name)
+            for prop in sorted(set(now.get(required, [])) - set(spec.get(required, []))):
+                found.append(f"{token}.{prop}: {named} newly required")
+            # An enum type's values (only types have them).
+            old_values = {json.dumps(e.get("value")) for e in spec.get("enum", [])}
+            new_values = {json.dumps(e.get("value")) for e in now.get("enum", [])}
+            for value in sorted(old_values - new_values):
+                found.append(f"{token}: enum value {value} removed")
     return sorted(found)
 
 
