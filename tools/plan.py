@@ -118,7 +118,10 @@ def _posture(run: StackRun) -> list[str]:
 def _own_domain_status(entry: dict[str, Any]) -> str:
     """An own domain's state: its phase on API Gateway, or its distribution tenant's on CloudFront."""
     if entry.get("edge") == "cloudFront":
-        return f"CloudFront distribution tenant {entry['distributionTenantId']}, {entry['tenantStatus']}"
+        tenant = f"CloudFront distribution tenant {entry['distributionTenantId']}, {entry['tenantStatus']}"
+        if entry.get("move"):
+            return f"customDomainMove {entry['move']}: served by {entry['servedBy']}; {tenant}"
+        return tenant
     return str(entry["status"])
 
 
