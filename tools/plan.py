@@ -140,7 +140,9 @@ def cloudfront_lines(run: StackRun) -> list[str]:
     for tenant in tenants:
         domains = ", ".join(d["domain"] for d in tenant.inputs["domains"])
         parameters = ", ".join(f"{p['name']}={p['value']}" for p in tenant.inputs.get("parameters") or [])
-        lines.append(f"  distribution tenant {tenant.inputs['name']}: {domains} ({parameters}; managed certificate)")
+        # A tenant moved from API Gateway (customDomainMove) has the DNS-validated ACM certificate as its customization.
+        certificate = "ACM certificate, DNS-validated" if tenant.inputs.get("customizations") else "managed certificate"
+        lines.append(f"  distribution tenant {tenant.inputs['name']}: {domains} ({parameters}; {certificate})")
     return lines
 
 
