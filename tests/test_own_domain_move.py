@@ -107,6 +107,10 @@ def test_each_step_is_one_config_change_whose_preview_shows_only_that_steps_reso
     # Only umbrella's resources: globex, acme and the platform are untouched.
     assert {s.tenant for s in result.steps} == {"umbrella"}
     assert f"Preview of stack move: {step_file(after)}" in text
+    if after == "2-switch":
+        (step,) = result.steps
+        assert [str(c).split(":")[0] for c in step.changes] == ["aliases", "records", "ttl", "type"]
+        assert 'type: "A" → "CNAME"' in text and "ttl: (none) → 300\n" in text
 
 
 def test_after_done_the_stack_is_stable_and_stays_so(runs: dict[str, StackRun]) -> None:
