@@ -113,6 +113,18 @@ def test_each_step_is_one_config_change_whose_preview_shows_only_that_steps_reso
         assert 'type: "A" → "CNAME"' in text and "ttl: (none) → 300\n" in text
 
 
+def test_a_stack_file_previews_against_its_own_committed_version_by_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The example is committed: against HEAD it has no change (exit 0), as a stack file does before it is edited.
+    assert preview_tool.main(["--stack-file", str(step_file("3-done"))]) == preview_tool.NO_CHANGES
+    assert "against HEAD:examples/own-domain-move/3-done/Pulumi.move.yaml" in capsys.readouterr().out
+    misnamed = tmp_path / "move.yaml"
+    misnamed.write_text(step_file("3-done").read_text())
+    assert preview_tool.main(["--stack-file", str(misnamed)]) == preview_tool.ERROR
+    assert "a stack file is named Pulumi.<stack>.yaml" in capsys.readouterr().err
+
+
 def test_after_done_the_stack_is_stable_and_stays_so(runs: dict[str, StackRun]) -> None:
     # `done` is kept in the config: the next `up` changes nothing, above all not the tenant's certificate.
     again = run_step("3-done")
