@@ -48,8 +48,8 @@ shards: $(VENV)/.installed  ## the environment $(ENV): its platform and tenant s
 # The tool exits 0: no change, 2: changes, 1: error. A change is not an error: `|| [ $? -eq 2 ]` makes its 2 a
 # success for make, which would otherwise print `*** [...] Error 2` (make prints that line for every failing
 # recipe, and exits 2 whatever the recipe's status). Scripts wanting 0/2/1 call the tool itself (README).
-preview: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would change: the stack file at HEAD (or BASE=path) vs now
-	$(VENV)/bin/python -m tools.preview --stack $(STACK)$(if $(BASE), --base $(BASE)) || [ $$? -eq 2 ]
+preview: $(VENV)/.installed  ## what `pulumi up --stack $(STACK)` would change: the stack file (or STACK_FILE=path) at HEAD (or BASE=path) vs now
+	$(VENV)/bin/python -m tools.preview --stack $(STACK)$(if $(STACK_FILE), --stack-file $(STACK_FILE))$(if $(BASE), --base $(BASE)) || [ $$? -eq 2 ]
 
 dashboard: $(VENV)/.installed  ## the CloudWatch dashboard body for $(STACK), checked and written to build/dashboard-$(STACK).json
 	$(VENV)/bin/python -m tools.dashboard --stack $(STACK)

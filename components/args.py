@@ -72,6 +72,18 @@ class CustomDomainEdge(Enum):
     certificate CloudFront requests and renews (HTTP validation once the domain points at the connection group)."""
 
 
+class CustomDomainMove(Enum):
+    """A step of moving a tenant's `custom_domain` from API Gateway to CloudFront without downtime, one update each
+    (docs "Moving a customer from an API Gateway domain to CloudFront")."""
+
+    PREPARE = "prepare"
+    """Still on API Gateway: a DNS-validated ACM certificate in us-east-1 and a distribution tenant with it."""
+    SWITCH = "switch"
+    """The `<subdomain>.cname.<baseDomain>` record names the connection group; the API Gateway domain still serves."""
+    DONE = "done"
+    """Through CloudFront: the API Gateway custom domain goes; kept afterwards (the tenant keeps its certificate)."""
+
+
 class QuotaPeriod(Enum):
     """The period of a tier's request quota."""
 
@@ -196,6 +208,8 @@ class TenantArgs(TypedDict):
     """Phase 2 of `custom_domain`: the domain is served."""
     custom_domain_via: NotRequired[CustomDomainEdge]
     """The edge serving `custom_domain`; default: the platform's `custom_domains.via`."""
+    custom_domain_move: NotRequired[CustomDomainMove]
+    """Moves `custom_domain` from API Gateway to CloudFront without downtime: prepare, switch, done (kept)."""
     custom_domains: NotRequired[list[str]]
     """More own domains beside `custom_domain` (cloudFront only): one distribution tenant holds them all."""
     tier: NotRequired[str]

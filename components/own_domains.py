@@ -23,13 +23,14 @@ from whitelabel.cloudfront import (
     ALLOWED_METHODS,
     CACHED_METHODS,
     CACHING_DISABLED_POLICY_ID,
+    MOVED_CERTIFICATE_REGION,
     ORIGIN_ID,
     TENANT_PARAMETER,
     VALIDATION_TOKEN_HOST,
     forwarded_host_function,
     origin_domain,
 )
-from whitelabel.config import Customer
+from whitelabel.config import HANDOFF_LABEL, Customer
 from whitelabel.protection import resource_options
 from whitelabel.waf import RATE_LIMITED_BODY, RATE_LIMITED_BODY_KEY
 
@@ -210,6 +211,8 @@ class OwnDomainTenantsArgs:
     customers: the customers whose own domain goes through CloudFront (`whitelabel.cloudfront.cloudfront_customers`).
     name_prefix: the platform's: each tenant's AWS name is `<name_prefix>-<customer>` (unique per account).
     distribution_id, connection_group_id, routing_endpoint: the platform's `OwnDomainEdge` (or its export).
+    base_domain: the platform's: a customer moved from API Gateway (`customDomainMove`) keeps pointing its domain at
+        `<subdomain>.cname.<base_domain>`, the record we switch.
     """
 
     customers: Sequence[Customer]
@@ -218,10 +221,12 @@ class OwnDomainTenantsArgs:
     connection_group_id: pulumi.Input[str]
     routing_endpoint: pulumi.Input[str]
     protect: bool = False
+    base_domain: str = ""
 
 
 class OwnDomainTenants(pulumi.ComponentResource):
-    """One distribution tenant per own domain: its domain, its `tenant` parameter, a CloudFront-managed certificate."""
+    """One distribution tenant per own domain: its domain, its `tenant` parameter, a CloudFront-managed certificate
+    (or, for a customer moved from API Gateway, a DNS-validated ACM certificate)."""
 
     def __init__(self, name: str, args: OwnDomainTenantsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("whitelabel:own_domains:OwnDomainTenants", name, None, opts)
@@ -231,6 +236,28 @@ class OwnDomainTenants(pulumi.ComponentResource):
             assert domain is not None  # cloudfront_customers holds own-domain customers only
             # `customDomain` first (the certificate's primary name), then `customDomains`: up to 100 per tenant.
             domains = (domain, *customer.more_domains)
+            moved = (
+                _MovedCertificate(f"{name}-{customer.name}", domain, args.protect, self)
+                if customer.custom_domain_move
+                else None
+            )
+            certificate: dict[str, Any] = (
+                moved.tenant_inputs()
+                if moved is not None
+                else {
+                    "managed_certificate_request": {
+                        "primary_domain_name": domain,
+                        "validation_token_host": VALIDATION_TOKEN_HOST,
+                        "certificate_transparency_logging_preference": "enabled",
+                    },
+                    # terraform-provider-aws (which pulumi-aws bridges) waits for the managed certificate only when
+                    # wait_for_deployment is true: that wait crashes (#46790) and, when issuance fails, loses the
+                    # created tenant from state so the next `up` creates it again and fails (#48353). Without it the
+                    # create returns once CloudFront accepted the tenant; the certificate's state is read afterwards
+                    # (customDomainHandoff, `make smoke`).
+                    "wait_for_deployment": False,
+                }
+            )
             tenant = aws.cloudfront.DistributionTenant(
                 # `<component>-<customer>-<role>`, as every tenant's resource: `make preview` files it under the tenant.
                 f"{name}-{customer.name}-tenant",
@@ -239,18 +266,7 @@ class OwnDomainTenants(pulumi.ComponentResource):
                 connection_group_id=args.connection_group_id,
                 domains=[{"domain": d} for d in domains],
                 parameters=[{"name": TENANT_PARAMETER, "value": customer.subdomain}],
-                managed_certificate_request={
-                    "primary_domain_name": domain,
-                    "validation_token_host": VALIDATION_TOKEN_HOST,
-                    "certificate_transparency_logging_preference": "enabled",
-                },
                 enabled=True,
-                # terraform-provider-aws (which pulumi-aws bridges) waits for the managed certificate only when
-                # wait_for_deployment is true: that wait crashes (#46790) and, when issuance fails, loses the
-                # created tenant from state so the next `up` creates it again and fails (#48353). Without it the
-                # create returns once CloudFront accepted the tenant; the certificate's state is read afterwards
-                # (customDomainHandoff, `make smoke`).
-                wait_for_deployment=False,
                 opts=resource_options(
                     "distribution-tenant",
                     args.protect,
@@ -258,9 +274,17 @@ class OwnDomainTenants(pulumi.ComponentResource):
                     # CloudFront attaches the issued certificate as `customizations.certificate` by itself (#45987:
                     # the provider then reports a value the program never set); without ignoring it every later
                     # `up` would try to remove the customer's certificate.
+                    # A moved tenant's certificate is set at its create and never changes (its name is the domain).
                     ignore_changes=["customizations"],
                 ),
+                **certificate,
             )
+            if moved is not None:
+                point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{args.base_domain}"
+                handoff[customer.name] = pulumi.Output.all(tenant.id, tenant.status, moved.validation_records()).apply(
+                    functools.partial(_moved_handoff, domain, point_at, str(customer.custom_domain_move))
+                )
+                continue
             handoff[customer.name] = pulumi.Output.all(args.routing_endpoint, tenant.id, tenant.status).apply(
                 functools.partial(_handoff, domains)
             )
@@ -291,5 +315,89 @@ def _handoff(domains: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
                 f"aws cloudfront get-managed-certificate-details --identifier {tenant_id}"
                 " (pending-validation, issued, validation-timed-out, failed, ...)"
             ),
+        },
+    }
+
+
+class _MovedCertificate:
+    """A moved customer's certificate for its tenant (docs "Moving a customer from an API Gateway domain to
+    CloudFront"): DNS-validated, in us-east-1, for `customDomain`, issued before the tenant exists.
+
+    The customer published ACM's validation record for its API Gateway certificate; ACM's record is "created
+    specifically for your domain and your account", and "Without the need to repeat validation, you can request
+    additional ACM certificates for your fully qualified domain name (FQDN) for as long as the CNAME record remains in
+    place ... Since the CNAME validation token works for any AWS Region, you can re-create the same certificate in
+    multiple Regions" (AWS Certificate Manager DNS validation,
+    https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html): this one is issued on that record, while
+    the domain still points at API Gateway, and renews on it. A managed certificate could not be: CloudFront
+    validates it over HTTP once the domain points at CloudFront, or from the current host (`self-hosted`), which an
+    API Gateway custom domain (HTTPS only) cannot serve.
+    """
+
+    def __init__(self, name: str, domain: str, protect: bool, parent: pulumi.Resource) -> None:
+        self.certificate = aws.acm.Certificate(
+            f"{name}-certificate",
+            domain_name=domain,
+            validation_method="DNS",
+            region=MOVED_CERTIFICATE_REGION,
+            opts=resource_options("certificate", protect, parent=parent),
+        )
+        # No record of ours: the customer's validation record is already published. This waits until ACM has issued,
+        # so the tenant below is created with an issued certificate.
+        self.validation = aws.acm.CertificateValidation(
+            f"{name}-certificate-validation",
+            certificate_arn=self.certificate.arn,
+            region=MOVED_CERTIFICATE_REGION,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+    def validation_records(self) -> pulumi.Output[list[dict[str, Any]]]:
+        """The validation records ACM names for the certificate: those the customer published already."""
+        return self.certificate.domain_validation_options.apply(
+            lambda options: [
+                {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
+                for o in options or []
+            ]
+        )
+
+    def tenant_inputs(self) -> dict[str, Any]:
+        """The tenant's certificate arguments: the issued certificate as its customization, no managed request.
+
+        "The certificate verifies whether you're authorized to use the domain name" (Request certificates for your
+        CloudFront distribution tenant, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/managed-cloudfront-certificates.html):
+        the tenant serves the domain with it at once, wherever the domain's DNS points.
+        """
+        return {
+            "customizations": {"certificate": {"arn": self.validation.certificate_arn}},
+            # The provider waits for the tenant to be deployed, and for a certificate only with a managed request
+            # (internal/service/cloudfront/distribution_tenant.go): `prepare`'s `pulumi up` returns once the tenant
+            # serves the domain everywhere, so `switch` can follow at once.
+            "wait_for_deployment": True,
+        }
+
+
+def _moved_handoff(domain: str, point_at: str, step: str, values: list[Any]) -> dict[str, Any]:
+    """What a customer moving from API Gateway is told: nothing to change; the record its domain names is ours.
+
+    values: the distribution tenant's id and status, the us-east-1 certificate's validation records.
+    """
+    tenant_id, status, records = values
+    served = {"prepare": "apiGateway", "switch": "apiGateway and cloudFront (until DNS caches expire)"}
+    return {
+        "domain": domain,
+        "domains": [domain],
+        "edge": "cloudFront",
+        "move": step,
+        "servedBy": served.get(step, "cloudFront"),
+        # The customer's CNAME stays as it is: we switch the record it names.
+        "pointAt": point_at,
+        "recordType": "CNAME",
+        "distributionTenantId": tenant_id,
+        "tenantStatus": status,
+        "validationRecords": records,
+        "certificate": {
+            "validation": f"DNS, on the record the customer published for {domain} (the same for every certificate"
+            " of this name in the account)",
+            "region": MOVED_CERTIFICATE_REGION,
         },
     }

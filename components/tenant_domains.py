@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from whitelabel.cloudfront import SWITCHED_RECORD_TTL
 from whitelabel.config import (
     DEFAULT_TLS_POLICY,
     HANDOFF_LABEL,
@@ -225,6 +226,8 @@ class TenantDomainsArgs:
         or its CloudFront distribution for edge), the alias target of shared tenants' records.
     tenant_dns: `perCustomer` (one alias record per shared customer; unknown names do not resolve) or
         `wildcard` (the platform's one `*.<baseDomain>` record serves them; onboarding makes no Route 53 change).
+    own_domain_routing_endpoint: the platform's connection group's routing endpoint: what the `cname` record of a
+        customer moved to CloudFront names (`customDomainMove: switch | done`).
     """
 
     base_domain: str
@@ -234,6 +237,7 @@ class TenantDomainsArgs:
     wildcard_target_zone_id: pulumi.Input[str]
     certificate_arn: pulumi.Input[str] | None = None
     tenant_dns: str = "perCustomer"
+    own_domain_routing_endpoint: pulumi.Input[str] | None = None
 
 
 class TenantDomains(pulumi.ComponentResource):
@@ -306,6 +310,45 @@ class TenantDomains(pulumi.ComponentResource):
     def _records(self, name: str, fqdn: str, target: pulumi.Input[str], zone: pulumi.Input[str]) -> None:
         alias_records(name, fqdn, target, zone, self._args.domains, self)
 
+    def _cname_record(
+        self, name: str, fqdn: str, alias_to: tuple[pulumi.Input[str], pulumi.Input[str]] | None = None
+    ) -> None:
+        """Our `<subdomain>.cname.<baseDomain>` record (`<name>-a`, the URN it has had since phase 2) while the
+        customer moves: the A alias to its API Gateway domain (`alias_to`: its name and zone), or without one a CNAME to
+        the routing endpoint.
+
+        The switch is one update of this one resource: the record's type is not a replacing property in
+        terraform-provider-aws, which then deletes the old record and creates the new one "within a transactional
+        change" (internal/service/route53/record.go), one ChangeResourceRecordSets batch, all or nothing: no moment
+        without an answer. Route 53 allows no CNAME beside other records of its name, so a dual-stack stack's AAAA
+        alias goes already at `prepare` (IPv6 viewers use the A answer until the switch, then CloudFront's AAAA). A
+        CNAME, not an alias to CloudFront: an alias to a distribution needs the record's name among its domains.
+        """
+        settings = self._args.domains
+        options = resource_options("customer-dns-record", settings.protect, parent=self)
+        if alias_to is not None:
+            target, zone = alias_to
+            aws.route53.Record(
+                f"{name}-a",
+                zone_id=settings.zone_id,
+                name=fqdn,
+                type="A",
+                aliases=[aws.route53.RecordAliasArgs(name=target, zone_id=zone, evaluate_target_health=False)],
+                opts=options,
+            )
+            return
+        if self._args.own_domain_routing_endpoint is None:
+            raise ValueError(f"{name}: a customer moved to CloudFront needs the platform's routing endpoint")
+        aws.route53.Record(
+            f"{name}-a",
+            zone_id=settings.zone_id,
+            name=fqdn,
+            type="CNAME",
+            records=[self._args.own_domain_routing_endpoint],
+            ttl=SWITCHED_RECORD_TTL,
+            opts=options,
+        )
+
     def _own_domain(self, name: str, customer: Customer, domain_name: str) -> pulumi.Output[dict[str, Any]]:
         """A domain the customer owns (`api.customer.com`), in two phases so `pulumi up` never waits on DNS
         we do not control.
@@ -313,7 +356,20 @@ class TenantDomains(pulumi.ComponentResource):
         Phase 1 requests its certificate and hands the customer the validation record(s) and the name to
         point the domain at. Phase 2 (`customDomainValidated: true`, once the customer has published the
         records) waits for the certificate, then creates the custom domain, its mapping and our record.
+
+        Moving to CloudFront (`customDomainMove`, docs "Moving a customer from an API Gateway domain to CloudFront";
+        the distribution tenant is `components/own_domains.py`'s): `prepare` keeps all of it (dual-stack: without
+        the AAAA record, see `_cname_record`), `switch` turns our record into a CNAME to the connection group, `done`
+        keeps only that record.
         """
+        point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{self._args.base_domain}"
+        move = customer.custom_domain_move
+        if move == "done":
+            # The API Gateway custom domain, its mapping, certificate and validation go; our record stays, as switched.
+            self._cname_record(name, point_at)
+            return pulumi.Output.from_input(
+                {"domain": domain_name, "status": "moved", "validationRecords": [], "pointAt": point_at}
+            )
         certificate = aws.acm.Certificate(
             f"{name}-certificate",
             domain_name=domain_name,
@@ -321,7 +377,6 @@ class TenantDomains(pulumi.ComponentResource):
             region=self._args.domains.endpoint.certificate_region,
             opts=resource_options("certificate", self._args.domains.protect, parent=self),
         )
-        point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{self._args.base_domain}"
         status = "awaiting-validation"
         target: pulumi.Input[str | None] = None
         if customer.custom_domain_validated:
@@ -335,7 +390,12 @@ class TenantDomains(pulumi.ComponentResource):
             # The customer's own domain is one more way in: it gets the same truststore as its subdomain.
             domain = self._domain(name, domain_name, validation.certificate_arn, customer.mtls_truststore)
             target, zone = alias_target(domain, self._args.domains.endpoint)
-            self._records(name, point_at, target, zone)
+            if move == "switch":
+                self._cname_record(name, point_at)
+            elif move == "prepare":
+                self._cname_record(name, point_at, (target, zone))
+            else:
+                self._records(name, point_at, target, zone)
             status = "validated"
         records = certificate.domain_validation_options.apply(
             lambda options: [

@@ -131,7 +131,9 @@ class TenantSet(pulumi.ComponentResource):
                     f"tenants[{dedicated[0]}].dedicated_domain", "needs the platform's certificate_arn (give it)"
                 )
             through_cloudfront = cloudfront_customers(settings)
-            cloudfront_names = {c.name for c in through_cloudfront}  # by name: comparing models is slow at 1,000s
+            # By name: comparing models is slow at 1,000s. A customer moving from API Gateway (`customDomainMove`)
+            # keeps its own domain in TenantDomains: its custom domain serves until `done`, its record stays after.
+            cloudfront_names = {c.name for c in through_cloudfront if c.custom_domain_move is None}
             if through_cloudfront and args.get("own_domain_distribution_id") is None:
                 index = settings.customers.index(through_cloudfront[0])
                 raise ArgError(
@@ -167,6 +169,7 @@ class TenantSet(pulumi.ComponentResource):
                 wildcard_target_zone_id=args["wildcard_domain_zone_id"],
                 certificate_arn=args.get("certificate_arn"),
                 tenant_dns=settings.tenant_dns,
+                own_domain_routing_endpoint=cast(Any, args.get("own_domain_routing_endpoint")),
             ),
             pulumi.ResourceOptions(parent=self, aliases=legacy_alias(adopt, "tenants")),
         )
@@ -193,6 +196,7 @@ class TenantSet(pulumi.ComponentResource):
                     connection_group_id=cast(Any, args.get("own_domain_connection_group_id")),
                     routing_endpoint=cast(Any, args.get("own_domain_routing_endpoint")),
                     protect=settings.protect_resources,
+                    base_domain=settings.base_domain,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )

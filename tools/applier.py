@@ -122,8 +122,9 @@ IGNORED: dict[str, str] = {
     },
     **{
         f"aws:cloudfront/{kind}": (
-            "CloudFront (own domains through SaaS Manager) is not in LocalStack community: the tests send an own "
-            "domain's Host to the stage, as the distribution forwards it"
+            "CloudFront (own domains through SaaS Manager) is not in LocalStack community: a contract case runs the "
+            "registered function in node and sends the stage what the distribution sends its origin "
+            "(tests/contract/test_cloudfront_origin_contract.py)"
         )
         for kind in (
             "connectionGroup:ConnectionGroup",

@@ -118,7 +118,10 @@ def _posture(run: StackRun) -> list[str]:
 def _own_domain_status(entry: dict[str, Any]) -> str:
     """An own domain's state: its phase on API Gateway, or its distribution tenant's on CloudFront."""
     if entry.get("edge") == "cloudFront":
-        return f"CloudFront distribution tenant {entry['distributionTenantId']}, {entry['tenantStatus']}"
+        tenant = f"CloudFront distribution tenant {entry['distributionTenantId']}, {entry['tenantStatus']}"
+        if entry.get("move"):
+            return f"customDomainMove {entry['move']}: served by {entry['servedBy']}; {tenant}"
+        return tenant
     return str(entry["status"])
 
 
@@ -137,7 +140,9 @@ def cloudfront_lines(run: StackRun) -> list[str]:
     for tenant in tenants:
         domains = ", ".join(d["domain"] for d in tenant.inputs["domains"])
         parameters = ", ".join(f"{p['name']}={p['value']}" for p in tenant.inputs.get("parameters") or [])
-        lines.append(f"  distribution tenant {tenant.inputs['name']}: {domains} ({parameters}; managed certificate)")
+        # A tenant moved from API Gateway (customDomainMove) has the DNS-validated ACM certificate as its customization.
+        certificate = "ACM certificate, DNS-validated" if tenant.inputs.get("customizations") else "managed certificate"
+        lines.append(f"  distribution tenant {tenant.inputs['name']}: {domains} ({parameters}; {certificate})")
     return lines
 
 

@@ -7,6 +7,8 @@ item's changed attributes, only its API key masked), replace and delete, grouped
 what is protected or retained.
 
     python -m tools.preview --stack dev [--base path/to/Pulumi.dev.yaml]
+    python -m tools.preview --stack-file examples/own-domain-move/1-prepare/Pulumi.move.yaml \
+        --base examples/own-domain-move/0-before/Pulumi.move.yaml
 
 Exit status, as `terraform plan -detailed-exitcode`: 0 no change, 2 changes, 1 error (`make preview` exits 0
 for changes too: a change is not an error, and make would print its error line for a 2).
@@ -34,9 +36,10 @@ class PreviewError(Exception):
     """The preview could not be made; the message is its one line."""
 
 
-def committed_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any] | None:
-    """The `config:` block of `Pulumi.<stack>.yaml` at HEAD, or None when HEAD has no such file (a new stack)."""
-    path = f"Pulumi.{stack}.yaml"
+def committed_config(stack: str, project_dir: Path = ROOT, path: str | None = None) -> dict[str, Any] | None:
+    """The `config:` block of `Pulumi.<stack>.yaml` (or of `path`, relative to the project) at HEAD, or None when
+    HEAD has no such file (a new stack)."""
+    path = path or f"Pulumi.{stack}.yaml"
     shown = subprocess.run(
         ["git", "show", f"HEAD:{path}"], cwd=project_dir, capture_output=True, text=True, check=False
     )
@@ -83,21 +86,37 @@ def _run(stack: str, config: Mapping[str, Any], which: str) -> StackRun:
         raise PreviewError(f"{which}: {error}") from None
 
 
-def preview(stack: str, base: Path | None = None) -> tuple[diff.Preview, str]:
-    """The steps from the base config to the working tree's, and the title naming both."""
+def stack_of(stack_file: Path) -> str:
+    """The stack a stack file is for: `Pulumi.<stack>.yaml` names it."""
+    name = stack_file.name
+    if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
+        raise PreviewError(f"{stack_file}: a stack file is named Pulumi.<stack>.yaml")
+    return name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def preview(stack: str, base: Path | None = None, stack_file: Path | None = None) -> tuple[diff.Preview, str]:
+    """The steps from the base config to the working tree's, and the title naming both.
+
+    stack_file: a stack file outside the project directory (an example) instead of `Pulumi.<stack>.yaml`; its name
+        names the stack, and its base is the same file at HEAD unless `base` is given.
+    """
+    if stack_file is not None:
+        stack = stack_of(stack_file)
     check_stack_name(stack)
-    current_path = ROOT / f"Pulumi.{stack}.yaml"
+    current_path = stack_file if stack_file is not None else ROOT / f"Pulumi.{stack}.yaml"
+    label = str(stack_file) if stack_file is not None else f"Pulumi.{stack}.yaml"
     try:
-        current = stack_file_config(stack)
-    except FileNotFoundError:
+        current = file_config(stack_file) if stack_file is not None else stack_file_config(stack)
+    except (FileNotFoundError, PreviewError):
         raise PreviewError(f"no stack file: {current_path}") from None
     if base is not None:
         base_config: dict[str, Any] | None = file_config(base)
         base_name = str(base)
     else:
-        base_config = committed_config(stack)
-        base_name = f"HEAD:Pulumi.{stack}.yaml"
-    new = _run(stack, current, f"Pulumi.{stack}.yaml")
+        relative = current_path.resolve().relative_to(ROOT).as_posix() if stack_file is not None else None
+        base_config = committed_config(stack, path=relative)
+        base_name = f"HEAD:{relative or label}"
+    new = _run(stack, current, label)
     runs = [new]
     old_resources: list[Any] = []
     if base_config is None:
@@ -106,7 +125,7 @@ def preview(stack: str, base: Path | None = None) -> tuple[diff.Preview, str]:
         old = _run(stack, base_config, base_name)
         runs.append(old)
         old_resources = old.resources
-    title = f"Preview of stack {stack}: Pulumi.{stack}.yaml (working tree) against {base_name}"
+    title = f"Preview of stack {stack}: {label} (working tree) against {base_name}"
     return diff.diff(old_resources, new.resources, tenant_tokens(runs)), title
 
 
@@ -121,9 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--base", type=Path, default=None, help="stack file standing for the last state (default: the one at HEAD)"
     )
+    parser.add_argument(
+        "--stack-file",
+        type=Path,
+        default=None,
+        help="preview this stack file (Pulumi.<stack>.yaml, its name names the stack) instead, such as an example",
+    )
     args = parser.parse_args(argv)
     try:
-        result, title = preview(args.stack, args.base)
+        result, title = preview(args.stack, args.base, args.stack_file)
     except (PreviewError, ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return ERROR

@@ -70,21 +70,49 @@ def forwarded_host_function() -> str:
     )
 
 
+# `customDomainMove` (docs "Moving a customer from an API Gateway domain to CloudFront"): the steps of a move without
+# downtime. `prepare` and `switch` keep the API Gateway custom domain serving beside the new distribution tenant;
+# `done` is the state after the move, kept in the config.
+MOVE_PREPARE = "prepare"
+MOVE_SWITCH = "switch"
+MOVE_DONE = "done"
+# Where the DNS-validated certificate a moved tenant is given lives: "To use an ACM certificate with CloudFront, make
+# sure you request (or import) the certificate in the US East (N. Virginia) Region (us-east-1)"; for a distribution
+# tenant "The certificate must exist in the US East (N. Virginia) Region" (Request certificates for your CloudFront
+# distribution tenant, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/managed-cloudfront-certificates.html).
+MOVED_CERTIFICATE_REGION = "us-east-1"
+# Our `<subdomain>.cname.<baseDomain>` record once it names the connection group (a CNAME: a Route 53 alias to
+# CloudFront needs the record's own name among the distribution's domains, which it is not here).
+SWITCHED_RECORD_TTL = 300
+
+
+def moving(customer: Customer) -> bool:
+    """Whether the customer's own domain is between the two edges: served by API Gateway, with a distribution tenant
+    made ready beside it (`customDomainMove: prepare | switch`)."""
+    return customer.custom_domain_move in (MOVE_PREPARE, MOVE_SWITCH)
+
+
+def has_tenant(settings: Settings, customer: Customer) -> bool:
+    """Whether the customer's own domain has a distribution tenant: through CloudFront, or moving to it."""
+    return edge_of(settings, customer) == CLOUD_FRONT or moving(customer)
+
+
 def edge_of(settings: Settings, customer: Customer) -> str | None:
     """The edge serving the customer's own domain, None without one."""
     return settings.own_domain_edge(customer)
 
 
 def cloudfront_customers(settings: Settings) -> list[Customer]:
-    """The customers whose own domain is a distribution tenant, sorted by name (never by list position)."""
-    return sorted((c for c in settings.customers if edge_of(settings, c) == CLOUD_FRONT), key=lambda c: c.name)
+    """The customers whose own domain is a distribution tenant (those moving to CloudFront too), sorted by name (never
+    by list position)."""
+    return sorted((c for c in settings.customers if has_tenant(settings, c)), key=lambda c: c.name)
 
 
 def uses_cloudfront(settings: Settings) -> bool:
     """Whether the stack builds the multi-tenant distribution: `customDomains.via: cloudFront`, or a customer
     that asks for it."""
     return settings.custom_domains.via == CLOUD_FRONT or any(
-        c.custom_domain_via == CLOUD_FRONT for c in settings.customers
+        c.custom_domain_via == CLOUD_FRONT or c.custom_domain_move is not None for c in settings.customers
     )
 
 
@@ -121,6 +149,8 @@ def check_own_domain_edge(settings: Settings) -> None:
             raise ConfigError(
                 f"{where}.customDomainVia", "is set but customDomain is not (it says which edge serves it)"
             )
+        if customer.custom_domain_move is not None:
+            _check_move(settings, customer, where)
         if edge_of(settings, customer) != CLOUD_FRONT:
             if customer.more_domains:
                 raise ConfigError(
@@ -146,3 +176,45 @@ def check_own_domain_edge(settings: Settings) -> None:
                 "is a phase of own domains on API Gateway; a distribution tenant's certificate is requested and"
                 " attached by CloudFront once the domain points at it (remove customDomainValidated)",
             )
+
+
+def _check_move(settings: Settings, customer: Customer, where: str) -> None:
+    """`customDomainMove`'s rules: a moved domain is one API Gateway serves (`prepare`, `switch`) or served through
+    CloudFront (`done`), with the one name its ACM certificate covers, and nothing CloudFront cannot serve."""
+    key = f"{where}.customDomainMove"
+    step = customer.custom_domain_move
+    if settings.endpoint_type == EDGE:
+        raise ConfigError(key, "needs endpointType REGIONAL: the distribution's origin is the regional wildcard domain")
+    if customer.mtls_truststore is not None:
+        raise ConfigError(
+            key,
+            "cannot move a mutual-TLS customer: through CloudFront API Gateway never sees the client's certificate",
+        )
+    if customer.more_domains:
+        raise ConfigError(
+            f"{where}.customDomains",
+            "is refused with customDomainMove: the moved tenant's ACM certificate names customDomain only",
+        )
+    edge = edge_of(settings, customer)
+    if step in (MOVE_PREPARE, MOVE_SWITCH):
+        if edge != API_GATEWAY:
+            raise ConfigError(
+                key,
+                f"{step} keeps the domain on its API Gateway custom domain until done: set {where}.customDomainVia"
+                " apiGateway",
+            )
+        if not customer.custom_domain_validated:
+            raise ConfigError(
+                key,
+                f"{step} moves a domain API Gateway already serves (customDomainValidated: true); a domain not yet"
+                " served needs no move: set customDomainVia cloudFront",
+            )
+    elif edge != CLOUD_FRONT:
+        raise ConfigError(
+            key, f"done serves the domain through CloudFront: set {where}.customDomainVia cloudFront (or remove it)"
+        )
+    elif customer.custom_domain_validated:
+        raise ConfigError(
+            f"{where}.customDomainValidated",
+            "is an API Gateway phase; with customDomainMove done the API Gateway custom domain goes: remove it",
+        )

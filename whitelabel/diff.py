@@ -164,8 +164,19 @@ def reveal(value: Any) -> Any:
     return value
 
 
+def _whole(value: Any) -> Any:
+    """Numbers as Pulumi shows them: the engine's wire format has only floats, so a TTL of 300 arrives as 300.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
+
+
 def _show(value: Any, limit: int = 70) -> str:
-    text = "(none)" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    text = "(none)" if value is None else json.dumps(_whole(value), sort_keys=True, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

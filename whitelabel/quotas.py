@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whitelabel.cloudfront import uses_cloudfront
+from whitelabel.cloudfront import has_tenant, uses_cloudfront
 from whitelabel.config_base import ConfigError
 from whitelabel.config_limits import API_KEYS_MAX
 from whitelabel.gateway_config import Settings
@@ -48,7 +48,8 @@ def usage(settings: Settings) -> Usage:
     # Own domains on API Gateway: an ACM certificate and (validated) a custom domain each; through CloudFront: a
     # distribution tenant whose certificate CloudFront requests itself.
     own = [c for c in settings.customers if settings.own_domain_edge(c) == "apiGateway"]
-    tenants = sum(1 for c in settings.customers if settings.own_domain_edge(c) == "cloudFront")
+    # A customer moving from API Gateway (`customDomainMove`) has its tenant already, beside its custom domain.
+    tenants = sum(1 for c in settings.customers if has_tenant(settings, c))
     edge = 1 if uses_cloudfront(settings) else 0
     pooled = {name for name, tier in settings.tiers.items() if tier.pooled}
     pool_keys = sum(tier.pool_size for tier in settings.tiers.values())

@@ -159,6 +159,16 @@ class Customer(_Model):
     custom_domain_via: Literal["apiGateway", "cloudFront"] | None = Field(default=None, alias="customDomainVia")
     """the edge serving this customer's `customDomain` (requires it): pins a customer to API Gateway while the
     stack's default is `cloudFront`, or the other way; see "Own domains: two edges". Default: `customDomains.via`."""
+    # Moving `customDomain` from its API Gateway custom domain to a distribution tenant without downtime (docs "Moving a
+    # customer from an API Gateway domain to CloudFront"): each value is one `pulumi up`; `done` stays in the config,
+    # it says the tenant's certificate is the DNS-validated ACM one, so the tenant is never replaced.
+    custom_domain_move: Literal["prepare", "switch", "done"] | None = Field(default=None, alias="customDomainMove")
+    """moves `customDomain` from API Gateway to CloudFront without downtime, one `pulumi up` per step (see "Moving a
+    customer from an API Gateway domain to CloudFront"): `prepare` (on API Gateway, `customDomainValidated`: a
+    DNS-validated ACM certificate in us-east-1 and a distribution tenant with it), `switch` (our
+    `<subdomain>.cname.<baseDomain>` record names the connection group), `done` (through CloudFront: the API Gateway
+    custom domain, its certificate and registry item removed). Keep `done` afterwards: it keeps the tenant's
+    certificate"""
     # More own domains of the same customer, beside `customDomain` (its first, the certificate's primary name):
     # through CloudFront only, one distribution tenant holding them all (whitelabel/cloudfront.py checks).
     more_domains: tuple[str, ...] = Field(default=(), alias="customDomains")
@@ -261,6 +271,12 @@ class Customer(_Model):
     def _validated_needs_domain(self) -> Customer:
         if self.custom_domain_validated and self.custom_domain is None:
             raise FieldRuleError("customDomainValidated", "is set but customDomain is not (phase 2 needs the domain)")
+        return self
+
+    @model_validator(mode="after")
+    def _move_needs_domain(self) -> Customer:
+        if self.custom_domain_move is not None and self.custom_domain is None:
+            raise FieldRuleError("customDomainMove", "is set but customDomain is not (it moves that domain)")
         return self
 
     @model_validator(mode="after")
