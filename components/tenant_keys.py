@@ -109,7 +109,8 @@ class TenantKeys(pulumi.ComponentResource):
         self._plan_ids = pulumi.Output.from_input(args.usage_plan_ids)
         self.api_keys: dict[str, aws.apigateway.ApiKey] = {}
         self.plan_keys: dict[str, aws.apigateway.UsagePlanKey] = {}
-        self.tenants: dict[str, pulumi.Output[dict[str, Any]]] = {}
+        # Each tenant with the API key its `tenants` entry names (a pool key in a pooled tier), sorted by name.
+        entries: list[tuple[Tenant, aws.apigateway.ApiKey]] = []
         # Pooled tier → its (key, plan key) per pool index. Named `pool.<tier>.<index>`: two dots, where a tenant's
         # `<customer>.<tier>` has one, so no pool key's name can be a tenant key's.
         self.pool_keys: dict[str, list[tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]]] = {
@@ -149,8 +150,9 @@ class TenantKeys(pulumi.ComponentResource):
                     # way: Pulumi deletes dependents first, so the host goes before its plan key and key.
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[plan_key]),
                 )
-            self.tenants[tenant.name] = key.id.apply(functools.partial(_tenant_output, tenant))
+            entries.append((tenant, key))
 
+        self.tenants: pulumi.Output[dict[str, Any]] = _tenant_outputs(entries)
         self.register_outputs({"tenants": self.tenants})
 
     def _pool_key(
@@ -243,6 +245,19 @@ def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:
         auth=tenant.auth,
     )
     return json.dumps(item, sort_keys=True)
+
+
+def _tenant_outputs(entries: list[tuple[Tenant, aws.apigateway.ApiKey]]) -> pulumi.Output[dict[str, Any]]:
+    """The `tenants` output, tenant name → `_tenant_output`, as one apply over the distinct keys' ids (a pooled tier's
+    tenants share a few). A dict of per-tenant Outputs would be lifted leaf by leaf wherever it is passed on
+    (`Output.from_input`): dozens of Outputs per tenant, a shard's main cost after its resources."""
+    keys = list(dict.fromkeys(key for _, key in entries))
+    position = {key: index for index, key in enumerate(keys)}
+
+    def tenants(ids: list[str]) -> dict[str, Any]:
+        return {tenant.name: _tenant_output(tenant, ids[position[key]]) for tenant, key in entries}
+
+    return pulumi.Output.all(*(key.id for key in keys)).apply(tenants)
 
 
 def _tenant_output(tenant: Tenant, api_key_id: str) -> dict[str, Any]:

@@ -201,7 +201,7 @@ class TenantSet(pulumi.ComponentResource):
         )
 
         self.endpoints = pulumi.Output.from_input(domains.endpoints)
-        self.tenants = pulumi.Output.from_input(keys.tenants)
+        self.tenants = keys.tenants  # plain values already: `from_input` would lift them leaf by leaf again
         # Dicts of outputs: `from_input` resolves them to one plain dict.
         self.dedicated_domain_targets = cast(Any, pulumi.Output.from_input(cast(Any, domains.dedicated_domain_targets)))
         handoff = {**domains.custom_domain_handoff, **(own.custom_domain_handoff if own is not None else {})}
