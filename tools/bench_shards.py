@@ -4,8 +4,9 @@ mock engine.
 
 For each environment size: a project directory with the prod platform (`tenantDns: wildcard`) and size / 1,000 shard
 stack files; the platform is run once here for its export; then a fresh process runs the last shard's `up` with one
-more tenant (the environment check reading every stack file included) and reports its program time, peak RSS and the
-resources it registers, and separately the environment check's own time. A perTenant environment over 10,000 API keys
+more tenant (the environment check reading every stack file included) and reports its program time (wall and CPU:
+the machine may be shared), peak RSS and the resources it registers, and separately the environment check's own time;
+`load` is the 1-minute load average when the row finished. A perTenant environment over 10,000 API keys
 is refused by that check before any resource: the row says so and reports the time to the refusal.
 
     python -m tools.bench_shards --sizes 1000,10000,100000 --key-mode perTenant
@@ -89,7 +90,7 @@ def worker(project: Path, stack: str, outputs_file: Path) -> dict[str, Any]:
     record_source_positions(True)  # as `pulumi up` runs it
     platform_outputs = json.loads(outputs_file.read_text())
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     refused = ""
     registered = 0
     try:
@@ -97,7 +98,7 @@ def worker(project: Path, stack: str, outputs_file: Path) -> dict[str, Any]:
         registered = len(run.resources)
     except Exception as error:
         refused = str(error)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     files = read_stack_files(project)
@@ -107,6 +108,7 @@ def worker(project: Path, stack: str, outputs_file: Path) -> dict[str, Any]:
     check_seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_mib": peak,
         "growth_mib": peak - before,
         "resources": registered,
@@ -138,14 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(Path(args.worker[0]), args.worker[1], Path(args.worker[2]))))
         return 0
-    print("| environment tenants | stack files | shard up s | peak MiB | resources | env check s | result |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    columns = ("environment tenants", "stack files", "shard up s", "CPU s", "peak MiB", "resources", "env check s")
+    print("| " + " | ".join((*columns, "result", "load")) + " |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     for size in (int(s) for s in args.sizes.split(",")):
         row = measure(size, args.key_mode, args.own_domains)
         result = "onboarded" if not row["refused"] else "refused: " + row["refused"].split(": ", 2)[-1][:90]
         print(
-            f"| {row['tenants']:,} | {row['files']} | {row['seconds']:.2f} | {row['peak_mib']:.0f} |"
-            f" {row['resources']:,} | {row['check_seconds']:.2f} | {result} |",
+            f"| {row['tenants']:,} | {row['files']} | {row['seconds']:.2f} | {row['cpu_seconds']:.2f} |"
+            f" {row['peak_mib']:.0f} | {row['resources']:,} | {row['check_seconds']:.2f} | {result} |"
+            f" {os.getloadavg()[0]:.2f} |",
             flush=True,
         )
     return 0
