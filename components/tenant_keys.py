@@ -111,6 +111,8 @@ class TenantKeys(pulumi.ComponentResource):
         self.plan_keys: dict[str, aws.apigateway.UsagePlanKey] = {}
         # Each tenant with the API key its `tenants` entry names (a pool key in a pooled tier), sorted by name.
         entries: list[tuple[Tenant, aws.apigateway.ApiKey]] = []
+        # Each key's value, secret, made once per key: a pool key's serves the items of hundreds of tenants.
+        secret_values: dict[aws.apigateway.ApiKey, pulumi.Output[str]] = {}
         # Pooled tier → its (key, plan key) per pool index. Named `pool.<tier>.<index>`: two dots, where a tenant's
         # `<customer>.<tier>` has one, so no pool key's name can be a tenant key's.
         self.pool_keys: dict[str, list[tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]]] = {
@@ -133,11 +135,11 @@ class TenantKeys(pulumi.ComponentResource):
                 key, plan_key = self.pool_keys[tenant.tier][tenant.pool_key]
             else:
                 key, plan_key = self.api_keys[tenant.name], self.plan_keys[tenant.name]
-            for hostname in tenant.hostnames:
+            if key not in secret_values:
                 # The item carries the key's value: secret in state and in every diff, whatever the provider marks.
-                item: pulumi.Output[str] = pulumi.Output.secret(
-                    key.value.apply(functools.partial(_item_json, hostname, tenant))
-                )
+                secret_values[key] = pulumi.Output.secret(key.value)
+            for hostname in tenant.hostnames:
+                item = secret_values[key].apply(functools.partial(_item_json, hostname, tenant))
                 # Named by hostname (the item's key), not by customer: a hostname that moves between customers
                 # is one update, never a create of the new owner's item and a later delete of the same key.
                 aws.dynamodb.TableItem(
