@@ -1,5 +1,6 @@
 """whitelabel-gateway's reference stack: the example backends in `services/`, one `WhiteLabelGateway` in front."""
 
+import gc
 from typing import Any, cast
 
 import pulumi
@@ -140,6 +141,13 @@ def make_platform(
         ),
     )
 
+
+# A stack of thousands of resources keeps nearly everything it makes until it ends (resources, their Outputs, the SDK's
+# futures), so at CPython's default thresholds (700, 10, 10) the cyclic collector scans an ever larger heap again and
+# again: 18 full collections, about 45% of the CPU of onboarding into a shard of 1,000 own-domain tenants
+# (docs/shards.md "How it scales"). A larger first generation leaves a few young collections and no full one; the
+# tests set the same.
+gc.set_threshold(50_000, 20, 20)
 
 # A tenant shard (its config names a `platform`) runs only a TenantSet of its customers against the platform's
 # export; checked against every stack file of its environment before any resource (docs "Tenant shards").

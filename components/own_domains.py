@@ -230,7 +230,8 @@ class OwnDomainTenants(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OwnDomainTenantsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("whitelabel:own_domains:OwnDomainTenants", name, None, opts)
-        handoff: dict[str, pulumi.Output[dict[str, Any]]] = {}
+        made: list[tuple[str, tuple[str, ...], aws.cloudfront.DistributionTenant]] = []
+        moving: dict[str, pulumi.Output[dict[str, Any]]] = {}  # customers moving from API Gateway: a few at a time
         for customer in args.customers:
             domain = customer.custom_domain
             assert domain is not None  # cloudfront_customers holds own-domain customers only
@@ -281,15 +282,43 @@ class OwnDomainTenants(pulumi.ComponentResource):
             )
             if moved is not None:
                 point_at = f"{customer.subdomain}.{HANDOFF_LABEL}.{args.base_domain}"
-                handoff[customer.name] = pulumi.Output.all(tenant.id, tenant.status, moved.validation_records()).apply(
+                moving[customer.name] = pulumi.Output.all(tenant.id, tenant.status, moved.validation_records()).apply(
                     functools.partial(_moved_handoff, domain, point_at, str(customer.custom_domain_move))
                 )
                 continue
-            handoff[customer.name] = pulumi.Output.all(args.routing_endpoint, tenant.id, tenant.status).apply(
-                functools.partial(_handoff, domains)
-            )
-        self.custom_domain_handoff = handoff
+            made.append((customer.name, domains, tenant))
+        self.custom_domain_handoff = _with_moving(_handoffs(args.routing_endpoint, made), moving)
         self.register_outputs({})
+
+
+def _handoffs(
+    routing_endpoint: pulumi.Input[str], made: list[tuple[str, tuple[str, ...], aws.cloudfront.DistributionTenant]]
+) -> pulumi.Output[dict[str, dict[str, Any]]]:
+    """Customer name → `_handoff`, in the order of `made`, as one Output: one apply over every tenant's id and status.
+    A dict of per-tenant Outputs of dicts would be lifted leaf by leaf where it is merged and exported
+    (`Output.from_input`): dozens of Outputs per tenant at a shard's 1,000."""
+    states = [value for _, _, tenant in made for value in (tenant.id, tenant.status)]
+
+    def handoffs(values: list[Any]) -> dict[str, dict[str, Any]]:
+        point_at = values[0]
+        return {
+            name: _handoff(domains, [point_at, values[1 + 2 * index], values[2 + 2 * index]])
+            for index, (name, domains, _) in enumerate(made)
+        }
+
+    return pulumi.Output.all(routing_endpoint, *states).apply(handoffs)
+
+
+def _with_moving(
+    handoffs: pulumi.Output[dict[str, dict[str, Any]]], moving: dict[str, pulumi.Output[dict[str, Any]]]
+) -> pulumi.Output[dict[str, dict[str, Any]]]:
+    """`_handoffs` with the moving customers' `_moved_handoff`s added, still one Output."""
+    if not moving:
+        return handoffs
+    names = list(moving)
+    return pulumi.Output.all(handoffs, *moving.values()).apply(
+        lambda values: {**values[0], **dict(zip(names, values[1:], strict=True))}
+    )
 
 
 def _handoff(domains: tuple[str, ...], values: list[Any]) -> dict[str, Any]:

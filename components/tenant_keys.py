@@ -109,7 +109,10 @@ class TenantKeys(pulumi.ComponentResource):
         self._plan_ids = pulumi.Output.from_input(args.usage_plan_ids)
         self.api_keys: dict[str, aws.apigateway.ApiKey] = {}
         self.plan_keys: dict[str, aws.apigateway.UsagePlanKey] = {}
-        self.tenants: dict[str, pulumi.Output[dict[str, Any]]] = {}
+        # Each tenant with the API key its `tenants` entry names (a pool key in a pooled tier), sorted by name.
+        entries: list[tuple[Tenant, aws.apigateway.ApiKey]] = []
+        # Each key's value, secret, made once per key: a pool key's serves the items of hundreds of tenants.
+        secret_values: dict[aws.apigateway.ApiKey, pulumi.Output[str]] = {}
         # Pooled tier → its (key, plan key) per pool index. Named `pool.<tier>.<index>`: two dots, where a tenant's
         # `<customer>.<tier>` has one, so no pool key's name can be a tenant key's.
         self.pool_keys: dict[str, list[tuple[aws.apigateway.ApiKey, aws.apigateway.UsagePlanKey]]] = {
@@ -132,11 +135,11 @@ class TenantKeys(pulumi.ComponentResource):
                 key, plan_key = self.pool_keys[tenant.tier][tenant.pool_key]
             else:
                 key, plan_key = self.api_keys[tenant.name], self.plan_keys[tenant.name]
-            for hostname in tenant.hostnames:
+            if key not in secret_values:
                 # The item carries the key's value: secret in state and in every diff, whatever the provider marks.
-                item: pulumi.Output[str] = pulumi.Output.secret(
-                    key.value.apply(functools.partial(_item_json, hostname, tenant))
-                )
+                secret_values[key] = pulumi.Output.secret(key.value)
+            for hostname in tenant.hostnames:
+                item = secret_values[key].apply(functools.partial(_item_json, hostname, tenant))
                 # Named by hostname (the item's key), not by customer: a hostname that moves between customers
                 # is one update, never a create of the new owner's item and a later delete of the same key.
                 aws.dynamodb.TableItem(
@@ -149,8 +152,9 @@ class TenantKeys(pulumi.ComponentResource):
                     # way: Pulumi deletes dependents first, so the host goes before its plan key and key.
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[plan_key]),
                 )
-            self.tenants[tenant.name] = key.id.apply(functools.partial(_tenant_output, tenant))
+            entries.append((tenant, key))
 
+        self.tenants: pulumi.Output[dict[str, Any]] = _tenant_outputs(entries)
         self.register_outputs({"tenants": self.tenants})
 
     def _pool_key(
@@ -243,6 +247,19 @@ def _item_json(hostname: str, tenant: Tenant, api_key: str) -> str:
         auth=tenant.auth,
     )
     return json.dumps(item, sort_keys=True)
+
+
+def _tenant_outputs(entries: list[tuple[Tenant, aws.apigateway.ApiKey]]) -> pulumi.Output[dict[str, Any]]:
+    """The `tenants` output, tenant name → `_tenant_output`, as one apply over the distinct keys' ids (a pooled tier's
+    tenants share a few). A dict of per-tenant Outputs would be lifted leaf by leaf wherever it is passed on
+    (`Output.from_input`): dozens of Outputs per tenant, a shard's main cost after its resources."""
+    keys = list(dict.fromkeys(key for _, key in entries))
+    position = {key: index for index, key in enumerate(keys)}
+
+    def tenants(ids: list[str]) -> dict[str, Any]:
+        return {tenant.name: _tenant_output(tenant, ids[position[key]]) for tenant, key in entries}
+
+    return pulumi.Output.all(*(key.id for key in keys)).apply(tenants)
 
 
 def _tenant_output(tenant: Tenant, api_key_id: str) -> dict[str, Any]:

@@ -205,11 +205,15 @@ class TenantSet(pulumi.ComponentResource):
         )
 
         self.endpoints = pulumi.Output.from_input(domains.endpoints)
-        self.tenants = pulumi.Output.from_input(keys.tenants)
+        self.tenants = keys.tenants  # plain values already: `from_input` would lift them leaf by leaf again
         # Dicts of outputs: `from_input` resolves them to one plain dict.
         self.dedicated_domain_targets = cast(Any, pulumi.Output.from_input(cast(Any, domains.dedicated_domain_targets)))
-        handoff = {**domains.custom_domain_handoff, **(own.custom_domain_handoff if own is not None else {})}
-        self.custom_domain_handoff = pulumi.Output.from_input(cast(Any, handoff))
+        handoff: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(cast(Any, domains.custom_domain_handoff))
+        if own is not None:
+            # Nested, not `Output.all`: that would lift the distribution tenants' plain dicts leaf by leaf again.
+            own_handoff = own.custom_domain_handoff
+            handoff = handoff.apply(lambda regional: own_handoff.apply(lambda edge: {**regional, **edge}))
+        self.custom_domain_handoff = handoff
         self.register_outputs(
             {
                 "endpoints": self.endpoints,
