@@ -62,6 +62,11 @@ def test_a_key_set_comes_over_https_or_from_loopback_http_only(url, allowed):
     assert authorizer.url_allowed(url) is allowed
 
 
+@pytest.mark.parametrize("url", ["https://", "https:///jwks.json", "https://user@/jwks.json", "http://:8080/jwks"])
+def test_a_key_set_url_without_a_host_is_refused(url):
+    assert authorizer.url_allowed(url) is False
+
+
 def test_public_prefixes_are_paths_and_lose_a_trailing_slash():
     assert authorizer.public_prefixes('["/docs", "/status/"]') == ("/docs", "/status")
     assert authorizer.public_prefixes(None) == authorizer.public_prefixes("") == ()
