@@ -79,7 +79,8 @@ fuzz: $(VENV)/.installed  ## the config property tests with 5,000 examples each 
 	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_config_properties.py
 
 # Slow (hundreds of mutants, each a test run): outside CI. JOBS copies at a time; CONTRACT=1 also runs the contract
-# suite for each mutant the unit tests let survive. Survivors and their diffs: build/mutation/<file>.txt.
+# suite for each mutant the unit tests let survive. Survivors and their diffs: build/mutation/<file>.txt; after adding
+# tests, `venv/bin/python -m tools.mutate <file> --survivors build/mutation/<file>.txt` re-runs just those.
 mutate: $(VENV)/.installed  ## mutation testing of the authorizer handler, tenancy and tenant keys: killed/survived/timed out per file
 	$(VENV)/bin/python -m tools.mutate --jobs $(or $(JOBS),1) $(if $(CONTRACT),--contract)
 

@@ -291,6 +291,38 @@ def test_the_item_pulumi_writes_is_the_item_the_handler_reads(
         }
 
 
+def test_an_item_as_dynamodb_returns_it_is_decided_by_value(dynamo: FakeDynamo, clock: Clock) -> None:
+    # A real client builds every string from the response's JSON at run time: none is the literal "active" or
+    # "suspended" the handler compares with, so the status must be compared by value.
+    as_read = json.loads(json.dumps(REGISTRY))
+    registry = authorizer.Registry(TABLE, FakeDynamo(as_read), ttl_seconds=30, clock=clock)
+
+    allowed = authorizer.decide(event("acme.example.com"), registry)
+    suspended = authorizer.decide(event("globex.example.com"), registry)
+
+    assert (effect(allowed), allowed["usageIdentifierKey"]) == ("Allow", ACME_KEY)
+    assert (effect(suspended), suspended["context"]["reason"]) == ("Deny", "suspended")
+
+
+@pytest.mark.parametrize("named", ["aaa.example.com", "zzz.example.com"])
+def test_an_item_naming_another_hostname_is_invalid_whichever_sorts_first(named: str) -> None:
+    with pytest.raises(authorizer.InvalidItemError, match="hostname does not match"):
+        authorizer.parse_item("acme.example.com", item(named, "acme"))
+
+
+def test_an_invalid_item_line_quotes_its_status_up_to_32_characters_and_is_no_cache_hit(
+    dynamo: FakeDynamo, registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = "x" * 40
+    dynamo.items["acme.example.com"] = item("acme.example.com", "acme", status=status)
+
+    authorizer.decide(event(), registry)
+
+    [line] = log_lines(capsys)
+    assert line["detail"] == f"status {status[:32]!r} is neither active nor suspended"
+    assert line["cacheHit"] is False
+
+
 # -- mutual TLS: the certificate must be this customer's ------------------------------------------
 # Shaped as AWS documents `requestContext.identity.clientCert` for REST Lambda authorizers:
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
@@ -429,6 +461,32 @@ def test_mtls_certificate_outside_its_validity_is_denied(
     assert_denied_as_unknown(answer)
 
 
+@pytest.mark.parametrize("edge", ["notBefore", "notAfter"])
+def test_mtls_certificate_is_valid_at_the_very_second_of_either_end(
+    dynamo: FakeDynamo, registry: authorizer.Registry, edge: str
+) -> None:
+    dynamo.items[STARK_HOST] = mtls_item()
+    client_cert = cert()
+    at = authorizer.certificate_time(client_cert["validity"][edge])
+    assert at is not None
+
+    assert effect(decide_at(mtls_event(client_cert), registry, at)) == "Allow"
+
+
+def test_a_refused_certificate_is_a_403_line_and_a_dn_of_exactly_2048_characters_is_logged_whole(
+    dynamo: FakeDynamo, registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    issuer = "CN=" + "x" * 2045
+    assert len(issuer) == 2048
+    dynamo.items[STARK_HOST] = mtls_item()
+
+    decide_at(mtls_event(cert(issuer=issuer)), registry)
+
+    [line] = log_lines(capsys)
+    assert (line["decision"], line["status"], line["reason"]) == ("deny", 403, "mtls-issuer-not-accepted")
+    assert line["issuerDN"] == issuer and "issuerDNTruncated" not in line
+
+
 def test_certificate_times_are_read_as_utc() -> None:
     assert authorizer.certificate_time("May 28 12:30:02 2019 GMT") == 1559046602.0
     assert authorizer.certificate_time("Aug  5 09:36:04 2021 GMT") == 1628156164.0
@@ -548,6 +606,17 @@ def test_the_handlers_own_client_fails_closed_and_fast_when_the_registry_is_down
     assert str(closed_loopback_port) in str(raised.value)  # it was the loopback endpoint that refused
 
 
+def test_the_handlers_own_client_connects_for_half_a_second_reads_for_one_and_tries_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What bounds a registry outage to about 4 s, inside the function's 5 s timeout (new_client's docstring).
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    config = authorizer.new_client().meta.config
+
+    assert (config.connect_timeout, config.read_timeout) == (0.5, 1)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+
+
 # -- the cache -----------------------------------------------------------------------------------
 def test_a_second_request_within_the_ttl_is_a_cache_hit(
     registry: authorizer.Registry, dynamo: FakeDynamo, clock: Clock, capsys: pytest.CaptureFixture[str]
@@ -598,6 +667,49 @@ def test_the_cache_is_bounded_and_evicts_the_oldest_entry(dynamo: FakeDynamo, cl
 
     assert not registry.lookup(hosts[0]).cache_hit  # evicted when the fourth came in
     assert len(registry._cache) == 3
+
+
+def test_by_default_an_answer_is_cached_for_30_seconds(dynamo: FakeDynamo, clock: Clock) -> None:
+    registry = authorizer.Registry(TABLE, dynamo, clock=clock)
+    registry.lookup("acme.example.com")
+
+    clock.now += 29.999
+    assert registry.lookup("acme.example.com").cache_hit
+    clock.now += 0.001
+    assert not registry.lookup("acme.example.com").cache_hit
+
+
+def test_a_one_second_ttl_still_caches(dynamo: FakeDynamo, clock: Clock) -> None:
+    registry = authorizer.Registry(TABLE, dynamo, ttl_seconds=1, clock=clock)
+    registry.lookup("acme.example.com")
+    clock.now += 0.5
+
+    assert registry.lookup("acme.example.com").cache_hit
+    assert dynamo.calls == ["acme.example.com"]
+
+
+def test_an_entry_is_never_served_once_its_ttl_has_passed(
+    registry: authorizer.Registry, dynamo: FakeDynamo, clock: Clock
+) -> None:
+    registry.lookup("acme.example.com")
+    for late in (30.5, 600):
+        clock.now += late
+        assert not registry.lookup("acme.example.com").cache_hit
+    assert dynamo.calls == ["acme.example.com"] * 3
+
+
+def test_by_default_the_cache_holds_1024_hosts_and_evicts_the_oldest_beyond(dynamo: FakeDynamo, clock: Clock) -> None:
+    registry = authorizer.Registry(TABLE, dynamo, clock=clock)
+    hosts = [f"h{index}.example.com" for index in range(1025)]
+    for host in hosts[:1024]:
+        registry.lookup(host)
+    assert registry.lookup(hosts[0]).cache_hit  # 1024 fit
+
+    registry.lookup(hosts[1024])  # the 1025th pushes out the first written (a hit does not renew an entry)
+
+    assert len(registry._cache) == 1024
+    assert registry.lookup(hosts[1]).cache_hit
+    assert not registry.lookup(hosts[0]).cache_hit
 
 
 def test_malformed_hosts_never_reach_the_registry_or_the_cache(
@@ -701,6 +813,12 @@ def test_the_host_from_multi_value_headers_alone_is_read(registry: authorizer.Re
     assert effect(authorizer.decide(only_multi, registry)) == "Allow"
 
 
+def test_the_host_from_multi_value_headers_is_read_when_headers_is_null(registry: authorizer.Registry) -> None:
+    request = {**event(), "headers": None, "multiValueHeaders": {"Host": ["acme.example.com"]}}
+
+    assert effect(authorizer.decide(request, registry)) == "Allow"
+
+
 @pytest.mark.parametrize(
     "headers",
     [
@@ -739,6 +857,30 @@ def test_one_json_log_line_per_decision_without_the_api_key(
     assert all(line["requestId"] == "req-1" for line in lines)
     assert ACME_KEY not in output and "globex-key" not in output
     assert ACME_KEY not in repr(registry.lookup("acme.example.com").tenant)
+
+
+def test_a_malformed_host_is_logged_up_to_100_characters(
+    registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = "bad host " + "x" * 200
+
+    authorizer.decide(event(raw), registry)
+
+    [line] = log_lines(capsys)
+    assert (line["reason"], line["host"]) == ("malformed-host", raw[:100])
+
+
+def test_an_unexpected_errors_detail_is_logged_up_to_200_characters(
+    registry: authorizer.Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = "arn:aws:execute-api:eu-west-1:123456789012:" + "a" * 300
+
+    with pytest.raises(ValueError) as raised:
+        authorizer.decide(event(method_arn=arn), registry)
+
+    [line] = log_lines(capsys)
+    assert (line["reason"], line["detail"]) == ("unexpected-error", str(raised.value)[:200])
+    assert len(str(raised.value)) > 200
 
 
 def matches_error_filter(line: dict[str, Any]) -> bool:
@@ -875,6 +1017,28 @@ def test_in_lambda_the_client_is_built_at_import_and_a_missing_table_fails_the_i
     assert built.stdout.split() == [TABLE, "5.0"]
     assert no_table.returncode != 0 and "TENANT_TABLE" in no_table.stderr
     assert outside_lambda.stdout.strip() == "None"
+
+
+def test_in_lambda_the_jwt_library_is_loaded_at_init_only_with_user_auth_on() -> None:
+    from whitelabel.function_bundle import locked_wheels
+
+    # In the zip, PyJWT sits beside the handler; here the locked wheel stands in for it.
+    wheel = str(next(p for p in locked_wheels() if p.name.startswith("pyjwt-")))
+    lambda_env = {
+        "AWS_LAMBDA_FUNCTION_NAME": "tenant-authorizer",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "TENANT_TABLE": TABLE,
+        "PYTHONPATH": wheel,
+    }
+    code = IMPORT_HANDLER + "print('jwt' in sys.modules)"
+
+    on = run_in_handler_folder(code, USER_AUTH="on", **lambda_env)
+    off = run_in_handler_folder(code, **lambda_env)
+
+    assert (on.returncode, off.returncode) == (0, 0), on.stderr + off.stderr
+    assert (on.stdout.split(), off.stdout.split()) == (["True"], ["False"])
 
 
 # -- the benchmark (tiny sizes: it runs and measures what it says) --------------------------------

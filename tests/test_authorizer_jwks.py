@@ -395,3 +395,162 @@ def test_a_rotated_key_is_fetched_for_at_most_once_per_refetch_interval(
     clock.now += authorizer.JWKS_REFETCH_SECONDS
     assert decide(issuer, keys, capsys, key=KEY_3, kid="rsa-3").answer == "allow"
     assert issuer.fetch_rounds() == 3
+
+
+# -- the key-set cache's clock, without a server: a fetch that answers from memory and counts ------------------
+
+
+ISSUER = "https://idp.example.com/pool-1"
+
+
+class Documents:
+    """The handler's fetch over an in-memory issuer: counts fetch rounds; `down` makes every fetch fail."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+        self.down = False
+
+    def __call__(self, url: str, deadline: float) -> Any:
+        if self.down:
+            raise authorizer.JwksUnavailableError(f"{url}: URLError")
+        if url.endswith("/.well-known/openid-configuration"):
+            self.rounds += 1
+            return {"issuer": ISSUER, "jwks_uri": ISSUER + "/jwks.json"}
+        return {"keys": [jwk(KEY_1, "rsa-1")]}
+
+
+def test_by_default_a_key_set_is_used_for_one_hour(clock: Clock) -> None:
+    documents = Documents()
+    keys = authorizer.KeySets(fetch=documents, clock=clock)
+    keys.key(ISSUER, "rsa-1")
+
+    clock.now += 3599.5
+    keys.key(ISSUER, "rsa-1")
+    assert documents.rounds == 1
+    clock.now += 0.5
+    keys.key(ISSUER, "rsa-1")
+    assert documents.rounds == 2
+
+
+def test_a_failure_is_remembered_for_30_seconds_even_just_after_boot() -> None:
+    # Lambda's monotonic clock starts near zero when its micro-VM boots: the interval is a difference of times.
+    clock = Clock()
+    clock.now = 1.5
+    documents = Documents()
+    documents.down = True
+    keys = authorizer.KeySets(fetch=documents, clock=clock)
+    with pytest.raises(authorizer.JwksUnavailableError):
+        keys.key(ISSUER, "rsa-1")
+    documents.down = False
+
+    clock.now = 1.5 + 29.9
+    with pytest.raises(authorizer.JwksUnavailableError):
+        keys.key(ISSUER, "rsa-1")
+    clock.now = 1.5 + 30
+    assert keys.key(ISSUER, "rsa-1") is not None
+
+
+def test_a_last_good_set_long_past_its_grace_is_not_used(clock: Clock) -> None:
+    documents = Documents()
+    keys = authorizer.KeySets(fetch=documents, clock=clock)
+    keys.key(ISSUER, "rsa-1")
+    documents.down = True
+
+    clock.now += authorizer.JWKS_CACHE_SECONDS + authorizer.JWKS_GRACE_SECONDS + 3600
+
+    with pytest.raises(authorizer.JwksUnavailableError):
+        keys.key(ISSUER, "rsa-1")
+
+
+def test_less_time_left_than_the_margin_starts_no_fetch(clock: Clock) -> None:
+    documents = Documents()
+    keys = authorizer.KeySets(fetch=documents, clock=clock)
+
+    with pytest.raises(authorizer.JwksUnavailableError, match="no time left"):
+        keys.key(ISSUER, "rsa-1", time_left=lambda: authorizer.FETCH_MARGIN_SECONDS / 2)
+
+    assert documents.rounds == 0
+    assert keys.refresh_error(ISSUER) is None  # not the issuer's failure
+
+
+# -- the fetch's deadline and its socket ----------------------------------------------------------------------
+
+
+def test_the_invocations_time_left_is_lambdas_milliseconds_in_seconds() -> None:
+    class LambdaContext:
+        def get_remaining_time_in_millis(self) -> int:
+            return 800
+
+    time_left = authorizer._time_left(LambdaContext())
+
+    assert time_left is not None and time_left() == 0.8
+
+
+def test_a_deadline_that_has_passed_or_is_now_leaves_no_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(TimeoutError):
+        authorizer._time_until(time.monotonic() - 0.5)
+    with monkeypatch.context() as frozen:
+        frozen.setattr(authorizer.time, "monotonic", lambda: 500.0)
+        with pytest.raises(TimeoutError):
+            authorizer._time_until(500.0)
+        assert authorizer._time_until(500.25) == 0.25
+
+
+class RecordingSocket:
+    """The connected socket under a _DeadlineSocket: records timeouts and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def settimeout(self, seconds: float) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_the_deadline_socket_closes_its_socket_when_no_reader_is_open() -> None:
+    raw = RecordingSocket()
+
+    authorizer._DeadlineSocket(raw, time.monotonic() + 5).close()
+
+    assert raw.closed == 1
+
+
+def test_a_reader_closed_before_its_owner_leaves_the_socket_to_the_owner() -> None:
+    raw = RecordingSocket()
+    sock = authorizer._DeadlineSocket(raw, time.monotonic() + 5)
+
+    sock.makefile("rb").close()
+    assert raw.closed == 0
+    sock.close()
+    assert raw.closed == 1
+
+
+def test_the_deadline_socket_closes_only_once_its_owner_and_every_reader_have() -> None:
+    # urllib closes the connection as soon as the headers are read, while the body's reader is still open.
+    raw = RecordingSocket()
+    sock = authorizer._DeadlineSocket(raw, time.monotonic() + 5)
+    first, second = sock.makefile("rb"), sock.makefile("rb")
+
+    first.close()
+    assert raw.closed == 0  # the owner has not closed it yet
+    sock.close()
+    assert raw.closed == 0  # a reader is still open
+    second.close()
+    assert raw.closed == 1
+
+
+def test_the_deadline_socket_sends_and_receives_as_a_socket_does() -> None:
+    import socket
+
+    left, right = socket.socketpair()
+    with left, right:
+        sock = authorizer._DeadlineSocket(left, time.monotonic() + 5)
+        right.sendall(b"hello")
+        buffer = bytearray(16)
+        assert sock.recv_into(buffer) == 5 and bytes(buffer[:5]) == b"hello"
+        right.sendall(b"again")
+        assert sock.recv(16) == b"again"
+        sock.sendall(b"back")
+        assert right.recv(16) == b"back"

@@ -279,6 +279,53 @@ def test_exp_and_nbf_are_allowed_a_small_leeway(keys: authorizer.KeySets) -> Non
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 
+def within_one_second(decision: Any) -> Any:
+    """`decision(second)` for the current whole second of the clock, again if the clock moved on meanwhile.
+
+    PyJWT compares whole-second claims with the time it reads itself: a claim exactly at the leeway's edge is
+    decided the same way only while the second does not change between the token and the check.
+    """
+    for _ in range(3):
+        second = int(time.time())
+        result = decision(second)
+        if int(time.time()) == second:
+            return result
+    pytest.fail("the clock moved on to the next second three times in a row")
+
+
+def test_the_leeway_is_exactly_60_seconds(keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]) -> None:
+    def expired_ago(seconds: int) -> str:
+        def decision(second: int) -> str:
+            request = event(authorization=bearer(token(exp=second - seconds, iat=second - 600)))
+            try:
+                return str(decide(request, keys)["policyDocument"]["Statement"][0]["Effect"])
+            except authorizer.UnauthorizedError:
+                return json.loads(capsys.readouterr().out.splitlines()[-1])["reason"]
+
+        return str(within_one_second(decision))
+
+    assert expired_ago(59) == "Allow"
+    assert expired_ago(60) == "token-expired"
+
+
+def test_a_subject_sorting_before_the_no_user_marker_is_a_user(keys: authorizer.KeySets) -> None:
+    # "+" sorts before "-": a phone number as `sub` is as good a subject as any other.
+    answer = decide(event(authorization=bearer(token(sub="+4420794600"))), keys)
+
+    assert answer["context"]["userId"] == "+4420794600"
+
+
+def test_a_long_subject_and_scope_reach_the_backend_cut_to_256_and_1024_characters(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sub, scope = "u" * 300, " ".join(["orders.read"] * 100)
+
+    answer = decide(event(authorization=bearer(token(sub=sub, scope=scope))), keys)
+
+    assert (answer["context"]["userId"], answer["context"]["scopes"]) == (sub[:256], scope[:1024])
+    assert json.loads(capsys.readouterr().out)["userId"] == sub[:256]
+
+
 # -- refused: 401 ----------------------------------------------------------------------------------
 
 
@@ -306,6 +353,38 @@ def test_each_claim_check_refuses_with_its_reason(
     now = int(time.time())
     claims = {k: now + v if k in ("exp", "nbf") and v is not None else v for k, v in claims.items()}
     assert refused(event(authorization=bearer(token(**claims))), keys, capsys) == reason
+
+
+def test_a_blank_subject_is_refused(keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]) -> None:
+    assert refused(event(authorization=bearer(token(sub="   "))), keys, capsys) == "token-claims"
+
+
+def test_a_claim_pyjwt_refuses_otherwise_is_token_invalid(
+    keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An `iat` that is not a number: a token PyJWT refuses with no more specific error than its base one.
+    assert refused(event(authorization=bearer(token(iat="yesterday"))), keys, capsys) == "token-invalid"
+
+
+def test_another_authorization_scheme_is_no_token(keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]) -> None:
+    assert refused(event(authorization=f"Digest {token()}"), keys, capsys) == "token-missing"
+
+
+def test_a_bearer_token_may_be_16384_characters_and_no_longer() -> None:
+    def bearer_of(length: int) -> str | None:
+        return authorizer.bearer_token(event(authorization=bearer("t" * length)))
+
+    assert bearer_of(16384) == "t" * 16384
+    assert bearer_of(16385) is None
+
+
+def test_a_key_published_for_one_algorithm_does_not_verify_another(
+    keys: authorizer.KeySets, issuers: Issuers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # rsa-1 is published for RS256: an RS384 token signed by the very same private key is still refused.
+    assert issuers.keys[ISSUER][0]["alg"] == "RS256"
+
+    assert refused(event(authorization=bearer(token(RSA_KEY, "RS384", "rsa-1"))), keys, capsys) == "token-algorithm"
 
 
 def test_a_signature_by_another_key_is_refused(keys: authorizer.KeySets, capsys: pytest.CaptureFixture[str]) -> None:
@@ -369,6 +448,29 @@ def test_a_401_is_one_deny_line_and_the_entry_point_raises_it_with_a_one_frame_t
     frames = [frame.name for frame in traceback.extract_tb(error.__traceback__)]
     assert frames[-1] == "handler" and not {"decide", "_decide", "verify_token"} & set(frames)
     assert error.__cause__ is None and error.__suppress_context__
+
+
+def test_the_entry_point_without_user_auth_refuses_a_tenant_that_asks_for_users(
+    keys: authorizer.KeySets, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # USER_AUTH is not "on": no key set is used, even one the container already holds, so a valid token gets 401.
+    monkeypatch.delenv("USER_AUTH", raising=False)
+    monkeypatch.setattr(authorizer, "_registry", authorizer.Registry(TABLE, FakeDynamo(), ttl_seconds=0))
+    monkeypatch.setattr(authorizer, "_key_sets", keys)
+
+    with pytest.raises(authorizer.UnauthorizedError):
+        authorizer.handler(event(authorization=bearer(token())), None)
+
+    assert json.loads(capsys.readouterr().out)["reason"] == "auth-not-deployed"
+
+
+def test_the_container_keeps_one_key_set_cache_from_its_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(authorizer, "_key_sets", None)
+
+    first = authorizer.key_sets()
+
+    assert isinstance(first, authorizer.KeySets)
+    assert authorizer.key_sets() is first
 
 
 def test_a_tenant_with_auth_is_refused_when_the_deployment_has_no_key_sets(capsys: pytest.CaptureFixture[str]) -> None:
@@ -458,6 +560,45 @@ def test_a_discovery_document_for_another_issuer_is_not_trusted(issuers: Issuers
 
     with pytest.raises(authorizer.JwksUnavailableError):
         authorizer.KeySets(fetch=lying, clock=clock).key(ISSUER, "rsa-1")
+
+
+def test_an_unavailable_key_sets_error_is_logged_up_to_300_characters(
+    issuers: Issuers, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing(url: str, deadline: float) -> Any:
+        raise authorizer.JwksUnavailableError("e" * 400)
+
+    with pytest.raises(authorizer.JwksUnavailableError):
+        decide(event(authorization=bearer(token())), authorizer.KeySets(fetch=failing, clock=clock))
+
+    assert json.loads(capsys.readouterr().out)["error"] == "e" * 300
+
+
+def test_a_stale_key_sets_refresh_error_is_logged_up_to_300_characters(
+    issuers: Issuers, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing_later(url: str, deadline: float) -> Any:
+        if clock.now > 1000.0:
+            raise authorizer.JwksUnavailableError("e" * 400)
+        return issuers(url, deadline)
+
+    keys = authorizer.KeySets(fetch=failing_later, clock=clock)
+    decide(event(authorization=bearer(token())), keys)
+    clock.now += authorizer.JWKS_CACHE_SECONDS
+    capsys.readouterr()
+
+    decide(event(authorization=bearer(token())), keys)
+
+    line = json.loads(capsys.readouterr().out)
+    assert (line["decision"], line["jwks"], line["jwksError"]) == ("allow", "stale", "e" * 300)
+
+
+def test_a_public_prefix_matches_a_resource_equal_to_it(keys: authorizer.KeySets) -> None:
+    # The prefix comes from PUBLIC_PREFIXES and the resource from the event: equal strings, never the same object.
+    resource = "".join(["/do", "cs"])
+    (prefix,) = authorizer.public_prefixes('["/docs"]')
+
+    assert authorizer.is_public(resource, (prefix,))
 
 
 @pytest.mark.parametrize(

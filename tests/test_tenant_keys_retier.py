@@ -1,6 +1,7 @@
 """Tenant keys in the cases `make mutate` found unguarded: a re-tier to a tier whose name sorts first (the item
-must carry the new tier's key whatever the names' order), and a plan key replaced only after the old one is gone
-(a key is in at most one plan per stage, so create-before-delete would fail)."""
+must carry the new tier's key whatever the names' order, and protected production must release the old tier's
+key whatever that order), and a plan key replaced only after the old one is gone (a key is in at most one plan
+per stage, so create-before-delete would fail)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,23 @@ def test_a_plan_key_is_deleted_before_its_replacement_is_created():
     assert "whitelabel-tenants-keys-acme.standard-plan-key" in plan_keys
     assert "whitelabel-tenants-keys-pool.free.0-plan-key" in plan_keys
     assert all(plan_keys.values()), plan_keys
+
+
+@pytest.mark.parametrize("tier", ["bronze", "zinc"])
+def test_protected_prod_releases_the_leaving_tiers_key_whichever_name_sorts_first(tier):
+    leaving = shared_run(
+        "prod",
+        customers_config([{"name": "acme", "tier": tier, "previousTier": "standard"}], stack="prod", tiers=TIERS),
+    )
+
+    acme_keys = {
+        r.name: r.protect
+        for r in leaving.resources
+        if r.name.startswith("whitelabel-tenants-keys-acme.") and r.name.endswith(("-api-key", "-plan-key"))
+    }
+    assert acme_keys == {
+        f"whitelabel-tenants-keys-acme.{tier}-api-key": True,
+        f"whitelabel-tenants-keys-acme.{tier}-plan-key": True,
+        "whitelabel-tenants-keys-acme.standard-api-key": False,
+        "whitelabel-tenants-keys-acme.standard-plan-key": False,
+    }

@@ -12,13 +12,20 @@ their diffs, are written to `build/mutation/<file>.txt`.
 
 `--sample N` runs N mutants per file, spread evenly over cosmic-ray's list (a fixed choice): what CI runs, so the
 machinery cannot rot without failing a build (`--check`).
+
+`--survivors build/mutation/<file>.txt` runs only the mutants that report lists as survivors (named by operator and
+occurrence in cosmic-ray's listing, which must still hold the same mutants: each one's diff is compared with the
+report's first), then rewrites the report: its first line the file's figures with the re-run counted in (the earlier
+run's killed plus those killed now), then the re-run's own line, then what still survives.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import attrs
-from cosmic_ray.mutating import mutate_and_test
+import cosmic_ray.plugins
+from cosmic_ray.mutating import mutate_and_test, mutate_code
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkItem, WorkResult
 
@@ -92,6 +100,75 @@ class Tally:
             f"timed out {self.timed_out}, incompetent {self.incompetent}; caught {score}"
             f" ({self.in_annotations} in annotations not run)"
         )
+
+
+_LINE = re.compile(
+    r"^(?P<path>\S+): (?P<run>\d+) of (?P<total>\d+) mutants run: killed (?P<killed>\d+), "
+    r"survived (?P<survived>\d+), timed out (?P<timed_out>\d+), incompetent (?P<incompetent>\d+); "
+    r"caught \S+ \((?P<in_annotations>\d+) in annotations"
+)
+_SURVIVOR = re.compile(r"^--- (?P<operator>\S+) #(?P<occurrence>\d+) ---$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report of an earlier run: its file's figures (its first line) and its survivors, with their diffs."""
+
+    tally: Tally
+    survivors: dict[tuple[str, int], tuple[str, ...]]  # (operator, occurrence) -> the diff's changed lines
+
+
+def changed_lines(diff: str) -> tuple[str, ...]:
+    """The hunk headers and changed lines of a unified diff (not its file names, which name a throw-away copy)."""
+    return tuple(
+        line for line in diff.splitlines() if line.startswith(("@@", "-", "+")) and not line.startswith(("---", "+++"))
+    )
+
+
+def read_report(text: str) -> Report:
+    """The figures and the survivors of a report this tool wrote; ValueError when it is not one."""
+    first = _LINE.match(text.partition("\n")[0])
+    if first is None:
+        raise ValueError("its first line is not a per-file line of make mutate")
+    number = {name: int(value) for name, value in first.groupdict().items() if name not in ("path", "run")}
+    tally = Tally(
+        first["path"],
+        total=number["total"],
+        killed=number["killed"],
+        survived=number["survived"],
+        timed_out=number["timed_out"],
+        incompetent=number["incompetent"],
+        in_annotations=number["in_annotations"],
+    )
+    marks = list(_SURVIVOR.finditer(text))
+    survivors = {
+        (mark["operator"], int(mark["occurrence"])): changed_lines(
+            text[mark.end() : marks[index + 1].start() if index + 1 < len(marks) else len(text)]
+        )
+        for index, mark in enumerate(marks)
+    }
+    if len(survivors) != tally.survived:
+        raise ValueError(f"it lists {len(survivors)} survivors where its first line counts {tally.survived}")
+    return Report(tally, survivors)
+
+
+def report_text(tally: Tally, rerun: str | None = None) -> str:
+    """`build/mutation/<file>.txt`: the file's line, the re-run's line if any, then each survivor and its diff."""
+    return tally.line() + ("" if rerun is None else "\n" + rerun) + "\n\n" + "\n".join(tally.survivors)
+
+
+def counted_in(earlier: Tally, rerun: Tally) -> Tally:
+    """The file's figures after `rerun` faced the survivors of `earlier`: what they killed now counts as killed."""
+    return Tally(
+        earlier.path,
+        total=earlier.total,
+        killed=earlier.killed + rerun.killed,
+        survived=rerun.survived,
+        timed_out=earlier.timed_out + rerun.timed_out,
+        incompetent=earlier.incompetent + rerun.incompetent,
+        in_annotations=earlier.in_annotations,
+        survivors=rerun.survivors,
+    )
 
 
 def sample(items: Sequence[WorkItem], count: int | None) -> list[WorkItem]:
@@ -176,8 +253,42 @@ def init_session(copy: Path, path: str, db_path: Path) -> None:
     )
 
 
-def mutate_file(path: str, copies: Sequence[Path], count: int | None, contract: bool) -> Tally:
-    """Every (or `count`) mutant of `path`, each in one of `copies`, recorded in a cosmic-ray session."""
+def same_mutant(source: str, item: WorkItem, changes: tuple[str, ...]) -> bool:
+    """Whether `item` applied to `source` changes the lines an earlier report recorded for it (`changes`)."""
+    mutation = item.mutations[0]
+    mutated = mutate_code(source, cosmic_ray.plugins.get_operator(mutation.operator_name)(), mutation.occurrence)
+    if mutated is None:
+        return False
+    diff = difflib.unified_diff(source.split("\n"), mutated.split("\n"), lineterm="")
+    return changed_lines("\n".join(diff)) == changes
+
+
+def pick(items: Sequence[WorkItem], source: str, survivors: dict[tuple[str, int], tuple[str, ...]]) -> list[WorkItem]:
+    """The items an earlier report lists as survivors; ValueError unless each is still the mutant it recorded."""
+    chosen = [item for item in items if (item.mutations[0].operator_name, item.mutations[0].occurrence) in survivors]
+    found = {(item.mutations[0].operator_name, item.mutations[0].occurrence): item for item in chosen}
+    moved = [
+        f"{operator} #{occurrence}"
+        for (operator, occurrence), changes in survivors.items()
+        if (operator, occurrence) not in found or not same_mutant(source, found[operator, occurrence], changes)
+    ]
+    if moved:
+        raise ValueError(
+            f"the file changed since the report: {', '.join(moved[:5])}{' …' if len(moved) > 5 else ''} "
+            "no longer name the mutants it recorded (run the whole file)"
+        )
+    return sample(chosen, None)
+
+
+def mutate_file(
+    path: str,
+    copies: Sequence[Path],
+    count: int | None,
+    contract: bool,
+    survivors: dict[tuple[str, int], tuple[str, ...]] | None = None,
+) -> Tally:
+    """Every (or `count`, or the listed `survivors`) mutant of `path`, each in one of `copies`, in a cosmic-ray
+    session."""
     db_path = copies[0] / f"{Path(path).stem}.sqlite"
     init_session(copies[0], path, db_path)
     env_contract = {"LOCALSTACK_PYTHON": str(ROOT / ".localstack-venv" / "bin" / "python")}
@@ -186,10 +297,12 @@ def mutate_file(path: str, copies: Sequence[Path], count: int | None, contract: 
     timeout = max(TIMEOUT_FLOOR_S, 3 * baseline(commands[copies[0]]))
     lock = threading.Lock()
     with use_db(str(db_path), WorkDB.Mode.open) as db:
-        spans = annotation_spans((copies[0] / path).read_text())
+        source = (copies[0] / path).read_text()
+        spans = annotation_spans(source)
         items = [item for item in db.work_items if not in_annotation(item, spans)]
-        chosen = sample(items, count)
-        tally = Tally(path, total=len(items), in_annotations=db.num_work_items - len(items))
+        chosen = sample(items, count) if survivors is None else pick(items, source, survivors)
+        total = len(items) if survivors is None else len(chosen)
+        tally = Tally(path, total=total, in_annotations=db.num_work_items - len(items))
         free = list(copies)
 
         def run(item: WorkItem) -> None:
@@ -233,20 +346,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at once, each in its own copy")
     parser.add_argument("--contract", action="store_true", help="also the contract suite for unit survivors")
     parser.add_argument("--check", action="store_true", help="fail unless every mutant run got a verdict")
+    parser.add_argument(
+        "--survivors", type=Path, metavar="REPORT", help="only the survivors an earlier report of one file lists"
+    )
     args = parser.parse_args(argv)
     unknown = [f for f in args.files if f not in TARGETS]
     if unknown:
         parser.error(f"no tests are listed for {unknown}: add them to TARGETS in tools/mutate.py")
+    earlier = None
+    if args.survivors is not None:
+        try:
+            earlier = read_report(args.survivors.read_text())
+        except (OSError, ValueError) as error:
+            parser.error(f"--survivors {args.survivors}: {error}")
+        if args.sample is not None or args.files != [earlier.tally.path]:
+            parser.error(f"--survivors {args.survivors} re-runs {earlier.tally.path} alone (name it; no --sample)")
     REPORTS.mkdir(parents=True, exist_ok=True)
     failed = False
     with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
         copies = [workspace(Path(scratch) / f"copy-{index}") for index in range(max(1, args.jobs))]
         for path in args.files:
             started = time.monotonic()
-            tally = mutate_file(path, copies, args.sample, args.contract)
-            print(f"{tally.line()} ({time.monotonic() - started:.0f} s)", flush=True)
+            try:
+                listed = None if earlier is None else earlier.survivors
+                tally = mutate_file(path, copies, args.sample, args.contract, listed)
+            except ValueError as error:
+                parser.error(f"--survivors {args.survivors}: {error}")
+            took = f"({time.monotonic() - started:.0f} s)"
             report = REPORTS / f"{Path(path).stem}.txt"
-            report.write_text(tally.line() + "\n\n" + "\n".join(tally.survivors))
+            if earlier is None:
+                print(f"{tally.line()} {took}", flush=True)
+                report.write_text(report_text(tally))
+            else:
+                whole = counted_in(earlier.tally, tally)
+                rerun = f"re-run of the {tally.total} survivors of {args.survivors}: {tally.line().partition(': ')[2]}"
+                print(f"{rerun} {took}\n{whole.line()}", flush=True)
+                report.write_text(report_text(whole, rerun))
             expected = tally.total if args.sample is None else min(args.sample, tally.total)
             if args.check and (tally.incompetent or tally.run != expected or not tally.killed + tally.timed_out):
                 print(f"  check failed: {expected} expected verdicts, see {report}", flush=True)

@@ -114,11 +114,6 @@ class Tenant:
         return SUSPENDED if self.suspended else ACTIVE
 
     @property
-    def pooled(self) -> bool:
-        """True when the tenant's tier is pooled: its items carry a pool key, it owns no key."""
-        return self.tier in self.pooled_tiers
-
-    @property
     def key_tiers(self) -> tuple[str, ...]:
         """The tiers this tenant has an API key of its own in: its tier, then the one it is leaving (if any);
         pooled tiers left out (their keys are the tier's, and stay while the tier exists)."""
