@@ -373,7 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as error:
                 parser.error(f"--survivors {args.survivors}: {error}")
             took = f"({time.monotonic() - started:.0f} s)"
-            report = REPORTS / f"{Path(path).stem}.txt"
+            # A sample's report goes beside, not over, a whole run's: `--survivors` re-runs from the whole one.
+            report = REPORTS / ("sample" if args.sample is not None else "") / f"{Path(path).stem}.txt"
+            report.parent.mkdir(parents=True, exist_ok=True)
             if earlier is None:
                 print(f"{tally.line()} {took}", flush=True)
                 report.write_text(report_text(tally))
