@@ -68,9 +68,10 @@ test: $(VENV)/.installed $(LS_VENV)/.installed  ## every test: mock engine and L
 	$(VENV)/bin/python -m pytest
 
 # Two workers on a 2-core machine (-n auto: one per core), each test file on one worker, so a module's shared
-# runs are made once; the contract tests stay in one process (one LocalStack).
+# runs are made once; the longest files first, in tests/conftest.py's order (not xdist's most-tests-first), so
+# both workers finish together. The contract tests stay in one process (one LocalStack).
 unit: $(VENV)/.installed  ## the mock-engine tests only
-	$(VENV)/bin/python -m pytest -n auto --dist loadfile --ignore=tests/contract
+	$(VENV)/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --ignore=tests/contract
 
 contract: $(VENV)/.installed $(LS_VENV)/.installed  ## the LocalStack contract tests only
 	$(VENV)/bin/python -m pytest tests/contract
