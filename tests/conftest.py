@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # later collection.
     gc.collect()
     gc.freeze()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    # The collector waits for the end of each test (setup, call, teardown), then looks once at what the test made.
+    # Run by run, a program's futures, tasks and Outputs are alive until the run ends: a collection in the middle
+    # finds them alive, moves them to an older generation and scans them again there, and again in a full
+    # collection after they died. Measured here (onboarding, preview, applier, pooled, names in one process,
+    # load 3): 35.8 s of CPU, 8.9 s of it collecting; 31.5 s this way, 6.4 s collecting.
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.collect(0)
+        gc.enable()
 
 
 # The test files that take longest, in seconds (`make unit` on the 2-core machine, 2026-12-07; authorizer_jwks and
