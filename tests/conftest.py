@@ -79,9 +79,12 @@ LONGEST_FILES = {
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Only in a worker of a parallel run: one process (`make test`, the contract suite) keeps pytest's order.
     # trylast: after pytest has grouped each file's tests by their module-scoped parameters; a stable sort by file
     # keeps that order inside each file.
+    if not hasattr(config, "workerinput"):
+        return
     per_file = Counter(item.path for item in items)
     items.sort(key=lambda item: (-LONGEST_FILES.get(item.path.name, 0), -per_file[item.path]))
 
