@@ -132,4 +132,4 @@ lock-check: $(UV)  ## fail when a lock is stale against its declaration (CI runs
 	UV=$(UV) $(PYTHON) -m tools.lock --check
 
 clean:  ## remove both virtualenvs and the tools' caches
-	rm -rf $(VENV) $(LS_VENV) $(UV_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) $(UV_DIR) .pytest_cache .mypy_cache .ruff_cache build/pycache
