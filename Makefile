@@ -64,16 +64,23 @@ schema: $(VENV)/.installed  ## the component package's schema, inferred from com
 policy: $(VENV)/.installed  ## every rule of the policy pack (policy/) over the dev and prod graphs; fails on a violation
 	$(VENV)/bin/python -m policy.check
 
+# The tests keep Python's compiled bytecode in build/pycache, whatever PYTHONDONTWRITEBYTECODE says: without it
+# every worker, and every program a test starts, compiles pulumi_aws's modules again and pytest rewrites every test
+# module again, about 3 s of CPU a process. Not for `make mutate`: a mutant written in the same second as another
+# of the same size would be served the other's bytecode (pyc files are checked by source mtime and size).
+TEST_BYTECODE := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/build/pycache
+
 test: $(VENV)/.installed $(LS_VENV)/.installed  ## every test: mock engine and LocalStack contract tests
-	$(VENV)/bin/python -m pytest
+	$(TEST_BYTECODE) $(VENV)/bin/python -m pytest
 
 # Two workers on a 2-core machine (-n auto: one per core), each test file on one worker, so a module's shared
-# runs are made once; the contract tests stay in one process (one LocalStack).
+# runs are made once; the longest files first, in tests/conftest.py's order (not xdist's most-tests-first), so
+# both workers finish together. The contract tests stay in one process (one LocalStack).
 unit: $(VENV)/.installed  ## the mock-engine tests only
-	$(VENV)/bin/python -m pytest -n auto --dist loadfile --ignore=tests/contract
+	$(TEST_BYTECODE) $(VENV)/bin/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --ignore=tests/contract
 
 contract: $(VENV)/.installed $(LS_VENV)/.installed  ## the LocalStack contract tests only
-	$(VENV)/bin/python -m pytest tests/contract
+	$(TEST_BYTECODE) $(VENV)/bin/python -m pytest tests/contract
 
 fuzz: $(VENV)/.installed  ## the config property tests with 5,000 examples each (every commit runs 200)
 	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_config_properties.py
@@ -126,4 +133,4 @@ lock-check: $(UV)  ## fail when a lock is stale against its declaration (CI runs
 	UV=$(UV) $(PYTHON) -m tools.lock --check
 
 clean:  ## remove both virtualenvs and the tools' caches
-	rm -rf $(VENV) $(LS_VENV) $(UV_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) $(UV_DIR) .pytest_cache .mypy_cache .ruff_cache build/pycache

@@ -8,6 +8,7 @@ go through real boto3 clients with botocore's Stubber; the tool's read-only guar
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -150,12 +151,19 @@ def gateway() -> Iterator[tuple[Gateway, str]]:
 # --- stubbed AWS --------------------------------------------------------------------------------------
 
 
+@functools.cache
+def aws_session() -> boto3.session.Session:
+    """One session for the module: it reads each service's model once (its loader keeps them), not once a test.
+    The clients made from it are new for every `Aws`, each with its own Stubber and event handlers (a client
+    copies the session's handlers), so no test sees another's."""
+    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+
+
 class Aws:
     """The tool's own read-only clients, each with a Stubber, and the operations that reached AWS."""
 
     def __init__(self) -> None:
-        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
-        self.clients = smoke.Clients(session)
+        self.clients = smoke.Clients(aws_session())
         self.called: list[str] = []
         self.stubbers: dict[str, Stubber] = {}
         for service in smoke.READ_OPERATIONS:

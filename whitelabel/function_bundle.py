@@ -73,6 +73,11 @@ def sha256_of(path: Path) -> str:
 
 def locked_wheels(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS) -> list[Path]:
     """The wheel file of every pin, each checked against its hash; BundleError names the first that is not."""
+    return [wheel for wheel, _ in _verified_wheels(requirements, wheels)]
+
+
+def _verified_wheels(requirements: Path, wheels: Path) -> list[tuple[Path, str]]:
+    """(wheel file, its sha256) of every pin, each hash read from the file and equal to the locked one."""
     found = []
     present = sorted(p for p in wheels.glob("*.whl")) if wheels.is_dir() else []
     for pin in read_pins(requirements.read_text()):
@@ -82,7 +87,7 @@ def locked_wheels(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS) -> l
         actual = sha256_of(matches[0])
         if actual != pin.sha256:
             raise BundleError(f"{matches[0].name}: sha256 {actual} is not the locked {pin.sha256}")
-        found.append(matches[0])
+        found.append((matches[0], actual))
     return found
 
 
@@ -109,8 +114,10 @@ def unpacked_files(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS, bui
     verified hashes) already exists, and is made in a temporary folder and renamed into place, so two
     programs running at once never see half of it.
     """
-    located = locked_wheels(requirements, wheels)
-    digest = hashlib.sha256("".join(sha256_of(w) for w in located).encode()).hexdigest()[:16]
+    verified = _verified_wheels(requirements, wheels)
+    located = [wheel for wheel, _ in verified]
+    # Each wheel is read and hashed once per call: the check above, whose hashes also name the folder.
+    digest = hashlib.sha256("".join(sha256 for _, sha256 in verified).encode()).hexdigest()[:16]
     target = build / digest
     if not target.is_dir():
         build.mkdir(parents=True, exist_ok=True)
