@@ -73,3 +73,19 @@ def test_shared_runs_are_one_run_per_stack_and_config() -> None:
     # The order of the config's keys is part of it (the order of named customers is a test of its own).
     assert shared_run("dev", reordered) is not first
     assert shared_run("prod") is not first
+
+
+def test_each_caller_of_the_stack_file_gets_its_own_copy() -> None:
+    # The parsed stack file is kept per process: what one caller changes, at any depth, no other sees.
+    first = offline.stack_file_config("dev")
+    customers = first["whitelabel-gateway:customers"]
+    assert customers["globex"] == {"dedicatedDomain": True}
+    customers["globex"]["dedicatedDomain"] = False
+    customers["initech"] = {}
+    first["whitelabel-gateway:waf"]["enabled"] = True
+    first["aws:region"] = "us-east-1"
+    second = offline.stack_file_config("dev")
+    assert second["whitelabel-gateway:customers"] == {"acme": {}, "globex": {"dedicatedDomain": True}}
+    assert second["whitelabel-gateway:waf"]["enabled"] is False
+    assert second["aws:region"] == "eu-west-1"
+    assert second == offline.stack_file_text_config(offline.ROOT.joinpath("Pulumi.dev.yaml").read_text(), "x")

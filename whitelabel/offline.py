@@ -7,6 +7,7 @@ from the resource's name so that two runs of the same config produce identical i
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -461,7 +462,36 @@ def stack_file_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any]:
 
 
 def stack_file_text_config(text: str, name: str) -> dict[str, Any]:
-    """The `config:` block of a stack file's text, or `StackFileError` naming `name` (and the line)."""
+    """The `config:` block of a stack file's text, or `StackFileError` naming `name` (and the line).
+
+    Each text is parsed once per process (the tests run the same stack files hundreds of times); every caller
+    gets its own copy, free to change.
+    """
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = _parse_stack_text(text, name)
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[text] = parsed
+    return _copied(parsed)
+
+
+# Stack file text → its parsed `config:` block, never handed out itself (`_copied`).
+_PARSED: dict[str, dict[str, Any]] = {}
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of YAML data: new dicts and lists all the way down (scalars are immutable)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, str | int | float | bool | None):
+        return value
+    return copy.deepcopy(value)
+
+
+def _parse_stack_text(text: str, name: str) -> dict[str, Any]:
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
