@@ -89,3 +89,33 @@ def test_each_caller_of_the_stack_file_gets_its_own_copy() -> None:
     assert second["whitelabel-gateway:waf"]["enabled"] is False
     assert second["aws:region"] == "eu-west-1"
     assert second == offline.stack_file_text_config(offline.ROOT.joinpath("Pulumi.dev.yaml").read_text(), "x")
+
+
+def test_a_mock_answer_serialised_without_the_event_loop_is_what_the_sdk_serialises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The harness runs the mock monitor's serialisation of plain answers directly (`_mock_sync_await`): the same
+    # resources, inputs, outputs and exports as through the SDK's own `_sync_await`.
+    direct = run_program("prod")
+    monkeypatch.setattr(offline, "_mock_sync_await", offline._sync_await)
+    through_sdk = run_program("prod")
+
+    def seen(run: StackRun) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        # Sorted: registrations reach the monitor from worker threads, in no fixed order.
+        # Assets (a function's code) compare by identity: by what they hold.
+        found = ((r.urn, r.inputs, offline._comparable(r.outputs)) for r in run.resources)
+        return sorted(found, key=lambda seen: seen[0])
+
+    assert seen(direct) == seen(through_sdk)
+    assert direct.outputs == through_sdk.outputs
+
+
+def test_an_answer_that_is_not_plain_data_is_serialised_by_the_sdk() -> None:
+    plain = {"arn": "arn:aws:s3:::b", "tags": {"a": "b"}, "ports": [80, 443], "on": True, "none": None}
+    assert offline._mock_sync_await(offline.rpc.serialize_properties(plain, {})) == offline._sync_await(
+        offline.rpc.serialize_properties(plain, {})
+    )
+    waiting = {"arn": pulumi.Output.from_input("arn:aws:s3:::b"), "tags": {"a": "b"}}
+    assert not offline._plain(waiting)
+    serialised = offline._mock_sync_await(offline.rpc.serialize_properties(waiting, {}))
+    assert dict(serialised) == {"arn": "arn:aws:s3:::b", "tags": {"a": "b"}}
