@@ -122,7 +122,8 @@ def _unpack(wheels: list[Path], target: Path) -> None:
 def unpacked_files(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS, build: Path = BUILD) -> dict[str, Path]:
     """Zip path → unpacked file for every file of every locked wheel (site-packages layout, the zip's root).
 
-    The wheels are verified on every call; the unpacked folder is reused when its name (the digest of the
+    The wheels are verified on every call (each file's hash read once per process while it stays the same file,
+    size and modification time: `sha256_of`); the unpacked folder is reused when its name (the digest of the
     verified hashes) already exists, and is made in a temporary folder and renamed into place, so two
     programs running at once never see half of it.
     """
