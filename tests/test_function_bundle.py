@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -74,3 +75,22 @@ def test_unpacking_is_reused_for_the_same_lock(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "build").iterdir()] == [
         next(iter(first.values())).relative_to(tmp_path / "build").parts[0]
     ]
+
+
+def test_a_wheel_changed_after_a_first_run_is_verified_again(tmp_path: Path) -> None:
+    # The hashes are kept per process (one program run after another in the tests): a wheel altered on disk
+    # after a run that accepted it, same size, must still be refused on the next run.
+    requirements, wheels = _copy_lock(tmp_path)
+    unpacked_files(requirements, wheels, tmp_path / "build")
+    target = next(wheels.glob("pyjwt-*.whl"))
+    before = target.stat()
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    # A clock coarser than the two writes could leave the time as it was; a real edit comes later than that.
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    assert target.stat().st_size == before.st_size
+    with pytest.raises(BundleError, match=r"pyjwt-2\.15\.1-py3-none-any\.whl: sha256"):
+        unpacked_files(requirements, wheels, tmp_path / "build")
+    with pytest.raises(BundleError, match=r"pyjwt-2\.15\.1-py3-none-any\.whl: sha256"):
+        locked_wheels(requirements, wheels)

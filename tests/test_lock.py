@@ -3,6 +3,7 @@ and the authorizer's bundled wheels say the same, and this test environment is e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -18,8 +19,17 @@ from whitelabel import function_bundle
 from whitelabel.function_bundle import read_pins
 
 ROOT = lock.ROOT
-LOCKED = lock.locked_packages()
-VERSIONS = lock.locked_versions()
+
+
+# uv.lock is read when a test first needs it, not at import: every worker of `make unit` imports this file.
+@functools.cache
+def locked() -> dict[str, dict]:
+    return lock.locked_packages()
+
+
+@functools.cache
+def versions() -> dict[str, set[str]]:
+    return lock.locked_versions()
 
 
 def uv() -> str:
@@ -29,7 +39,8 @@ def uv() -> str:
     return command
 
 
-def _all_hashes() -> dict[str, set[str]]:
+@functools.cache
+def _hashes() -> dict[str, set[str]]:
     """Normalised name → the sha256 of every file uv.lock records for it, across all its locked versions."""
     found: dict[str, set[str]] = {}
     for package in tomllib.loads(lock.LOCK.read_text())["package"]:
@@ -40,11 +51,8 @@ def _all_hashes() -> dict[str, set[str]]:
     return found
 
 
-HASHES = _all_hashes()
-
-
 def locked_hashes(name: str) -> set[str]:
-    return HASHES.get(lock.normalise(name), set())
+    return _hashes().get(lock.normalise(name), set())
 
 
 def test_uv_lock_satisfies_pyproject_without_a_network() -> None:
@@ -57,22 +65,22 @@ def test_this_environment_is_exactly_the_lock() -> None:
     # What `uv sync --frozen` installed: every distribution here is a locked package at its locked version.
     installed = {lock.normalise(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
     drift = {
-        name: (version, VERSIONS[name])
+        name: (version, versions()[name])
         for name, version in installed.items()
-        if name in VERSIONS and version not in VERSIONS[name]
+        if name in versions() and version not in versions()[name]
     }
     assert drift == {}
     assert {"pulumi", "pulumi-aws", "pyjwt", "cryptography", "pytest", "moto"} <= installed.keys()
-    unlocked = set(installed) - set(LOCKED)
+    unlocked = set(installed) - set(locked())
     assert unlocked == set(), f"installed but not in uv.lock: {sorted(unlocked)}"
 
 
 def test_the_authorizers_bundled_libraries_are_the_locked_versions_and_files() -> None:
     pins = read_pins(function_bundle.REQUIREMENTS.read_text())
-    group = lock.group_members(LOCKED, "authorizer")
+    group = lock.group_members(locked(), "authorizer")
     assert sorted(p.name for p in pins) == group == ["cffi", "cryptography", "pycparser", "pyjwt"]
     for pin in pins:
-        assert pin.version == LOCKED[pin.name]["version"], pin.name
+        assert pin.version == locked()[pin.name]["version"], pin.name
         assert pin.sha256 in locked_hashes(pin.name), f"{pin.name}: its wheel is not one uv.lock records"
     # The vendored files are those pins (function_bundle refuses anything else at `pulumi up`).
     vendored = {hashlib.sha256(w.read_bytes()).hexdigest() for w in function_bundle.WHEELS.glob("*.whl")}
@@ -110,7 +118,7 @@ def test_the_lambda_wheel_is_chosen_for_python_3_14_on_arm64() -> None:
 def test_a_changed_lock_changes_the_authorizers_pins() -> None:
     # The pins follow uv.lock: another locked cryptography gives another pin (what `make lock` writes).
     text = lock.LOCK.read_text()
-    version = LOCKED["cryptography"]["version"]
+    version = locked()["cryptography"]["version"]
     bumped = re.sub(
         rf'(name = "cryptography"\nversion = ")({re.escape(version)})"', r'\g<1>99.0.0"', text, count=1
     ).replace(f"cryptography-{version}-", "cryptography-99.0.0-")
@@ -128,7 +136,7 @@ def test_every_exported_requirements_file_is_what_the_lock_gives(path: str) -> N
     pins = re.findall(r"^([A-Za-z0-9._-]+)==(\S+)(.*)$", text, re.M)
     assert {lock.normalise(n) for n, _, _ in pins} >= {"pulumi", "pulumi-aws", "pydantic", "pyyaml"}
     for name, version, rest in pins:
-        assert version in VERSIONS[lock.normalise(name)], name
+        assert version in versions()[lock.normalise(name)], name
         hashes = set(re.findall(r"--hash=sha256:([0-9a-f]{64})", rest))
         assert hashes and hashes <= locked_hashes(name), name
 

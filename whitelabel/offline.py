@@ -7,6 +7,7 @@ from the resource's name so that two runs of the same config produce identical i
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.sync_await import _sync_await
@@ -461,7 +463,36 @@ def stack_file_config(stack: str, project_dir: Path = ROOT) -> dict[str, Any]:
 
 
 def stack_file_text_config(text: str, name: str) -> dict[str, Any]:
-    """The `config:` block of a stack file's text, or `StackFileError` naming `name` (and the line)."""
+    """The `config:` block of a stack file's text, or `StackFileError` naming `name` (and the line).
+
+    Each text is parsed once per process (the tests run the same stack files hundreds of times); every caller
+    gets its own copy, free to change.
+    """
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = _parse_stack_text(text, name)
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[text] = parsed
+    return _copied(parsed)
+
+
+# Stack file text → its parsed `config:` block, never handed out itself (`_copied`).
+_PARSED: dict[str, dict[str, Any]] = {}
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of YAML data: new dicts and lists all the way down (scalars are immutable)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, str | int | float | bool | None):
+        return value
+    return copy.deepcopy(value)
+
+
+def _parse_stack_text(text: str, name: str) -> dict[str, Any]:
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
@@ -544,6 +575,7 @@ def run_function(
     benchmark's baseline all go through here, so they pay the same engine overhead.
     """
     pulumi_settings.reset_options()
+    pulumi_mocks._sync_await = _mock_sync_await
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
     pulumi.runtime.set_all_config(dict(config))
     root = pulumi.runtime.get_root_resource()
@@ -554,6 +586,40 @@ def run_function(
 
     _sync_await(pulumi.runtime.stack.run_pulumi_func(run))
     return result[0], dict(getattr(root, "outputs", {}))
+
+
+_SERIALIZE_PROPERTIES = rpc.serialize_properties.__code__
+
+
+def _mock_sync_await(awaitable: Any) -> Any:
+    """The mock monitor's `_sync_await`, without a run of an event loop to serialise a mock's answer.
+
+    At every registration the mock monitor serialises what the mocks answered (`rpc.serialize_properties` of plain
+    values) through `_sync_await`: a task and a run of the worker thread's event loop each time, though that
+    coroutine never waits on anything. When the answer is plain data (nothing in it to await: what AwsMocks gives),
+    it is run here to its end directly; should it wait after all, it is closed (it only builds a message from its
+    arguments) and serialised again on the loop. Everything else goes to the SDK's `_sync_await` unchanged.
+    """
+    if getattr(awaitable, "cr_code", None) is not _SERIALIZE_PROPERTIES:
+        return _sync_await(awaitable)
+    arguments = dict(awaitable.cr_frame.f_locals)
+    if not _plain(arguments["inputs"]):
+        return _sync_await(awaitable)
+    try:
+        awaitable.send(None)
+    except StopIteration as done:
+        return done.value
+    awaitable.close()
+    return _sync_await(rpc.serialize_properties(**{**arguments, "property_deps": {}}))
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` is JSON-like data all the way down (no Output, future, resource or asset in it)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 _SDK_STACK_TRACE = getattr(pulumi_resource, "_get_stack_trace", None)
