@@ -54,6 +54,10 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
         return (yield)
     finally:
         gc.collect(0)
+        # What is still alive after a test (session and module fixtures' runs, caches) is kept out of every later
+        # collection too: the older generations then hold nothing to rescan. Measured (make unit, load under 2):
+        # 90.5 s of CPU without this, 86.9 s with it; peak RSS about the same (650 MB the largest worker).
+        gc.freeze()
         gc.enable()
 
 
