@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.tenant_domains import validation_records
 from components.waf import log_delivery_policy, web_acl_rules
 from whitelabel.cloudfront import (
     ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
@@ -382,12 +383,7 @@ class _MovedCertificate:
 
     def validation_records(self) -> pulumi.Output[list[dict[str, Any]]]:
         """The validation records ACM names for the certificate: those the customer published already."""
-        return self.certificate.domain_validation_options.apply(
-            lambda options: [
-                {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
-                for o in options or []
-            ]
-        )
+        return validation_records(self.certificate)
 
     def tenant_inputs(self) -> dict[str, Any]:
         """The tenant's certificate arguments: the issued certificate as its customization, no managed request.

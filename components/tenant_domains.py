@@ -195,11 +195,14 @@ def alias_records(
     settings: DomainSettings,
     parent: pulumi.Resource,
     aliases: AliasesFor = _no_aliases,
+    record_types: tuple[str, ...] | None = None,
 ) -> None:
     """`fqdn` → a custom domain's endpoint (regional, or CloudFront for edge): A, and AAAA when dual-stack
-    (`<name>-a`, `<name>-aaaa`)."""
+    (`<name>-a`, `<name>-aaaa`); `record_types` names them instead (a moving customer's record keeps only its A)."""
     alias = [aws.route53.RecordAliasArgs(name=target_name, zone_id=target_zone_id, evaluate_target_health=False)]
-    for record_type in ("A", "AAAA") if settings.dual_stack else ("A",):
+    if record_types is None:
+        record_types = ("A", "AAAA") if settings.dual_stack else ("A",)
+    for record_type in record_types:
         record_name = f"{name}-{record_type.lower()}"
         aws.route53.Record(
             record_name,
@@ -214,6 +217,16 @@ def alias_records(
                 aliases=list(aliases("aws:route53/record:Record", record_name)),
             ),
         )
+
+
+def validation_records(certificate: aws.acm.Certificate) -> pulumi.Output[list[dict[str, Any]]]:
+    """The DNS records ACM names to validate `certificate`, as the customer is told them: name, type, value."""
+    return certificate.domain_validation_options.apply(
+        lambda options: [
+            {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
+            for o in options or []
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -325,17 +338,9 @@ class TenantDomains(pulumi.ComponentResource):
         CNAME, not an alias to CloudFront: an alias to a distribution needs the record's name among its domains.
         """
         settings = self._args.domains
-        options = resource_options("customer-dns-record", settings.protect, parent=self)
         if alias_to is not None:
             target, zone = alias_to
-            aws.route53.Record(
-                f"{name}-a",
-                zone_id=settings.zone_id,
-                name=fqdn,
-                type="A",
-                aliases=[aws.route53.RecordAliasArgs(name=target, zone_id=zone, evaluate_target_health=False)],
-                opts=options,
-            )
+            alias_records(name, fqdn, target, zone, settings, self, record_types=("A",))
             return
         if self._args.own_domain_routing_endpoint is None:
             raise ValueError(f"{name}: a customer moved to CloudFront needs the platform's routing endpoint")
@@ -346,7 +351,7 @@ class TenantDomains(pulumi.ComponentResource):
             type="CNAME",
             records=[self._args.own_domain_routing_endpoint],
             ttl=SWITCHED_RECORD_TTL,
-            opts=options,
+            opts=resource_options("customer-dns-record", settings.protect, parent=self),
         )
 
     def _own_domain(self, name: str, customer: Customer, domain_name: str) -> pulumi.Output[dict[str, Any]]:
@@ -397,12 +402,7 @@ class TenantDomains(pulumi.ComponentResource):
             else:
                 self._records(name, point_at, target, zone)
             status = "validated"
-        records = certificate.domain_validation_options.apply(
-            lambda options: [
-                {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
-                for o in options
-            ]
-        )
+        records = validation_records(certificate)
         return pulumi.Output.all(records, target).apply(
             lambda values: {
                 "domain": domain_name,
