@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from functions.tenant_authorizer import handler as authorizer
+from tests.stand_in import serve_on_loopback
 
 ISSUER = "https://idp.example.com/pool-1"
 
@@ -135,9 +135,8 @@ def documents() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server, url = serve_on_loopback(Handler, "documents-stand-in")
+    yield url
     server.shutdown()
     server.server_close()
 

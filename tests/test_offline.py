@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Iterator
 from typing import Any
 
 import pulumi
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import deploy, shared_run
 from whitelabel import offline
@@ -35,9 +38,8 @@ def source_positions() -> Iterator[None]:
 
 
 def test_a_run_without_source_positions_records_what_a_run_with_them_records(source_positions: None) -> None:
-    with_positions = run_program("dev")
-    record_source_positions(False)
-    assert _recorded(run_program("dev")) == _recorded(with_positions)
+    # The session's run of dev was made without them (tests/conftest.py).
+    assert _recorded(shared_run("dev")) == _recorded(run_program("dev"))
 
 
 def test_without_source_positions_the_sdk_sends_none(source_positions: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,7 +98,7 @@ def test_a_mock_answer_serialised_without_the_event_loop_is_what_the_sdk_seriali
 ) -> None:
     # The harness runs the mock monitor's serialisation of plain answers directly (`_mock_sync_await`): the same
     # resources, inputs, outputs and exports as through the SDK's own `_sync_await`.
-    direct = run_program("prod")
+    direct = shared_run("prod")
     monkeypatch.setattr(offline, "_mock_sync_await", offline._sync_await)
     through_sdk = run_program("prod")
 
@@ -119,3 +121,60 @@ def test_an_answer_that_is_not_plain_data_is_serialised_by_the_sdk() -> None:
     assert not offline._plain(waiting)
     serialised = offline._mock_sync_await(offline.rpc.serialize_properties(waiting, {}))
     assert dict(serialised) == {"arn": "arn:aws:s3:::b", "tags": {"a": "b"}}
+
+
+@pytest.fixture
+def sdk_unknowns_check() -> Iterator[None]:
+    """The SDK's own Unknowns check for one test; the suite runs with the acyclic one (tests/conftest.py)."""
+    offline.acyclic_unknowns_check(False)
+    try:
+        yield
+    finally:
+        offline.acyclic_unknowns_check(True)
+
+
+UNKNOWN = pulumi.output.Unknown()
+# What an Output's value can hold: plain data, Unknowns anywhere in it, and dicts and lists shared or nested.
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3) | st.just(UNKNOWN),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=2), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(values)
+def test_the_acyclic_unknowns_check_answers_as_the_sdks(value: Any) -> None:
+    assert offline.contains_unknowns(value) is offline._SDK_CONTAINS_UNKNOWNS(value)
+    shared = [value, {"again": value}, value]
+    assert offline.contains_unknowns(shared) is offline._SDK_CONTAINS_UNKNOWNS(shared)
+
+
+def test_the_acyclic_unknowns_check_ends_on_a_cycle_and_finds_an_unknown_behind_it() -> None:
+    looped: list[Any] = [1]
+    looped.append({"back": looped})
+    assert offline.contains_unknowns(looped) is offline._SDK_CONTAINS_UNKNOWNS(looped) is False
+    looped.append([UNKNOWN])
+    assert offline.contains_unknowns(looped) is offline._SDK_CONTAINS_UNKNOWNS(looped) is True
+
+
+def test_the_acyclic_unknowns_check_leaves_no_garbage_where_the_sdks_leaves_a_cycle_per_call() -> None:
+    value = {"a": [1, {"b": "c"}], "d": None}
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(10):
+            offline.contains_unknowns(value)
+        assert gc.collect() == 0
+        for _ in range(10):
+            offline._SDK_CONTAINS_UNKNOWNS(value)
+        assert gc.collect() >= 10 * 2  # at least each call's function and its cell
+    finally:
+        gc.enable()
+
+
+def test_a_run_with_the_sdks_unknowns_check_records_what_a_run_with_the_acyclic_one_records(
+    sdk_unknowns_check: None,
+) -> None:
+    assert offline.rpc.contains_unknowns is offline._SDK_CONTAINS_UNKNOWNS
+    # The session's run of prod was made with the acyclic check.
+    assert _recorded(run_program("prod")) == _recorded(shared_run("prod"))
