@@ -9,13 +9,16 @@ import json
 from collections import Counter
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
+from tools import preview as preview_tool
 from whitelabel.offline import (
+    ROOT,
     AwsMocks,
     Registered,
     StackRun,
@@ -127,6 +130,33 @@ def shared_run(stack: str, values: Mapping[str, Any] | None = None) -> StackRun:
     if key not in _RUNS:
         _RUNS[key] = run_program(stack, values)
     return _RUNS[key]
+
+
+def shared_program(
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    project_dir: Path = ROOT,
+    mocks: AwsMocks | None = None,
+    platform_outputs: Mapping[str, Any] | None = None,
+) -> StackRun:
+    """`run_program` as a tool run inside a test calls it (`share_tool_runs`): the session's run (`shared_run`) when
+    the call is this project's program on a config and nothing more, a run of its own for anything else."""
+    if edit is None and project_dir == ROOT and mocks is None and platform_outputs is None:
+        return shared_run(stack, config)
+    return run_program(
+        stack, config, edit=edit, project_dir=project_dir, mocks=mocks, platform_outputs=platform_outputs
+    )
+
+
+@pytest.fixture
+def share_tool_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tools a test runs in-process (`make preview`'s) take the session's run of a config the suite has run
+    already, instead of running the program on it again: the same program on the same config registers the same
+    resources (tests/test_offline.py compares two runs of dev, and of prod, resource by resource). A test whose point is a fresh run
+    (determinism, a patched program) does not use this."""
+    monkeypatch.setattr(preview_tool, "run_program", shared_program)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from tests.conftest import shared_run
 from tools import preview as preview_tool
 from whitelabel import diff
 from whitelabel.config import ConfigError, parse_settings
-from whitelabel.offline import ROOT, Registered, StackRun, stack_file_text_config
+from whitelabel.offline import ROOT, Registered, StackRun, run_program, stack_file_text_config
 
 EXAMPLE = ROOT / "examples" / "own-domain-move"
 STEPS = ("0-before", "1-prepare", "2-switch", "3-done")
@@ -96,7 +96,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("index", [1, 2, 3])
 def test_each_step_is_one_config_change_whose_preview_shows_only_that_steps_resources(
-    index: int, capsys: pytest.CaptureFixture[str]
+    index: int, capsys: pytest.CaptureFixture[str], share_tool_runs: None
 ) -> None:
     before, after = STEPS[index - 1], STEPS[index]
     status = preview_tool.main(["--stack-file", str(step_file(after)), "--base", str(step_file(before))])
@@ -114,7 +114,7 @@ def test_each_step_is_one_config_change_whose_preview_shows_only_that_steps_reso
 
 
 def test_a_stack_file_previews_against_its_own_committed_version_by_default(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, share_tool_runs: None
 ) -> None:
     # The example is committed: against HEAD it has no change (exit 0), as a stack file does before it is edited.
     assert preview_tool.main(["--stack-file", str(step_file("3-done"))]) == preview_tool.NO_CHANGES
@@ -126,8 +126,9 @@ def test_a_stack_file_previews_against_its_own_committed_version_by_default(
 
 
 def test_after_done_the_stack_is_stable_and_stays_so(runs: dict[str, StackRun]) -> None:
-    # `done` is kept in the config: the next `up` changes nothing, above all not the tenant's certificate.
-    again = run_step("3-done")
+    # `done` is kept in the config: the next `up` changes nothing, above all not the tenant's certificate. A run of
+    # its own (not the session's, which is `runs["3-done"]` itself).
+    again = run_program("move", step_config("3-done"))
     assert steps(preview_tool.compare(runs["3-done"], again)) == {}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import customers_config, shared_run
+from tests.conftest import customers_config, shared_program, shared_run
 from tools import preview as preview_tool
 from whitelabel import diff
 from whitelabel.config import ResolvedAuth
@@ -204,7 +204,7 @@ def _write_stack_file(path: Path, customers: list[dict[str, Any]]) -> Path:
 
 
 def test_exit_status_is_0_without_changes_2_with_changes_1_on_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], share_tool_runs: None
 ) -> None:
     # The base is the stack's last state: the working tree's dev file has two customers; a base of one is a create.
     same = _write_stack_file(
@@ -256,9 +256,11 @@ def preview_edited(
     base.write_text(committed)
     document = yaml.safe_load(committed)
     edit(document["config"])
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     # The edited copy stands for the working tree's file.
     monkeypatch.setattr(preview_tool, "stack_file_config", functools.partial(stack_file_config, project_dir=tmp_path))
+    # Both runs are the session's: the ones read below.
+    monkeypatch.setattr(preview_tool, "run_program", shared_program)
     status = preview_tool.main(["--stack", stack, "--base", str(base)])
     out = capsys.readouterr().out
     runs = [shared_run(stack), shared_run(stack, document["config"])]
