@@ -154,8 +154,8 @@ def shared_program(
 def share_tool_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The tools a test runs in-process (`make preview`'s) take the session's run of a config the suite has run
     already, instead of running the program on it again: the same program on the same config registers the same
-    resources (tests/test_offline.py compares two runs of dev, and of prod, resource by resource). A test whose point is a fresh run
-    (determinism, a patched program) does not use this."""
+    resources (tests/test_offline.py compares two runs of dev, and of prod, resource by resource). A test whose
+    point is a fresh run (determinism, a patched program) does not use this."""
     monkeypatch.setattr(preview_tool, "run_program", shared_program)
 
 
