@@ -16,6 +16,7 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
+from tools import dashboard as dashboard_tool
 from tools import preview as preview_tool
 from whitelabel.offline import (
     ROOT,
@@ -152,11 +153,12 @@ def shared_program(
 
 @pytest.fixture
 def share_tool_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tools a test runs in-process (`make preview`'s) take the session's run of a config the suite has run
-    already, instead of running the program on it again: the same program on the same config registers the same
-    resources (tests/test_offline.py compares two runs of dev, and of prod, resource by resource). A test whose
-    point is a fresh run (determinism, a patched program) does not use this."""
-    monkeypatch.setattr(preview_tool, "run_program", shared_program)
+    """The tools a test runs in-process (`make preview`'s, `make dashboard`'s) take the session's run of a config the
+    suite has run already, instead of running the program on it again: the same program on the same config registers
+    the same resources (tests/test_offline.py compares two runs of dev, and of prod, resource by resource). A test
+    whose point is a fresh run (determinism, a patched program) does not use this."""
+    for tool in (preview_tool, dashboard_tool):
+        monkeypatch.setattr(tool, "run_program", shared_program)
 
 
 @pytest.fixture(scope="session")

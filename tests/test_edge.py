@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from functions.tenant_authorizer import handler as authorizer
+from tests.conftest import shared_run
 from tools.plan import render
 from whitelabel.config import ConfigError, parse_settings
 from whitelabel.endpoints import (
@@ -240,7 +241,7 @@ def test_edge_tls_is_an_edge_policy_with_strict_everywhere(edge: StackRun) -> No
 
 
 def test_an_explicit_regional_stack_registers_exactly_what_it_did_before() -> None:
-    before = run_program("dev")
+    before = shared_run("dev")
     explicit = run_program("dev", edit=lambda c: c.update({KEY: REGIONAL}))
     assert sorted((r.urn, str(r.inputs)) for r in explicit.resources) == sorted(
         (r.urn, str(r.inputs)) for r in before.resources

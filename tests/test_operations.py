@@ -842,7 +842,9 @@ def test_alarm_config_defaults_and_rules() -> None:
 
 
 # -- offline commands -------------------------------------------------------------------------------
-def test_make_dashboard_writes_a_valid_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_make_dashboard_writes_a_valid_body(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], share_tool_runs: None
+) -> None:
     out = tmp_path / "dashboard.json"
     assert dashboard_tool.main(["--stack", "dev", "--out", str(out)]) == 0
     body = json.loads(out.read_text())

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import shared_run
 from tools import preview as preview_tool
 from whitelabel.config import PROJECT
-from whitelabel.offline import ROOT, StackRun, run_program, stack_file_config
+from whitelabel.offline import ROOT, StackRun, stack_file_config
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # The stack-file steps live on the docs page "Try it offline" (README keeps the `pulumi config set` blocks).
@@ -151,7 +152,7 @@ def replay(lines: list[str], config: dict[str, Any], typed: bool) -> list[StackR
             remove_path(config, words[-1])
         elif words[1] == "up":
             assert "--stack" in words and words[words.index("--stack") + 1] == "dev", f"not the dev stack: {line}"
-            runs.append(run_program("dev", copy.deepcopy(config)))
+            runs.append(shared_run("dev", copy.deepcopy(config)))
         else:
             raise AssertionError(f"a command README's customer blocks should not need: {line}")
     return runs
@@ -210,7 +211,7 @@ def ops(old: StackRun, new: StackRun) -> dict[str, set[str]]:
 def test_offline_stack_file_steps_preview_as_readme_says(dev: StackRun) -> None:
     config = stack_file_config("dev")
     config.update(offline_step("onboard"))
-    onboarded = run_program("dev", copy.deepcopy(config))
+    onboarded = shared_run("dev", copy.deepcopy(config))
     assert ops(dev, onboarded) == {
         "create": {
             "whitelabel-tenants-domains-initech-a",
@@ -221,12 +222,12 @@ def test_offline_stack_file_steps_preview_as_readme_says(dev: StackRun) -> None:
     }
 
     config.update(offline_step("suspend"))
-    suspended = run_program("dev", copy.deepcopy(config))
+    suspended = shared_run("dev", copy.deepcopy(config))
     assert ops(onboarded, suspended) == {"update": {"whitelabel-tenants-keys-initech.dev.example.com-item"}}
     assert suspended.outputs["tenants"]["initech"]["status"] == "suspended"
 
     config.update(offline_step("re-tier"))
-    re_tiered = run_program("dev", copy.deepcopy(config))
+    re_tiered = shared_run("dev", copy.deepcopy(config))
     listed = ops(suspended, re_tiered)
     assert listed["delete"] == {
         "whitelabel-tenants-keys-initech.standard-api-key",
