@@ -139,7 +139,7 @@ def gateway() -> Iterator[tuple[Gateway, str]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     # shutdown() waits for serve_forever's next poll: at the default 0.5 s that was half a second per test.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield stand_in, f"http://127.0.0.1:{server.server_address[1]}/prod"
