@@ -382,6 +382,30 @@ def test_a_misspelt_key_gets_a_did_you_mean_at_every_level(raw: dict[str, Any], 
     )
 
 
+@pytest.mark.parametrize(
+    ("auth", "line"),
+    [
+        # A key that is either 'none' or a mapping: pydantic refuses it once per form and names the form in its
+        # location (`auth.CustomerAuth.a`, `auth["literal['none']"]`); the reader wrote neither.
+        ({"isuer": "https://idp.example.org"}, "customers.acme.auth.isuer: is not a known key; did you mean `issuer`?"),
+        ({"a": 1}, "customers.acme.auth.a: is not a known key (check its spelling"),
+        ({"issuer": 5}, "customers.acme.auth.issuer: must be text (not 5)"),
+        ({"audiences": "portal"}, "customers.acme.auth.audiences: must be a list (not 'portal')"),
+        (True, "customers.acme.auth: must be 'none' or a mapping of keys (not True)"),
+        ("off", "customers.acme.auth: must be 'none' or a mapping of keys (not 'off')"),
+        ([], "customers.acme.auth: must be 'none' or a mapping of keys (not [])"),
+    ],
+)
+def test_a_key_of_two_forms_is_refused_in_the_form_written_at_the_key_written(auth: Any, line: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(with_(customers={"acme": {"auth": auth}}))
+    assert str(caught.value).startswith(f"whitelabel-gateway:{line}")
+    assert "literal" not in str(caught.value) and "CustomerAuth" not in str(caught.value)
+    with pytest.raises(ConfigError) as listed:  # the list form: the entry by its index
+        parse_settings(with_(customers=[{"name": "acme", "auth": auth}]))
+    assert listed.value.key == caught.value.key.replace("customers.acme", "customers[0]")
+
+
 def test_an_unknown_key_far_from_every_known_key_gets_no_guess() -> None:
     with pytest.raises(ConfigError, match=r"customers\[0\]\.colour: is not a known key \(check its spelling"):
         parse_settings(with_(customers=[{"name": "acme", "colour": "red"}]))

@@ -7,8 +7,10 @@ import difflib
 import itertools
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -209,20 +211,88 @@ def parse_settings(raw: Mapping[str, Any], *, root: Path | None = None) -> Setti
         raise _by_name(error, entry_keys) from None
 
 
+def _union_members(annotation: Any) -> list[Any]:
+    """The members other than None of a field that is a union of two or more (`'none' | CustomerAuth`), else []."""
+    if get_origin(annotation) not in (Union, UnionType):
+        return []
+    members = [member for member in get_args(annotation) if member is not type(None)]
+    return members if len(members) > 1 else []
+
+
+@dataclass(frozen=True)
+class _Located:
+    """A validation error's location in the reader's terms (see `_locate`)."""
+
+    loc: tuple[int | str, ...]
+    fits: bool  # every union on the way was refused for the member the given value's kind chose
+    or_mapping: bool  # the last union on the way also takes a mapping, which the value was not
+
+
+def _locate(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> _Located:
+    """`loc` without the union members pydantic names in it: `customers[2].auth.CustomerAuth.issuer` is
+    `customers[2].auth.issuer` to whoever wrote the config. A union's value is refused once per member; the member
+    its kind chose (a mapping: the model; anything else: the others) is the refusal that explains it."""
+    model: type[BaseModel] | None = Settings
+    value: Any = raw
+    union: tuple[list[Any], Any] | None = None
+    entry_next = False
+    kept: list[int | str] = []
+    fits, or_mapping = True, False
+    for part in loc:
+        if union is not None:
+            # Right after a union field, pydantic names the member the error is about: not a key of the config.
+            members, given = union
+            union = None
+            member = next((m for m in members if isinstance(m, type) and m.__name__ == part), None)
+            fits = fits and (member is not None) == isinstance(given, Mapping)
+            or_mapping = member is None and any(model_of(m) is not None for m in members)
+            model = member if member is not None and issubclass(member, BaseModel) else None
+            continue
+        kept.append(part)
+        if model is None:
+            continue
+        if isinstance(part, int) or entry_next:
+            # A list's index, or a mapping's own key (a tier's name): the entry, of the same model.
+            entry_next = False
+            if isinstance(value, Mapping) or (isinstance(value, list) and isinstance(part, int) and part < len(value)):
+                value = value[part]  # type: ignore[index]
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        value = value.get(part) if isinstance(value, Mapping) else None
+        if field is None:
+            model = None
+            continue
+        members = _union_members(field.annotation)
+        if members:
+            union = (members, value)
+            continue
+        model = model_of(field.annotation)
+        entry_next = get_origin(field.annotation) in (dict, list)
+    return _Located(tuple(kept), fits, or_mapping)
+
+
 def _validate(raw: Mapping[str, Any], root: Path | None) -> Settings:
     """`parse_settings` once `customers` is in the list form."""
     try:
         settings = Settings.model_validate(raw, context={"project_dir": root})
     except ValidationError as exc:
-        errors = exc.errors()
+        located = [(error, _locate(tuple(error["loc"]), raw)) for error in exc.errors()]
+        candidates = [pair for pair in located if pair[1].fits] or located
         # A misspelt key also makes the key it meant "missing": report the typo, the cause.
-        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(first["loc"])
+        error, where = next((pair for pair in candidates if pair[0]["type"] == "extra_forbidden"), candidates[0])
+        first = {**error, "loc": where.loc}
+        loc = where.loc
         cause = (first.get("ctx") or {}).get("error")
         if isinstance(cause, FieldRuleError):
             loc = (*loc, cause.field)
+        rule = _rule(first)
+        if where.or_mapping and first["type"] == "literal_error":
+            # `auth: true`: the literal is one of two forms, the other a mapping of keys.
+            rule = (
+                f"must be {(first.get('ctx') or {}).get('expected')} or a mapping of keys {_given(first.get('input'))}"
+            )
         # A model-level rule (no field) is reported against its entry.
-        raise ConfigError(_location(loc) or "config", _rule(first)) from None
+        raise ConfigError(_location(loc) or "config", rule) from None
     _check_customers(settings)
 
     check_quotas(settings)
