@@ -13,7 +13,17 @@ from pydantic import BaseModel
 
 from components.args import WhiteLabelGatewayArgs
 from tests.test_config_properties import PROFILE, valid_configs
-from whitelabel.component_args import NOT_CONFIG, PROGRAM_KEYS, RENAMED, args_of_config, camel, raw_config, snake
+from whitelabel.component_args import (
+    NOT_CONFIG,
+    PROGRAM_KEYS,
+    RENAMED,
+    ArgError,
+    args_of_config,
+    camel,
+    raw_config,
+    settings_of,
+    snake,
+)
 from whitelabel.config_rules import customer_entries
 from whitelabel.gateway_config import Settings, model_of
 
@@ -78,3 +88,17 @@ def test_every_value_of_a_valid_stack_file_reaches_the_args_and_comes_back(raw: 
     assert not set(args) & NOT_CONFIG
     back, _ = raw_config(args)
     assert back == _comparable(raw)
+
+
+@pytest.mark.parametrize(
+    ("auth", "line"),
+    [
+        ({"isuer": "https://idp.example.org"}, "tenants[0].auth.isuer: is not a known key; did you mean `issuer`?"),
+        ("off", "tenants[0].auth: must be 'none' or a mapping of keys (not 'off')"),
+    ],
+)
+def test_a_component_user_sees_a_wrong_tenant_auth_at_its_arg_path(auth: Any, line: str) -> None:
+    # The same rule as a config user's `customers.acme.auth.isuer` (tests/test_config.py), in the args' words.
+    with pytest.raises(ArgError) as caught:
+        settings_of({"base_domain": "example.com", "tenants": [{"name": "acme", "auth": auth}]})
+    assert str(caught.value).startswith(line)
