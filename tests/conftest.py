@@ -32,9 +32,8 @@ from whitelabel.offline import (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # A program run makes many short-lived container objects (the SDK's futures, tasks, Outputs); at the default
-    # threshold of 700 the collector runs often and rescans what earlier runs left alive. Measured here (median
-    # of 5 warm prod runs, load 3.5): 0.55 s of CPU with the defaults, 0.34 s with these and the freeze below.
+    # Until the tests start (below), importing the SDK, pulumi_aws and the test modules makes objects that live to
+    # the end: at the default threshold of 700 the collector would look at them again and again.
     gc.set_threshold(50_000, 20, 20)
     # No test reads a resource's source position; not walking the stack for it records the same resources.
     record_source_positions(False)
@@ -42,30 +41,34 @@ def pytest_configure(config: pytest.Config) -> None:
     acyclic_unknowns_check(True)
 
 
+# A test process runs the cyclic collector only when what the tests left grows past this many container objects
+# (gc.get_count()[0]: allocated and not freed since the last collection). A program run's garbage is mostly freed by
+# reference counting; its cycles (about 4,200 objects a dev run, see whitelabel/offline.py) wait for a collection.
+# Collecting after every test cost more than keeping them: measured (`make unit`, two runs of each, alternating, on
+# the 2-core machine) 77.6-78.2 s of CPU and 43.6-43.9 s wall collecting, 73.2-74.2 s and 41.0-41.4 s not, with
+# 1.0 GB the largest worker (0.68 GB collecting). What outlives a test is frozen, so a collection something else
+# asks for (pytest's at the end, Hypothesis's) has only the newest objects to look at. `make unit`'s workers stay
+# under the bound; the one process of `make test` collects everything when it reaches it, which bounds its memory as
+# the suite grows.
+GC_BOUND_OBJECTS = 6_000_000
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # What importing the SDK, pulumi_aws and the test modules made lives until the end: keep it out of every
-    # later collection.
+    # What importing the SDK, pulumi_aws and the test modules made lives until the end: out of every collection.
     gc.collect()
     gc.freeze()
+    gc.disable()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    # The collector waits for the end of each test (setup, call, teardown), then looks once at what the test made.
-    # Run by run, a program's futures, tasks and Outputs are alive until the run ends: a collection in the middle
-    # finds them alive, moves them to an older generation and scans them again there, and again in a full
-    # collection after they died. Measured here (onboarding, preview, applier, pooled, names in one process,
-    # load 3): 35.8 s of CPU, 8.9 s of it collecting; 31.5 s this way, 6.4 s collecting.
-    gc.disable()
     try:
         return (yield)
     finally:
-        gc.collect(0)
-        # What is still alive after a test (session and module fixtures' runs, caches) is kept out of every later
-        # collection too: the older generations then hold nothing to rescan. Measured (make unit, load under 2):
-        # 90.5 s of CPU without this, 86.9 s with it; peak RSS about the same (650 MB the largest worker).
+        if gc.get_count()[0] > GC_BOUND_OBJECTS:
+            gc.unfreeze()
+            gc.collect()
         gc.freeze()
-        gc.enable()
 
 
 # The test files that take longest, in seconds (`make unit` on the 2-core machine, 2026-12-07; authorizer_jwks and
