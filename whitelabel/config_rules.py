@@ -280,7 +280,7 @@ def _validate(raw: Mapping[str, Any], root: Path | None) -> Settings:
         candidates = [pair for pair in located if pair[1].fits] or located
         # A misspelt key also makes the key it meant "missing": report the typo, the cause.
         error, where = next((pair for pair in candidates if pair[0]["type"] == "extra_forbidden"), candidates[0])
-        first = {**error, "loc": where.loc}
+        first: dict[str, Any] = {**error, "loc": where.loc}
         loc = where.loc
         cause = (first.get("ctx") or {}).get("error")
         if isinstance(cause, FieldRuleError):

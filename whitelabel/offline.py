@@ -641,7 +641,7 @@ def record_source_positions(enabled: bool) -> None:
 _SDK_CONTAINS_UNKNOWNS = rpc.contains_unknowns
 
 
-def contains_unknowns(value: Any) -> bool:
+def contains_unknowns(val: Any) -> bool:
     """`rpc.contains_unknowns` without its recursive closure: the same answer, and no garbage cycle per call.
 
     The SDK's version defines a recursive inner function at every call, so each call leaves a function, its cell and
@@ -650,7 +650,7 @@ def contains_unknowns(value: Any) -> bool:
     true when an Unknown is reachable through dicts and lists, each object visited once (cycles end).
     """
     seen: set[int] = set()
-    pending = [value]
+    pending = [val]
     while pending:
         item = pending.pop()
         if known_types.is_unknown(item):
