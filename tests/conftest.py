@@ -24,6 +24,7 @@ from whitelabel.offline import (
     Registered,
     StackRun,
     acyclic_unknowns_check,
+    inline_monitor_calls,
     record_source_positions,
     run_function,
     run_program,
@@ -39,6 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
     record_source_positions(False)
     # The SDK's Unknowns check leaves a reference cycle per call; the same check without one (whitelabel/offline.py).
     acyclic_unknowns_check(True)
+    # The SDK's calls to the mock monitor in the event loop's thread, not handed to a pool thread each.
+    inline_monitor_calls(True)
 
 
 # A test process runs the cyclic collector only when what the tests left grows past this many container objects

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -181,3 +182,34 @@ def test_a_run_with_the_sdks_unknowns_check_records_what_a_run_with_the_acyclic_
     assert offline.rpc.contains_unknowns is offline._SDK_CONTAINS_UNKNOWNS
     # The session's run of prod was made with the acyclic check.
     assert _recorded(run_program("prod")) == _recorded(shared_run("prod"))
+
+
+@pytest.fixture
+def pooled_monitor_calls() -> Iterator[None]:
+    """The SDK's calls to the mock monitor in pool threads for one test; the suite runs them inline (conftest.py)."""
+    offline.inline_monitor_calls(False)
+    try:
+        yield
+    finally:
+        offline.inline_monitor_calls(True)
+
+
+def test_a_run_with_monitor_calls_in_pool_threads_records_what_an_inline_run_records(
+    pooled_monitor_calls: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: set[str] = set()
+    register = offline.RecordingMonitor.RegisterResource
+
+    def spy(self: offline.RecordingMonitor, request: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return register(self, request)
+
+    monkeypatch.setattr(offline.RecordingMonitor, "RegisterResource", spy)
+    pooled = run_program("prod")
+    assert threads and all(name.startswith("mock-monitor") for name in threads)
+    # The session's run of prod was made inline, in the event loop's thread.
+    assert _recorded(pooled) == _recorded(shared_run("prod"))
+    threads.clear()
+    offline.inline_monitor_calls(True)
+    deploy(lambda: pulumi.ComponentResource("test:index:Thing", "thing"))
+    assert threads == {threading.current_thread().name}
