@@ -74,24 +74,25 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
         gc.freeze()
 
 
-# The test files that take longest, in seconds (`make unit` on the 2-core machine, 2026-12-07; authorizer_jwks and
-# policy mostly wait on their servers). `make unit` hands whole files to its two workers in collection order
+# The test files that take longest, in seconds (`make unit` on the 2-core machine, 2026-12-07; authorizer_jwks mostly
+# waits on its deadlines). `make unit` hands whole files to its two workers in collection order
 # (--no-loadscope-reorder), one file to whichever worker is free: these go first, so the files handed out last are
 # short ones and both workers finish at about the same time. A file missing here, or a stale number, costs only
 # balance: the other files follow, most tests first (pytest-xdist's own order).
 LONGEST_FILES = {
-    "test_onboarding.py": 17,
-    "test_preview.py": 9,
-    "test_own_domains_cloudfront.py": 7,
-    "test_authorizer_jwks.py": 7,
-    "test_applier.py": 6,
-    "test_makefile.py": 5,
-    "test_config_properties.py": 5,
-    "test_policy.py": 5,
-    "test_pooled.py": 4,
-    "test_names.py": 4,
-    "test_readme.py": 4,
-    "test_bench.py": 4,
+    "test_onboarding.py": 12.4,
+    "test_preview.py": 5.5,
+    "test_config_properties.py": 4.0,
+    "test_own_domains_cloudfront.py": 3.8,
+    "test_own_domain_move.py": 3.1,
+    "test_names.py": 2.9,
+    "test_authorizer_jwks.py": 2.8,
+    "test_bench.py": 2.6,
+    "test_pooled.py": 2.6,
+    "test_applier.py": 2.5,
+    "test_authorizer_handler.py": 2.4,
+    "test_makefile.py": 2.2,
+    "test_readme.py": 2.1,
 }
 
 
