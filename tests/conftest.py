@@ -9,7 +9,6 @@ import json
 from collections import Counter
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -140,22 +139,15 @@ def shared_run(stack: str, values: Mapping[str, Any] | None = None) -> StackRun:
     return _RUNS[key]
 
 
-def shared_program(
-    stack: str,
-    config: Mapping[str, Any] | None = None,
-    *,
-    edit: Callable[[dict[str, Any]], None] | None = None,
-    project_dir: Path = ROOT,
-    mocks: AwsMocks | None = None,
-    platform_outputs: Mapping[str, Any] | None = None,
-) -> StackRun:
-    """`run_program` as a tool run inside a test calls it (`share_tool_runs`): the session's run (`shared_run`) when
-    the call is this project's program on a config and nothing more, a run of its own for anything else."""
-    if edit is None and project_dir == ROOT and mocks is None and platform_outputs is None:
+def shared_program(stack: str, config: Mapping[str, Any] | None = None, **options: Any) -> StackRun:
+    """`run_program` (the same arguments) as a tool run inside a test calls it (`share_tool_runs`): the session's run
+    (`shared_run`) when the call is this project's program on a config and nothing more, a run of its own for
+    anything else (an edit, another project directory, mocks, a platform's outputs)."""
+    if options.get("project_dir", ROOT) == ROOT and all(
+        value is None for key, value in options.items() if key != "project_dir"
+    ):
         return shared_run(stack, config)
-    return run_program(
-        stack, config, edit=edit, project_dir=project_dir, mocks=mocks, platform_outputs=platform_outputs
-    )
+    return run_program(stack, config, **options)
 
 
 @pytest.fixture

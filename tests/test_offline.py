@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pulumi
@@ -28,14 +29,21 @@ def _recorded(run: StackRun) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return sorted(resources, key=lambda r: r["urn"]), run.outputs
 
 
-@pytest.fixture
-def source_positions() -> Iterator[None]:
-    """The SDK's stack walk on for one test; the suite runs with it off (tests/conftest.py)."""
-    record_source_positions(True)
+@contextmanager
+def switched(switch: Callable[[bool], None], during: bool) -> Iterator[None]:
+    """One of the harness's switches set to `during` for one test; the suite runs with the other (tests/conftest.py)."""
+    switch(during)
     try:
         yield
     finally:
-        record_source_positions(False)
+        switch(not during)
+
+
+@pytest.fixture
+def source_positions() -> Iterator[None]:
+    """The SDK's stack walk on."""
+    with switched(record_source_positions, True):
+        yield
 
 
 def test_a_run_without_source_positions_records_what_a_run_with_them_records(source_positions: None) -> None:
@@ -126,12 +134,9 @@ def test_an_answer_that_is_not_plain_data_is_serialised_by_the_sdk() -> None:
 
 @pytest.fixture
 def sdk_unknowns_check() -> Iterator[None]:
-    """The SDK's own Unknowns check for one test; the suite runs with the acyclic one (tests/conftest.py)."""
-    offline.acyclic_unknowns_check(False)
-    try:
+    """The SDK's own Unknowns check."""
+    with switched(offline.acyclic_unknowns_check, False):
         yield
-    finally:
-        offline.acyclic_unknowns_check(True)
 
 
 UNKNOWN = pulumi.output.Unknown()
@@ -186,12 +191,9 @@ def test_a_run_with_the_sdks_unknowns_check_records_what_a_run_with_the_acyclic_
 
 @pytest.fixture
 def pooled_monitor_calls() -> Iterator[None]:
-    """The SDK's calls to the mock monitor in pool threads for one test; the suite runs them inline (conftest.py)."""
-    offline.inline_monitor_calls(False)
-    try:
+    """The SDK's calls to the mock monitor in pool threads."""
+    with switched(offline.inline_monitor_calls, False):
         yield
-    finally:
-        offline.inline_monitor_calls(True)
 
 
 def test_a_run_with_monitor_calls_in_pool_threads_records_what_an_inline_run_records(
