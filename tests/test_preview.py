@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import customers_config, shared_program, shared_run
+from tests.conftest import customers_config, shared_run
 from tools import preview as preview_tool
 from whitelabel import diff
 from whitelabel.config import ResolvedAuth
@@ -255,12 +255,10 @@ def preview_edited(
     base = tmp_path / "base.yaml"
     base.write_text(committed)
     document = yaml.safe_load(committed)
-    edit(document["config"])
+    edit(document["config"])  # the tests take share_tool_runs: the tool's runs are the ones read below
     (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     # The edited copy stands for the working tree's file.
     monkeypatch.setattr(preview_tool, "stack_file_config", functools.partial(stack_file_config, project_dir=tmp_path))
-    # Both runs are the session's: the ones read below.
-    monkeypatch.setattr(preview_tool, "run_program", shared_program)
     status = preview_tool.main(["--stack", stack, "--base", str(base)])
     out = capsys.readouterr().out
     runs = [shared_run(stack), shared_run(stack, document["config"])]
@@ -279,7 +277,7 @@ def preview_edited(
 
 
 def test_preview_of_a_suspension_shows_the_status_and_nothing_of_the_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], share_tool_runs: None
 ) -> None:
     def suspend(config: dict[str, Any]) -> None:
         config[CUSTOMERS]["acme"] = {"suspended": True}
@@ -290,7 +288,7 @@ def test_preview_of_a_suspension_shows_the_status_and_nothing_of_the_key(
 
 
 def test_preview_of_a_re_tier_shows_the_tier_and_masks_the_new_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], share_tool_runs: None
 ) -> None:
     def re_tier(config: dict[str, Any]) -> None:
         config[CUSTOMERS]["acme"] = {"tier": "premium"}
@@ -306,7 +304,7 @@ def test_preview_of_a_re_tier_shows_the_tier_and_masks_the_new_key(
 
 
 def test_preview_of_an_auth_issuer_added_shows_the_issuer_and_audiences(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], share_tool_runs: None
 ) -> None:
     def add_auth(config: dict[str, Any]) -> None:
         config[CUSTOMERS]["acme"] = {"auth": {"issuer": "https://idp.example.org/pool-1", "audiences": ["portal"]}}
@@ -321,7 +319,7 @@ def test_preview_of_an_auth_issuer_added_shows_the_issuer_and_audiences(
 
 
 def test_preview_of_a_key_rotation_says_only_that_the_key_changed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], share_tool_runs: None
 ) -> None:
     # A tier made pooled: its customers' items switch from their own keys to the pool's, nothing else changes.
     def pool(config: dict[str, Any]) -> None:

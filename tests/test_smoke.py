@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from components.operations import load_queries
+from tests.stand_in import serve_on_loopback
 from tools import smoke
 from whitelabel.config import LEGACY_TLS_POLICY, parse_settings, read_raw_config
 from whitelabel.offline import ROOT, engine_config, stack_file_config
@@ -137,12 +137,9 @@ def gateway() -> Iterator[tuple[Gateway, str]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # shutdown() waits for serve_forever's next poll: at the default 0.5 s that was half a second per test.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
+    server, url = serve_on_loopback(Handler, "gateway-stand-in")
     try:
-        yield stand_in, f"http://127.0.0.1:{server.server_address[1]}/prod"
+        yield stand_in, f"{url}/prod"
     finally:
         server.shutdown()
         server.server_close()

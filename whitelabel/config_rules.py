@@ -285,14 +285,12 @@ def _validate(raw: Mapping[str, Any], root: Path | None) -> Settings:
         cause = (first.get("ctx") or {}).get("error")
         if isinstance(cause, FieldRuleError):
             loc = (*loc, cause.field)
-        rule = _rule(first)
         if where.or_mapping and first["type"] == "literal_error":
             # `auth: true`: the literal is one of two forms, the other a mapping of keys.
-            rule = (
-                f"must be {(first.get('ctx') or {}).get('expected')} or a mapping of keys {_given(first.get('input'))}"
-            )
+            ctx = first.get("ctx") or {}
+            first["ctx"] = {**ctx, "expected": f"{ctx.get('expected')} or a mapping of keys"}
         # A model-level rule (no field) is reported against its entry.
-        raise ConfigError(_location(loc) or "config", rule) from None
+        raise ConfigError(_location(loc) or "config", _rule(first)) from None
     _check_customers(settings)
 
     check_quotas(settings)
